@@ -1,0 +1,75 @@
+import { createHash, timingSafeEqual } from 'node:crypto'
+import type { TLSSocket } from 'node:tls'
+import { verifySecret } from '../shared/secrets.ts'
+import type { Device } from '../storage/ports.ts'
+import { DEVICE_ID } from './topics.ts'
+
+// Device authentication, a pure policy over the registry: client certificate from the device CA with
+// CN = device id, or username = device id + password = secret. The MQTT client id must equal the
+// device id either way. Returns a reason on failure for the audit log; never the secret.
+
+export interface DeviceRecord {
+  device: Device
+  /** False when the patient's monitoring is switched off: the patient's devices are refused. */
+  monitoring: boolean
+}
+
+export type AuthOutcome = { ok: true; device: Device } | { ok: false; reason: string; code: 4 | 5 | 2 }
+
+export interface AuthInput {
+  clientId: string
+  username?: string
+  password?: Buffer
+  socket?: TLSSocket | { getPeerCertificate?: undefined }
+  nowMs: number
+}
+
+export function createAuthenticator(lookup: (id: string) => Promise<DeviceRecord | undefined>) {
+  // A verified secret is remembered as its SHA-256 so a reconnect storm does not pay scrypt each time.
+  const verified = new Map<string, Buffer>()
+  const digest = (s: Buffer) => createHash('sha256').update(s).digest()
+
+  async function authenticate(input: AuthInput): Promise<AuthOutcome> {
+    const { clientId } = input
+    if (!DEVICE_ID.test(clientId)) return { ok: false, code: 2, reason: 'client id is not a valid device id' }
+    const record = await lookup(clientId)
+    if (!record) return { ok: false, code: 5, reason: 'unknown device' }
+    const { device } = record
+    if (device.revokedMs !== undefined) return { ok: false, code: 5, reason: 'device revoked' }
+    if (!record.monitoring) return { ok: false, code: 5, reason: 'patient monitoring disabled' }
+
+    const socket = input.socket as TLSSocket | undefined
+    const peer = socket?.getPeerCertificate?.()
+    const presentedCert = peer && Object.keys(peer).length > 0
+    if (presentedCert) {
+      if (!socket!.authorized) return { ok: false, code: 5, reason: `client certificate rejected: ${socket!.authorizationError}` }
+      if (peer.subject?.CN !== clientId) return { ok: false, code: 2, reason: 'client id does not match certificate CN' }
+      if (device.auth !== 'cert') return { ok: false, code: 5, reason: 'device enrolled for secret auth' }
+      // Only the most recently issued certificate is valid: re-issuing supersedes the old one.
+      if (device.certFingerprint && peer.fingerprint256 !== device.certFingerprint) {
+        return { ok: false, code: 5, reason: 'certificate superseded' }
+      }
+      return { ok: true, device }
+    }
+    if (device.auth !== 'secret' || !device.secretHash) return { ok: false, code: 5, reason: 'device requires a client certificate' }
+    if (input.username !== clientId) return { ok: false, code: 4, reason: 'username must equal the client id' }
+    if (!input.password || input.password.length === 0 || input.password.length > 256) {
+      return { ok: false, code: 4, reason: 'missing or oversized password' }
+    }
+    const d = digest(input.password)
+    const known = verified.get(clientId)
+    if (known && timingSafeEqual(known, d)) return { ok: true, device }
+    if (!(await verifySecret(input.password.toString('utf8'), device.secretHash))) {
+      return { ok: false, code: 4, reason: 'wrong secret' }
+    }
+    verified.set(clientId, d)
+    return { ok: true, device }
+  }
+
+  return {
+    authenticate,
+    forget(deviceId: string) {
+      verified.delete(deviceId)
+    },
+  }
+}

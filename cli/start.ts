@@ -1,0 +1,67 @@
+import type { Command } from 'commander'
+import { COMPONENTS, type Component, startVitalwire } from '../main.ts'
+import { VitalwireError } from '../shared/errors.ts'
+import { createLogger } from '../shared/logger.ts'
+import { configFromEnv, parseList } from './vitalwire.ts'
+
+export async function runServer(only: Set<Component>, opts: { json?: boolean; onReady?: (r: Awaited<ReturnType<typeof startVitalwire>>) => Promise<() => Promise<void>> }) {
+  const config = configFromEnv()
+  const log = createLogger({ level: config.logLevel })
+  const running = await startVitalwire(config, log, only)
+  const extraStop = opts.onReady ? await opts.onReady(running) : undefined
+  const ready = {
+    status: 'ready',
+    mqtts: running.mqttPort !== undefined ? `mqtts://${config.mqtt.host}:${running.mqttPort}` : undefined,
+    mqtt: running.mqttPlainPort !== undefined ? `mqtt://${config.mqtt.plainHost}:${running.mqttPlainPort}` : undefined,
+    http: running.httpUrl,
+    dataDir: running.dataDir,
+    ca: running.caCert,
+    database: config.dbPath,
+    readings: config.influx ? `InfluxDB ${config.influx.url} (database ${config.influx.database})` : 'embedded SQLite',
+  }
+  if (opts.json) process.stdout.write(`${JSON.stringify(ready)}\n`)
+  else {
+    const lines = [
+      'Vitalwire is running.',
+      ready.mqtts && `  devices (MQTT over TLS): ${ready.mqtts}   trust ${ready.ca}`,
+      ready.mqtt && `  devices (plain MQTT, loopback only): ${ready.mqtt}`,
+      ready.http && `  dashboard and API:      ${ready.http}`,
+      `  data:                   ${ready.dataDir}`,
+      `  readings stored in:     ${ready.readings}`,
+      'Press Ctrl+C to stop.',
+    ]
+    process.stdout.write(`${lines.filter(Boolean).join('\n')}\n`)
+  }
+  let stopping = false
+  const stop = async (signal: string) => {
+    if (stopping) return
+    stopping = true
+    log.info({ signal }, 'stopping')
+    await extraStop?.()
+    await running.close()
+    log.info('stopped')
+    log.flush()
+    process.exit(0)
+  }
+  process.once('SIGINT', () => void stop('SIGINT'))
+  process.once('SIGTERM', () => void stop('SIGTERM'))
+}
+
+export function startCommand(program: Command) {
+  program
+    .command('start')
+    .description('start the broker, ingest, alerts and dashboard in one process (embedded defaults)')
+    .option('--only <components>', `start only these components (${COMPONENTS.join(',')})`, parseList)
+    .option('--json', 'print the ready line as one JSON object')
+    .action(async (opts: { only?: string[]; json?: boolean }) => {
+      const only = new Set((opts.only ?? [...COMPONENTS]) as Component[])
+      for (const c of only) {
+        if (!(COMPONENTS as readonly string[]).includes(c)) {
+          throw new VitalwireError('VW_ERR_CLI_ARGUMENT', `unknown component ${JSON.stringify(c)}; choose from ${COMPONENTS.join(', ')}`)
+        }
+      }
+      // Ingest runs inside the broker's publish hook (durable acceptance), so it comes with it.
+      if (only.has('broker')) only.add('ingest')
+      await runServer(only, opts)
+    })
+}

@@ -1,0 +1,88 @@
+import fs from 'node:fs'
+import fastifyCookie from '@fastify/cookie'
+import fastifyHelmet from '@fastify/helmet'
+import fastifyRateLimit from '@fastify/rate-limit'
+import fastifySession from '@fastify/session'
+import fastifyStatic from '@fastify/static'
+import fastifyWebsocket from '@fastify/websocket'
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify'
+import { ERRORS, isVitalwireError } from '../shared/errors.ts'
+import { sessionRoutes } from './auth.ts'
+import type { DashboardDeps } from './deps.ts'
+import { alertRoutes } from './routes/alerts.ts'
+import { deviceRoutes } from './routes/devices.ts'
+import { fhirRoutes } from './routes/fhir.ts'
+import { healthRoutes } from './routes/health.ts'
+import { patientRoutes } from './routes/patients.ts'
+import { websocketRoutes } from './ws.ts'
+
+// The app factory, kept apart from the code that listens (dashboard/index.ts), so tests can inject().
+
+export async function buildApp(deps: DashboardDeps, https?: { cert: string; key: string }): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.log.child({ component: 'dashboard' }),
+    bodyLimit: 256 * 1024,
+    trustProxy: false,
+    ...(https ? { https: { cert: https.cert, key: https.key, minVersion: 'TLSv1.2' as const } } : {}),
+  }) as unknown as FastifyInstance
+
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'self'"],
+      },
+    },
+    // HSTS only where we serve HTTPS; on loopback HTTP it would be ignored anyway.
+    hsts: deps.secure ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+  })
+  await app.register(fastifyRateLimit, { global: false })
+  await app.register(fastifyCookie)
+  await app.register(fastifySession, {
+    secret: deps.sessionSecret,
+    cookieName: 'vw_session',
+    store: deps.sessionStore as any,
+    saveUninitialized: false,
+    rolling: true,
+    cookie: { httpOnly: true, sameSite: 'strict', secure: deps.secure, path: '/', maxAge: deps.sessionIdleMs },
+  })
+  await app.register(fastifyWebsocket, { options: { maxPayload: 16 * 1024 } })
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (isVitalwireError(err)) {
+      return reply.code(err.status).send({ error: { code: err.code, message: err.message } })
+    }
+    if (err.validation) {
+      return reply.code(400).send({ error: { code: 'VW_ERR_VALIDATION', message: err.message } })
+    }
+    if (err.statusCode === 429) {
+      return reply.code(429).send({ error: { code: 'VW_ERR_RATE_LIMITED', message: ERRORS.VW_ERR_RATE_LIMITED.message } })
+    }
+    if (err.statusCode && err.statusCode < 500) {
+      return reply.code(err.statusCode).send({ error: { code: 'VW_ERR_VALIDATION', message: err.message } })
+    }
+    req.log.error({ err }, 'request failed')
+    return reply.code(500).send({ error: { code: 'VW_ERR_INTERNAL', message: ERRORS.VW_ERR_INTERNAL.message } })
+  })
+  app.setNotFoundHandler((_req, reply) => reply.code(404).send({ error: { code: 'VW_ERR_NOT_FOUND', message: 'not found' } }))
+
+  healthRoutes(app, deps)
+  sessionRoutes(app, deps)
+  patientRoutes(app, deps)
+  alertRoutes(app, deps)
+  deviceRoutes(app, deps)
+  await app.register(async (fhir) => fhirRoutes(fhir, deps), { prefix: '/fhir/r4' })
+  websocketRoutes(app, deps)
+
+  if (deps.webRoot && fs.existsSync(deps.webRoot)) {
+    await app.register(fastifyStatic, { root: deps.webRoot, prefix: '/', index: ['index.html'] })
+  }
+  return app
+}

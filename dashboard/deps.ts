@@ -1,0 +1,44 @@
+import type { Alerts } from '../alerts/index.ts'
+import type { EventBus } from '../shared/events.ts'
+import type { Logger } from '../shared/logger.ts'
+import type { Metrics } from '../shared/metrics.ts'
+import type { AlertStore, AuditEntry, ReadingStore, Registry } from '../storage/ports.ts'
+
+// What the dashboard needs from the rest of Vitalwire, wired in main.ts.
+
+export interface Health {
+  live: boolean
+  ready: boolean
+  /** ready but impaired (e.g. InfluxDB backlog draining). */
+  degraded: boolean
+  checks: Record<string, { ok: boolean; detail?: string }>
+}
+
+export interface DashboardDeps {
+  registry: Registry
+  readings: ReadingStore
+  alertStore: AlertStore
+  alerts: Pick<Alerts, 'acknowledge' | 'resolve'>
+  audit: {
+    append(e: AuditEntry): void
+    list(q: { patientId?: string; actor?: string; action?: string; beforeSeq?: number; limit: number }): Promise<unknown[]>
+  }
+  tokens: {
+    verify(token: string): Promise<number | undefined>
+    create(userId: number, label: string): Promise<{ id: string; token: string }>
+    revoke(id: string): Promise<boolean>
+  }
+  sessionStore: unknown
+  sessionSecret: string
+  sessionIdleMs: number
+  events: EventBus
+  log: Logger
+  metrics: Metrics
+  health(): Health
+  enroll(opts: { id: string; patientId: string; type: string; auth: 'secret' | 'cert' }): Promise<unknown>
+  revokeDevice(id: string): Promise<void>
+  /** Serve the web UI from this directory, if built. */
+  webRoot?: string
+  /** HTTPS (any non-loopback bind): secure cookies and HSTS. */
+  secure: boolean
+}

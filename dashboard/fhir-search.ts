@@ -1,0 +1,114 @@
+import { CATALOG, LOINC, OBSERVATION_CATEGORY, type VitalType } from '../shared/catalog.ts'
+import type { ReadingQuery } from '../storage/ports.ts'
+
+// Pure: FHIR R4 Observation search parameters -> a readings query. Unknown or malformed parameters are
+// errors (OperationOutcome), never silently ignored: a client must not believe a filter was applied.
+
+export const SEARCH_PARAMS = ['patient', 'subject', 'code', 'date', 'category', '_count', '_sort', '_cursor', '_format'] as const
+export const DEFAULT_COUNT = 50
+export const MAX_COUNT = 1000
+
+export type ParsedSearch =
+  | { ok: true; query: Omit<ReadingQuery, 'patientIds'> & { patientIds?: string[] }; count: number; cursor?: { dir: 'next' | 'prev'; value: string } }
+  | { ok: false; code: 'not-supported' | 'invalid' | 'value'; message: string }
+
+const bad = (code: 'not-supported' | 'invalid' | 'value', message: string): ParsedSearch => ({ ok: false, code, message })
+
+function asList(v: unknown): string[] {
+  if (v === undefined) return []
+  return (Array.isArray(v) ? v : [v]).map(String)
+}
+
+/** A FHIR date/dateTime search value -> [startMs, endMs) covering its precision. */
+export function dateRange(value: string): [number, number] | undefined {
+  const m = /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/.exec(value)
+  if (!m) return undefined
+  const [, y, mo, d, h, mi, s, frac, tz] = m
+  if (h !== undefined) {
+    const iso = `${y}-${mo}-${d}T${h}:${mi}:${s ?? '00'}${frac ?? ''}${tz ?? 'Z'}`
+    const start = Date.parse(iso)
+    if (Number.isNaN(start)) return undefined
+    const width = s === undefined ? 60_000 : frac ? 1 : 1000
+    return [start, start + width]
+  }
+  // Dates without a time are taken in UTC (documented in CapabilityStatement).
+  const start = Date.UTC(+y, mo ? +mo - 1 : 0, d ? +d : 1)
+  const end = d ? Date.UTC(+y, +mo - 1, +d + 1) : mo ? Date.UTC(+y, +mo, 1) : Date.UTC(+y + 1, 0, 1)
+  return Number.isNaN(start) ? undefined : [start, end]
+}
+
+function typesForCode(token: string): VitalType[] | undefined {
+  const [system, code] = token.includes('|') ? token.split('|', 2) : [undefined, token]
+  if (system !== undefined && system !== '' && system !== LOINC) return []
+  const out: VitalType[] = []
+  for (const def of CATALOG.values()) if (def.codings.some((c) => c.code === code)) out.push(def.type)
+  // BP components: a search for systolic or diastolic finds the BP panel that carries them.
+  if (code === '8480-6' || code === '8462-4') out.push('blood-pressure')
+  return out
+}
+
+export function parseObservationSearch(query: Record<string, unknown>): ParsedSearch {
+  for (const key of Object.keys(query)) {
+    const base = key.split(':')[0]
+    if (!(SEARCH_PARAMS as readonly string[]).includes(base) || key.includes(':')) {
+      return bad('not-supported', `search parameter ${key} is not supported (supported: ${SEARCH_PARAMS.join(', ')})`)
+    }
+  }
+  const q: Omit<ReadingQuery, 'patientIds'> & { patientIds?: string[] } = { sort: 'asc', limit: DEFAULT_COUNT }
+  const subjects = [...asList(query.patient), ...asList(query.subject)]
+  if (subjects.length) {
+    const ids = new Set<string>()
+    for (const s of subjects.flatMap((v) => v.split(','))) {
+      const id = s.startsWith('Patient/') ? s.slice(8) : s
+      if (!/^[A-Za-z0-9\-.]{1,64}$/.test(id)) return bad('value', `invalid patient reference ${s}`)
+      ids.add(id)
+    }
+    // Repeated parameters are AND: a reading has one subject, so keep only ids in every repetition.
+    q.patientIds = [...ids]
+  }
+  for (const c of asList(query.code)) {
+    const types = new Set(c.split(',').flatMap((t) => typesForCode(t) ?? []))
+    q.types = q.types ? q.types.filter((t) => types.has(t)) : [...types]
+  }
+  for (const c of asList(query.category)) {
+    const wanted = c.split(',').map((t) => (t.includes('|') ? t.split('|', 2) : [OBSERVATION_CATEGORY, t]))
+    const types = [...CATALOG.values()].filter((d) => wanted.some(([sys, code]) => (sys === '' || sys === OBSERVATION_CATEGORY) && code === d.category)).map((d) => d.type)
+    q.types = q.types ? q.types.filter((t) => types.includes(t)) : types
+  }
+  for (const d of asList(query.date)) {
+    const m = /^(eq|ge|gt|le|lt)?(.+)$/.exec(d)!
+    const prefix = m[1] ?? 'eq'
+    const range = dateRange(m[2])
+    if (!range) return bad('value', `invalid date ${d}: use a prefix eq|ge|gt|le|lt and YYYY[-MM[-DD[Thh:mm[:ss][Z|+hh:mm]]]]`)
+    const [start, end] = range
+    const lower = (ms: number, exclusive: boolean) => {
+      if (q.fromMs === undefined || ms > q.fromMs || (ms === q.fromMs && exclusive)) Object.assign(q, { fromMs: ms, fromExclusive: exclusive })
+    }
+    const upper = (ms: number, exclusive: boolean) => {
+      if (q.toMs === undefined || ms < q.toMs || (ms === q.toMs && exclusive)) Object.assign(q, { toMs: ms, toExclusive: exclusive })
+    }
+    if (prefix === 'eq') lower(start, false), upper(end, true)
+    else if (prefix === 'ge') lower(start, false)
+    else if (prefix === 'gt') lower(end, false)
+    else if (prefix === 'le') upper(end, true)
+    else upper(start, true)
+  }
+  let count = DEFAULT_COUNT
+  if (query._count !== undefined) {
+    count = Number(query._count)
+    if (!Number.isInteger(count) || count < 0 || count > MAX_COUNT) return bad('value', `_count must be an integer 0-${MAX_COUNT}`)
+  }
+  q.limit = count
+  if (query._sort !== undefined) {
+    const s = String(query._sort)
+    if (s !== 'date' && s !== '-date') return bad('not-supported', '_sort supports date and -date')
+    q.sort = s === 'date' ? 'asc' : 'desc'
+  }
+  let cursor: { dir: 'next' | 'prev'; value: string } | undefined
+  if (query._cursor !== undefined) {
+    const m = /^(n|p)\.([A-Za-z0-9_-]{1,200})$/.exec(String(query._cursor))
+    if (!m) return bad('value', 'invalid _cursor')
+    cursor = { dir: m[1] === 'n' ? 'next' : 'prev', value: m[2] }
+  }
+  return { ok: true, query: q, count, cursor }
+}

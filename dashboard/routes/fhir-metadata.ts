@@ -1,0 +1,37 @@
+// The CapabilityStatement served at /fhir/r4/metadata.
+export function capabilityStatement(base: string) {
+  return {
+    resourceType: 'CapabilityStatement',
+    status: 'active',
+    date: '2026-11-27',
+    kind: 'instance',
+    software: { name: 'Vitalwire' },
+    implementation: { description: 'Vitalwire remote patient monitoring FHIR R4 API', url: base },
+    fhirVersion: '4.0.1',
+    format: ['application/fhir+json'],
+    rest: [
+      {
+        mode: 'server',
+        security: { description: 'Session cookie (POST /api/session) or Authorization: Bearer <API token>' },
+        resource: [
+          {
+            type: 'Observation',
+            profile: 'http://hl7.org/fhir/StructureDefinition/vitalsigns',
+            interaction: [{ code: 'read' }, { code: 'search-type' }],
+            searchParam: [
+              { name: 'patient', type: 'reference' },
+              { name: 'subject', type: 'reference' },
+              { name: 'code', type: 'token', documentation: 'system|code; comma = OR' },
+              { name: 'date', type: 'date', documentation: 'eq|ge|gt|le|lt; repeatable; dates without time are UTC' },
+              { name: 'category', type: 'token' },
+              { name: '_count', type: 'number' },
+              { name: '_sort', type: 'string', documentation: 'date or -date' },
+            ],
+          },
+          { type: 'Patient', interaction: [{ code: 'read' }] },
+          { type: 'Device', interaction: [{ code: 'read' }] },
+        ],
+      },
+    ],
+  }
+}

@@ -1,0 +1,116 @@
+import type { FastifyInstance } from 'fastify'
+import { SEVERITY_RANK } from '../../shared/alert.ts'
+import { isVitalType, VITAL_TYPES } from '../../shared/catalog.ts'
+import { VitalwireError } from '../../shared/errors.ts'
+import { maySee, requireViewer } from '../auth.ts'
+import type { DashboardDeps } from '../deps.ts'
+import { deviceView, patientView, readingView } from '../views.ts'
+
+const DAY_MS = 86_400_000
+
+export function patientRoutes(app: FastifyInstance, deps: DashboardDeps) {
+  const auth = requireViewer(deps)
+
+  async function visiblePatient(req: any, id: string) {
+    const viewer = req.viewer
+    const p = maySee(viewer, id) ? await deps.registry.getPatient(id) : undefined
+    if (!p) {
+      // Same answer for "does not exist" and "not yours": existence is not leaked (OWASP API1).
+      deps.audit.append({ actor: viewer.email, action: 'patient.read', outcome: 'denied', patientId: id, ip: req.ip })
+      throw new VitalwireError('VW_ERR_NOT_FOUND', `patient ${id} not found`)
+    }
+    return p
+  }
+
+  // The worklist: every visible patient with the latest value of each vital and open alerts.
+  app.get('/api/patients', { preHandler: auth }, async (req) => {
+    const viewer = req.viewer!
+    const patients = await deps.registry.listPatients(viewer.patients ? [...viewer.patients] : undefined)
+    const ids = patients.map((p) => p.id)
+    const [latest, alerts] = await Promise.all([
+      deps.readings.latest(ids),
+      deps.alertStore.list({ patientIds: ids, limit: 10_000, status: undefined }),
+    ])
+    const byPatient = new Map<string, any>(ids.map((id) => [id, { latest: {}, alerts: [] as any[] }]))
+    for (const o of latest) byPatient.get(o.patientId).latest[o.type] = readingView(o)
+    for (const a of alerts) if (a.status !== 'resolved') byPatient.get(a.patientId)?.alerts.push(a)
+    deps.audit.append({ actor: viewer.email, action: 'patients.list', outcome: 'ok', ip: req.ip, detail: { count: ids.length } })
+    return {
+      patients: patients.map((p) => {
+        const v = byPatient.get(p.id)
+        const top = v.alerts.reduce((m: number, a: any) => Math.max(m, SEVERITY_RANK[a.severity as keyof typeof SEVERITY_RANK]), 0)
+        return { ...patientView(p), latest: v.latest, openAlerts: v.alerts.length, topSeverityRank: top }
+      }),
+    }
+  })
+
+  app.get('/api/patients/:id', { preHandler: auth }, async (req) => {
+    const { id } = req.params as { id: string }
+    const p = await visiblePatient(req, id)
+    const now = Date.now()
+    const [latest, devices, alerts, days] = await Promise.all([
+      deps.readings.latest([id]),
+      deps.registry.listDevices(id),
+      deps.alertStore.list({ patientIds: [id], limit: 200 }),
+      readingDays(deps, id, now),
+    ])
+    deps.audit.append({ actor: req.viewer!.email, action: 'patient.read', outcome: 'ok', patientId: id, ip: req.ip })
+    return {
+      ...patientView(p),
+      latest: Object.fromEntries(latest.map((o) => [o.type, readingView(o)])),
+      devices: devices.map(deviceView),
+      alerts,
+      rpm: { periodDays: 30, daysWithReadings: days, band: days >= 16 ? '99454' : days >= 2 ? '99445' : 'none' },
+    }
+  })
+
+  app.get(
+    '/api/patients/:id/readings',
+    {
+      preHandler: auth,
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            type: { type: 'string', enum: [...VITAL_TYPES] },
+            from: { type: 'string', format: 'date-time' },
+            to: { type: 'string', format: 'date-time' },
+            limit: { type: 'integer', minimum: 1, maximum: 5000, default: 500 },
+            after: { type: 'string', maxLength: 200 },
+            sort: { type: 'string', enum: ['asc', 'desc'], default: 'asc' },
+          },
+        },
+      },
+    },
+    async (req) => {
+      const { id } = req.params as { id: string }
+      const q = req.query as { type?: string; from?: string; to?: string; limit: number; after?: string; sort: 'asc' | 'desc' }
+      await visiblePatient(req, id)
+      const page = await deps.readings.search({
+        patientIds: [id],
+        types: q.type && isVitalType(q.type) ? [q.type] : undefined,
+        fromMs: q.from ? Date.parse(q.from) : undefined,
+        toMs: q.to ? Date.parse(q.to) : undefined,
+        sort: q.sort,
+        limit: q.limit,
+        after: q.after,
+      })
+      deps.audit.append({ actor: req.viewer!.email, action: 'readings.read', outcome: 'ok', patientId: id, ip: req.ip, detail: { type: q.type, count: page.items.length } })
+      return { readings: page.items.map(readingView), next: page.next }
+    },
+  )
+}
+
+/** Distinct days with at least one device reading in the current 30-day period (CMS 99445/99454). */
+async function readingDays(deps: DashboardDeps, patientId: string, nowMs: number): Promise<number> {
+  // The calendar day as the device recorded it (its own UTC offset), not the server's day.
+  const days = new Set<string>()
+  let after: string | undefined
+  do {
+    const page = await deps.readings.search({ patientIds: [patientId], fromMs: nowMs - 30 * DAY_MS, sort: 'asc', limit: 5000, after })
+    for (const o of page.items) days.add(o.resource.effectiveDateTime.slice(0, 10))
+    after = page.next
+  } while (after)
+  return days.size
+}

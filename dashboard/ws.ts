@@ -1,0 +1,76 @@
+import type { FastifyInstance } from 'fastify'
+import type { WebSocket } from 'ws'
+import type { Alert } from '../shared/alert.ts'
+import type { DeviceStatus } from '../shared/events.ts'
+import type { StoredObservation } from '../shared/fhir.ts'
+import { maySee, requireViewer, type Viewer, viewerFor } from './auth.ts'
+import type { DashboardDeps } from './deps.ts'
+
+// The push hub: each dashboard socket gets only messages about patients its viewer may see.
+
+const MAX_BUFFERED_BYTES = 4 * 1024 * 1024
+
+export function websocketRoutes(app: FastifyInstance, deps: DashboardDeps) {
+  const sockets = new Map<WebSocket, Viewer>()
+
+  function broadcast(patientId: string, message: () => string) {
+    let text: string | undefined
+    for (const [ws, viewer] of sockets) {
+      if (!maySee(viewer, patientId)) continue
+      if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+        // A consumer that cannot keep up is closed; its page reconnects and reloads the worklist.
+        ws.close(1013, 'too slow')
+        continue
+      }
+      text ??= message()
+      ws.send(text)
+    }
+  }
+
+  const onObservations = (batch: StoredObservation[]) => {
+    for (const o of batch) broadcast(o.patientId, () => JSON.stringify({ type: 'observation', patientId: o.patientId, observation: o.resource }))
+  }
+  const onAlert = (type: 'alert' | 'alert-updated') => (a: Alert) => broadcast(a.patientId, () => JSON.stringify({ type, alert: a }))
+  const onNew = onAlert('alert')
+  const onUpdated = onAlert('alert-updated')
+  const onStatus = (s: DeviceStatus) =>
+    broadcast(s.patientId, () =>
+      JSON.stringify({ type: 'device-status', deviceId: s.deviceId, patientId: s.patientId, connected: s.connected, lastSeen: s.lastSeen, battery: s.battery }),
+    )
+  const onRegistry = async (e: { kind: string; subject: string }) => {
+    if (e.kind !== 'user-changed' && e.kind !== 'patient-added') return
+    for (const [ws, viewer] of sockets) {
+      if (e.kind === 'user-changed' && String(viewer.userId) !== e.subject) continue
+      const fresh = await viewerFor(deps, viewer.userId, viewer.via)
+      if (!fresh) ws.close(1008, 'access revoked')
+      else sockets.set(ws, fresh)
+    }
+  }
+
+  deps.events.on('observations', onObservations)
+  deps.events.on('alert', onNew)
+  deps.events.on('alert-updated', onUpdated)
+  deps.events.on('device-status', onStatus)
+  deps.events.on('registry-changed', onRegistry)
+  app.addHook('onClose', async () => {
+    deps.events.off('observations', onObservations)
+    deps.events.off('alert', onNew)
+    deps.events.off('alert-updated', onUpdated)
+    deps.events.off('device-status', onStatus)
+    deps.events.off('registry-changed', onRegistry)
+    for (const ws of sockets.keys()) ws.close(1001, 'server shutting down')
+  })
+
+  app.get('/ws', { websocket: true, preHandler: requireViewer(deps) }, (socket, req) => {
+    const viewer = req.viewer!
+    sockets.set(socket, viewer)
+    deps.metrics.wsClients.set(sockets.size)
+    deps.audit.append({ actor: viewer.email, action: 'ws.connect', outcome: 'ok', ip: req.ip })
+    socket.send(JSON.stringify({ type: 'hello', email: viewer.email, role: viewer.role }))
+    // The socket carries no commands; anything a client sends is ignored.
+    socket.on('close', () => {
+      sockets.delete(socket)
+      deps.metrics.wsClients.set(sockets.size)
+    })
+  })
+}

@@ -1,0 +1,154 @@
+import { BP_COMPONENTS, type Bounds, roundTo, UNIT_REQUIRED, type VitalType, vital } from '../shared/catalog.ts'
+import type { ErrorCode } from '../shared/errors.ts'
+import { ISO_WITH_OFFSET, type Reading } from './reading-schema.ts'
+
+// Pure: a schema-valid reading -> values in canonical UCUM units, checked for plausibility, with its time.
+// Returns a result instead of throwing: one bad reading must never stop a batch or a worker.
+
+export interface NormalizeLimits {
+  nowMs: number
+  maxFutureMs: number
+  maxAgeMs: number
+}
+
+export interface Normalized {
+  type: VitalType
+  readingId: string
+  /** effectiveDateTime as FHIR wants it, keeping the offset the device sent. */
+  effective: string
+  effectiveMs: number
+  values: Record<string, number>
+  /** glucose meters: 'L' for LO, 'H' for HI (no value). */
+  outOfRange?: 'L' | 'H'
+  flags: string[]
+  pulse?: number
+  battery?: number
+}
+
+export type NormalizeResult =
+  | { ok: true; reading: Normalized }
+  | { ok: false; code: ErrorCode; message: string }
+
+const fail = (code: ErrorCode, message: string): NormalizeResult => ({ ok: false, code, message })
+
+export function convertUnit(
+  type: VitalType,
+  value: number,
+  unit: string | undefined,
+): { ok: true; value: number } | { ok: false; message: string } {
+  const def = vital(type)
+  if (unit === undefined) {
+    if (UNIT_REQUIRED.has(type)) {
+      return { ok: false, message: `unit is required for ${type} (e.g. ${Object.keys(def.units).slice(0, 3).join(', ')})` }
+    }
+    // A pulse oximeter sending a 0-1 fraction without a unit.
+    if (type === 'spo2' && value <= 1) return { ok: true, value: roundTo(value * 100, def.decimals) }
+    return { ok: true, value: roundTo(value, def.decimals) }
+  }
+  if (type === 'spo2' && unit === '1') return { ok: true, value: roundTo(value * 100, def.decimals) }
+  const alias = def.units[unit]
+  if (!alias) {
+    return {
+      ok: false,
+      message: `unit ${JSON.stringify(unit)} is not accepted for ${type}; use one of ${Object.keys(def.units).join(', ')}`,
+    }
+  }
+  const converted = (value + (alias.preOffset ?? 0)) * alias.factor + (alias.offset ?? 0)
+  return { ok: true, value: roundTo(converted, def.decimals) }
+}
+
+function outside(value: number, b: Bounds) {
+  return value < b.min || value > b.max
+}
+
+function implausible(what: string, value: number, b: Bounds, unit: string) {
+  return fail('VW_ERR_INGEST_IMPLAUSIBLE', `${what} ${value} ${unit} is outside the plausible range ${b.min}-${b.max} ${unit}`)
+}
+
+/** Parse `ts` into FHIR effectiveDateTime + epoch ms, keeping the device's offset. */
+export function parseTimestamp(
+  ts: string | number | undefined,
+  limits: NormalizeLimits,
+): { ok: true; effective: string; effectiveMs: number; flags: string[] } | { ok: false; message: string } {
+  let effective: string
+  let ms: number
+  const flags: string[] = []
+  if (ts === undefined) {
+    ms = limits.nowMs
+    effective = new Date(ms).toISOString()
+    flags.push('time-from-receipt')
+  } else if (typeof ts === 'number') {
+    ms = ts
+    effective = new Date(ms).toISOString()
+  } else {
+    const m = ISO_WITH_OFFSET.exec(ts)!
+    const [, y, mo, d, h, mi, s = '00', frac = '', offset] = m
+    // Date.parse accepts impossible dates such as Feb 30 by rolling over; reject them instead.
+    const probe = new Date(Date.UTC(+y, +mo - 1, +d))
+    if (probe.getUTCMonth() !== +mo - 1 || probe.getUTCDate() !== +d || +h > 23 || +mi > 59 || +s > 59) {
+      return { ok: false, message: `ts ${JSON.stringify(ts)} is not a real date and time` }
+    }
+    if (offset !== 'Z' && (+offset.slice(1, 3) > 14 || +offset.slice(4) > 59)) {
+      return { ok: false, message: `ts ${JSON.stringify(ts)} has an impossible UTC offset` }
+    }
+    effective = `${y}-${mo}-${d}T${h}:${mi}:${s}${frac}${offset}`
+    ms = Date.parse(effective)
+  }
+  if (ms > limits.nowMs + limits.maxFutureMs) {
+    return { ok: false, message: `ts is ${Math.round((ms - limits.nowMs) / 1000)} s in the future (limit ${limits.maxFutureMs / 1000} s); check the device clock` }
+  }
+  if (ms < limits.nowMs - limits.maxAgeMs) {
+    return { ok: false, message: `ts is older than the acceptance window of ${limits.maxAgeMs / 86_400_000} days` }
+  }
+  return { ok: true, effective, effectiveMs: ms, flags }
+}
+
+export function normalize(reading: Reading, limits: NormalizeLimits): NormalizeResult {
+  const time = parseTimestamp(reading.ts, limits)
+  if (!time.ok) return fail('VW_ERR_INGEST_TIME', time.message)
+  const def = vital(reading.type)
+  const out: Normalized = {
+    type: reading.type,
+    readingId: reading.id,
+    effective: time.effective,
+    effectiveMs: time.effectiveMs,
+    values: {},
+    flags: time.flags,
+    battery: reading.battery,
+  }
+  if (reading.type === 'blood-pressure') {
+    const parts: Record<string, number> = {}
+    for (const part of ['systolic', 'diastolic'] as const) {
+      const c = convertUnit('blood-pressure', reading[part], reading.unit)
+      if (!c.ok) return fail('VW_ERR_INGEST_UNIT', c.message)
+      const b = BP_COMPONENTS[part].plausible
+      if (outside(c.value, b)) return implausible(part, c.value, b, 'mm[Hg]')
+      parts[part] = c.value
+    }
+    if (parts.systolic <= parts.diastolic) {
+      return fail('VW_ERR_INGEST_IMPLAUSIBLE', `systolic ${parts.systolic} must be greater than diastolic ${parts.diastolic}`)
+    }
+    out.values = parts
+    if (reading.pulse !== undefined) {
+      const hr = vital('heart-rate')
+      const pulse = roundTo(reading.pulse, 0)
+      if (outside(pulse, hr.plausible)) return implausible('pulse', pulse, hr.plausible, '/min')
+      out.pulse = pulse
+    }
+    return { ok: true, reading: out }
+  }
+  if (reading.value === 'LO' || reading.value === 'HI') {
+    if (reading.type !== 'blood-glucose') {
+      return fail('VW_ERR_INGEST_SCHEMA', `value ${reading.value} is only meaningful for blood-glucose`)
+    }
+    out.outOfRange = reading.value === 'LO' ? 'L' : 'H'
+    return { ok: true, reading: out }
+  }
+  const c = convertUnit(reading.type, reading.value, reading.unit)
+  if (!c.ok) return fail('VW_ERR_INGEST_UNIT', c.message)
+  if (outside(c.value, def.plausible)) return implausible(reading.type, c.value, def.plausible, def.ucum)
+  // Pulse oximeters claim accuracy only for 70-100 %.
+  if (reading.type === 'spo2' && c.value < 70) out.flags.push('low-confidence')
+  out.values = { value: c.value }
+  return { ok: true, reading: out }
+}

@@ -1,0 +1,50 @@
+import { z } from 'zod'
+import { VITAL_TYPES, type VitalType } from '../shared/catalog.ts'
+
+// The canonical reading of the public contract (ARCHITECTURE.md, "Canonical reading").
+
+export const MAX_BATCH = 500
+
+/** ISO 8601 date-time with an explicit offset (Z or ±hh:mm); seconds and fractions optional. */
+export const ISO_WITH_OFFSET = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/
+
+const finite = z.number().refine(Number.isFinite, 'must be a finite number')
+
+const base = {
+  id: z
+    .string()
+    .min(1)
+    .max(128)
+    .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces'),
+  ts: z
+    .union([
+      z.string().regex(ISO_WITH_OFFSET, 'ISO 8601 with offset, e.g. 2026-11-24T08:15:00Z'),
+      z.number().int().min(0).max(8.64e15),
+    ])
+    .optional(),
+  unit: z.string().min(1).max(32).optional(),
+  battery: finite.min(0).max(100).optional(),
+}
+
+type SingleValueType = Exclude<VitalType, 'blood-pressure'>
+const SINGLE_VALUE_TYPES = VITAL_TYPES.filter((t): t is SingleValueType => t !== 'blood-pressure')
+
+export const bloodPressureSchema = z.object({
+  ...base,
+  type: z.literal('blood-pressure'),
+  systolic: finite,
+  diastolic: finite,
+  pulse: finite.optional(),
+})
+
+export const singleValueSchema = z.object({
+  ...base,
+  type: z.enum(SINGLE_VALUE_TYPES),
+  // Glucometers report LO/HI when the value is outside what they can measure.
+  value: z.union([finite, z.enum(['LO', 'HI'])]),
+})
+
+export const readingSchema = z.discriminatedUnion('type', [bloodPressureSchema, singleValueSchema])
+export type Reading = z.infer<typeof readingSchema>
+
+export const batchSchema = z.object({ readings: z.array(z.unknown()).min(1).max(MAX_BATCH) })

@@ -1,0 +1,220 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import cron from 'node-cron'
+import { createAlerts } from './alerts/index.ts'
+import { createBroker } from './broker/index.ts'
+import { createDashboard } from './dashboard/index.ts'
+import { createIngest } from './ingest/index.ts'
+import type { Config } from './shared/config.ts'
+import { EventBus } from './shared/events.ts'
+import type { Logger } from './shared/logger.ts'
+import { createMetrics } from './shared/metrics.ts'
+import { ensureDevelopmentPki, pkiPaths } from './shared/pki.ts'
+import { enrollDevice } from './shared/provisioning.ts'
+import { generateSecret } from './shared/secrets.ts'
+import { openEmbeddedStorage } from './storage/sqlite/index.ts'
+import { createSqliteSessionStore } from './storage/sqlite/sessions.ts'
+import { createSqliteTokenStore } from './storage/sqlite/tokens.ts'
+
+// The composition root: wiring only. Components get their dependencies and options here and talk to
+// each other through the event bus and storage ports.
+
+export const COMPONENTS = ['broker', 'ingest', 'alerts', 'dashboard'] as const
+export type Component = (typeof COMPONENTS)[number]
+
+export interface Running {
+  mqttPort?: number
+  mqttPlainPort?: number
+  httpUrl?: string
+  dataDir: string
+  caCert: string
+  events: EventBus
+  close(): Promise<void>
+}
+
+const REGISTRY_POLL_MS = 250
+
+export function prepareDataDir(dataDir: string) {
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+  fs.chmodSync(dataDir, 0o700)
+}
+
+function readSecretFile(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8').trim()
+  } catch {
+    const secret = generateSecret(48)
+    fs.writeFileSync(file, secret, { mode: 0o600, flag: 'wx' })
+    return secret
+  }
+}
+
+export async function startVitalwire(config: Config, log: Logger, only: ReadonlySet<Component> = new Set(COMPONENTS)): Promise<Running> {
+  prepareDataDir(config.dataDir)
+  const pki = config.mqtt.tlsCert ? undefined : await ensureDevelopmentPki(config.pkiDir)
+  const paths = pkiPaths(config.pkiDir)
+  const storage = openEmbeddedStorage({ dataDir: config.dataDir, dbPath: config.dbPath, dataKey: config.dataKey, outbox: Boolean(config.influx) })
+  const events = new EventBus()
+  const metrics = createMetrics()
+  const closers: (() => Promise<void> | void)[] = []
+  const health: Record<string, { ok: boolean; detail?: string }> = { storage: { ok: true } }
+
+  // Registry changes from any process (the CLI included) reach this server through the events table.
+  let lastEvent = storage.registry.lastEventId()
+  const poll = setInterval(() => {
+    try {
+      for (const e of storage.registry.eventsSince(lastEvent)) {
+        lastEvent = e.id
+        events.emit('registry-changed', { kind: e.kind, subject: e.subject })
+      }
+    } catch (err) {
+      log.error({ err }, 'registry poll failed')
+    }
+  }, REGISTRY_POLL_MS)
+  closers.push(() => clearInterval(poll))
+
+  const ingest = createIngest({ journal: storage.journal, events, log, metrics }, config.ingest)
+
+  let broker: Awaited<ReturnType<typeof createBroker>> | undefined
+  let mqttPort: number | undefined
+  let mqttPlainPort: number | undefined
+  if (only.has('broker')) {
+    const read = (f: string) => fs.readFileSync(f, 'utf8')
+    broker = await createBroker(
+      {
+        async lookupDevice(id) {
+          const device = await storage.registry.getDevice(id)
+          if (!device) return undefined
+          const patient = await storage.registry.getPatient(device.patientId)
+          return { device, monitoring: patient?.monitoring ?? false }
+        },
+        ingest,
+        events,
+        log,
+        metrics,
+        audit: (e) => storage.audit.append(e),
+        recordStatus: (id, s) => storage.registry.updateDeviceStatus(id, s),
+      },
+      {
+        host: config.mqtt.host,
+        port: config.mqtt.port,
+        plainHost: config.mqtt.plainHost,
+        plainPort: config.mqtt.plainPort,
+        tls: {
+          cert: read(config.mqtt.tlsCert ?? paths.serverCert),
+          key: read(config.mqtt.tlsKey ?? paths.serverKey),
+          ca: read(config.mqtt.deviceCa ?? paths.caCert),
+        },
+        maxPacketBytes: config.mqtt.maxPacketBytes,
+        ratePerS: config.mqtt.ratePerS,
+        burst: config.mqtt.burst,
+        maxConnections: config.mqtt.maxConnections,
+        keepaliveMaxS: config.mqtt.keepaliveMaxS,
+        authFailuresPerMin: config.mqtt.authFailuresPerMin,
+      },
+    )
+    const b = broker
+    events.on('registry-changed', async (e) => {
+      try {
+        if (e.kind === 'device-revoked') b.disconnect(e.subject, 'revoked')
+        if (e.kind === 'device-added') b.forget(e.subject)
+        if (e.kind === 'patient-changed') {
+          const p = await storage.registry.getPatient(e.subject)
+          if (p && !p.monitoring) for (const d of await storage.registry.listDevices(p.id)) b.disconnect(d.id, 'monitoring disabled')
+        }
+      } catch (err) {
+        log.error({ err }, 'registry change handling failed')
+      }
+    })
+    const ports = await broker.start()
+    mqttPort = ports.port
+    mqttPlainPort = ports.plainPort
+    health.broker = { ok: true }
+    closers.push(() => b.close())
+  }
+
+  const alerts = createAlerts(
+    { store: storage.alerts, readings: storage.readings, patient: (id) => storage.registry.getPatient(id), events, log, metrics },
+    { escalateAfterMs: config.alerts.escalateAfterMs },
+  )
+  if (only.has('alerts')) {
+    alerts.start()
+    const task = cron.schedule('* * * * *', () => {
+      alerts.escalate().catch((err) => log.error({ err }, 'escalation check failed'))
+    })
+    health.alerts = { ok: true }
+    closers.push(async () => {
+      await task.stop()
+      await alerts.close()
+    })
+  }
+
+  let httpUrl: string | undefined
+  if (only.has('dashboard')) {
+    const tokens = createSqliteTokenStore(storage.db)
+    const sessionStore = createSqliteSessionStore(storage.db, config.http.sessionIdleMs)
+    const dashboard = createDashboard(
+      {
+        registry: storage.registry,
+        readings: storage.readings,
+        alertStore: storage.alerts,
+        alerts,
+        audit: storage.audit,
+        tokens,
+        sessionStore,
+        sessionSecret: readSecretFile(path.join(config.dataDir, 'session.key')),
+        sessionIdleMs: config.http.sessionIdleMs,
+        events,
+        log,
+        metrics,
+        health: () => {
+          const ready = Object.values(health).every((c) => c.ok)
+          return { live: true, ready, degraded: false, checks: health }
+        },
+        enroll: (o) => enrollDevice(storage.registry, { ...o, pkiDir: config.pkiDir }),
+        revokeDevice: async (id) => {
+          await storage.registry.revokeDevice(id)
+          broker?.disconnect(id, 'revoked')
+        },
+        webRoot: path.join(import.meta.dirname, 'dashboard', 'web', 'dist'),
+        secure: config.http.tls,
+      },
+      {
+        host: config.http.host,
+        port: config.http.port,
+        https: config.http.tls ? { cert: fs.readFileSync(config.mqtt.tlsCert ?? paths.serverCert, 'utf8'), key: fs.readFileSync(config.mqtt.tlsKey ?? paths.serverKey, 'utf8') } : undefined,
+      },
+    )
+    const started = await dashboard.start()
+    httpUrl = started.url
+    const sweep = setInterval(() => sessionStore.sweep(), 60_000)
+    sweep.unref()
+    closers.push(async () => {
+      clearInterval(sweep)
+      await dashboard.close()
+    })
+  }
+
+  let closed = false
+  return {
+    mqttPort,
+    mqttPlainPort,
+    httpUrl,
+    dataDir: config.dataDir,
+    caCert: pki?.caCert ?? config.mqtt.deviceCa ?? paths.caCert,
+    events,
+    async close() {
+      if (closed) return
+      closed = true
+      // Reverse order: stop taking input first, finish in-flight work, then close storage.
+      for (const c of closers.reverse()) {
+        try {
+          await c()
+        } catch (err) {
+          log.error({ err }, 'error while stopping')
+        }
+      }
+      storage.close()
+    },
+  }
+}

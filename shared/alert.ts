@@ -1,0 +1,38 @@
+// The alert as stored, served by /api/alerts and pushed over the WebSocket (ARCHITECTURE.md).
+
+export type Severity = 'critical' | 'high' | 'medium' | 'low'
+export type AlertStatus = 'open' | 'acknowledged' | 'resolved'
+
+export const SEVERITY_RANK: Record<Severity, number> = { critical: 4, high: 3, medium: 2, low: 1 }
+
+export interface AlertEvent {
+  at: string
+  /** 'system' or the user's email. */
+  by: string
+  action: 'opened' | 'updated' | 'escalated' | 'viewed' | 'acknowledged' | 'snoozed' | 'resolved' | 'auto-resolved'
+  note?: string
+}
+
+export interface Alert {
+  id: string
+  patientId: string
+  rule: string
+  severity: Severity
+  status: AlertStatus
+  message: string
+  openedAt: string
+  updatedAt: string
+  /** Time of the most recent breaching observation. */
+  lastSeenAt: string
+  observationIds: string[]
+  /** Breaching observations folded into this alert (dedupe). */
+  count: number
+  /** The most extreme value seen, in the rule's unit. */
+  worstValue?: number
+  unit?: string
+  /** Scored rules (news2). */
+  score?: number
+  breakdown?: Record<string, { value: number; points: number }>
+  escalated?: boolean
+  history: AlertEvent[]
+}

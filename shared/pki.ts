@@ -1,0 +1,143 @@
+import 'reflect-metadata'
+import { webcrypto, X509Certificate as NodeX509 } from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+import * as x509 from '@peculiar/x509'
+
+// The deployment's development PKI: one CA that signs the broker's server certificate (devices trust
+// pki/ca.crt) and the device client certificates issued by `devices add --auth cert` (CN = device id).
+// ECDSA P-256 throughout: TLS handshakes are much cheaper than with RSA. Built with @peculiar/x509.
+
+x509.cryptoProvider.set(webcrypto as Crypto)
+const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const
+const DAY_MS = 86_400_000
+
+export interface PkiPaths {
+  dir: string
+  caCert: string
+  caKey: string
+  serverCert: string
+  serverKey: string
+}
+
+export function pkiPaths(dir: string): PkiPaths {
+  return {
+    dir,
+    caCert: path.join(dir, 'ca.crt'),
+    caKey: path.join(dir, 'ca.key'),
+    serverCert: path.join(dir, 'server.crt'),
+    serverKey: path.join(dir, 'server.key'),
+  }
+}
+
+async function newKeys(): Promise<CryptoKeyPair> {
+  return (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair
+}
+
+async function keyPem(key: CryptoKey): Promise<string> {
+  return x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', key), 'PRIVATE KEY')
+}
+
+function serial(): string {
+  // Positive 128-bit serial (RFC 5280 4.1.2.2: at most 20 octets, positive).
+  const b = webcrypto.getRandomValues(new Uint8Array(16))
+  b[0] &= 0x7f
+  return Buffer.from(b).toString('hex')
+}
+
+function writeOwnerOnly(file: string, text: string) {
+  fs.writeFileSync(file, text, { mode: 0o600 })
+}
+
+/** Create the CA and the server certificate on first start; later starts reuse them. */
+export async function ensureDevelopmentPki(dir: string, hostnames: string[] = []): Promise<PkiPaths> {
+  const p = pkiPaths(dir)
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
+  if (!fs.existsSync(p.caCert) || !fs.existsSync(p.caKey)) {
+    const keys = await newKeys()
+    const now = Date.now()
+    const ca = await x509.X509CertificateGenerator.createSelfSigned({
+      serialNumber: serial(),
+      name: 'CN=Vitalwire Development CA, O=Vitalwire',
+      notBefore: new Date(now - 60_000),
+      notAfter: new Date(now + 3650 * DAY_MS),
+      signingAlgorithm: ALG,
+      keys,
+      extensions: [
+        new x509.BasicConstraintsExtension(true, 0, true),
+        new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      ],
+    })
+    writeOwnerOnly(p.caKey, await keyPem(keys.privateKey))
+    fs.writeFileSync(p.caCert, ca.toString('pem'), { mode: 0o644 })
+    fs.rmSync(p.serverCert, { force: true })
+  }
+  if (!fs.existsSync(p.serverCert) || !fs.existsSync(p.serverKey)) {
+    const { cert, key } = await issueCertificate(p, {
+      commonName: 'localhost',
+      usage: 'server',
+      days: 825,
+      altNames: ['localhost', '127.0.0.1', '::1', ...hostnames],
+    })
+    writeOwnerOnly(p.serverKey, key)
+    fs.writeFileSync(p.serverCert, cert, { mode: 0o644 })
+  }
+  return p
+}
+
+async function loadCa(p: PkiPaths) {
+  const cert = new x509.X509Certificate(fs.readFileSync(p.caCert, 'utf8'))
+  const der = x509.PemConverter.decodeFirst(fs.readFileSync(p.caKey, 'utf8'))
+  const key = await webcrypto.subtle.importKey('pkcs8', der, ALG, false, ['sign'])
+  return { cert, key }
+}
+
+export interface IssueOptions {
+  commonName: string
+  usage: 'server' | 'client'
+  days: number
+  altNames?: string[]
+  notBefore?: Date
+}
+
+/** Issue a certificate signed by the CA in `p`; returns PEM certificate and PKCS#8 key. */
+export async function issueCertificate(p: PkiPaths, opts: IssueOptions): Promise<{ cert: string; key: string }> {
+  const ca = await loadCa(p)
+  const keys = await newKeys()
+  const notBefore = opts.notBefore ?? new Date(Date.now() - 60_000)
+  const extensions: x509.Extension[] = [
+    new x509.BasicConstraintsExtension(false, undefined, true),
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+    new x509.ExtendedKeyUsageExtension(
+      [opts.usage === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth],
+      false,
+    ),
+    await x509.AuthorityKeyIdentifierExtension.create(ca.cert),
+  ]
+  if (opts.altNames?.length) {
+    extensions.push(
+      new x509.SubjectAlternativeNameExtension(
+        opts.altNames.map((n) => ({ type: /^[\d.]+$|:/.test(n) ? ('ip' as const) : ('dns' as const), value: n })),
+      ),
+    )
+  }
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: serial(),
+    subject: `CN=${opts.commonName}`,
+    issuer: ca.cert.subject,
+    notBefore,
+    notAfter: new Date(notBefore.getTime() + opts.days * DAY_MS),
+    signingAlgorithm: ALG,
+    publicKey: keys.publicKey as CryptoKey,
+    signingKey: ca.key as CryptoKey,
+    extensions,
+  })
+  return { cert: cert.toString('pem'), key: await keyPem(keys.privateKey) }
+}
+
+/** SHA-256 fingerprint and expiry of a PEM certificate, as Node reports them. */
+export function describeCertificate(pem: string): { fingerprint256: string; notAfterMs: number; subject: string } {
+  const c = new NodeX509(pem)
+  return { fingerprint256: c.fingerprint256, notAfterMs: Date.parse(c.validTo), subject: c.subject }
+}

@@ -1,0 +1,59 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import type { Registry } from '../storage/ports.ts'
+import { VitalwireError } from './errors.ts'
+import { describeCertificate, issueCertificate, pkiPaths } from './pki.ts'
+import { generatePassword, generateSecret, hashSecret, RANDOM_SECRET_COST } from './secrets.ts'
+
+// Enrollment used by both the CLI and the REST API, so the two can never drift apart.
+
+export const DEVICE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
+export const PATIENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9.-]{0,63}$/
+
+export type EnrolledDevice =
+  | { id: string; patientId: string; auth: 'secret'; secret: string }
+  | { id: string; patientId: string; auth: 'cert'; cert: string; key: string; ca: string; notAfter: string }
+
+export async function enrollDevice(
+  registry: Registry,
+  opts: { id: string; patientId: string; type: string; auth: 'secret' | 'cert'; pkiDir: string; outDir?: string; days?: number },
+): Promise<EnrolledDevice> {
+  if (!DEVICE_ID_PATTERN.test(opts.id)) {
+    throw new VitalwireError('VW_ERR_VALIDATION', 'device id must be 1-64 characters: letters, digits, ".", "_", "-", starting with a letter or digit')
+  }
+  if (!(await registry.getPatient(opts.patientId))) throw new VitalwireError('VW_ERR_NOT_FOUND', `patient ${opts.patientId} not found`)
+  if (await registry.getDevice(opts.id)) throw new VitalwireError('VW_ERR_CONFLICT', `device ${opts.id} already exists`)
+  if (opts.auth === 'secret') {
+    const secret = generateSecret()
+    await registry.addDevice({ id: opts.id, patientId: opts.patientId, type: opts.type, auth: 'secret', secretHash: await hashSecret(secret, RANDOM_SECRET_COST) })
+    return { id: opts.id, patientId: opts.patientId, auth: 'secret', secret }
+  }
+  const p = pkiPaths(opts.pkiDir)
+  const issued = await issueCertificate(p, { commonName: opts.id, usage: 'client', days: opts.days ?? 365 })
+  const info = describeCertificate(issued.cert)
+  const outDir = opts.outDir ?? path.join(opts.pkiDir, 'devices')
+  fs.mkdirSync(outDir, { recursive: true, mode: 0o700 })
+  const cert = path.join(outDir, `${opts.id}.crt`)
+  const key = path.join(outDir, `${opts.id}.key`)
+  fs.writeFileSync(cert, issued.cert, { mode: 0o644 })
+  fs.writeFileSync(key, issued.key, { mode: 0o600 })
+  await registry.addDevice({
+    id: opts.id,
+    patientId: opts.patientId,
+    type: opts.type,
+    auth: 'cert',
+    certFingerprint: info.fingerprint256,
+    certNotAfterMs: info.notAfterMs,
+  })
+  return { id: opts.id, patientId: opts.patientId, auth: 'cert', cert, key, ca: p.caCert, notAfter: new Date(info.notAfterMs).toISOString() }
+}
+
+export async function addUser(registry: Registry, opts: { email: string; role: 'admin' | 'coordinator' | 'clinician'; patients: string[] }) {
+  if (!/^[^@\s]+@[^@\s]+$/.test(opts.email)) throw new VitalwireError('VW_ERR_VALIDATION', `not an email address: ${opts.email}`)
+  for (const p of opts.patients) {
+    if (!(await registry.getPatient(p))) throw new VitalwireError('VW_ERR_NOT_FOUND', `patient ${p} not found`)
+  }
+  const password = generatePassword()
+  await registry.addUser({ email: opts.email, role: opts.role, passwordHash: await hashSecret(password), patients: opts.patients })
+  return { email: opts.email, password }
+}

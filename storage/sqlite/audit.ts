@@ -1,0 +1,105 @@
+import { createHash } from 'node:crypto'
+import type { AuditEntry } from '../ports.ts'
+import type { Db } from './database.ts'
+
+// Append-only, tamper-evident audit log: each entry carries the hash of the previous one, so an edited,
+// inserted or deleted entry breaks the chain at that point. Writes are queued and committed in batches
+// off the caller's path, so auditing never slows ingest; the chain head is read inside the write
+// transaction, so the CLI and the server can both append.
+
+const GENESIS = '0'.repeat(64)
+
+type Row = { seq: number; at_ms: number; actor: string; action: string; outcome: string; patient_id: string | null; target: string | null; ip: string | null; detail: string | null; prev_hash: string; hash: string }
+
+function entryHash(prev: string, r: Omit<Row, 'seq' | 'hash' | 'prev_hash'>): string {
+  const canonical = JSON.stringify([prev, r.at_ms, r.actor, r.action, r.outcome, r.patient_id, r.target, r.ip, r.detail])
+  return createHash('sha256').update(canonical).digest('hex')
+}
+
+export type AuditLog = ReturnType<typeof createSqliteAuditLog>
+
+export function createSqliteAuditLog(db: Db, now: () => number = Date.now) {
+  let queue: Omit<Row, 'seq' | 'hash' | 'prev_hash'>[] = []
+  let scheduled = false
+  const head = db.prepare('SELECT hash FROM audit ORDER BY seq DESC LIMIT 1')
+  const insert = db.prepare(
+    'INSERT INTO audit (at_ms, actor, action, outcome, patient_id, target, ip, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  )
+  function flush() {
+    scheduled = false
+    const batch = queue
+    queue = []
+    if (batch.length === 0) return
+    db.exec('BEGIN IMMEDIATE')
+    try {
+      let prev = (head.get() as { hash: string } | undefined)?.hash ?? GENESIS
+      for (const r of batch) {
+        const hash = entryHash(prev, r)
+        insert.run(r.at_ms, r.actor, r.action, r.outcome, r.patient_id, r.target, r.ip, r.detail, prev, hash)
+        prev = hash
+      }
+      db.exec('COMMIT')
+    } catch (e) {
+      db.exec('ROLLBACK')
+      throw e
+    }
+  }
+  return {
+    append(e: AuditEntry): void {
+      queue.push({
+        at_ms: now(),
+        actor: e.actor,
+        action: e.action,
+        outcome: e.outcome,
+        patient_id: e.patientId ?? null,
+        target: e.target ?? null,
+        ip: e.ip ?? null,
+        detail: e.detail ? JSON.stringify(e.detail) : null,
+      })
+      if (!scheduled) {
+        scheduled = true
+        setImmediate(flush)
+      }
+    },
+    flush,
+    /** Check the whole chain; names the first entry that does not fit. */
+    verify(): { ok: true; entries: number } | { ok: false; entries: number; firstBadSeq: number; reason: string } {
+      flush()
+      let prev = GENESIS
+      let n = 0
+      for (const r of db.prepare('SELECT * FROM audit ORDER BY seq').iterate() as Iterable<Row>) {
+        n++
+        if (r.prev_hash !== prev) {
+          return { ok: false, entries: n, firstBadSeq: r.seq, reason: 'previous-hash link broken (an entry before it was deleted or inserted)' }
+        }
+        if (entryHash(prev, r) !== r.hash) {
+          return { ok: false, entries: n, firstBadSeq: r.seq, reason: 'content does not match its hash (entry edited)' }
+        }
+        prev = r.hash
+      }
+      return { ok: true, entries: n }
+    },
+    async list(q: { patientId?: string; actor?: string; action?: string; beforeSeq?: number; limit: number }) {
+      flush()
+      const clauses: string[] = []
+      const params: (string | number)[] = []
+      if (q.patientId) clauses.push('patient_id = ?'), params.push(q.patientId)
+      if (q.actor) clauses.push('actor = ?'), params.push(q.actor)
+      if (q.action) clauses.push('action = ?'), params.push(q.action)
+      if (q.beforeSeq) clauses.push('seq < ?'), params.push(q.beforeSeq)
+      const sql = `SELECT * FROM audit ${clauses.length ? `WHERE ${clauses.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ?`
+      return (db.prepare(sql).all(...params, q.limit) as Row[]).map((r) => ({
+        seq: r.seq,
+        at: new Date(r.at_ms).toISOString(),
+        actor: r.actor,
+        action: r.action,
+        outcome: r.outcome,
+        patientId: r.patient_id ?? undefined,
+        target: r.target ?? undefined,
+        ip: r.ip ?? undefined,
+        detail: r.detail ? JSON.parse(r.detail) : undefined,
+        hash: r.hash,
+      }))
+    },
+  }
+}

@@ -1,0 +1,63 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { DatabaseSync } from 'node:sqlite'
+import { MIGRATIONS } from './migrations.ts'
+
+// One SQLite file under the data dir, WAL mode. synchronous=FULL: a commit is on disk before the
+// device gets its PUBACK, so `kill -9` or a power cut loses no acknowledged reading.
+
+export type Db = DatabaseSync
+
+export function openDatabase(file: string): Db {
+  if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 })
+  const db = new DatabaseSync(file)
+  db.exec('PRAGMA journal_mode = WAL')
+  db.exec('PRAGMA synchronous = FULL')
+  db.exec('PRAGMA foreign_keys = ON')
+  // The CLI and the server share the file; wait for each other's short transactions.
+  db.exec('PRAGMA busy_timeout = 5000')
+  if (file !== ':memory:') {
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) if (fs.existsSync(f)) fs.chmodSync(f, 0o600)
+  }
+  migrate(db)
+  return db
+}
+
+/** Apply schema migrations versioned in code; PRAGMA user_version records the applied version. */
+export function migrate(db: Db): number {
+  const current = (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version
+  if (current > MIGRATIONS.length) {
+    throw new Error(`database schema version ${current} is newer than this Vitalwire (${MIGRATIONS.length}); upgrade Vitalwire`)
+  }
+  for (let v = current; v < MIGRATIONS.length; v++) {
+    db.exec('BEGIN IMMEDIATE')
+    try {
+      // Another process may have migrated while we waited for the lock.
+      const now = (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version
+      if (now > v) {
+        db.exec('COMMIT')
+        continue
+      }
+      db.exec(MIGRATIONS[v])
+      db.exec(`PRAGMA user_version = ${v + 1}`)
+      db.exec('COMMIT')
+    } catch (e) {
+      db.exec('ROLLBACK')
+      throw new Error(`schema migration ${v + 1} failed`, { cause: e })
+    }
+  }
+  return MIGRATIONS.length
+}
+
+/** Run `fn` in one transaction. */
+export function transaction<T>(db: Db, fn: () => T): T {
+  db.exec('BEGIN IMMEDIATE')
+  try {
+    const out = fn()
+    db.exec('COMMIT')
+    return out
+  } catch (e) {
+    db.exec('ROLLBACK')
+    throw e
+  }
+}

@@ -1,0 +1,135 @@
+// Schema migrations, applied in order; never edit a released one, append a new one.
+export const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE patients (
+    id TEXT PRIMARY KEY,
+    name_enc TEXT NOT NULL,
+    birth_date_enc TEXT,
+    monitoring INTEGER NOT NULL DEFAULT 1,
+    flags TEXT NOT NULL DEFAULT '{}',
+    created_ms INTEGER NOT NULL
+  ) STRICT;
+  CREATE TABLE devices (
+    id TEXT PRIMARY KEY,
+    patient_id TEXT NOT NULL REFERENCES patients(id),
+    type TEXT NOT NULL DEFAULT 'generic',
+    auth TEXT NOT NULL CHECK (auth IN ('secret', 'cert')),
+    secret_hash TEXT,
+    cert_fingerprint TEXT,
+    cert_not_after_ms INTEGER,
+    revoked_ms INTEGER,
+    created_ms INTEGER NOT NULL,
+    last_seen_ms INTEGER,
+    connected INTEGER NOT NULL DEFAULT 0,
+    battery INTEGER,
+    firmware TEXT
+  ) STRICT;
+  CREATE INDEX devices_patient ON devices(patient_id);
+  CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    role TEXT NOT NULL CHECK (role IN ('admin', 'coordinator', 'clinician')),
+    password_hash TEXT NOT NULL,
+    must_change_password INTEGER NOT NULL DEFAULT 1,
+    disabled_ms INTEGER,
+    failed_logins INTEGER NOT NULL DEFAULT 0,
+    locked_until_ms INTEGER,
+    created_ms INTEGER NOT NULL
+  ) STRICT;
+  CREATE TABLE care_team (
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    patient_id TEXT NOT NULL REFERENCES patients(id),
+    PRIMARY KEY (user_id, patient_id)
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX care_team_patient ON care_team(patient_id);
+  CREATE TABLE api_tokens (
+    id TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    token_hash TEXT NOT NULL,
+    label TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    revoked_ms INTEGER
+  ) STRICT;
+  CREATE TABLE sessions (
+    sid TEXT PRIMARY KEY,
+    data TEXT NOT NULL,
+    expires_ms INTEGER NOT NULL
+  ) STRICT;
+  CREATE TABLE readings (
+    key TEXT PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    patient_id TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    effective_ms INTEGER NOT NULL,
+    received_ms INTEGER NOT NULL,
+    vals TEXT NOT NULL,
+    resource TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX readings_patient_type_time ON readings(patient_id, type, effective_ms, id);
+  CREATE INDEX readings_patient_time ON readings(patient_id, effective_ms, id);
+  CREATE INDEX readings_time ON readings(effective_ms, id);
+  -- Latest observation per patient and type, kept in the commit transaction for the worklist.
+  CREATE TABLE latest_readings (
+    patient_id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    key TEXT NOT NULL,
+    effective_ms INTEGER NOT NULL,
+    PRIMARY KEY (patient_id, type)
+  ) STRICT, WITHOUT ROWID;
+  CREATE TABLE outbox (
+    seq INTEGER PRIMARY KEY,
+    key TEXT NOT NULL,
+    enqueued_ms INTEGER NOT NULL
+  ) STRICT;
+  CREATE TABLE dead_letters (
+    id INTEGER PRIMARY KEY,
+    device_id TEXT,
+    reading_id TEXT,
+    code TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    payload BLOB,
+    received_ms INTEGER NOT NULL
+  ) STRICT;
+  CREATE TABLE alerts (
+    id TEXT PRIMARY KEY,
+    patient_id TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('open', 'acknowledged', 'resolved')),
+    opened_ms INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL,
+    data TEXT NOT NULL
+  ) STRICT;
+  -- One live alert per patient and rule: repeated breaches update it (dedupe).
+  CREATE UNIQUE INDEX alerts_one_live ON alerts(patient_id, rule) WHERE status != 'resolved';
+  CREATE INDEX alerts_status ON alerts(status, updated_ms);
+  CREATE TABLE alert_snoozes (
+    alert_id TEXT NOT NULL REFERENCES alerts(id),
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    until_ms INTEGER NOT NULL,
+    PRIMARY KEY (alert_id, user_id)
+  ) STRICT;
+  CREATE TABLE audit (
+    seq INTEGER PRIMARY KEY,
+    at_ms INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    patient_id TEXT,
+    target TEXT,
+    ip TEXT,
+    detail TEXT,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX audit_patient ON audit(patient_id, seq);
+  -- Registry changes, so a running server sees what the CLI did without a restart.
+  CREATE TABLE registry_events (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    at_ms INTEGER NOT NULL
+  ) STRICT;
+  `,
+]

@@ -1,0 +1,122 @@
+import type { StoredObservation } from '../../shared/fhir.ts'
+import type { ReadingPage, ReadingQuery, ReadingStore } from '../ports.ts'
+import type { Db } from './database.ts'
+
+// Embedded readings adapter. Rows are keyed by the idempotency key; the FHIR resource is kept whole
+// as JSON, with the columns that queries filter and sort on beside it.
+
+type Row = { key: string; id: string; patient_id: string; device_id: string; type: string; effective_ms: number; received_ms: number; vals: string; resource: string }
+
+export function rowToObservation(r: Row): StoredObservation {
+  return {
+    id: r.id,
+    key: r.key,
+    patientId: r.patient_id,
+    deviceId: r.device_id,
+    type: r.type as StoredObservation['type'],
+    effectiveMs: r.effective_ms,
+    receivedMs: r.received_ms,
+    values: JSON.parse(r.vals),
+    resource: JSON.parse(r.resource),
+  }
+}
+
+export const INSERT_READING_SQL = `INSERT OR IGNORE INTO readings (key, id, patient_id, device_id, type, effective_ms, received_ms, vals, resource)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+export const UPSERT_LATEST_SQL = `INSERT INTO latest_readings (patient_id, type, key, effective_ms) VALUES (?, ?, ?, ?)
+  ON CONFLICT (patient_id, type) DO UPDATE SET key = excluded.key, effective_ms = excluded.effective_ms
+  WHERE excluded.effective_ms >= latest_readings.effective_ms`
+
+export function readingParams(o: StoredObservation) {
+  return [o.key, o.id, o.patientId, o.deviceId, o.type, o.effectiveMs, o.receivedMs, JSON.stringify(o.values), JSON.stringify(o.resource)] as const
+}
+
+export function encodeCursor(o: { effectiveMs: number; id: string }): string {
+  return Buffer.from(JSON.stringify([o.effectiveMs, o.id])).toString('base64url')
+}
+
+export function decodeCursor(cursor: string): { effectiveMs: number; id: string } | undefined {
+  try {
+    const [ms, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
+    if (Number.isSafeInteger(ms) && typeof id === 'string') return { effectiveMs: ms, id }
+  } catch {}
+  return undefined
+}
+
+function where(q: Omit<ReadingQuery, 'sort' | 'limit' | 'after'>) {
+  const clauses: string[] = []
+  const params: (string | number)[] = []
+  if (q.patientIds) {
+    clauses.push(`patient_id IN (${q.patientIds.map(() => '?').join(',') || 'NULL'})`)
+    params.push(...q.patientIds)
+  }
+  if (q.types) {
+    clauses.push(`type IN (${q.types.map(() => '?').join(',') || 'NULL'})`)
+    params.push(...q.types)
+  }
+  if (q.fromMs !== undefined) {
+    clauses.push(q.fromExclusive ? 'effective_ms > ?' : 'effective_ms >= ?')
+    params.push(q.fromMs)
+  }
+  if (q.toMs !== undefined) {
+    clauses.push(q.toExclusive ? 'effective_ms < ?' : 'effective_ms <= ?')
+    params.push(q.toMs)
+  }
+  return { clauses, params }
+}
+
+export function createSqliteReadingStore(db: Db): ReadingStore {
+  const insert = db.prepare(INSERT_READING_SQL)
+  const latest = db.prepare(UPSERT_LATEST_SQL)
+  const byId = db.prepare('SELECT * FROM readings WHERE id = ?')
+  return {
+    async write(batch) {
+      db.exec('BEGIN IMMEDIATE')
+      try {
+        for (const o of batch) {
+          if (insert.run(...readingParams(o)).changes > 0) latest.run(o.patientId, o.type, o.key, o.effectiveMs)
+        }
+        db.exec('COMMIT')
+      } catch (e) {
+        db.exec('ROLLBACK')
+        throw e
+      }
+    },
+    async search(q): Promise<ReadingPage> {
+      const { clauses, params } = where(q)
+      const cursor = q.after ? decodeCursor(q.after) : undefined
+      if (cursor) {
+        // Keyset paging on (effective_ms, id): constant cost however deep the page.
+        clauses.push(q.sort === 'asc' ? '(effective_ms, id) > (?, ?)' : '(effective_ms, id) < (?, ?)')
+        params.push(cursor.effectiveMs, cursor.id)
+      }
+      const dir = q.sort === 'asc' ? 'ASC' : 'DESC'
+      const sql = `SELECT * FROM readings ${clauses.length ? `WHERE ${clauses.join(' AND ')}` : ''}
+        ORDER BY effective_ms ${dir}, id ${dir} LIMIT ?`
+      const rows = db.prepare(sql).all(...params, q.limit + 1) as Row[]
+      const items = rows.slice(0, q.limit).map(rowToObservation)
+      return { items, next: rows.length > q.limit ? encodeCursor(items[items.length - 1]) : undefined }
+    },
+    async count(q) {
+      const { clauses, params } = where(q)
+      const sql = `SELECT COUNT(*) AS n FROM readings ${clauses.length ? `WHERE ${clauses.join(' AND ')}` : ''}`
+      return (db.prepare(sql).get(...params) as { n: number }).n
+    },
+    async latest(patientIds) {
+      if (patientIds.length === 0) return []
+      const rows = db
+        .prepare(
+          `SELECT r.* FROM latest_readings l JOIN readings r ON r.key = l.key
+           WHERE l.patient_id IN (${patientIds.map(() => '?').join(',')})`,
+        )
+        .all(...patientIds) as Row[]
+      return rows.map(rowToObservation)
+    },
+    async get(id) {
+      const r = byId.get(id) as Row | undefined
+      return r ? rowToObservation(r) : undefined
+    },
+    async close() {},
+  }
+}
