@@ -49,11 +49,20 @@ function readSecretFile(file: string): string {
   }
 }
 
-export async function startVitalwire(config: Config, log: Logger, only: ReadonlySet<Component> = new Set(COMPONENTS)): Promise<Running> {
+export async function startVitalwire(
+  config: Config,
+  log: Logger,
+  only: ReadonlySet<Component> = new Set(COMPONENTS),
+): Promise<Running> {
   prepareDataDir(config.dataDir)
   const pki = config.mqtt.tlsCert ? undefined : await ensureDevelopmentPki(config.pkiDir)
   const paths = pkiPaths(config.pkiDir)
-  const storage = openEmbeddedStorage({ dataDir: config.dataDir, dbPath: config.dbPath, dataKey: config.dataKey, outbox: Boolean(config.influx) })
+  const storage = openEmbeddedStorage({
+    dataDir: config.dataDir,
+    dbPath: config.dbPath,
+    dataKey: config.dataKey,
+    outbox: Boolean(config.influx),
+  })
   const events = new EventBus()
   const metrics = createMetrics()
   const closers: (() => Promise<void> | void)[] = []
@@ -120,7 +129,9 @@ export async function startVitalwire(config: Config, log: Logger, only: Readonly
         if (e.kind === 'device-added') b.forget(e.subject)
         if (e.kind === 'patient-changed') {
           const p = await storage.registry.getPatient(e.subject)
-          if (p && !p.monitoring) for (const d of await storage.registry.listDevices(p.id)) b.disconnect(d.id, 'monitoring disabled')
+          if (p && !p.monitoring)
+            for (const d of await storage.registry.listDevices(p.id))
+              b.disconnect(d.id, 'monitoring disabled')
         }
       } catch (err) {
         log.error({ err }, 'registry change handling failed')
@@ -134,7 +145,14 @@ export async function startVitalwire(config: Config, log: Logger, only: Readonly
   }
 
   const alerts = createAlerts(
-    { store: storage.alerts, readings: storage.readings, patient: (id) => storage.registry.getPatient(id), events, log, metrics },
+    {
+      store: storage.alerts,
+      readings: storage.readings,
+      patient: (id) => storage.registry.getPatient(id),
+      events,
+      log,
+      metrics,
+    },
     { escalateAfterMs: config.alerts.escalateAfterMs },
   )
   if (only.has('alerts')) {
@@ -182,7 +200,12 @@ export async function startVitalwire(config: Config, log: Logger, only: Readonly
       {
         host: config.http.host,
         port: config.http.port,
-        https: config.http.tls ? { cert: fs.readFileSync(config.mqtt.tlsCert ?? paths.serverCert, 'utf8'), key: fs.readFileSync(config.mqtt.tlsKey ?? paths.serverKey, 'utf8') } : undefined,
+        https: config.http.tls
+          ? {
+              cert: fs.readFileSync(config.mqtt.tlsCert ?? paths.serverCert, 'utf8'),
+              key: fs.readFileSync(config.mqtt.tlsKey ?? paths.serverKey, 'utf8'),
+            }
+          : undefined,
       },
     )
     const started = await dashboard.start()

@@ -17,13 +17,21 @@ export interface Breach {
 const holds = (v: number, c: Condition) =>
   c.op === '<' ? v < c.limit : c.op === '<=' ? v <= c.limit : c.op === '>' ? v > c.limit : v >= c.limit
 
-export function levelsFor(rule: ThresholdRule, flags: Record<string, boolean | undefined>, override?: { levels?: Level[] }): Level[] {
+export function levelsFor(
+  rule: ThresholdRule,
+  flags: Record<string, boolean | undefined>,
+  override?: { levels?: Level[] },
+): Level[] {
   if (override?.levels) return override.levels
   for (const [flag, levels] of Object.entries(rule.flagLevels ?? {})) if (flags[flag]) return levels
   return rule.levels
 }
 
-export function evaluateThreshold(rule: ThresholdRule, obs: StoredObservation, levels: Level[]): Breach | null {
+export function evaluateThreshold(
+  rule: ThresholdRule,
+  obs: StoredObservation,
+  levels: Level[],
+): Breach | null {
   if (obs.type !== rule.type) return null
   const interp = obs.resource.interpretation?.[0]?.coding[0]?.code
   if (rule.outOfRange && interp === rule.outOfRange && Object.keys(obs.values).length === 0) {
@@ -33,7 +41,14 @@ export function evaluateThreshold(rule: ThresholdRule, obs: StoredObservation, l
   for (const level of levels) {
     for (const c of level.any) {
       const v = obs.values[c.field]
-      if (v !== undefined && holds(v, c)) return { severity: level.severity, value: v, field: c.field, condition: c, beyond: Math.abs(v - c.limit) }
+      if (v !== undefined && holds(v, c))
+        return {
+          severity: level.severity,
+          value: v,
+          field: c.field,
+          condition: c,
+          beyond: Math.abs(v - c.limit),
+        }
     }
   }
   return null
@@ -60,7 +75,13 @@ export function isEnabled(set: RuleSet, ruleId: string, patientId: string): bool
 const fmt = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(1))
 
 /** Text a coordinator can act on at a glance: what, how far out of range, since when. */
-export function breachMessage(rule: ThresholdRule, b: Breach, obs: StoredObservation, sinceIso: string, count: number): string {
+export function breachMessage(
+  rule: ThresholdRule,
+  b: Breach,
+  obs: StoredObservation,
+  sinceIso: string,
+  count: number,
+): string {
   const since = count > 1 ? `; ${count} readings since ${sinceIso}` : ` at ${obs.resource.effectiveDateTime}`
   if (b.value === undefined || !b.condition) {
     const side = rule.outOfRange === 'L' ? 'below' : 'above'

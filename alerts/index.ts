@@ -38,10 +38,25 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions) {
   const recoveredSince = new Map<string, number>()
 
   const iso = (ms: number) => new Date(ms).toISOString()
-  const event = (action: AlertEvent['action'], by = 'system', note?: string): AlertEvent => ({ at: iso(now()), by, action, ...(note ? { note } : {}) })
+  const event = (action: AlertEvent['action'], by = 'system', note?: string): AlertEvent => ({
+    at: iso(now()),
+    by,
+    action,
+    ...(note ? { note } : {}),
+  })
 
-  async function previousBreaches(rule: ThresholdRule, obs: StoredObservation, levels: ReturnType<typeof levelsFor>): Promise<boolean> {
-    const page = await deps.readings.search({ patientIds: [obs.patientId], types: [rule.type], toMs: obs.effectiveMs, sort: 'desc', limit: rule.consecutive })
+  async function previousBreaches(
+    rule: ThresholdRule,
+    obs: StoredObservation,
+    levels: ReturnType<typeof levelsFor>,
+  ): Promise<boolean> {
+    const page = await deps.readings.search({
+      patientIds: [obs.patientId],
+      types: [rule.type],
+      toMs: obs.effectiveMs,
+      sort: 'desc',
+      limit: rule.consecutive,
+    })
     const earlier = page.items.filter((o) => o.key !== obs.key).slice(0, rule.consecutive - 1)
     return earlier.length === rule.consecutive - 1 && earlier.every((o) => evaluateThreshold(rule, o, levels))
   }
@@ -74,11 +89,14 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions) {
     }
     recoveredSince.delete(live.id)
     const lower = b.condition?.op.startsWith('<')
-    const worse = b.value !== undefined && (live.worstValue === undefined || (lower ? b.value < live.worstValue : b.value > live.worstValue))
+    const worse =
+      b.value !== undefined &&
+      (live.worstValue === undefined || (lower ? b.value < live.worstValue : b.value > live.worstValue))
     const escalate = SEVERITY_RANK[b.severity] > SEVERITY_RANK[live.severity]
     live.count += 1
     live.observationIds = [...live.observationIds, obs.id].slice(-50)
-    if (Date.parse(obs.resource.effectiveDateTime) >= Date.parse(live.lastSeenAt)) live.lastSeenAt = obs.resource.effectiveDateTime
+    if (Date.parse(obs.resource.effectiveDateTime) >= Date.parse(live.lastSeenAt))
+      live.lastSeenAt = obs.resource.effectiveDateTime
     if (worse) live.worstValue = b.value
     if (escalate) {
       live.severity = b.severity
@@ -98,14 +116,16 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions) {
     if (!live) return
     const since = recoveredSince.get(live.id) ?? obs.effectiveMs
     recoveredSince.set(live.id, since)
-    if (obs.effectiveMs - since >= rules.resolveAfterMs) await resolve(live, 'system', 'values back in range', 'auto-resolved')
+    if (obs.effectiveMs - since >= rules.resolveAfterMs)
+      await resolve(live, 'system', 'values back in range', 'auto-resolved')
   }
 
   async function evaluateOne(obs: StoredObservation) {
     const patient = await deps.patient(obs.patientId)
     const flags = patient?.flags ?? {}
     for (const rule of rules.rules) {
-      if (rule.kind !== 'threshold' || rule.type !== obs.type || !isEnabled(rules, rule.id, obs.patientId)) continue
+      if (rule.kind !== 'threshold' || rule.type !== obs.type || !isEnabled(rules, rule.id, obs.patientId))
+        continue
       const levels = levelsFor(rule, flags, rules.patientOverrides[obs.patientId]?.[rule.id])
       const b = evaluateThreshold(rule, obs, levels)
       if (b) {
@@ -128,7 +148,12 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions) {
     chains.set(obs.patientId, next)
   }
 
-  async function resolve(alert: Alert, by: string, note: string | undefined, action: 'resolved' | 'auto-resolved' = 'resolved') {
+  async function resolve(
+    alert: Alert,
+    by: string,
+    note: string | undefined,
+    action: 'resolved' | 'auto-resolved' = 'resolved',
+  ) {
     alert.status = 'resolved'
     alert.updatedAt = iso(now())
     alert.history.push(event(action, by, note))
@@ -162,7 +187,7 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions) {
     },
     async acknowledge(id: string, by: string, note?: string): Promise<Alert | undefined> {
       const a = await deps.store.get(id)
-      if (!a || a.status !== 'open') return a
+      if (a?.status !== 'open') return a
       a.status = 'acknowledged'
       a.updatedAt = iso(now())
       a.history.push(event('acknowledged', by, note))
@@ -184,7 +209,13 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions) {
         if (t - Date.parse(a.openedAt) < options.escalateAfterMs) continue
         a.escalated = true
         a.updatedAt = iso(t)
-        a.history.push(event('escalated', 'system', `not acknowledged within ${Math.round(options.escalateAfterMs / 60_000)} min`))
+        a.history.push(
+          event(
+            'escalated',
+            'system',
+            `not acknowledged within ${Math.round(options.escalateAfterMs / 60_000)} min`,
+          ),
+        )
         await deps.store.update(a)
         log.error({ alertId: a.id, rule: a.rule }, 'critical alert not acknowledged: escalated')
         deps.events.emit('alert-updated', a)

@@ -42,10 +42,17 @@ export const ruleSetSchema = z.object({
   rules: z.array(ruleSchema),
   /** Per-patient overrides by rule id: replace levels or switch a rule off. */
   patientOverrides: z
-    .record(z.string(), z.record(z.string(), z.object({ enabled: z.boolean().optional(), levels: z.array(level).optional() })))
+    .record(
+      z.string(),
+      z.record(z.string(), z.object({ enabled: z.boolean().optional(), levels: z.array(level).optional() })),
+    )
     .default({}),
   /** Auto-resolve after values stay inside the band plus margin for this long (default 30 min). */
-  resolveAfterMs: z.number().int().min(0).default(30 * 60_000),
+  resolveAfterMs: z
+    .number()
+    .int()
+    .min(0)
+    .default(30 * 60_000),
 })
 export type RuleSet = z.infer<typeof ruleSetSchema>
 
@@ -74,10 +81,42 @@ export const DEFAULT_RULES: RuleSet = ruleSetSchema.parse({
       unit: '%',
       label: 'SpO2',
     },
-    { id: 'hr-high', kind: 'threshold', type: 'heart-rate', levels: [{ severity: 'high', any: [gt(130)] }], margin: 5, unit: '/min', label: 'Heart rate' },
-    { id: 'hr-low', kind: 'threshold', type: 'heart-rate', levels: [{ severity: 'high', any: [lt(40)] }], margin: 5, unit: '/min', label: 'Heart rate' },
-    { id: 'rr-high', kind: 'threshold', type: 'respiratory-rate', levels: [{ severity: 'high', any: [ge(25)] }], margin: 0, unit: '/min', label: 'Respiratory rate' },
-    { id: 'rr-low', kind: 'threshold', type: 'respiratory-rate', levels: [{ severity: 'high', any: [le(8)] }], margin: 0, unit: '/min', label: 'Respiratory rate' },
+    {
+      id: 'hr-high',
+      kind: 'threshold',
+      type: 'heart-rate',
+      levels: [{ severity: 'high', any: [gt(130)] }],
+      margin: 5,
+      unit: '/min',
+      label: 'Heart rate',
+    },
+    {
+      id: 'hr-low',
+      kind: 'threshold',
+      type: 'heart-rate',
+      levels: [{ severity: 'high', any: [lt(40)] }],
+      margin: 5,
+      unit: '/min',
+      label: 'Heart rate',
+    },
+    {
+      id: 'rr-high',
+      kind: 'threshold',
+      type: 'respiratory-rate',
+      levels: [{ severity: 'high', any: [ge(25)] }],
+      margin: 0,
+      unit: '/min',
+      label: 'Respiratory rate',
+    },
+    {
+      id: 'rr-low',
+      kind: 'threshold',
+      type: 'respiratory-rate',
+      levels: [{ severity: 'high', any: [le(8)] }],
+      margin: 0,
+      unit: '/min',
+      label: 'Respiratory rate',
+    },
     {
       id: 'bp-crisis',
       kind: 'threshold',
@@ -98,7 +137,15 @@ export const DEFAULT_RULES: RuleSet = ruleSetSchema.parse({
       unit: 'mm[Hg]',
       label: 'Blood pressure',
     },
-    { id: 'bp-low', kind: 'threshold', type: 'blood-pressure', levels: [{ severity: 'high', any: [lt(90, 'systolic')] }], margin: 5, unit: 'mm[Hg]', label: 'Systolic blood pressure' },
+    {
+      id: 'bp-low',
+      kind: 'threshold',
+      type: 'blood-pressure',
+      levels: [{ severity: 'high', any: [lt(90, 'systolic')] }],
+      margin: 5,
+      unit: 'mm[Hg]',
+      label: 'Systolic blood pressure',
+    },
     {
       id: 'temp-fever',
       kind: 'threshold',
@@ -111,7 +158,15 @@ export const DEFAULT_RULES: RuleSet = ruleSetSchema.parse({
       unit: 'Cel',
       label: 'Temperature',
     },
-    { id: 'temp-low', kind: 'threshold', type: 'body-temperature', levels: [{ severity: 'high', any: [le(35.0)] }], margin: 0.2, unit: 'Cel', label: 'Temperature' },
+    {
+      id: 'temp-low',
+      kind: 'threshold',
+      type: 'body-temperature',
+      levels: [{ severity: 'high', any: [le(35.0)] }],
+      margin: 0.2,
+      unit: 'Cel',
+      label: 'Temperature',
+    },
     {
       id: 'glucose-low',
       kind: 'threshold',

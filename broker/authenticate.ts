@@ -42,8 +42,10 @@ export function createAuthenticator(lookup: (id: string) => Promise<DeviceRecord
     const peer = socket?.getPeerCertificate?.()
     const presentedCert = peer && Object.keys(peer).length > 0
     if (presentedCert) {
-      if (!socket!.authorized) return { ok: false, code: 5, reason: `client certificate rejected: ${socket!.authorizationError}` }
-      if (peer.subject?.CN !== clientId) return { ok: false, code: 2, reason: 'client id does not match certificate CN' }
+      if (!socket!.authorized)
+        return { ok: false, code: 5, reason: `client certificate rejected: ${socket!.authorizationError}` }
+      if (peer.subject?.CN !== clientId)
+        return { ok: false, code: 2, reason: 'client id does not match certificate CN' }
       if (device.auth !== 'cert') return { ok: false, code: 5, reason: 'device enrolled for secret auth' }
       // Only the most recently issued certificate is valid: re-issuing supersedes the old one.
       if (device.certFingerprint && peer.fingerprint256 !== device.certFingerprint) {
@@ -51,8 +53,10 @@ export function createAuthenticator(lookup: (id: string) => Promise<DeviceRecord
       }
       return { ok: true, device }
     }
-    if (device.auth !== 'secret' || !device.secretHash) return { ok: false, code: 5, reason: 'device requires a client certificate' }
-    if (input.username !== clientId) return { ok: false, code: 4, reason: 'username must equal the client id' }
+    if (device.auth !== 'secret' || !device.secretHash)
+      return { ok: false, code: 5, reason: 'device requires a client certificate' }
+    if (input.username !== clientId)
+      return { ok: false, code: 4, reason: 'username must equal the client id' }
     if (!input.password || input.password.length === 0 || input.password.length > 256) {
       return { ok: false, code: 4, reason: 'missing or oversized password' }
     }

@@ -8,7 +8,7 @@ import type { AuditEntry } from '../storage/ports.ts'
 import { type AuthOutcome, createAuthenticator, type DeviceRecord } from './authenticate.ts'
 import { guardPacketSize } from './packet-size.ts'
 import { createKeyedLimiter, createTokenBucket, type TokenBucket } from './rate-limit.ts'
-import { errorsTopic, isInternal, maySubscribe, mayPublish } from './topics.ts'
+import { errorsTopic, isInternal, mayPublish, maySubscribe } from './topics.ts'
 
 // The device front door: Aedes over TLS (and loopback-only plain TCP for development). Policy lives in
 // small async functions; `callbackOnce` adapts each to Aedes' callback hooks so every hook calls back
@@ -29,7 +29,10 @@ export interface BrokerDeps {
   log: Logger
   metrics: Metrics
   audit(entry: AuditEntry): void
-  recordStatus(deviceId: string, s: { connected?: boolean; lastSeenMs?: number; battery?: number }): Promise<void>
+  recordStatus(
+    deviceId: string,
+    s: { connected?: boolean; lastSeenMs?: number; battery?: number },
+  ): Promise<void>
   now?: () => number
 }
 
@@ -91,7 +94,14 @@ export async function createBroker(deps: BrokerDeps, options: BrokerOptions) {
     })
     if (!outcome.ok) {
       deps.metrics.mqttRefused.inc({ reason: 'auth' })
-      deps.audit({ actor: `device:${client.id}`, action: 'mqtt.connect', outcome: 'denied', target: client.id, ip, detail: { reason: outcome.reason } })
+      deps.audit({
+        actor: `device:${client.id}`,
+        action: 'mqtt.connect',
+        outcome: 'denied',
+        target: client.id,
+        ip,
+        detail: { reason: outcome.reason },
+      })
       log.warn({ deviceId: client.id, ip, reason: outcome.reason }, 'device connection refused')
       // Brute-force slowdown: an address out of failure tokens is refused at accept for a minute.
       if (!failures.take(ip)) blockedUntil.set(ip, now() + 60_000)
@@ -99,7 +109,13 @@ export async function createBroker(deps: BrokerDeps, options: BrokerOptions) {
     }
     if (clientsOf(broker)[client.id]) {
       // [MQTT-3.1.4-2] the server disconnects the existing client with the same id (takeover).
-      deps.audit({ actor: `device:${client.id}`, action: 'mqtt.takeover', outcome: 'ok', target: client.id, ip })
+      deps.audit({
+        actor: `device:${client.id}`,
+        action: 'mqtt.takeover',
+        outcome: 'ok',
+        target: client.id,
+        ip,
+      })
       log.warn({ deviceId: client.id, ip }, 'device session taken over by a new connection')
     }
     const t = now()
@@ -119,12 +135,26 @@ export async function createBroker(deps: BrokerDeps, options: BrokerOptions) {
     log.warn({ deviceId: client.id, topic: target }, 'device topic refused')
   }
 
-  function reportErrors(client: Client, s: Session, errors: { readingId?: string; code: string; message: string }[]) {
+  function reportErrors(
+    client: Client,
+    s: Session,
+    errors: { readingId?: string; code: string; message: string }[],
+  ) {
     for (const e of errors) {
       // The errors topic is itself rate limited so a flood of bad input cannot become a flood of replies.
       if (!s.errorBucket.take(now())) break
       const payload = JSON.stringify({ readingId: e.readingId ?? null, code: e.code, message: e.message })
-      broker.publish({ cmd: 'publish', topic: errorsTopic(client.id), payload: Buffer.from(payload), qos: 1, retain: false, dup: false }, () => {})
+      broker.publish(
+        {
+          cmd: 'publish',
+          topic: errorsTopic(client.id),
+          payload: Buffer.from(payload),
+          qos: 1,
+          retain: false,
+          dup: false,
+        },
+        () => {},
+      )
     }
   }
 
@@ -139,12 +169,24 @@ export async function createBroker(deps: BrokerDeps, options: BrokerOptions) {
     packet.retain = false // retained messages from devices are never kept
     const payload = packet.payload as Buffer
     if (payload.length > options.maxPacketBytes) {
-      reportErrors(client, s, [{ code: 'VW_ERR_INGEST_PAYLOAD', message: `payload of ${payload.length} bytes exceeds ${options.maxPacketBytes}` }])
+      reportErrors(client, s, [
+        {
+          code: 'VW_ERR_INGEST_PAYLOAD',
+          message: `payload of ${payload.length} bytes exceeds ${options.maxPacketBytes}`,
+        },
+      ])
       return
     }
     if (!s.bucket.take(now())) {
       deps.metrics.readings.inc({ outcome: 'rejected', code: 'VW_ERR_INGEST_RATE' })
-      setImmediate(() => reportErrors(client, s, [{ code: 'VW_ERR_INGEST_RATE', message: `more than ${options.ratePerS} messages/s; message dropped` }]))
+      setImmediate(() =>
+        reportErrors(client, s, [
+          {
+            code: 'VW_ERR_INGEST_RATE',
+            message: `more than ${options.ratePerS} messages/s; message dropped`,
+          },
+        ]),
+      )
       return
     }
     // Durable acceptance: resolves only after the local commit, and Aedes writes PUBACK after this.
@@ -152,7 +194,13 @@ export async function createBroker(deps: BrokerDeps, options: BrokerOptions) {
     lastSeen.set(client.id, now())
     if (result.battery !== undefined) {
       void deps.recordStatus(client.id, { battery: result.battery })
-      deps.events.emit('device-status', { deviceId: client.id, patientId: s.patientId, connected: true, lastSeen: new Date().toISOString(), battery: result.battery })
+      deps.events.emit('device-status', {
+        deviceId: client.id,
+        patientId: s.patientId,
+        connected: true,
+        lastSeen: new Date().toISOString(),
+        battery: result.battery,
+      })
     }
     if (result.rejected.length) setImmediate(() => reportErrors(client, s, result.rejected))
   }
@@ -190,7 +238,12 @@ export async function createBroker(deps: BrokerDeps, options: BrokerOptions) {
     if (!s) return
     const t = now()
     void deps.recordStatus(client.id, { connected: true, lastSeenMs: t })
-    deps.events.emit('device-status', { deviceId: client.id, patientId: s.patientId, connected: true, lastSeen: new Date(t).toISOString() })
+    deps.events.emit('device-status', {
+      deviceId: client.id,
+      patientId: s.patientId,
+      connected: true,
+      lastSeen: new Date(t).toISOString(),
+    })
     log.info({ deviceId: client.id }, 'device connected')
   })
   broker.on('clientDisconnect', (client) => {
@@ -200,10 +253,17 @@ export async function createBroker(deps: BrokerDeps, options: BrokerOptions) {
     if (!s || (clientsOf(broker)[client.id] && clientsOf(broker)[client.id] !== client)) return
     const t = now()
     void deps.recordStatus(client.id, { connected: false, lastSeenMs: t })
-    deps.events.emit('device-status', { deviceId: client.id, patientId: s.patientId, connected: false, lastSeen: new Date(t).toISOString() })
+    deps.events.emit('device-status', {
+      deviceId: client.id,
+      patientId: s.patientId,
+      connected: false,
+      lastSeen: new Date(t).toISOString(),
+    })
     log.info({ deviceId: client.id }, 'device disconnected')
   })
-  broker.on('clientError', (client, err) => log.debug({ deviceId: client?.id, err: err.message }, 'client error'))
+  broker.on('clientError', (client, err) =>
+    log.debug({ deviceId: client?.id, err: err.message }, 'client error'),
+  )
   broker.on('connectionError', (_client, err) => log.debug({ err: err.message }, 'connection error'))
 
   const handle = (socket: net.Socket) => {
@@ -257,7 +317,9 @@ export async function createBroker(deps: BrokerDeps, options: BrokerOptions) {
           server.listen(port, host, () => resolve((server.address() as net.AddressInfo).port))
         })
       const port = await listen(tlsServer, options.port, options.host)
-      const plainPort = plainServer ? await listen(plainServer, options.plainPort!, options.plainHost) : undefined
+      const plainPort = plainServer
+        ? await listen(plainServer, options.plainPort!, options.plainHost)
+        : undefined
       log.info({ port, plainPort }, 'broker listening')
       return { port, plainPort }
     },

@@ -12,10 +12,17 @@ import { configFromEnv, parseList } from './vitalwire.ts'
 
 type Out = { json?: boolean }
 
-async function withStorage<T>(fn: (s: ReturnType<typeof openEmbeddedStorage>, config: ReturnType<typeof configFromEnv>) => Promise<T>): Promise<T> {
+async function withStorage<T>(
+  fn: (s: ReturnType<typeof openEmbeddedStorage>, config: ReturnType<typeof configFromEnv>) => Promise<T>,
+): Promise<T> {
   const config = configFromEnv()
   prepareDataDir(config.dataDir)
-  const storage = openEmbeddedStorage({ dataDir: config.dataDir, dbPath: config.dbPath, dataKey: config.dataKey, outbox: Boolean(config.influx) })
+  const storage = openEmbeddedStorage({
+    dataDir: config.dataDir,
+    dbPath: config.dbPath,
+    dataKey: config.dataKey,
+    outbox: Boolean(config.influx),
+  })
   try {
     return await fn(storage, config)
   } finally {
@@ -35,7 +42,8 @@ function isoDate(value: string): string {
 }
 
 function patientId(value: string): string {
-  if (!PATIENT_ID_PATTERN.test(value)) throw new InvalidArgumentError('1-64 letters, digits, "." or "-" (a FHIR id)')
+  if (!PATIENT_ID_PATTERN.test(value))
+    throw new InvalidArgumentError('1-64 letters, digits, "." or "-" (a FHIR id)')
   return value
 }
 
@@ -52,13 +60,19 @@ export function adminCommands(program: Command) {
     .option('--hypercapnic', 'flag for NEWS2 SpO2 scale 2 and an 88 % SpO2 target')
     .option('--on-oxygen', 'patient is on supplemental oxygen (NEWS2)')
     .option('--json', 'print one JSON object')
-    .action(async (o: { id: string; name: string; birthDate?: string; hypercapnic?: boolean; onOxygen?: boolean } & Out) =>
-      withStorage(async (s) => {
-        const flags = { ...(o.hypercapnic ? { hypercapnic: true } : {}), ...(o.onOxygen ? { onOxygen: true } : {}) }
-        const p = await s.registry.addPatient({ id: o.id, name: o.name, birthDate: o.birthDate, flags })
-        s.audit.append({ actor: cliActor(), action: 'patient.add', outcome: 'ok', patientId: p.id })
-        print(o, { id: p.id }, `patient ${p.id} added`)
-      }),
+    .action(
+      async (
+        o: { id: string; name: string; birthDate?: string; hypercapnic?: boolean; onOxygen?: boolean } & Out,
+      ) =>
+        withStorage(async (s) => {
+          const flags = {
+            ...(o.hypercapnic ? { hypercapnic: true } : {}),
+            ...(o.onOxygen ? { onOxygen: true } : {}),
+          }
+          const p = await s.registry.addPatient({ id: o.id, name: o.name, birthDate: o.birthDate, flags })
+          s.audit.append({ actor: cliActor(), action: 'patient.add', outcome: 'ok', patientId: p.id })
+          print(o, { id: p.id }, `patient ${p.id} added`)
+        }),
     )
   patients
     .command('list')
@@ -67,14 +81,32 @@ export function adminCommands(program: Command) {
     .action(async (o: Out) =>
       withStorage(async (s) => {
         const list = await s.registry.listPatients()
-        s.audit.append({ actor: cliActor(), action: 'patients.list', outcome: 'ok', detail: { count: list.length } })
-        print(o, { patients: list }, list.map((p) => `${p.id}\t${p.name}\t${p.birthDate ?? ''}\t${p.monitoring ? 'monitoring' : 'paused'}`).join('\n') || '(no patients)')
+        s.audit.append({
+          actor: cliActor(),
+          action: 'patients.list',
+          outcome: 'ok',
+          detail: { count: list.length },
+        })
+        print(
+          o,
+          { patients: list },
+          list
+            .map((p) => `${p.id}\t${p.name}\t${p.birthDate ?? ''}\t${p.monitoring ? 'monitoring' : 'paused'}`)
+            .join('\n') || '(no patients)',
+        )
       }),
     )
-  for (const [name, monitoring] of [['pause', false], ['resume', true]] as const) {
+  for (const [name, monitoring] of [
+    ['pause', false],
+    ['resume', true],
+  ] as const) {
     patients
       .command(`${name} <id>`)
-      .description(monitoring ? 'resume monitoring: the patient\'s devices may connect again' : 'stop monitoring: disconnects and refuses the patient\'s devices')
+      .description(
+        monitoring
+          ? "resume monitoring: the patient's devices may connect again"
+          : "stop monitoring: disconnects and refuses the patient's devices",
+      )
       .option('--json', 'print one JSON object')
       .action(async (id: string, o: Out) =>
         withStorage(async (s) => {
@@ -92,25 +124,65 @@ export function adminCommands(program: Command) {
     .requiredOption('--id <id>', 'device id (also its MQTT client id)')
     .requiredOption('--patient <id>', 'the patient this device measures')
     .option('--type <mapping>', 'payload mapping (generic = canonical readings)', 'generic')
-    .addOption(new Option('--auth <kind>', 'how the device authenticates').choices(['secret', 'cert']).default('secret'))
-    .option('--out <dir>', 'with --auth cert: where to write <id>.crt and <id>.key (default <data>/pki/devices)')
+    .addOption(
+      new Option('--auth <kind>', 'how the device authenticates')
+        .choices(['secret', 'cert'])
+        .default('secret'),
+    )
+    .option(
+      '--out <dir>',
+      'with --auth cert: where to write <id>.crt and <id>.key (default <data>/pki/devices)',
+    )
     .option('--days <n>', 'with --auth cert: certificate validity in days', (v) => {
       const n = Number(v)
-      if (!Number.isInteger(n) || n < 1 || n > 3650) throw new InvalidArgumentError('an integer from 1 to 3650')
+      if (!Number.isInteger(n) || n < 1 || n > 3650)
+        throw new InvalidArgumentError('an integer from 1 to 3650')
       return n
     })
     .option('--json', 'print one JSON object')
-    .action(async (o: { id: string; patient: string; type: string; auth: 'secret' | 'cert'; out?: string; days?: number } & Out) =>
-      withStorage(async (s, config) => {
-        if (o.auth === 'cert') await ensureDevelopmentPki(config.pkiDir)
-        const d = await enrollDevice(s.registry, { id: o.id, patientId: o.patient, type: o.type, auth: o.auth, pkiDir: config.pkiDir, outDir: o.out, days: o.days })
-        s.audit.append({ actor: cliActor(), action: 'device.enroll', outcome: 'ok', patientId: o.patient, target: o.id })
-        if (d.auth === 'secret') {
-          print(o, { id: d.id, secret: d.secret }, `device ${d.id} enrolled for patient ${d.patientId}\nsecret (shown once, store it in the device): ${d.secret}`)
-        } else {
-          print(o, { id: d.id, cert: d.cert, key: d.key, ca: d.ca, notAfter: d.notAfter }, `device ${d.id} enrolled for patient ${d.patientId}\ncertificate: ${d.cert}\nkey:         ${d.key}\nCA to trust: ${d.ca}\nvalid until ${d.notAfter}`)
-        }
-      }),
+    .action(
+      async (
+        o: {
+          id: string
+          patient: string
+          type: string
+          auth: 'secret' | 'cert'
+          out?: string
+          days?: number
+        } & Out,
+      ) =>
+        withStorage(async (s, config) => {
+          if (o.auth === 'cert') await ensureDevelopmentPki(config.pkiDir)
+          const d = await enrollDevice(s.registry, {
+            id: o.id,
+            patientId: o.patient,
+            type: o.type,
+            auth: o.auth,
+            pkiDir: config.pkiDir,
+            outDir: o.out,
+            days: o.days,
+          })
+          s.audit.append({
+            actor: cliActor(),
+            action: 'device.enroll',
+            outcome: 'ok',
+            patientId: o.patient,
+            target: o.id,
+          })
+          if (d.auth === 'secret') {
+            print(
+              o,
+              { id: d.id, secret: d.secret },
+              `device ${d.id} enrolled for patient ${d.patientId}\nsecret (shown once, store it in the device): ${d.secret}`,
+            )
+          } else {
+            print(
+              o,
+              { id: d.id, cert: d.cert, key: d.key, ca: d.ca, notAfter: d.notAfter },
+              `device ${d.id} enrolled for patient ${d.patientId}\ncertificate: ${d.cert}\nkey:         ${d.key}\nCA to trust: ${d.ca}\nvalid until ${d.notAfter}`,
+            )
+          }
+        }),
     )
   devices
     .command('list')
@@ -119,7 +191,16 @@ export function adminCommands(program: Command) {
     .action(async (o: Out) =>
       withStorage(async (s) => {
         const list = (await s.registry.listDevices()).map(({ secretHash: _, ...d }) => d)
-        print(o, { devices: list }, list.map((d) => `${d.id}\t${d.patientId}\t${d.type}\t${d.auth}\t${d.revokedMs ? 'revoked' : d.connected ? 'connected' : 'offline'}`).join('\n') || '(no devices)')
+        print(
+          o,
+          { devices: list },
+          list
+            .map(
+              (d) =>
+                `${d.id}\t${d.patientId}\t${d.type}\t${d.auth}\t${d.revokedMs ? 'revoked' : d.connected ? 'connected' : 'offline'}`,
+            )
+            .join('\n') || '(no devices)',
+        )
       }),
     )
   devices
@@ -129,7 +210,13 @@ export function adminCommands(program: Command) {
     .action(async (id: string, o: Out) =>
       withStorage(async (s) => {
         const d = await s.registry.revokeDevice(id)
-        s.audit.append({ actor: cliActor(), action: 'device.revoke', outcome: 'ok', patientId: d.patientId, target: id })
+        s.audit.append({
+          actor: cliActor(),
+          action: 'device.revoke',
+          outcome: 'ok',
+          patientId: d.patientId,
+          target: id,
+        })
         print(o, { id, revoked: true }, `device ${id} revoked`)
       }),
     )
@@ -139,15 +226,26 @@ export function adminCommands(program: Command) {
     .command('add')
     .description('add a user; prints a one-time password once')
     .requiredOption('--email <email>', 'login email')
-    .addOption(new Option('--role <role>', 'admin sees all patients; others see their care team').choices(['admin', 'coordinator', 'clinician']).makeOptionMandatory())
+    .addOption(
+      new Option('--role <role>', 'admin sees all patients; others see their care team')
+        .choices(['admin', 'coordinator', 'clinician'])
+        .makeOptionMandatory(),
+    )
     .option('--patients <ids>', 'care team: comma-separated patient ids', parseList, [])
     .option('--json', 'print one JSON object')
-    .action(async (o: { email: string; role: 'admin' | 'coordinator' | 'clinician'; patients: string[] } & Out) =>
-      withStorage(async (s) => {
-        const u = await addUser(s.registry, o)
-        s.audit.append({ actor: cliActor(), action: 'user.add', outcome: 'ok', target: o.email, detail: { role: o.role } })
-        print(o, u, `user ${u.email} added (${o.role})\none-time password (shown once): ${u.password}`)
-      }),
+    .action(
+      async (o: { email: string; role: 'admin' | 'coordinator' | 'clinician'; patients: string[] } & Out) =>
+        withStorage(async (s) => {
+          const u = await addUser(s.registry, o)
+          s.audit.append({
+            actor: cliActor(),
+            action: 'user.add',
+            outcome: 'ok',
+            target: o.email,
+            detail: { role: o.role },
+          })
+          print(o, u, `user ${u.email} added (${o.role})\none-time password (shown once): ${u.password}`)
+        }),
     )
   users
     .command('list')
@@ -156,9 +254,18 @@ export function adminCommands(program: Command) {
     .action(async (o: Out) =>
       withStorage(async (s) => {
         const list = await Promise.all(
-          (await s.registry.listUsers()).map(async (u) => ({ id: u.id, email: u.email, role: u.role, patients: await s.registry.careTeamOf(u.id) })),
+          (await s.registry.listUsers()).map(async (u) => ({
+            id: u.id,
+            email: u.email,
+            role: u.role,
+            patients: await s.registry.careTeamOf(u.id),
+          })),
         )
-        print(o, { users: list }, list.map((u) => `${u.email}\t${u.role}\t${u.patients.join(',')}`).join('\n') || '(no users)')
+        print(
+          o,
+          { users: list },
+          list.map((u) => `${u.email}\t${u.role}\t${u.patients.join(',')}`).join('\n') || '(no users)',
+        )
       }),
     )
 
@@ -174,7 +281,13 @@ export function adminCommands(program: Command) {
         const user = await s.registry.getUserByEmail(o.email)
         if (!user) throw new VitalwireError('VW_ERR_NOT_FOUND', `user ${o.email} not found`)
         const t = await createSqliteTokenStore(s.db).create(user.id, o.label)
-        s.audit.append({ actor: cliActor(), action: 'token.create', outcome: 'ok', target: t.id, detail: { user: o.email } })
+        s.audit.append({
+          actor: cliActor(),
+          action: 'token.create',
+          outcome: 'ok',
+          target: t.id,
+          detail: { user: o.email },
+        })
         print(o, t, `token ${t.id} for ${o.email} (shown once): ${t.token}`)
       }),
     )
@@ -184,7 +297,8 @@ export function adminCommands(program: Command) {
     .option('--json', 'print one JSON object')
     .action(async (id: string, o: Out) =>
       withStorage(async (s) => {
-        if (!(await createSqliteTokenStore(s.db).revoke(id))) throw new VitalwireError('VW_ERR_NOT_FOUND', `token ${id} not found or already revoked`)
+        if (!(await createSqliteTokenStore(s.db).revoke(id)))
+          throw new VitalwireError('VW_ERR_NOT_FOUND', `token ${id} not found or already revoked`)
         s.audit.append({ actor: cliActor(), action: 'token.revoke', outcome: 'ok', target: id })
         print(o, { id, revoked: true }, `token ${id} revoked`)
       }),
@@ -199,7 +313,13 @@ export function adminCommands(program: Command) {
     .action(async (o: Out) =>
       withStorage(async (s) => {
         const r = s.audit.verify()
-        print(o, r, r.ok ? `audit log intact: ${r.entries} entries` : `audit log TAMPERED at entry ${r.firstBadSeq}: ${r.reason}`)
+        print(
+          o,
+          r,
+          r.ok
+            ? `audit log intact: ${r.entries} entries`
+            : `audit log TAMPERED at entry ${r.firstBadSeq}: ${r.reason}`,
+        )
         if (!r.ok) process.exitCode = 1
       }),
     )

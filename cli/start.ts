@@ -4,7 +4,13 @@ import { VitalwireError } from '../shared/errors.ts'
 import { createLogger } from '../shared/logger.ts'
 import { configFromEnv, parseList } from './vitalwire.ts'
 
-export async function runServer(only: Set<Component>, opts: { json?: boolean; onReady?: (r: Awaited<ReturnType<typeof startVitalwire>>) => Promise<() => Promise<void>> }) {
+export async function runServer(
+  only: Set<Component>,
+  opts: {
+    json?: boolean
+    onReady?: (r: Awaited<ReturnType<typeof startVitalwire>>) => Promise<() => Promise<void>>
+  },
+) {
   const config = configFromEnv()
   const log = createLogger({ level: config.logLevel })
   const running = await startVitalwire(config, log, only)
@@ -12,12 +18,17 @@ export async function runServer(only: Set<Component>, opts: { json?: boolean; on
   const ready = {
     status: 'ready',
     mqtts: running.mqttPort !== undefined ? `mqtts://${config.mqtt.host}:${running.mqttPort}` : undefined,
-    mqtt: running.mqttPlainPort !== undefined ? `mqtt://${config.mqtt.plainHost}:${running.mqttPlainPort}` : undefined,
+    mqtt:
+      running.mqttPlainPort !== undefined
+        ? `mqtt://${config.mqtt.plainHost}:${running.mqttPlainPort}`
+        : undefined,
     http: running.httpUrl,
     dataDir: running.dataDir,
     ca: running.caCert,
     database: config.dbPath,
-    readings: config.influx ? `InfluxDB ${config.influx.url} (database ${config.influx.database})` : 'embedded SQLite',
+    readings: config.influx
+      ? `InfluxDB ${config.influx.url} (database ${config.influx.database})`
+      : 'embedded SQLite',
   }
   if (opts.json) process.stdout.write(`${JSON.stringify(ready)}\n`)
   else {
@@ -57,7 +68,10 @@ export function startCommand(program: Command) {
       const only = new Set((opts.only ?? [...COMPONENTS]) as Component[])
       for (const c of only) {
         if (!(COMPONENTS as readonly string[]).includes(c)) {
-          throw new VitalwireError('VW_ERR_CLI_ARGUMENT', `unknown component ${JSON.stringify(c)}; choose from ${COMPONENTS.join(', ')}`)
+          throw new VitalwireError(
+            'VW_ERR_CLI_ARGUMENT',
+            `unknown component ${JSON.stringify(c)}; choose from ${COMPONENTS.join(', ')}`,
+          )
         }
       }
       // Ingest runs inside the broker's publish hook (durable acceptance), so it comes with it.

@@ -10,7 +10,9 @@ import { startCommand } from './start.ts'
 
 export function buildProgram(): Command {
   const program = new Command('vitalwire')
-    .description('Vitalwire: remote patient monitoring ingestion (TLS MQTT -> FHIR Observations -> alerts -> dashboard)')
+    .description(
+      'Vitalwire: remote patient monitoring ingestion (TLS MQTT -> FHIR Observations -> alerts -> dashboard)',
+    )
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ outputError: (s, write) => write(s) })

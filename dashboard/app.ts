@@ -18,7 +18,10 @@ import { websocketRoutes } from './ws.ts'
 
 // The app factory, kept apart from the code that listens (dashboard/index.ts), so tests can inject().
 
-export async function buildApp(deps: DashboardDeps, https?: { cert: string; key: string }): Promise<FastifyInstance> {
+export async function buildApp(
+  deps: DashboardDeps,
+  https?: { cert: string; key: string },
+): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.log.child({ component: 'dashboard' }),
     bodyLimit: 256 * 1024,
@@ -51,7 +54,13 @@ export async function buildApp(deps: DashboardDeps, https?: { cert: string; key:
     store: deps.sessionStore as any,
     saveUninitialized: false,
     rolling: true,
-    cookie: { httpOnly: true, sameSite: 'strict', secure: deps.secure, path: '/', maxAge: deps.sessionIdleMs },
+    cookie: {
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: deps.secure,
+      path: '/',
+      maxAge: deps.sessionIdleMs,
+    },
   })
   await app.register(fastifyWebsocket, { options: { maxPayload: 16 * 1024 } })
 
@@ -63,15 +72,21 @@ export async function buildApp(deps: DashboardDeps, https?: { cert: string; key:
       return reply.code(400).send({ error: { code: 'VW_ERR_VALIDATION', message: err.message } })
     }
     if (err.statusCode === 429) {
-      return reply.code(429).send({ error: { code: 'VW_ERR_RATE_LIMITED', message: ERRORS.VW_ERR_RATE_LIMITED.message } })
+      return reply
+        .code(429)
+        .send({ error: { code: 'VW_ERR_RATE_LIMITED', message: ERRORS.VW_ERR_RATE_LIMITED.message } })
     }
     if (err.statusCode && err.statusCode < 500) {
       return reply.code(err.statusCode).send({ error: { code: 'VW_ERR_VALIDATION', message: err.message } })
     }
     req.log.error({ err }, 'request failed')
-    return reply.code(500).send({ error: { code: 'VW_ERR_INTERNAL', message: ERRORS.VW_ERR_INTERNAL.message } })
+    return reply
+      .code(500)
+      .send({ error: { code: 'VW_ERR_INTERNAL', message: ERRORS.VW_ERR_INTERNAL.message } })
   })
-  app.setNotFoundHandler((_req, reply) => reply.code(404).send({ error: { code: 'VW_ERR_NOT_FOUND', message: 'not found' } }))
+  app.setNotFoundHandler((_req, reply) =>
+    reply.code(404).send({ error: { code: 'VW_ERR_NOT_FOUND', message: 'not found' } }),
+  )
 
   healthRoutes(app, deps)
   sessionRoutes(app, deps)

@@ -34,7 +34,11 @@ export const LOCK_MS = 15 * 60_000
 // A fixed hash verified when the email is unknown, so response time does not reveal which emails exist.
 const DUMMY_HASH = 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'
 
-export async function viewerFor(deps: DashboardDeps, userId: number, via: Viewer['via']): Promise<Viewer | undefined> {
+export async function viewerFor(
+  deps: DashboardDeps,
+  userId: number,
+  via: Viewer['via'],
+): Promise<Viewer | undefined> {
   const user = await deps.registry.getUser(userId)
   if (!user || user.disabledMs !== undefined) return undefined
   const patients = user.role === 'admin' ? null : new Set(await deps.registry.careTeamOf(user.id))
@@ -88,7 +92,10 @@ export function sessionRoutes(app: FastifyInstance, deps: DashboardDeps) {
           type: 'object',
           required: ['email', 'password'],
           additionalProperties: false,
-          properties: { email: { type: 'string', minLength: 3, maxLength: 254 }, password: { type: 'string', minLength: 1, maxLength: 1024 } },
+          properties: {
+            email: { type: 'string', minLength: 3, maxLength: 254 },
+            password: { type: 'string', minLength: 1, maxLength: 1024 },
+          },
         },
       },
     },
@@ -98,7 +105,13 @@ export function sessionRoutes(app: FastifyInstance, deps: DashboardDeps) {
       const now = Date.now()
       const ok = await verifySecret(password, user?.passwordHash ?? DUMMY_HASH)
       if (user && user.lockedUntilMs !== undefined && user.lockedUntilMs > now) {
-        deps.audit.append({ actor: email, action: 'login', outcome: 'denied', ip: req.ip, detail: { reason: 'locked' } })
+        deps.audit.append({
+          actor: email,
+          action: 'login',
+          outcome: 'denied',
+          ip: req.ip,
+          detail: { reason: 'locked' },
+        })
         throw new VitalwireError('VW_ERR_AUTH_LOCKED')
       }
       if (!user || !ok || user.disabledMs !== undefined) {
@@ -111,14 +124,24 @@ export function sessionRoutes(app: FastifyInstance, deps: DashboardDeps) {
       req.session.userId = user.id
       deps.audit.append({ actor: email, action: 'login', outcome: 'ok', ip: req.ip })
       reply.code(201)
-      return { email: user.email, role: user.role, mustChangePassword: user.mustChangePassword, idleTimeoutMs: deps.sessionIdleMs }
+      return {
+        email: user.email,
+        role: user.role,
+        mustChangePassword: user.mustChangePassword,
+        idleTimeoutMs: deps.sessionIdleMs,
+      }
     },
   )
 
   app.get('/api/session', { preHandler: requireViewer(deps) }, async (req) => {
     const v = req.viewer!
     const user = await deps.registry.getUser(v.userId)
-    return { email: v.email, role: v.role, mustChangePassword: user?.mustChangePassword ?? false, idleTimeoutMs: deps.sessionIdleMs }
+    return {
+      email: v.email,
+      role: v.role,
+      mustChangePassword: user?.mustChangePassword ?? false,
+      idleTimeoutMs: deps.sessionIdleMs,
+    }
   })
 
   app.delete('/api/session', async (req, reply) => {

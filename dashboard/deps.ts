@@ -21,7 +21,13 @@ export interface DashboardDeps {
   alerts: Pick<Alerts, 'acknowledge' | 'resolve'>
   audit: {
     append(e: AuditEntry): void
-    list(q: { patientId?: string; actor?: string; action?: string; beforeSeq?: number; limit: number }): Promise<unknown[]>
+    list(q: {
+      patientId?: string
+      actor?: string
+      action?: string
+      beforeSeq?: number
+      limit: number
+    }): Promise<unknown[]>
   }
   tokens: {
     verify(token: string): Promise<number | undefined>

@@ -4,15 +4,34 @@ import type { ReadingQuery } from '../storage/ports.ts'
 // Pure: FHIR R4 Observation search parameters -> a readings query. Unknown or malformed parameters are
 // errors (OperationOutcome), never silently ignored: a client must not believe a filter was applied.
 
-export const SEARCH_PARAMS = ['patient', 'subject', 'code', 'date', 'category', '_count', '_sort', '_cursor', '_format'] as const
+export const SEARCH_PARAMS = [
+  'patient',
+  'subject',
+  'code',
+  'date',
+  'category',
+  '_count',
+  '_sort',
+  '_cursor',
+  '_format',
+] as const
 export const DEFAULT_COUNT = 50
 export const MAX_COUNT = 1000
 
 export type ParsedSearch =
-  | { ok: true; query: Omit<ReadingQuery, 'patientIds'> & { patientIds?: string[] }; count: number; cursor?: { dir: 'next' | 'prev'; value: string } }
+  | {
+      ok: true
+      query: Omit<ReadingQuery, 'patientIds'> & { patientIds?: string[] }
+      count: number
+      cursor?: { dir: 'next' | 'prev'; value: string }
+    }
   | { ok: false; code: 'not-supported' | 'invalid' | 'value'; message: string }
 
-const bad = (code: 'not-supported' | 'invalid' | 'value', message: string): ParsedSearch => ({ ok: false, code, message })
+const bad = (code: 'not-supported' | 'invalid' | 'value', message: string): ParsedSearch => ({
+  ok: false,
+  code,
+  message,
+})
 
 function asList(v: unknown): string[] {
   if (v === undefined) return []
@@ -21,7 +40,10 @@ function asList(v: unknown): string[] {
 
 /** A FHIR date/dateTime search value -> [startMs, endMs) covering its precision. */
 export function dateRange(value: string): [number, number] | undefined {
-  const m = /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/.exec(value)
+  const m =
+    /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/.exec(
+      value,
+    )
   if (!m) return undefined
   const [, y, mo, d, h, mi, s, frac, tz] = m
   if (h !== undefined) {
@@ -51,10 +73,16 @@ export function parseObservationSearch(query: Record<string, unknown>): ParsedSe
   for (const key of Object.keys(query)) {
     const base = key.split(':')[0]
     if (!(SEARCH_PARAMS as readonly string[]).includes(base) || key.includes(':')) {
-      return bad('not-supported', `search parameter ${key} is not supported (supported: ${SEARCH_PARAMS.join(', ')})`)
+      return bad(
+        'not-supported',
+        `search parameter ${key} is not supported (supported: ${SEARCH_PARAMS.join(', ')})`,
+      )
     }
   }
-  const q: Omit<ReadingQuery, 'patientIds'> & { patientIds?: string[] } = { sort: 'asc', limit: DEFAULT_COUNT }
+  const q: Omit<ReadingQuery, 'patientIds'> & { patientIds?: string[] } = {
+    sort: 'asc',
+    limit: DEFAULT_COUNT,
+  }
   const subjects = [...asList(query.patient), ...asList(query.subject)]
   if (subjects.length) {
     const ids = new Set<string>()
@@ -72,23 +100,35 @@ export function parseObservationSearch(query: Record<string, unknown>): ParsedSe
   }
   for (const c of asList(query.category)) {
     const wanted = c.split(',').map((t) => (t.includes('|') ? t.split('|', 2) : [OBSERVATION_CATEGORY, t]))
-    const types = [...CATALOG.values()].filter((d) => wanted.some(([sys, code]) => (sys === '' || sys === OBSERVATION_CATEGORY) && code === d.category)).map((d) => d.type)
+    const types = [...CATALOG.values()]
+      .filter((d) =>
+        wanted.some(([sys, code]) => (sys === '' || sys === OBSERVATION_CATEGORY) && code === d.category),
+      )
+      .map((d) => d.type)
     q.types = q.types ? q.types.filter((t) => types.includes(t)) : types
   }
   for (const d of asList(query.date)) {
     const m = /^(eq|ge|gt|le|lt)?(.+)$/.exec(d)!
     const prefix = m[1] ?? 'eq'
     const range = dateRange(m[2])
-    if (!range) return bad('value', `invalid date ${d}: use a prefix eq|ge|gt|le|lt and YYYY[-MM[-DD[Thh:mm[:ss][Z|+hh:mm]]]]`)
+    if (!range)
+      return bad(
+        'value',
+        `invalid date ${d}: use a prefix eq|ge|gt|le|lt and YYYY[-MM[-DD[Thh:mm[:ss][Z|+hh:mm]]]]`,
+      )
     const [start, end] = range
     const lower = (ms: number, exclusive: boolean) => {
-      if (q.fromMs === undefined || ms > q.fromMs || (ms === q.fromMs && exclusive)) Object.assign(q, { fromMs: ms, fromExclusive: exclusive })
+      if (q.fromMs === undefined || ms > q.fromMs || (ms === q.fromMs && exclusive))
+        Object.assign(q, { fromMs: ms, fromExclusive: exclusive })
     }
     const upper = (ms: number, exclusive: boolean) => {
-      if (q.toMs === undefined || ms < q.toMs || (ms === q.toMs && exclusive)) Object.assign(q, { toMs: ms, toExclusive: exclusive })
+      if (q.toMs === undefined || ms < q.toMs || (ms === q.toMs && exclusive))
+        Object.assign(q, { toMs: ms, toExclusive: exclusive })
     }
-    if (prefix === 'eq') lower(start, false), upper(end, true)
-    else if (prefix === 'ge') lower(start, false)
+    if (prefix === 'eq') {
+      lower(start, false)
+      upper(end, true)
+    } else if (prefix === 'ge') lower(start, false)
     else if (prefix === 'gt') lower(end, false)
     else if (prefix === 'le') upper(end, true)
     else upper(start, true)
@@ -96,7 +136,8 @@ export function parseObservationSearch(query: Record<string, unknown>): ParsedSe
   let count = DEFAULT_COUNT
   if (query._count !== undefined) {
     count = Number(query._count)
-    if (!Number.isInteger(count) || count < 0 || count > MAX_COUNT) return bad('value', `_count must be an integer 0-${MAX_COUNT}`)
+    if (!Number.isInteger(count) || count < 0 || count > MAX_COUNT)
+      return bad('value', `_count must be an integer 0-${MAX_COUNT}`)
   }
   q.limit = count
   if (query._sort !== undefined) {

@@ -4,7 +4,10 @@ import type { DashboardDeps } from './deps.ts'
 
 export type { DashboardDeps, Health } from './deps.ts'
 
-export function createDashboard(deps: DashboardDeps, options: { host: string; port: number; https?: { cert: string; key: string } }) {
+export function createDashboard(
+  deps: DashboardDeps,
+  options: { host: string; port: number; https?: { cert: string; key: string } },
+) {
   let app: FastifyInstance | undefined
   return {
     async start(): Promise<{ port: number; url: string }> {

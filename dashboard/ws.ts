@@ -28,14 +28,25 @@ export function websocketRoutes(app: FastifyInstance, deps: DashboardDeps) {
   }
 
   const onObservations = (batch: StoredObservation[]) => {
-    for (const o of batch) broadcast(o.patientId, () => JSON.stringify({ type: 'observation', patientId: o.patientId, observation: o.resource }))
+    for (const o of batch)
+      broadcast(o.patientId, () =>
+        JSON.stringify({ type: 'observation', patientId: o.patientId, observation: o.resource }),
+      )
   }
-  const onAlert = (type: 'alert' | 'alert-updated') => (a: Alert) => broadcast(a.patientId, () => JSON.stringify({ type, alert: a }))
+  const onAlert = (type: 'alert' | 'alert-updated') => (a: Alert) =>
+    broadcast(a.patientId, () => JSON.stringify({ type, alert: a }))
   const onNew = onAlert('alert')
   const onUpdated = onAlert('alert-updated')
   const onStatus = (s: DeviceStatus) =>
     broadcast(s.patientId, () =>
-      JSON.stringify({ type: 'device-status', deviceId: s.deviceId, patientId: s.patientId, connected: s.connected, lastSeen: s.lastSeen, battery: s.battery }),
+      JSON.stringify({
+        type: 'device-status',
+        deviceId: s.deviceId,
+        patientId: s.patientId,
+        connected: s.connected,
+        lastSeen: s.lastSeen,
+        battery: s.battery,
+      }),
     )
   const onRegistry = async (e: { kind: string; subject: string }) => {
     if (e.kind !== 'user-changed' && e.kind !== 'patient-added') return

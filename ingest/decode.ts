@@ -1,6 +1,6 @@
 import type { ErrorCode } from '../shared/errors.ts'
-import { batchSchema, readingSchema } from './reading-schema.ts'
 import { type Normalized, type NormalizeLimits, normalize } from './normalize.ts'
+import { batchSchema, readingSchema } from './reading-schema.ts'
 
 // Pure: raw MQTT payload bytes -> one result per reading. Never throws: bad bytes become rejections.
 
@@ -15,7 +15,9 @@ export interface Rejection {
 export type DecodeItem = { ok: true; reading: Normalized } | ({ ok: false } & Rejection)
 
 /** Turns a vendor document into canonical reading objects (see ingest/mappings). */
-export type PayloadMapping = (doc: unknown) => { ok: true; readings: unknown[] } | { ok: false; message: string }
+export type PayloadMapping = (
+  doc: unknown,
+) => { ok: true; readings: unknown[] } | { ok: false; message: string }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
@@ -37,7 +39,11 @@ function readingIdOf(raw: unknown): string | undefined {
 export function parsePayload(payload: Uint8Array): { ok: true; doc: unknown } | ({ ok: false } & Rejection) {
   if (payload.byteLength === 0) return { ok: false, code: 'VW_ERR_INGEST_PAYLOAD', message: 'empty payload' }
   if (payload.byteLength > MAX_PAYLOAD_BYTES) {
-    return { ok: false, code: 'VW_ERR_INGEST_PAYLOAD', message: `payload of ${payload.byteLength} bytes exceeds ${MAX_PAYLOAD_BYTES}` }
+    return {
+      ok: false,
+      code: 'VW_ERR_INGEST_PAYLOAD',
+      message: `payload of ${payload.byteLength} bytes exceeds ${MAX_PAYLOAD_BYTES}`,
+    }
   }
   let text: string
   try {
@@ -48,7 +54,11 @@ export function parsePayload(payload: Uint8Array): { ok: true; doc: unknown } | 
   try {
     return { ok: true, doc: JSON.parse(text) }
   } catch (e) {
-    return { ok: false, code: 'VW_ERR_INGEST_PAYLOAD', message: `payload is not valid JSON: ${(e as Error).message.slice(0, 120)}` }
+    return {
+      ok: false,
+      code: 'VW_ERR_INGEST_PAYLOAD',
+      message: `payload is not valid JSON: ${(e as Error).message.slice(0, 120)}`,
+    }
   }
 }
 
@@ -70,7 +80,12 @@ export function decode(payload: Uint8Array, limits: NormalizeLimits, mapping?: P
   return items.map((raw): DecodeItem => {
     const r = readingSchema.safeParse(raw)
     if (!r.success) {
-      return { ok: false, readingId: readingIdOf(raw), code: 'VW_ERR_INGEST_SCHEMA', message: zodMessage(r.error) }
+      return {
+        ok: false,
+        readingId: readingIdOf(raw),
+        code: 'VW_ERR_INGEST_SCHEMA',
+        message: zodMessage(r.error),
+      }
     }
     const n = normalize(r.data, limits)
     return n.ok ? n : { ok: false, readingId: r.data.id, code: n.code, message: n.message }

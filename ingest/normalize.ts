@@ -1,4 +1,11 @@
-import { BP_COMPONENTS, type Bounds, roundTo, UNIT_REQUIRED, type VitalType, vital } from '../shared/catalog.ts'
+import {
+  type Bounds,
+  BP_COMPONENTS,
+  roundTo,
+  UNIT_REQUIRED,
+  type VitalType,
+  vital,
+} from '../shared/catalog.ts'
 import type { ErrorCode } from '../shared/errors.ts'
 import { ISO_WITH_OFFSET, type Reading } from './reading-schema.ts'
 
@@ -39,7 +46,10 @@ export function convertUnit(
   const def = vital(type)
   if (unit === undefined) {
     if (UNIT_REQUIRED.has(type)) {
-      return { ok: false, message: `unit is required for ${type} (e.g. ${Object.keys(def.units).slice(0, 3).join(', ')})` }
+      return {
+        ok: false,
+        message: `unit is required for ${type} (e.g. ${Object.keys(def.units).slice(0, 3).join(', ')})`,
+      }
     }
     // A pulse oximeter sending a 0-1 fraction without a unit.
     if (type === 'spo2' && value <= 1) return { ok: true, value: roundTo(value * 100, def.decimals) }
@@ -62,7 +72,10 @@ function outside(value: number, b: Bounds) {
 }
 
 function implausible(what: string, value: number, b: Bounds, unit: string) {
-  return fail('VW_ERR_INGEST_IMPLAUSIBLE', `${what} ${value} ${unit} is outside the plausible range ${b.min}-${b.max} ${unit}`)
+  return fail(
+    'VW_ERR_INGEST_IMPLAUSIBLE',
+    `${what} ${value} ${unit} is outside the plausible range ${b.min}-${b.max} ${unit}`,
+  )
 }
 
 /** Parse `ts` into FHIR effectiveDateTime + epoch ms, keeping the device's offset. */
@@ -95,10 +108,16 @@ export function parseTimestamp(
     ms = Date.parse(effective)
   }
   if (ms > limits.nowMs + limits.maxFutureMs) {
-    return { ok: false, message: `ts is ${Math.round((ms - limits.nowMs) / 1000)} s in the future (limit ${limits.maxFutureMs / 1000} s); check the device clock` }
+    return {
+      ok: false,
+      message: `ts is ${Math.round((ms - limits.nowMs) / 1000)} s in the future (limit ${limits.maxFutureMs / 1000} s); check the device clock`,
+    }
   }
   if (ms < limits.nowMs - limits.maxAgeMs) {
-    return { ok: false, message: `ts is older than the acceptance window of ${limits.maxAgeMs / 86_400_000} days` }
+    return {
+      ok: false,
+      message: `ts is older than the acceptance window of ${limits.maxAgeMs / 86_400_000} days`,
+    }
   }
   return { ok: true, effective, effectiveMs: ms, flags }
 }
@@ -126,7 +145,10 @@ export function normalize(reading: Reading, limits: NormalizeLimits): NormalizeR
       parts[part] = c.value
     }
     if (parts.systolic <= parts.diastolic) {
-      return fail('VW_ERR_INGEST_IMPLAUSIBLE', `systolic ${parts.systolic} must be greater than diastolic ${parts.diastolic}`)
+      return fail(
+        'VW_ERR_INGEST_IMPLAUSIBLE',
+        `systolic ${parts.systolic} must be greater than diastolic ${parts.diastolic}`,
+      )
     }
     out.values = parts
     if (reading.pulse !== undefined) {

@@ -6,7 +6,8 @@ import { VITAL_TYPES, type VitalType } from '../shared/catalog.ts'
 export const MAX_BATCH = 500
 
 /** ISO 8601 date-time with an explicit offset (Z or ±hh:mm); seconds and fractions optional. */
-export const ISO_WITH_OFFSET = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/
+export const ISO_WITH_OFFSET =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number')
 

@@ -42,7 +42,9 @@ function build(type: VitalType, key: string, n: Normalized, s: Subject): Observa
     status: 'final',
     category: [
       {
-        coding: [{ system: OBSERVATION_CATEGORY, code: def.category, display: categoryDisplay(def.category) }],
+        coding: [
+          { system: OBSERVATION_CATEGORY, code: def.category, display: categoryDisplay(def.category) },
+        ],
         text: categoryDisplay(def.category),
       },
     ],
@@ -62,7 +64,14 @@ function categoryDisplay(c: string): string {
   return c === 'vital-signs' ? 'Vital Signs' : c === 'laboratory' ? 'Laboratory' : 'Activity'
 }
 
-function stored(type: VitalType, key: string, n: Normalized, s: Subject, values: Record<string, number>, resource: Observation): StoredObservation {
+function stored(
+  type: VitalType,
+  key: string,
+  n: Normalized,
+  s: Subject,
+  values: Record<string, number>,
+  resource: Observation,
+): StoredObservation {
   return {
     id: resource.id,
     key,
@@ -89,11 +98,19 @@ export function toObservations(n: Normalized, s: Subject): StoredObservation[] {
   } else if (n.outOfRange) {
     obs.interpretation = [
       {
-        coding: [{ system: INTERPRETATION, code: n.outOfRange, display: n.outOfRange === 'L' ? 'Low' : 'High' }],
-        text: n.outOfRange === 'L' ? 'meter reported LO (below its measuring range)' : 'meter reported HI (above its measuring range)',
+        coding: [
+          { system: INTERPRETATION, code: n.outOfRange, display: n.outOfRange === 'L' ? 'Low' : 'High' },
+        ],
+        text:
+          n.outOfRange === 'L'
+            ? 'meter reported LO (below its measuring range)'
+            : 'meter reported HI (above its measuring range)',
       },
     ]
-    obs.dataAbsentReason = { coding: [{ system: DATA_ABSENT, code: 'unknown', display: 'Unknown' }], text: 'outside the meter measuring range' }
+    obs.dataAbsentReason = {
+      coding: [{ system: DATA_ABSENT, code: 'unknown', display: 'Unknown' }],
+      text: 'outside the meter measuring range',
+    }
   } else {
     obs.valueQuantity = quantity(n.type, n.values.value)
   }

@@ -9,7 +9,15 @@ export interface AlertEvent {
   at: string
   /** 'system' or the user's email. */
   by: string
-  action: 'opened' | 'updated' | 'escalated' | 'viewed' | 'acknowledged' | 'snoozed' | 'resolved' | 'auto-resolved'
+  action:
+    | 'opened'
+    | 'updated'
+    | 'escalated'
+    | 'viewed'
+    | 'acknowledged'
+    | 'snoozed'
+    | 'resolved'
+    | 'auto-resolved'
   note?: string
 }
 

@@ -196,9 +196,7 @@ const definitions: VitalDefinition[] = [
   },
   {
     type: 'steps',
-    codings: [
-      { system: LOINC, code: '55423-8', display: 'Number of steps in unspecified time Pedometer' },
-    ],
+    codings: [{ system: LOINC, code: '55423-8', display: 'Number of steps in unspecified time Pedometer' }],
     category: 'activity',
     ucum: '{steps}',
     display: 'steps',

@@ -5,7 +5,11 @@ import { VitalwireError } from './errors.ts'
 // Read the environment once, validate it with zod, fail with one message listing every problem, freeze.
 // Slices of the result are passed down explicitly; nothing reads process.env after this.
 
-const port = z.coerce.number().int().min(0).max(65535)
+const port = z.coerce
+  .number({ error: 'expected an integer 0-65535' })
+  .int('expected an integer 0-65535')
+  .min(0, 'expected an integer 0-65535')
+  .max(65535, 'expected an integer 0-65535')
 const positiveInt = z.coerce.number().int().positive()
 const optionalString = z
   .string()

@@ -19,7 +19,11 @@ export function createMetrics() {
       buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1],
       registers: [registry],
     }),
-    mqttConnections: new Gauge({ name: 'vitalwire_mqtt_connections', help: 'Connected devices.', registers: [registry] }),
+    mqttConnections: new Gauge({
+      name: 'vitalwire_mqtt_connections',
+      help: 'Connected devices.',
+      registers: [registry],
+    }),
     mqttRefused: new Counter({
       name: 'vitalwire_mqtt_refused_total',
       help: 'Refused connections, publishes and subscriptions by reason.',
@@ -32,10 +36,26 @@ export function createMetrics() {
       labelNames: ['rule', 'severity'] as const,
       registers: [registry],
     }),
-    outboxBacklog: new Gauge({ name: 'vitalwire_outbox_backlog', help: 'Readings waiting to be forwarded to InfluxDB.', registers: [registry] }),
-    outboxAgeSeconds: new Gauge({ name: 'vitalwire_outbox_oldest_age_seconds', help: 'Age of the oldest unforwarded reading.', registers: [registry] }),
-    forwarded: new Counter({ name: 'vitalwire_forwarded_total', help: 'Readings forwarded to InfluxDB.', registers: [registry] }),
-    wsClients: new Gauge({ name: 'vitalwire_ws_clients', help: 'Connected dashboard WebSockets.', registers: [registry] }),
+    outboxBacklog: new Gauge({
+      name: 'vitalwire_outbox_backlog',
+      help: 'Readings waiting to be forwarded to InfluxDB.',
+      registers: [registry],
+    }),
+    outboxAgeSeconds: new Gauge({
+      name: 'vitalwire_outbox_oldest_age_seconds',
+      help: 'Age of the oldest unforwarded reading.',
+      registers: [registry],
+    }),
+    forwarded: new Counter({
+      name: 'vitalwire_forwarded_total',
+      help: 'Readings forwarded to InfluxDB.',
+      registers: [registry],
+    }),
+    wsClients: new Gauge({
+      name: 'vitalwire_ws_clients',
+      help: 'Connected dashboard WebSockets.',
+      registers: [registry],
+    }),
   }
 }
 

@@ -1,5 +1,5 @@
 import 'reflect-metadata'
-import { webcrypto, X509Certificate as NodeX509 } from 'node:crypto'
+import { X509Certificate as NodeX509, webcrypto } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import * as x509 from '@peculiar/x509'
@@ -102,7 +102,10 @@ export interface IssueOptions {
 }
 
 /** Issue a certificate signed by the CA in `p`; returns PEM certificate and PKCS#8 key. */
-export async function issueCertificate(p: PkiPaths, opts: IssueOptions): Promise<{ cert: string; key: string }> {
+export async function issueCertificate(
+  p: PkiPaths,
+  opts: IssueOptions,
+): Promise<{ cert: string; key: string }> {
   const ca = await loadCa(p)
   const keys = await newKeys()
   const notBefore = opts.notBefore ?? new Date(Date.now() - 60_000)
@@ -118,7 +121,10 @@ export async function issueCertificate(p: PkiPaths, opts: IssueOptions): Promise
   if (opts.altNames?.length) {
     extensions.push(
       new x509.SubjectAlternativeNameExtension(
-        opts.altNames.map((n) => ({ type: /^[\d.]+$|:/.test(n) ? ('ip' as const) : ('dns' as const), value: n })),
+        opts.altNames.map((n) => ({
+          type: /^[\d.]+$|:/.test(n) ? ('ip' as const) : ('dns' as const),
+          value: n,
+        })),
       ),
     )
   }
@@ -137,7 +143,11 @@ export async function issueCertificate(p: PkiPaths, opts: IssueOptions): Promise
 }
 
 /** SHA-256 fingerprint and expiry of a PEM certificate, as Node reports them. */
-export function describeCertificate(pem: string): { fingerprint256: string; notAfterMs: number; subject: string } {
+export function describeCertificate(pem: string): {
+  fingerprint256: string
+  notAfterMs: number
+  subject: string
+} {
   const c = new NodeX509(pem)
   return { fingerprint256: c.fingerprint256, notAfterMs: Date.parse(c.validTo), subject: c.subject }
 }

@@ -16,16 +16,35 @@ export type EnrolledDevice =
 
 export async function enrollDevice(
   registry: Registry,
-  opts: { id: string; patientId: string; type: string; auth: 'secret' | 'cert'; pkiDir: string; outDir?: string; days?: number },
+  opts: {
+    id: string
+    patientId: string
+    type: string
+    auth: 'secret' | 'cert'
+    pkiDir: string
+    outDir?: string
+    days?: number
+  },
 ): Promise<EnrolledDevice> {
   if (!DEVICE_ID_PATTERN.test(opts.id)) {
-    throw new VitalwireError('VW_ERR_VALIDATION', 'device id must be 1-64 characters: letters, digits, ".", "_", "-", starting with a letter or digit')
+    throw new VitalwireError(
+      'VW_ERR_VALIDATION',
+      'device id must be 1-64 characters: letters, digits, ".", "_", "-", starting with a letter or digit',
+    )
   }
-  if (!(await registry.getPatient(opts.patientId))) throw new VitalwireError('VW_ERR_NOT_FOUND', `patient ${opts.patientId} not found`)
-  if (await registry.getDevice(opts.id)) throw new VitalwireError('VW_ERR_CONFLICT', `device ${opts.id} already exists`)
+  if (!(await registry.getPatient(opts.patientId)))
+    throw new VitalwireError('VW_ERR_NOT_FOUND', `patient ${opts.patientId} not found`)
+  if (await registry.getDevice(opts.id))
+    throw new VitalwireError('VW_ERR_CONFLICT', `device ${opts.id} already exists`)
   if (opts.auth === 'secret') {
     const secret = generateSecret()
-    await registry.addDevice({ id: opts.id, patientId: opts.patientId, type: opts.type, auth: 'secret', secretHash: await hashSecret(secret, RANDOM_SECRET_COST) })
+    await registry.addDevice({
+      id: opts.id,
+      patientId: opts.patientId,
+      type: opts.type,
+      auth: 'secret',
+      secretHash: await hashSecret(secret, RANDOM_SECRET_COST),
+    })
     return { id: opts.id, patientId: opts.patientId, auth: 'secret', secret }
   }
   const p = pkiPaths(opts.pkiDir)
@@ -45,15 +64,33 @@ export async function enrollDevice(
     certFingerprint: info.fingerprint256,
     certNotAfterMs: info.notAfterMs,
   })
-  return { id: opts.id, patientId: opts.patientId, auth: 'cert', cert, key, ca: p.caCert, notAfter: new Date(info.notAfterMs).toISOString() }
+  return {
+    id: opts.id,
+    patientId: opts.patientId,
+    auth: 'cert',
+    cert,
+    key,
+    ca: p.caCert,
+    notAfter: new Date(info.notAfterMs).toISOString(),
+  }
 }
 
-export async function addUser(registry: Registry, opts: { email: string; role: 'admin' | 'coordinator' | 'clinician'; patients: string[] }) {
-  if (!/^[^@\s]+@[^@\s]+$/.test(opts.email)) throw new VitalwireError('VW_ERR_VALIDATION', `not an email address: ${opts.email}`)
+export async function addUser(
+  registry: Registry,
+  opts: { email: string; role: 'admin' | 'coordinator' | 'clinician'; patients: string[] },
+) {
+  if (!/^[^@\s]+@[^@\s]+$/.test(opts.email))
+    throw new VitalwireError('VW_ERR_VALIDATION', `not an email address: ${opts.email}`)
   for (const p of opts.patients) {
-    if (!(await registry.getPatient(p))) throw new VitalwireError('VW_ERR_NOT_FOUND', `patient ${p} not found`)
+    if (!(await registry.getPatient(p)))
+      throw new VitalwireError('VW_ERR_NOT_FOUND', `patient ${p} not found`)
   }
   const password = generatePassword()
-  await registry.addUser({ email: opts.email, role: opts.role, passwordHash: await hashSecret(password), patients: opts.patients })
+  await registry.addUser({
+    email: opts.email,
+    role: opts.role,
+    passwordHash: await hashSecret(password),
+    patients: opts.patients,
+  })
   return { email: opts.email, password }
 }

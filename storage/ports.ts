@@ -50,7 +50,10 @@ export interface DeadLetter {
  */
 export interface Journal {
   /** Resolves after the transaction holding this entry is committed; `fresh` excludes duplicates. */
-  commit(entry: { accepted: StoredObservation[]; deadLetters: DeadLetter[] }): Promise<{ fresh: StoredObservation[] }>
+  commit(entry: {
+    accepted: StoredObservation[]
+    deadLetters: DeadLetter[]
+  }): Promise<{ fresh: StoredObservation[] }>
   flush(): Promise<void>
 }
 
@@ -111,7 +114,11 @@ export interface AlertStore {
   live(patientId: string, rule: string): Promise<import('../shared/alert.ts').Alert | undefined>
   allLive(): Promise<import('../shared/alert.ts').Alert[]>
   get(id: string): Promise<import('../shared/alert.ts').Alert | undefined>
-  list(q: { status?: import('../shared/alert.ts').AlertStatus; patientIds?: string[]; limit: number }): Promise<import('../shared/alert.ts').Alert[]>
+  list(q: {
+    status?: import('../shared/alert.ts').AlertStatus
+    patientIds?: string[]
+    limit: number
+  }): Promise<import('../shared/alert.ts').Alert[]>
   snooze(alertId: string, userId: number, untilMs: number): Promise<void>
   snoozedBy(userId: number, nowMs: number): Promise<Map<string, number>>
 }

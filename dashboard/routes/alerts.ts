@@ -16,7 +16,13 @@ export function alertRoutes(app: FastifyInstance, deps: DashboardDeps) {
   async function visibleAlert(req: any, id: string) {
     const a = await deps.alertStore.get(id)
     if (!a || !maySee(req.viewer, a.patientId)) {
-      deps.audit.append({ actor: req.viewer.email, action: 'alert.read', outcome: 'denied', target: id, ip: req.ip })
+      deps.audit.append({
+        actor: req.viewer.email,
+        action: 'alert.read',
+        outcome: 'denied',
+        target: id,
+        ip: req.ip,
+      })
       throw new VitalwireError('VW_ERR_NOT_FOUND', `alert ${id} not found`)
     }
     return a
@@ -40,14 +46,24 @@ export function alertRoutes(app: FastifyInstance, deps: DashboardDeps) {
     },
     async (req) => {
       const viewer = req.viewer!
-      const q = req.query as { status?: 'open' | 'acknowledged' | 'resolved'; patient?: string; limit: number }
+      const q = req.query as {
+        status?: 'open' | 'acknowledged' | 'resolved'
+        patient?: string
+        limit: number
+      }
       let patientIds = viewer.patients ? [...viewer.patients] : undefined
       if (q.patient) patientIds = maySee(viewer, q.patient) ? [q.patient] : []
       const [alerts, snoozed] = await Promise.all([
         deps.alertStore.list({ status: q.status, patientIds, limit: q.limit }),
         deps.alertStore.snoozedBy(viewer.userId, Date.now()),
       ])
-      deps.audit.append({ actor: viewer.email, action: 'alerts.list', outcome: 'ok', ip: req.ip, detail: { status: q.status, count: alerts.length } })
+      deps.audit.append({
+        actor: viewer.email,
+        action: 'alerts.list',
+        outcome: 'ok',
+        ip: req.ip,
+        detail: { status: q.status, count: alerts.length },
+      })
       return { alerts: alerts.map((a) => alertView(a, snoozed.get(a.id))) }
     },
   )
@@ -57,7 +73,14 @@ export function alertRoutes(app: FastifyInstance, deps: DashboardDeps) {
     const a = await visibleAlert(req, id)
     const note = (req.body as { note?: string } | undefined)?.note
     const updated = await deps.alerts.acknowledge(a.id, req.viewer!.email, note)
-    deps.audit.append({ actor: req.viewer!.email, action: 'alert.ack', outcome: 'ok', patientId: a.patientId, target: id, ip: req.ip })
+    deps.audit.append({
+      actor: req.viewer!.email,
+      action: 'alert.ack',
+      outcome: 'ok',
+      patientId: a.patientId,
+      target: id,
+      ip: req.ip,
+    })
     return updated
   })
 
@@ -66,7 +89,14 @@ export function alertRoutes(app: FastifyInstance, deps: DashboardDeps) {
     const a = await visibleAlert(req, id)
     const note = (req.body as { note?: string } | undefined)?.note
     const updated = await deps.alerts.resolve(a.id, req.viewer!.email, note)
-    deps.audit.append({ actor: req.viewer!.email, action: 'alert.resolve', outcome: 'ok', patientId: a.patientId, target: id, ip: req.ip })
+    deps.audit.append({
+      actor: req.viewer!.email,
+      action: 'alert.resolve',
+      outcome: 'ok',
+      patientId: a.patientId,
+      target: id,
+      ip: req.ip,
+    })
     return updated
   })
 
@@ -88,10 +118,19 @@ export function alertRoutes(app: FastifyInstance, deps: DashboardDeps) {
     async (req) => {
       const { id } = req.params as { id: string }
       const a = await visibleAlert(req, id)
-      if (a.severity === 'critical') throw new VitalwireError('VW_ERR_FORBIDDEN', 'critical alerts cannot be snoozed')
+      if (a.severity === 'critical')
+        throw new VitalwireError('VW_ERR_FORBIDDEN', 'critical alerts cannot be snoozed')
       const until = Date.now() + (req.body as { minutes: number }).minutes * 60_000
       await deps.alertStore.snooze(a.id, req.viewer!.userId, until)
-      deps.audit.append({ actor: req.viewer!.email, action: 'alert.snooze', outcome: 'ok', patientId: a.patientId, target: id, ip: req.ip, detail: { until: new Date(until).toISOString() } })
+      deps.audit.append({
+        actor: req.viewer!.email,
+        action: 'alert.snooze',
+        outcome: 'ok',
+        patientId: a.patientId,
+        target: id,
+        ip: req.ip,
+        detail: { until: new Date(until).toISOString() },
+      })
       return alertView(a, until)
     },
   )

@@ -11,7 +11,13 @@ export function deviceRoutes(app: FastifyInstance, deps: DashboardDeps) {
   app.get('/api/devices', { preHandler: auth }, async (req) => {
     const viewer = req.viewer!
     const devices = (await deps.registry.listDevices()).filter((d) => maySee(viewer, d.patientId))
-    deps.audit.append({ actor: viewer.email, action: 'devices.list', outcome: 'ok', ip: req.ip, detail: { count: devices.length } })
+    deps.audit.append({
+      actor: viewer.email,
+      action: 'devices.list',
+      outcome: 'ok',
+      ip: req.ip,
+      detail: { count: devices.length },
+    })
     return { devices: devices.map(deviceView) }
   })
 
@@ -36,7 +42,14 @@ export function deviceRoutes(app: FastifyInstance, deps: DashboardDeps) {
     async (req, reply) => {
       const body = req.body as { id: string; patientId: string; type: string; auth: 'secret' | 'cert' }
       const enrolled = await deps.enroll(body)
-      deps.audit.append({ actor: req.viewer!.email, action: 'device.enroll', outcome: 'ok', patientId: body.patientId, target: body.id, ip: req.ip })
+      deps.audit.append({
+        actor: req.viewer!.email,
+        action: 'device.enroll',
+        outcome: 'ok',
+        patientId: body.patientId,
+        target: body.id,
+        ip: req.ip,
+      })
       reply.code(201).header('cache-control', 'no-store')
       return enrolled
     },
@@ -47,7 +60,14 @@ export function deviceRoutes(app: FastifyInstance, deps: DashboardDeps) {
     const d = await deps.registry.getDevice(id)
     if (!d) throw new VitalwireError('VW_ERR_NOT_FOUND', `device ${id} not found`)
     await deps.revokeDevice(id)
-    deps.audit.append({ actor: req.viewer!.email, action: 'device.revoke', outcome: 'ok', patientId: d.patientId, target: id, ip: req.ip })
+    deps.audit.append({
+      actor: req.viewer!.email,
+      action: 'device.revoke',
+      outcome: 'ok',
+      patientId: d.patientId,
+      target: id,
+      ip: req.ip,
+    })
     reply.code(204)
   })
 }

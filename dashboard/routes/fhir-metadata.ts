@@ -22,7 +22,11 @@ export function capabilityStatement(base: string) {
               { name: 'patient', type: 'reference' },
               { name: 'subject', type: 'reference' },
               { name: 'code', type: 'token', documentation: 'system|code; comma = OR' },
-              { name: 'date', type: 'date', documentation: 'eq|ge|gt|le|lt; repeatable; dates without time are UTC' },
+              {
+                name: 'date',
+                type: 'date',
+                documentation: 'eq|ge|gt|le|lt; repeatable; dates without time are UTC',
+              },
               { name: 'category', type: 'token' },
               { name: '_count', type: 'number' },
               { name: '_sort', type: 'string', documentation: 'date or -date' },

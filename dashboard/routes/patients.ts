@@ -16,7 +16,13 @@ export function patientRoutes(app: FastifyInstance, deps: DashboardDeps) {
     const p = maySee(viewer, id) ? await deps.registry.getPatient(id) : undefined
     if (!p) {
       // Same answer for "does not exist" and "not yours": existence is not leaked (OWASP API1).
-      deps.audit.append({ actor: viewer.email, action: 'patient.read', outcome: 'denied', patientId: id, ip: req.ip })
+      deps.audit.append({
+        actor: viewer.email,
+        action: 'patient.read',
+        outcome: 'denied',
+        patientId: id,
+        ip: req.ip,
+      })
       throw new VitalwireError('VW_ERR_NOT_FOUND', `patient ${id} not found`)
     }
     return p
@@ -34,11 +40,20 @@ export function patientRoutes(app: FastifyInstance, deps: DashboardDeps) {
     const byPatient = new Map<string, any>(ids.map((id) => [id, { latest: {}, alerts: [] as any[] }]))
     for (const o of latest) byPatient.get(o.patientId).latest[o.type] = readingView(o)
     for (const a of alerts) if (a.status !== 'resolved') byPatient.get(a.patientId)?.alerts.push(a)
-    deps.audit.append({ actor: viewer.email, action: 'patients.list', outcome: 'ok', ip: req.ip, detail: { count: ids.length } })
+    deps.audit.append({
+      actor: viewer.email,
+      action: 'patients.list',
+      outcome: 'ok',
+      ip: req.ip,
+      detail: { count: ids.length },
+    })
     return {
       patients: patients.map((p) => {
         const v = byPatient.get(p.id)
-        const top = v.alerts.reduce((m: number, a: any) => Math.max(m, SEVERITY_RANK[a.severity as keyof typeof SEVERITY_RANK]), 0)
+        const top = v.alerts.reduce(
+          (m: number, a: any) => Math.max(m, SEVERITY_RANK[a.severity as keyof typeof SEVERITY_RANK]),
+          0,
+        )
         return { ...patientView(p), latest: v.latest, openAlerts: v.alerts.length, topSeverityRank: top }
       }),
     }
@@ -54,13 +69,23 @@ export function patientRoutes(app: FastifyInstance, deps: DashboardDeps) {
       deps.alertStore.list({ patientIds: [id], limit: 200 }),
       readingDays(deps, id, now),
     ])
-    deps.audit.append({ actor: req.viewer!.email, action: 'patient.read', outcome: 'ok', patientId: id, ip: req.ip })
+    deps.audit.append({
+      actor: req.viewer!.email,
+      action: 'patient.read',
+      outcome: 'ok',
+      patientId: id,
+      ip: req.ip,
+    })
     return {
       ...patientView(p),
       latest: Object.fromEntries(latest.map((o) => [o.type, readingView(o)])),
       devices: devices.map(deviceView),
       alerts,
-      rpm: { periodDays: 30, daysWithReadings: days, band: days >= 16 ? '99454' : days >= 2 ? '99445' : 'none' },
+      rpm: {
+        periodDays: 30,
+        daysWithReadings: days,
+        band: days >= 16 ? '99454' : days >= 2 ? '99445' : 'none',
+      },
     }
   })
 
@@ -85,7 +110,14 @@ export function patientRoutes(app: FastifyInstance, deps: DashboardDeps) {
     },
     async (req) => {
       const { id } = req.params as { id: string }
-      const q = req.query as { type?: string; from?: string; to?: string; limit: number; after?: string; sort: 'asc' | 'desc' }
+      const q = req.query as {
+        type?: string
+        from?: string
+        to?: string
+        limit: number
+        after?: string
+        sort: 'asc' | 'desc'
+      }
       await visiblePatient(req, id)
       const page = await deps.readings.search({
         patientIds: [id],
@@ -96,7 +128,14 @@ export function patientRoutes(app: FastifyInstance, deps: DashboardDeps) {
         limit: q.limit,
         after: q.after,
       })
-      deps.audit.append({ actor: req.viewer!.email, action: 'readings.read', outcome: 'ok', patientId: id, ip: req.ip, detail: { type: q.type, count: page.items.length } })
+      deps.audit.append({
+        actor: req.viewer!.email,
+        action: 'readings.read',
+        outcome: 'ok',
+        patientId: id,
+        ip: req.ip,
+        detail: { type: q.type, count: page.items.length },
+      })
       return { readings: page.items.map(readingView), next: page.next }
     },
   )
@@ -108,7 +147,13 @@ async function readingDays(deps: DashboardDeps, patientId: string, nowMs: number
   const days = new Set<string>()
   let after: string | undefined
   do {
-    const page = await deps.readings.search({ patientIds: [patientId], fromMs: nowMs - 30 * DAY_MS, sort: 'asc', limit: 5000, after })
+    const page = await deps.readings.search({
+      patientIds: [patientId],
+      fromMs: nowMs - 30 * DAY_MS,
+      sort: 'asc',
+      limit: 5000,
+      after,
+    })
     for (const o of page.items) days.add(o.resource.effectiveDateTime.slice(0, 10))
     after = page.next
   } while (after)

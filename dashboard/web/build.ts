@@ -19,7 +19,8 @@ await build({
   outfile: path.join(dist, 'app.js'),
   logLevel: 'warning',
 })
-for (const f of fs.readdirSync(path.join(here, 'public'))) fs.copyFileSync(path.join(here, 'public', f), path.join(dist, f))
+for (const f of fs.readdirSync(path.join(here, 'public')))
+  fs.copyFileSync(path.join(here, 'public', f), path.join(dist, f))
 const uplotCss = path.join(here, '..', '..', 'node_modules', 'uplot', 'dist', 'uPlot.min.css')
 if (fs.existsSync(uplotCss)) fs.copyFileSync(uplotCss, path.join(dist, 'uplot.css'))
 process.stdout.write(`dashboard built in ${path.relative(process.cwd(), dist) || dist}\n`)

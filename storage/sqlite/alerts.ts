@@ -5,24 +5,37 @@ import type { Db } from './database.ts'
 // Alerts persist across restarts. One live (open or acknowledged) alert per patient and rule is
 // enforced by a partial unique index, so dedupe holds even if two writers race.
 
-
-
 export function createSqliteAlertStore(db: Db): AlertStore {
   const parse = (r: { data: string } | undefined): Alert | undefined => (r ? JSON.parse(r.data) : undefined)
   const insertStmt = db.prepare(
     'INSERT INTO alerts (id, patient_id, rule, severity, status, opened_ms, updated_ms, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
   )
-  const updateStmt = db.prepare('UPDATE alerts SET severity = ?, status = ?, updated_ms = ?, data = ? WHERE id = ?')
-  const live = db.prepare("SELECT data FROM alerts WHERE patient_id = ? AND rule = ? AND status != 'resolved'")
+  const updateStmt = db.prepare(
+    'UPDATE alerts SET severity = ?, status = ?, updated_ms = ?, data = ? WHERE id = ?',
+  )
+  const live = db.prepare(
+    "SELECT data FROM alerts WHERE patient_id = ? AND rule = ? AND status != 'resolved'",
+  )
   const allLive = db.prepare("SELECT data FROM alerts WHERE status != 'resolved' ORDER BY opened_ms")
   const byId = db.prepare('SELECT data FROM alerts WHERE id = ?')
   const snooze = db.prepare(
     'INSERT INTO alert_snoozes (alert_id, user_id, until_ms) VALUES (?, ?, ?) ON CONFLICT (alert_id, user_id) DO UPDATE SET until_ms = excluded.until_ms',
   )
-  const snoozes = db.prepare('SELECT alert_id, until_ms FROM alert_snoozes WHERE user_id = ? AND until_ms > ?')
+  const snoozes = db.prepare(
+    'SELECT alert_id, until_ms FROM alert_snoozes WHERE user_id = ? AND until_ms > ?',
+  )
   return {
     async insert(a: Alert): Promise<void> {
-      insertStmt.run(a.id, a.patientId, a.rule, a.severity, a.status, Date.parse(a.openedAt), Date.parse(a.updatedAt), JSON.stringify(a))
+      insertStmt.run(
+        a.id,
+        a.patientId,
+        a.rule,
+        a.severity,
+        a.status,
+        Date.parse(a.openedAt),
+        Date.parse(a.updatedAt),
+        JSON.stringify(a),
+      )
     },
     async update(a: Alert): Promise<void> {
       updateStmt.run(a.severity, a.status, Date.parse(a.updatedAt), JSON.stringify(a), a.id)
@@ -55,7 +68,12 @@ export function createSqliteAlertStore(db: Db): AlertStore {
     },
     /** Alert ids this user has snoozed, with the time each snooze ends. */
     async snoozedBy(userId: number, nowMs: number): Promise<Map<string, number>> {
-      return new Map((snoozes.all(userId, nowMs) as { alert_id: string; until_ms: number }[]).map((r) => [r.alert_id, r.until_ms]))
+      return new Map(
+        (snoozes.all(userId, nowMs) as { alert_id: string; until_ms: number }[]).map((r) => [
+          r.alert_id,
+          r.until_ms,
+        ]),
+      )
     },
   }
 }

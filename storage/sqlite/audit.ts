@@ -9,10 +9,32 @@ import type { Db } from './database.ts'
 
 const GENESIS = '0'.repeat(64)
 
-type Row = { seq: number; at_ms: number; actor: string; action: string; outcome: string; patient_id: string | null; target: string | null; ip: string | null; detail: string | null; prev_hash: string; hash: string }
+type Row = {
+  seq: number
+  at_ms: number
+  actor: string
+  action: string
+  outcome: string
+  patient_id: string | null
+  target: string | null
+  ip: string | null
+  detail: string | null
+  prev_hash: string
+  hash: string
+}
 
 function entryHash(prev: string, r: Omit<Row, 'seq' | 'hash' | 'prev_hash'>): string {
-  const canonical = JSON.stringify([prev, r.at_ms, r.actor, r.action, r.outcome, r.patient_id, r.target, r.ip, r.detail])
+  const canonical = JSON.stringify([
+    prev,
+    r.at_ms,
+    r.actor,
+    r.action,
+    r.outcome,
+    r.patient_id,
+    r.target,
+    r.ip,
+    r.detail,
+  ])
   return createHash('sha256').update(canonical).digest('hex')
 }
 
@@ -63,30 +85,60 @@ export function createSqliteAuditLog(db: Db, now: () => number = Date.now) {
     },
     flush,
     /** Check the whole chain; names the first entry that does not fit. */
-    verify(): { ok: true; entries: number } | { ok: false; entries: number; firstBadSeq: number; reason: string } {
+    verify():
+      | { ok: true; entries: number }
+      | { ok: false; entries: number; firstBadSeq: number; reason: string } {
       flush()
       let prev = GENESIS
       let n = 0
       for (const r of db.prepare('SELECT * FROM audit ORDER BY seq').iterate() as Iterable<Row>) {
         n++
         if (r.prev_hash !== prev) {
-          return { ok: false, entries: n, firstBadSeq: r.seq, reason: 'previous-hash link broken (an entry before it was deleted or inserted)' }
+          return {
+            ok: false,
+            entries: n,
+            firstBadSeq: r.seq,
+            reason: 'previous-hash link broken (an entry before it was deleted or inserted)',
+          }
         }
         if (entryHash(prev, r) !== r.hash) {
-          return { ok: false, entries: n, firstBadSeq: r.seq, reason: 'content does not match its hash (entry edited)' }
+          return {
+            ok: false,
+            entries: n,
+            firstBadSeq: r.seq,
+            reason: 'content does not match its hash (entry edited)',
+          }
         }
         prev = r.hash
       }
       return { ok: true, entries: n }
     },
-    async list(q: { patientId?: string; actor?: string; action?: string; beforeSeq?: number; limit: number }) {
+    async list(q: {
+      patientId?: string
+      actor?: string
+      action?: string
+      beforeSeq?: number
+      limit: number
+    }) {
       flush()
       const clauses: string[] = []
       const params: (string | number)[] = []
-      if (q.patientId) clauses.push('patient_id = ?'), params.push(q.patientId)
-      if (q.actor) clauses.push('actor = ?'), params.push(q.actor)
-      if (q.action) clauses.push('action = ?'), params.push(q.action)
-      if (q.beforeSeq) clauses.push('seq < ?'), params.push(q.beforeSeq)
+      if (q.patientId) {
+        clauses.push('patient_id = ?')
+        params.push(q.patientId)
+      }
+      if (q.actor) {
+        clauses.push('actor = ?')
+        params.push(q.actor)
+      }
+      if (q.action) {
+        clauses.push('action = ?')
+        params.push(q.action)
+      }
+      if (q.beforeSeq) {
+        clauses.push('seq < ?')
+        params.push(q.beforeSeq)
+      }
       const sql = `SELECT * FROM audit ${clauses.length ? `WHERE ${clauses.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ?`
       return (db.prepare(sql).all(...params, q.limit) as Row[]).map((r) => ({
         seq: r.seq,

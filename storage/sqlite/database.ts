@@ -27,7 +27,9 @@ export function openDatabase(file: string): Db {
 export function migrate(db: Db): number {
   const current = (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version
   if (current > MIGRATIONS.length) {
-    throw new Error(`database schema version ${current} is newer than this Vitalwire (${MIGRATIONS.length}); upgrade Vitalwire`)
+    throw new Error(
+      `database schema version ${current} is newer than this Vitalwire (${MIGRATIONS.length}); upgrade Vitalwire`,
+    )
   }
   for (let v = current; v < MIGRATIONS.length; v++) {
     db.exec('BEGIN IMMEDIATE')

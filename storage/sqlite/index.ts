@@ -6,7 +6,12 @@ import { createSqliteJournal } from './journal.ts'
 import { createSqliteReadingStore } from './readings.ts'
 import { createSqliteRegistry } from './registry.ts'
 
-export function openEmbeddedStorage(opts: { dataDir: string; dbPath: string; dataKey?: string; outbox: boolean }) {
+export function openEmbeddedStorage(opts: {
+  dataDir: string
+  dbPath: string
+  dataKey?: string
+  outbox: boolean
+}) {
   const db = openDatabase(opts.dbPath)
   const cipher = createFieldCipher(loadDataKey(opts.dataDir, opts.dataKey))
   const journal = createSqliteJournal(db, { outbox: opts.outbox })

@@ -52,7 +52,8 @@ export function createSqliteJournal(db: Db, options: JournalOptions): Journal & 
           if (options.outbox) outbox.run(o.key, t)
           fresh.push(o)
         }
-        for (const d of p.entry.deadLetters) dead.run(d.deviceId, d.readingId, d.code, d.reason, d.payload, d.receivedMs)
+        for (const d of p.entry.deadLetters)
+          dead.run(d.deviceId, d.readingId, d.code, d.reason, d.payload, d.receivedMs)
         results.push(fresh)
       }
       db.exec('COMMIT')
@@ -64,7 +65,7 @@ export function createSqliteJournal(db: Db, options: JournalOptions): Journal & 
       for (const p of batch) p.reject(e)
       return
     }
-    batch.forEach((p, i) => p.resolve({ fresh: results[i] }))
+    for (const [i, p] of batch.entries()) p.resolve({ fresh: results[i] })
   }
 
   return {

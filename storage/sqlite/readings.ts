@@ -5,7 +5,17 @@ import type { Db } from './database.ts'
 // Embedded readings adapter. Rows are keyed by the idempotency key; the FHIR resource is kept whole
 // as JSON, with the columns that queries filter and sort on beside it.
 
-type Row = { key: string; id: string; patient_id: string; device_id: string; type: string; effective_ms: number; received_ms: number; vals: string; resource: string }
+type Row = {
+  key: string
+  id: string
+  patient_id: string
+  device_id: string
+  type: string
+  effective_ms: number
+  received_ms: number
+  vals: string
+  resource: string
+}
 
 export function rowToObservation(r: Row): StoredObservation {
   return {
@@ -29,7 +39,17 @@ export const UPSERT_LATEST_SQL = `INSERT INTO latest_readings (patient_id, type,
   WHERE excluded.effective_ms >= latest_readings.effective_ms`
 
 export function readingParams(o: StoredObservation) {
-  return [o.key, o.id, o.patientId, o.deviceId, o.type, o.effectiveMs, o.receivedMs, JSON.stringify(o.values), JSON.stringify(o.resource)] as const
+  return [
+    o.key,
+    o.id,
+    o.patientId,
+    o.deviceId,
+    o.type,
+    o.effectiveMs,
+    o.receivedMs,
+    JSON.stringify(o.values),
+    JSON.stringify(o.resource),
+  ] as const
 }
 
 export function encodeCursor(o: { effectiveMs: number; id: string }): string {
@@ -75,7 +95,8 @@ export function createSqliteReadingStore(db: Db): ReadingStore {
       db.exec('BEGIN IMMEDIATE')
       try {
         for (const o of batch) {
-          if (insert.run(...readingParams(o)).changes > 0) latest.run(o.patientId, o.type, o.key, o.effectiveMs)
+          if (insert.run(...readingParams(o)).changes > 0)
+            latest.run(o.patientId, o.type, o.key, o.effectiveMs)
         }
         db.exec('COMMIT')
       } catch (e) {

@@ -67,7 +67,9 @@ export function createSqliteRegistry(db: Db, cipher: FieldCipher, now: () => num
         throw new VitalwireError('VW_ERR_CONFLICT', `${what} already exists`, { cause: e })
       }
       if (String(e.message).includes('FOREIGN KEY')) {
-        throw new VitalwireError('VW_ERR_NOT_FOUND', `${what}: referenced record does not exist`, { cause: e })
+        throw new VitalwireError('VW_ERR_NOT_FOUND', `${what}: referenced record does not exist`, {
+          cause: e,
+        })
       }
       throw e
     }
@@ -83,16 +85,29 @@ export function createSqliteRegistry(db: Db, cipher: FieldCipher, now: () => num
     users: db.prepare('SELECT * FROM users ORDER BY id'),
     team: db.prepare('SELECT patient_id FROM care_team WHERE user_id = ? ORDER BY patient_id'),
     viewers: db.prepare('SELECT user_id FROM care_team WHERE patient_id = ?'),
-    eventsSince: db.prepare('SELECT id, kind, subject, at_ms FROM registry_events WHERE id > ? ORDER BY id LIMIT 1000'),
+    eventsSince: db.prepare(
+      'SELECT id, kind, subject, at_ms FROM registry_events WHERE id > ? ORDER BY id LIMIT 1000',
+    ),
     lastEvent: db.prepare('SELECT COALESCE(MAX(id), 0) AS id FROM registry_events'),
   }
 
   return {
-    async addPatient(p: { id: string; name: string; birthDate?: string; flags?: Patient['flags'] }): Promise<Patient> {
+    async addPatient(p: {
+      id: string
+      name: string
+      birthDate?: string
+      flags?: Patient['flags']
+    }): Promise<Patient> {
       unique(() => {
         db.prepare(
           'INSERT INTO patients (id, name_enc, birth_date_enc, flags, created_ms) VALUES (?, ?, ?, ?, ?)',
-        ).run(p.id, cipher.encrypt(p.name), p.birthDate ? cipher.encrypt(p.birthDate) : null, JSON.stringify(p.flags ?? {}), now())
+        ).run(
+          p.id,
+          cipher.encrypt(p.name),
+          p.birthDate ? cipher.encrypt(p.birthDate) : null,
+          JSON.stringify(p.flags ?? {}),
+          now(),
+        )
         emit('patient-added', p.id)
       }, `patient ${p.id}`)
       return (await this.getPatient(p.id))!
@@ -122,7 +137,16 @@ export function createSqliteRegistry(db: Db, cipher: FieldCipher, now: () => num
         db.prepare(
           `INSERT INTO devices (id, patient_id, type, auth, secret_hash, cert_fingerprint, cert_not_after_ms, created_ms)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-        ).run(d.id, d.patientId, d.type, d.auth, d.secretHash ?? null, d.certFingerprint ?? null, d.certNotAfterMs ?? null, now())
+        ).run(
+          d.id,
+          d.patientId,
+          d.type,
+          d.auth,
+          d.secretHash ?? null,
+          d.certFingerprint ?? null,
+          d.certNotAfterMs ?? null,
+          now(),
+        )
         emit('device-added', d.id)
       }, `device ${d.id}`)
       return (await this.getDevice(d.id))!
@@ -135,19 +159,35 @@ export function createSqliteRegistry(db: Db, cipher: FieldCipher, now: () => num
       return ((patientId ? stmts.devicesOf.all(patientId) : stmts.devices.all()) as Row[]).map(toDevice)
     },
     async revokeDevice(id: string): Promise<Device> {
-      const r = db.prepare('UPDATE devices SET revoked_ms = COALESCE(revoked_ms, ?) WHERE id = ?').run(now(), id)
+      const r = db
+        .prepare('UPDATE devices SET revoked_ms = COALESCE(revoked_ms, ?) WHERE id = ?')
+        .run(now(), id)
       if (r.changes === 0) throw new VitalwireError('VW_ERR_NOT_FOUND', `device ${id} not found`)
       emit('device-revoked', id)
       return (await this.getDevice(id))!
     },
-    async updateDeviceStatus(id: string, s: { connected?: boolean; lastSeenMs?: number; battery?: number; firmware?: string }) {
+    async updateDeviceStatus(
+      id: string,
+      s: { connected?: boolean; lastSeenMs?: number; battery?: number; firmware?: string },
+    ) {
       db.prepare(
         `UPDATE devices SET connected = COALESCE(?, connected), last_seen_ms = MAX(COALESCE(last_seen_ms, 0), COALESCE(?, 0)),
          battery = COALESCE(?, battery), firmware = COALESCE(?, firmware) WHERE id = ?`,
-      ).run(s.connected === undefined ? null : s.connected ? 1 : 0, s.lastSeenMs ?? null, s.battery ?? null, s.firmware ?? null, id)
+      ).run(
+        s.connected === undefined ? null : s.connected ? 1 : 0,
+        s.lastSeenMs ?? null,
+        s.battery ?? null,
+        s.firmware ?? null,
+        id,
+      )
     },
 
-    async addUser(u: { email: string; role: Role; passwordHash: string; patients?: string[] }): Promise<User> {
+    async addUser(u: {
+      email: string
+      role: Role
+      passwordHash: string
+      patients?: string[]
+    }): Promise<User> {
       let id = 0
       unique(() => {
         db.exec('BEGIN IMMEDIATE')
@@ -211,12 +251,21 @@ export function createSqliteRegistry(db: Db, cipher: FieldCipher, now: () => num
       ).run(lockAfter, now() + lockMs, userId)
     },
     async setPassword(userId: number, passwordHash: string, mustChange: boolean): Promise<void> {
-      db.prepare('UPDATE users SET password_hash = ?, must_change_password = ? WHERE id = ?').run(passwordHash, mustChange ? 1 : 0, userId)
+      db.prepare('UPDATE users SET password_hash = ?, must_change_password = ? WHERE id = ?').run(
+        passwordHash,
+        mustChange ? 1 : 0,
+        userId,
+      )
       emit('user-changed', String(userId))
     },
 
     eventsSince(id: number): RegistryEvent[] {
-      return (stmts.eventsSince.all(id) as Row[]).map((r) => ({ id: r.id, kind: r.kind, subject: r.subject, atMs: r.at_ms }))
+      return (stmts.eventsSince.all(id) as Row[]).map((r) => ({
+        id: r.id,
+        kind: r.kind,
+        subject: r.subject,
+        atMs: r.at_ms,
+      }))
     },
     lastEventId(): number {
       return (stmts.lastEvent.get() as Row).id

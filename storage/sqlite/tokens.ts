@@ -13,29 +13,32 @@ export function createSqliteTokenStore(db: Db, now: () => number = Date.now) {
     async create(userId: number, label: string): Promise<{ id: string; token: string }> {
       const id = randomBytes(6).toString('hex')
       const secret = randomBytes(32).toString('base64url')
-      db.prepare('INSERT INTO api_tokens (id, user_id, token_hash, label, created_ms) VALUES (?, ?, ?, ?, ?)').run(
-        id,
-        userId,
-        digest(secret).toString('hex'),
-        label,
-        now(),
-      )
+      db.prepare(
+        'INSERT INTO api_tokens (id, user_id, token_hash, label, created_ms) VALUES (?, ?, ?, ?, ?)',
+      ).run(id, userId, digest(secret).toString('hex'), label, now())
       return { id, token: `vwt_${id}_${secret}` }
     },
     async verify(token: string): Promise<number | undefined> {
       const m = /^vwt_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/.exec(token)
       if (!m) return undefined
-      const row = db.prepare('SELECT user_id, token_hash, revoked_ms FROM api_tokens WHERE id = ?').get(m[1]) as
-        | { user_id: number; token_hash: string; revoked_ms: number | null }
-        | undefined
+      const row = db
+        .prepare('SELECT user_id, token_hash, revoked_ms FROM api_tokens WHERE id = ?')
+        .get(m[1]) as { user_id: number; token_hash: string; revoked_ms: number | null } | undefined
       if (!row || row.revoked_ms !== null) return undefined
       return timingSafeEqual(Buffer.from(row.token_hash, 'hex'), digest(m[2])) ? row.user_id : undefined
     },
     async revoke(id: string): Promise<boolean> {
-      return db.prepare('UPDATE api_tokens SET revoked_ms = ? WHERE id = ? AND revoked_ms IS NULL').run(now(), id).changes > 0
+      return (
+        db.prepare('UPDATE api_tokens SET revoked_ms = ? WHERE id = ? AND revoked_ms IS NULL').run(now(), id)
+          .changes > 0
+      )
     },
     async list() {
-      return (db.prepare('SELECT id, user_id, label, created_ms, revoked_ms FROM api_tokens ORDER BY created_ms').all() as any[]).map((r) => ({
+      return (
+        db
+          .prepare('SELECT id, user_id, label, created_ms, revoked_ms FROM api_tokens ORDER BY created_ms')
+          .all() as any[]
+      ).map((r) => ({
         id: r.id,
         userId: r.user_id,
         label: r.label,

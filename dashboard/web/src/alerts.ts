@@ -35,5 +35,8 @@ export function renderAlerts(root: HTMLElement, store: Store, opts: { onChange: 
       ),
     )
   }
-  clear(root).append(h('h2', { id: 'feed-title' }, `Alerts (${items.length})`), items.length ? list : h('p', {}, 'No open alerts.'))
+  clear(root).append(
+    h('h2', { id: 'feed-title' }, `Alerts (${items.length})`),
+    items.length ? list : h('p', {}, 'No open alerts.'),
+  )
 }

@@ -11,14 +11,35 @@ export const LABELS: Record<string, string> = {
   steps: 'Steps',
 }
 
-export const VITAL_COLUMNS = ['blood-pressure', 'heart-rate', 'spo2', 'respiratory-rate', 'body-temperature', 'blood-glucose', 'body-weight']
+export const VITAL_COLUMNS = [
+  'blood-pressure',
+  'heart-rate',
+  'spo2',
+  'respiratory-rate',
+  'body-temperature',
+  'blood-glucose',
+  'body-weight',
+]
 
-const UNIT_LABEL: Record<string, string> = { '/min': '/min', '%': '%', Cel: '°C', kg: 'kg', 'mg/dL': 'mg/dL', 'mm[Hg]': 'mmHg', '{steps}': 'steps' }
+const UNIT_LABEL: Record<string, string> = {
+  '/min': '/min',
+  '%': '%',
+  Cel: '°C',
+  kg: 'kg',
+  'mg/dL': 'mg/dL',
+  'mm[Hg]': 'mmHg',
+  '{steps}': 'steps',
+}
 
 /** A value with its unit, always: never a bare number whose unit one must guess. */
 export function formatReading(r: Reading): string {
   if (r.type === 'blood-pressure') return `${r.values.systolic}/${r.values.diastolic} mmHg`
-  if (r.values.value === undefined) return r.interpretation === 'L' ? 'LO (below meter range)' : r.interpretation === 'H' ? 'HI (above meter range)' : '—'
+  if (r.values.value === undefined)
+    return r.interpretation === 'L'
+      ? 'LO (below meter range)'
+      : r.interpretation === 'H'
+        ? 'HI (above meter range)'
+        : '—'
   return `${r.values.value} ${UNIT_LABEL[r.unit ?? ''] ?? r.unit ?? ''}`.trim()
 }
 
@@ -31,5 +52,9 @@ export function ago(iso: string, now = Date.now()): string {
 }
 
 export function localTime(iso: string): string {
-  return new Date(iso).toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'short', timeZoneName: 'short' })
+  return new Date(iso).toLocaleString(undefined, {
+    dateStyle: 'short',
+    timeStyle: 'short',
+    timeZoneName: 'short',
+  })
 }

@@ -1,5 +1,9 @@
 // The live connection: reconnects by itself with backoff and says when it is not live.
-export function connectLive(opts: { onMessage: (m: any) => void; onState: (s: 'live' | 'down') => void; onUnauthorized: () => void }) {
+export function connectLive(opts: {
+  onMessage: (m: any) => void
+  onState: (s: 'live' | 'down') => void
+  onUnauthorized: () => void
+}) {
   let ws: WebSocket | undefined
   let closed = false
   let attempt = 0

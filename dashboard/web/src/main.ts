@@ -1,10 +1,11 @@
 // The coordinator's screen: login, then a live worklist (who needs attention now) and the alert feed.
-import { api, ApiError } from './api.ts'
-import { h, clear } from './dom.ts'
+
+import { renderAlerts } from './alerts.ts'
+import { ApiError, api } from './api.ts'
+import { clear, h } from './dom.ts'
+import { connectLive } from './live.ts'
 import { createStore, type Store } from './store.ts'
 import { renderWorklist } from './worklist.ts'
-import { renderAlerts } from './alerts.ts'
-import { connectLive } from './live.ts'
 
 const main = document.getElementById('main')!
 const who = document.getElementById('who')!
@@ -22,7 +23,9 @@ async function boot() {
 }
 
 function showError(e: unknown) {
-  clear(main).append(h('p', { class: 'error', role: 'alert' }, `Something went wrong: ${(e as Error).message}`))
+  clear(main).append(
+    h('p', { class: 'error', role: 'alert' }, `Something went wrong: ${(e as Error).message}`),
+  )
 }
 
 function showLogin(message?: string) {
@@ -30,8 +33,20 @@ function showLogin(message?: string) {
   logout.hidden = true
   liveBadge.hidden = true
   const error = h('p', { class: 'error', role: 'alert', id: 'login-error' }, message ?? '')
-  const email = h('input', { id: 'email', name: 'email', type: 'email', autocomplete: 'username', required: '' }) as HTMLInputElement
-  const password = h('input', { id: 'password', name: 'password', type: 'password', autocomplete: 'current-password', required: '' }) as HTMLInputElement
+  const email = h('input', {
+    id: 'email',
+    name: 'email',
+    type: 'email',
+    autocomplete: 'username',
+    required: '',
+  }) as HTMLInputElement
+  const password = h('input', {
+    id: 'password',
+    name: 'password',
+    type: 'password',
+    autocomplete: 'current-password',
+    required: '',
+  }) as HTMLInputElement
   const form = h(
     'form',
     { class: 'login', 'aria-labelledby': 'login-title' },
@@ -47,7 +62,10 @@ function showLogin(message?: string) {
     ev.preventDefault()
     error.textContent = ''
     try {
-      const s = await api<{ email: string; role: string; idleTimeoutMs: number }>('POST', '/api/session', { email: email.value, password: password.value })
+      const s = await api<{ email: string; role: string; idleTimeoutMs: number }>('POST', '/api/session', {
+        email: email.value,
+        password: password.value,
+      })
       await showApp(s)
     } catch (e) {
       error.textContent = e instanceof ApiError ? e.message : 'Cannot reach the server'

@@ -39,7 +39,13 @@ function fromObservation(o: any): Reading | undefined {
     const k = c.code.coding[0].code === '8480-6' ? 'systolic' : 'diastolic'
     values[k] = c.valueQuantity.value
   }
-  return { type, effective: o.effectiveDateTime, values, unit: o.valueQuantity?.code ?? o.component?.[0]?.valueQuantity.code, interpretation: o.interpretation?.[0]?.coding?.[0]?.code }
+  return {
+    type,
+    effective: o.effectiveDateTime,
+    values,
+    unit: o.valueQuantity?.code ?? o.component?.[0]?.valueQuantity.code,
+    interpretation: o.interpretation?.[0]?.coding?.[0]?.code,
+  }
 }
 
 const TYPE_BY_LOINC: Record<string, string> = {

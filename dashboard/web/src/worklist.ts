@@ -14,12 +14,23 @@ export function renderWorklist(root: HTMLElement, store: Store) {
     'table',
     { class: 'worklist-table' },
     h('caption', {}, `${rows.length} patients`),
-    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Patient'), h('th', { scope: 'col' }, 'Alerts'), ...VITAL_COLUMNS.map((c) => h('th', { scope: 'col' }, LABELS[c])))),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        h('th', { scope: 'col' }, 'Patient'),
+        h('th', { scope: 'col' }, 'Alerts'),
+        ...VITAL_COLUMNS.map((c) => h('th', { scope: 'col' }, LABELS[c])),
+      ),
+    ),
     h(
       'tbody',
       {},
       ...rows.map(({ p, open, top }) => {
-        const sev = top === 4 ? 'critical' : top === 3 ? 'high' : top === 2 ? 'medium' : top === 1 ? 'low' : 'none'
+        const sev =
+          top === 4 ? 'critical' : top === 3 ? 'high' : top === 2 ? 'medium' : top === 1 ? 'low' : 'none'
         return h(
           'tr',
           { 'data-patient': p.id, class: `sev-${sev}` },
@@ -27,7 +38,18 @@ export function renderWorklist(root: HTMLElement, store: Store) {
           h('td', {}, open.length ? `${open.length} open (${sev})` : 'none'),
           ...VITAL_COLUMNS.map((c) => {
             const r = p.latest[c]
-            return h('td', { 'data-type': c }, r ? h('span', { title: localTime(r.effective) }, formatReading(r), h('small', {}, ago(r.effective))) : '—')
+            return h(
+              'td',
+              { 'data-type': c },
+              r
+                ? h(
+                    'span',
+                    { title: localTime(r.effective) },
+                    formatReading(r),
+                    h('small', {}, ago(r.effective)),
+                  )
+                : '—',
+            )
           }),
         )
       }),

@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest'
+import { decode } from './decode.ts'
+
+const NOW = Date.parse('2026-11-27T10:00:00Z')
+const limits = { nowMs: NOW, maxFutureMs: 300_000, maxAgeMs: 30 * 86_400_000 }
+const enc = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v))
+
+describe('decode', () => {
+  it.each([
+    ['heart-rate in bpm', { id: 'a', type: 'heart-rate', value: 72, unit: 'bpm' }, { value: 72 }],
+    ['heart-rate without unit', { id: 'a', type: 'heart-rate', value: 71.6 }, { value: 72 }],
+    ['temperature in degF', { id: 'a', type: 'body-temperature', value: 100.4, unit: 'degF' }, { value: 38 }],
+    ['temperature in °F', { id: 'a', type: 'body-temperature', value: 98.6, unit: '°F' }, { value: 37 }],
+    ['weight in lb', { id: 'a', type: 'body-weight', value: 180, unit: 'lb' }, { value: 81.65 }],
+    ['glucose in mmol/L', { id: 'a', type: 'blood-glucose', value: 5.5, unit: 'mmol/L' }, { value: 99 }],
+    ['spo2 as a fraction', { id: 'a', type: 'spo2', value: 0.97 }, { value: 97 }],
+    [
+      'bp in kPa',
+      { id: 'a', type: 'blood-pressure', systolic: 16, diastolic: 10.7, unit: 'kPa' },
+      { systolic: 120, diastolic: 80 },
+    ],
+  ])('normalizes %s', (_name, reading, values) => {
+    const [item] = decode(enc(reading), limits)
+    expect(item.ok).toBe(true)
+    if (item.ok) expect(item.reading.values).toEqual(values)
+  })
+
+  it.each([
+    [
+      'glucose without unit (mg/dL vs mmol/L must never be guessed)',
+      { id: 'a', type: 'blood-glucose', value: 5.5 },
+      'VW_ERR_INGEST_UNIT',
+    ],
+    [
+      'glucose in mg/dL that is really mmol/L',
+      { id: 'a', type: 'blood-glucose', value: 5.5, unit: 'mg/dL' },
+      'VW_ERR_INGEST_IMPLAUSIBLE',
+    ],
+    ['kg for a heart rate', { id: 'a', type: 'heart-rate', value: 70, unit: 'kg' }, 'VW_ERR_INGEST_UNIT'],
+    ['heart rate of 400', { id: 'a', type: 'heart-rate', value: 400 }, 'VW_ERR_INGEST_IMPLAUSIBLE'],
+    [
+      'systolic below diastolic',
+      { id: 'a', type: 'blood-pressure', systolic: 70, diastolic: 90 },
+      'VW_ERR_INGEST_IMPLAUSIBLE',
+    ],
+    [
+      'a time 10 minutes ahead',
+      { id: 'a', type: 'heart-rate', value: 70, ts: '2026-11-27T10:10:00Z' },
+      'VW_ERR_INGEST_TIME',
+    ],
+    [
+      'a time 31 days old',
+      { id: 'a', type: 'heart-rate', value: 70, ts: '2026-10-27T09:00:00Z' },
+      'VW_ERR_INGEST_TIME',
+    ],
+    [
+      'a time without offset',
+      { id: 'a', type: 'heart-rate', value: 70, ts: '2026-11-27T09:00:00' },
+      'VW_ERR_INGEST_SCHEMA',
+    ],
+    [
+      'February 30th',
+      { id: 'a', type: 'heart-rate', value: 70, ts: '2026-02-30T09:00:00Z' },
+      'VW_ERR_INGEST_TIME',
+    ],
+    ['an unknown type', { id: 'a', type: 'mood', value: 3 }, 'VW_ERR_INGEST_SCHEMA'],
+    ['a string value', { id: 'a', type: 'heart-rate', value: '70' }, 'VW_ERR_INGEST_SCHEMA'],
+    ['a missing id', { type: 'heart-rate', value: 70 }, 'VW_ERR_INGEST_SCHEMA'],
+  ])('rejects %s', (_name, reading, code) => {
+    const [item] = decode(enc(reading), limits)
+    expect(item).toMatchObject({ ok: false, code })
+  })
+
+  it('keeps the offset the device sent and turns epoch milliseconds into UTC', () => {
+    const [a] = decode(
+      enc({ id: 'a', type: 'heart-rate', value: 70, ts: '2026-11-27T11:15:00+02:00' }),
+      limits,
+    )
+    const [b] = decode(enc({ id: 'b', type: 'heart-rate', value: 70, ts: NOW - 60_000 }), limits)
+    expect(a.ok && a.reading.effective).toBe('2026-11-27T11:15:00+02:00')
+    expect(a.ok && a.reading.effectiveMs).toBe(Date.parse('2026-11-27T09:15:00Z'))
+    expect(b.ok && b.reading.effective).toBe('2026-11-27T09:59:00.000Z')
+  })
+
+  it('uses the receive time and flags it when the device sends no time', () => {
+    const [a] = decode(enc({ id: 'a', type: 'heart-rate', value: 70 }), limits)
+    expect(a.ok && a.reading.effectiveMs).toBe(NOW)
+    expect(a.ok && a.reading.flags).toContain('time-from-receipt')
+  })
+
+  it('judges each reading of a batch on its own', () => {
+    const items = decode(
+      enc({
+        readings: [
+          { id: 'a', type: 'heart-rate', value: 70 },
+          { id: 'b', type: 'heart-rate', value: 999 },
+        ],
+      }),
+      limits,
+    )
+    expect(items.map((i) => i.ok)).toEqual([true, false])
+    expect(items[1]).toMatchObject({ readingId: 'b', code: 'VW_ERR_INGEST_IMPLAUSIBLE' })
+  })
+
+  it.each([
+    ['empty', Buffer.alloc(0)],
+    ['truncated JSON', enc('{"id":"a","type":"heart-')],
+    ['invalid UTF-8', Buffer.from([0x7b, 0xff, 0xfe, 0x7d])],
+    ['too large', Buffer.alloc(70_000, 0x20)],
+  ])('rejects a payload that is %s', (_name, payload) => {
+    expect(decode(payload, limits)).toEqual([
+      expect.objectContaining({ ok: false, code: 'VW_ERR_INGEST_PAYLOAD' }),
+    ])
+  })
+})

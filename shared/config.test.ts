@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest'
+import { loadConfig } from './config.ts'
+
+describe('loadConfig', () => {
+  it('has embedded defaults on loopback', () => {
+    const c = loadConfig({}, '/srv')
+    expect(c.dataDir).toBe('/srv/data')
+    expect(c.mqtt).toMatchObject({ host: '127.0.0.1', port: 8883 })
+    expect(c.http).toMatchObject({ host: '127.0.0.1', port: 8080, tls: false })
+    expect(c.influx).toBeUndefined()
+    expect(Object.isFrozen(c.mqtt)).toBe(true)
+  })
+
+  it('names every bad variable in one error', () => {
+    let message = ''
+    try {
+      loadConfig({ VITALWIRE_HTTP_PORT: 'eighty', VITALWIRE_MQTT_PORT: '70000', INFLUX_URL: 'ftp://x' })
+    } catch (e) {
+      message = (e as Error).message
+    }
+    expect(message).toContain('VITALWIRE_HTTP_PORT="eighty": expected an integer 0-65535')
+    expect(message).toContain('VITALWIRE_MQTT_PORT="70000"')
+    expect(message).toContain('INFLUX_URL="ftp://x"')
+  })
+
+  it('requires a 32-byte base64 data key and cert with key', () => {
+    expect(() => loadConfig({ VITALWIRE_DATA_KEY: 'short' })).toThrow(/VITALWIRE_DATA_KEY/)
+    expect(() => loadConfig({ VITALWIRE_TLS_CERT: '/x.crt' })).toThrow(/VITALWIRE_TLS_KEY/)
+  })
+
+  it('serves HTTPS when the HTTP bind is not loopback', () => {
+    expect(loadConfig({ VITALWIRE_HTTP_HOST: '0.0.0.0' }).http.tls).toBe(true)
+  })
+})
