@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { TLSSocket } from 'node:tls'
-import { verifySecret } from '../shared/secrets.ts'
+import { generateSecret, hashSecret, RANDOM_SECRET_COST, verifySecret } from '../shared/secrets.ts'
 import type { Device } from '../storage/ports.ts'
 import { DEVICE_ID } from './topics.ts'
 
@@ -28,12 +28,18 @@ export function createAuthenticator(lookup: (id: string) => Promise<DeviceRecord
   // A verified secret is remembered as its SHA-256 so a reconnect storm does not pay scrypt each time.
   const verified = new Map<string, Buffer>()
   const digest = (s: Buffer) => createHash('sha256').update(s).digest()
+  // An unknown id pays the same scrypt as a wrong secret and gets the same return code, so neither
+  // timing nor the CONNACK tells an attacker which device ids exist.
+  const dummyHash = hashSecret(generateSecret(), RANDOM_SECRET_COST)
 
   async function authenticate(input: AuthInput): Promise<AuthOutcome> {
     const { clientId } = input
     if (!DEVICE_ID.test(clientId)) return { ok: false, code: 2, reason: 'client id is not a valid device id' }
     const record = await lookup(clientId)
-    if (!record) return { ok: false, code: 5, reason: 'unknown device' }
+    if (!record) {
+      if (input.password?.length) await verifySecret(input.password.toString('utf8'), await dummyHash)
+      return { ok: false, code: input.password?.length ? 4 : 5, reason: 'unknown device' }
+    }
     const { device } = record
     if (device.revokedMs !== undefined) return { ok: false, code: 5, reason: 'device revoked' }
     if (!record.monitoring) return { ok: false, code: 5, reason: 'patient monitoring disabled' }

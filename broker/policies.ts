@@ -1,0 +1,151 @@
+import type { TLSSocket } from 'node:tls'
+import type { Client, ConnectPacket, PublishPacket, Subscription } from 'aedes'
+import type { AuthOutcome, createAuthenticator } from './authenticate.ts'
+import { denied } from './callback-once.ts'
+import type { BrokerDeps, BrokerOptions } from './options.ts'
+import type { Outcomes } from './outcomes.ts'
+import { createTokenBucket, type TokenBucket } from './rate-limit.ts'
+import { errorsTopic, mayPublish, maySubscribe } from './topics.ts'
+
+// The broker's policy as async functions: preConnect, authenticate, authorizePublish,
+// authorizeSubscribe. index.ts adapts each once with callbackOnce.
+
+export interface Session {
+  patientId: string
+  type: string
+  bucket: TokenBucket
+  errorBucket: TokenBucket
+  ip: string
+  rateAudited: boolean
+}
+
+export type DeviceError = { readingId?: string; code: string; message: string }
+
+export interface PolicyContext {
+  deps: BrokerDeps
+  options: BrokerOptions
+  now: () => number
+  outcomes: Outcomes
+  auth: ReturnType<typeof createAuthenticator>
+  sessions: WeakMap<Client, Session>
+  ipOf(client: Client): string
+  clients(): Record<string, Client>
+  /** An authentication failure from this address (brute-force slowdown). */
+  failed(ip: string): void
+  publish(packet: PublishPacket): void
+  touched(deviceId: string, battery?: number): void
+}
+
+export function createPolicies(ctx: PolicyContext) {
+  const { deps, options, now, outcomes } = ctx
+
+  async function preConnect(client: Client, packet: ConnectPacket) {
+    const k = packet.keepalive ?? 0
+    if (!Number.isInteger(k) || k < 1 || k > options.keepaliveMaxS) {
+      // MQTT 3.1.1 has no return code for this: [MQTT-3.2.2-6] close without CONNACK.
+      outcomes.refused({
+        reason: 'keepalive',
+        deviceId: packet.clientId,
+        ip: ctx.ipOf(client),
+        detail: `keepalive ${k} s outside 1-${options.keepaliveMaxS} s`,
+      })
+      throw denied('keepalive out of bounds')
+    }
+    return true
+  }
+
+  async function authenticate(client: Client, username: string | undefined, password: Buffer | undefined) {
+    const ip = ctx.ipOf(client)
+    const outcome: AuthOutcome = await ctx.auth.authenticate({
+      clientId: client.id,
+      username,
+      password,
+      socket: client.conn as TLSSocket,
+      nowMs: now(),
+    })
+    if (!outcome.ok) {
+      outcomes.refused({ reason: 'auth', deviceId: client.id, ip, detail: outcome.reason })
+      ctx.failed(ip)
+      // [MQTT-3.2.2-5] a non-zero CONNACK return code, then the server closes the connection.
+      throw denied(outcome.reason, outcome.code)
+    }
+    if (ctx.clients()[client.id]) outcomes.takeover(client.id, ip)
+    const t = now()
+    ctx.sessions.set(client, {
+      patientId: outcome.device.patientId,
+      type: outcome.device.type,
+      bucket: createTokenBucket(options.ratePerS, options.burst, t),
+      errorBucket: createTokenBucket(1, 10, t),
+      ip,
+      rateAudited: false,
+    })
+    return true
+  }
+
+  function reportErrors(client: Client, s: Session, errors: DeviceError[]) {
+    for (const e of errors) {
+      // The errors topic is itself rate limited so a flood of bad input cannot become a flood of replies.
+      if (!s.errorBucket.take(now())) break
+      const payload = JSON.stringify({ readingId: e.readingId ?? null, code: e.code, message: e.message })
+      ctx.publish({
+        cmd: 'publish',
+        topic: errorsTopic(client.id),
+        payload: Buffer.from(payload),
+        qos: 1,
+        retain: false,
+        dup: false,
+      })
+    }
+  }
+
+  async function authorizePublish(client: Client | null, packet: PublishPacket) {
+    if (!client) return // the broker's own messages (errors to devices)
+    const s = ctx.sessions.get(client)
+    if (!s || !mayPublish(client.id, packet.topic)) {
+      outcomes.refused({
+        reason: 'publish-topic',
+        deviceId: client.id,
+        ip: ctx.ipOf(client),
+        target: packet.topic,
+      })
+      // MQTT 3.1.1 has no negative PUBACK: the connection is closed, as AWS IoT Core does.
+      throw denied('publish not authorized')
+    }
+    packet.retain = false // retained messages from devices are never kept ([MQTT-3.3.1-5] does not apply)
+    const payload = packet.payload as Buffer
+    if (!s.bucket.take(now())) {
+      deps.metrics.readings.inc({ outcome: 'rejected', code: 'VW_ERR_INGEST_RATE' })
+      // One audit entry per connection: a flood must not become a flood of audit rows.
+      outcomes.refused({
+        reason: 'rate',
+        deviceId: client.id,
+        ip: s.ip,
+        target: packet.topic,
+        audit: !s.rateAudited,
+      })
+      s.rateAudited = true
+      const message = `more than ${options.ratePerS} messages/s; message dropped`
+      setImmediate(() => reportErrors(client, s, [{ code: 'VW_ERR_INGEST_RATE', message }]))
+      return // acknowledged and dropped: retransmitting it would only make the flood worse
+    }
+    // Durable acceptance: resolves only after the local commit, and Aedes writes PUBACK after this.
+    const result = await deps.ingest.accept(client.id, s, payload)
+    ctx.touched(client.id, result.battery)
+    if (result.rejected.length) setImmediate(() => reportErrors(client, s, result.rejected))
+  }
+
+  async function authorizeSubscribe(client: Client, sub: Subscription) {
+    if (!maySubscribe(client.id, sub.topic)) {
+      outcomes.refused({
+        reason: 'subscribe-topic',
+        deviceId: client.id,
+        ip: ctx.ipOf(client),
+        target: sub.topic,
+      })
+      return null // SUBACK 0x80 for this filter [MQTT-3.9.3-2]
+    }
+    return sub
+  }
+
+  return { preConnect, authenticate, authorizePublish, authorizeSubscribe }
+}
