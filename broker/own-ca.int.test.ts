@@ -1,0 +1,126 @@
+import { execFileSync } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import mqtt from 'mqtt'
+import { afterEach, describe, expect, it } from 'vitest'
+import { openEmbeddedStorage } from '../storage/sqlite/index.ts'
+import { type Harness, startHarness, tempDir } from '../test/helpers/harness.ts'
+import { observed, reading } from './test-helpers.ts'
+
+// A deployment's own PKI, made with the openssl CLI (nothing of ours involved): one CA for the server
+// certificate and a separate device CA. VITALWIRE_TLS_CERT/KEY and VITALWIRE_DEVICE_CA point at them.
+
+function openssl(dir: string, args: string[]) {
+  execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' })
+}
+
+function makeCa(dir: string, name: string) {
+  openssl(dir, [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    `${name}.key`,
+    '-out',
+    `${name}.crt`,
+    '-days',
+    '30',
+    '-subj',
+    `/CN=${name}`,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign',
+  ])
+}
+
+function issue(dir: string, ca: string, name: string, cn: string, ext: string) {
+  fs.writeFileSync(path.join(dir, `${name}.ext`), ext)
+  openssl(dir, [
+    'req',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    `${name}.key`,
+    '-out',
+    `${name}.csr`,
+    '-subj',
+    `/CN=${cn}`,
+  ])
+  openssl(dir, [
+    'x509',
+    '-req',
+    '-in',
+    `${name}.csr`,
+    '-CA',
+    `${ca}.crt`,
+    '-CAkey',
+    `${ca}.key`,
+    '-CAcreateserial',
+    '-out',
+    `${name}.crt`,
+    '-days',
+    '30',
+    '-extfile',
+    `${name}.ext`,
+  ])
+}
+
+describe('broker with the deployment’s own CA', () => {
+  let h: Harness | undefined
+  afterEach(async () => h?.close())
+
+  it('serves the configured server certificate and accepts only devices of the configured device CA', async () => {
+    const dir = tempDir('own-pki-')
+    makeCa(dir, 'server-ca')
+    makeCa(dir, 'device-ca')
+    issue(
+      dir,
+      'server-ca',
+      'server',
+      'mqtt.hospital.example',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n',
+    )
+    issue(dir, 'device-ca', 'dev-1', 'dev-1', 'extendedKeyUsage=clientAuth\n')
+    issue(dir, 'server-ca', 'dev-1-wrong-ca', 'dev-1', 'extendedKeyUsage=clientAuth\n')
+    const file = (n: string) => path.join(dir, n)
+    h = await startHarness({
+      only: ['broker', 'ingest'],
+      env: {
+        VITALWIRE_TLS_CERT: file('server.crt'),
+        VITALWIRE_TLS_KEY: file('server.key'),
+        VITALWIRE_DEVICE_CA: file('device-ca.crt'),
+      },
+    })
+    // No development CA is created when the deployment brings its own.
+    expect(fs.existsSync(path.join(h.dataDir, 'pki', 'ca.key'))).toBe(false)
+    await h.enrollPatient('p1')
+    const s = openEmbeddedStorage({ dataDir: h.dataDir, dbPath: path.join(h.dataDir, 'vitalwire.db') })
+    await s.registry.addDevice({ id: 'dev-1', patientId: 'p1', type: 'generic', auth: 'cert' })
+    s.close()
+
+    const connect = (cert: string) =>
+      mqtt.connectAsync(h!.mqttUrl, {
+        clientId: 'dev-1',
+        ca: fs.readFileSync(file('server-ca.crt')),
+        cert: fs.readFileSync(file(`${cert}.crt`)),
+        key: fs.readFileSync(file(`${cert}.key`)),
+        protocolVersion: 4,
+        reconnectPeriod: 0,
+      })
+    const good = await connect('dev-1')
+    const stored = observed(h, 'dev-1:r1')
+    await good.publishAsync('rpm/v1/devices/dev-1/readings', reading('r1'), { qos: 1 })
+    await stored
+    await good.endAsync()
+    await expect(connect('dev-1-wrong-ca')).rejects.toMatchObject({ code: 5 })
+    fs.rmSync(dir, { recursive: true, force: true })
+  })
+})
