@@ -95,9 +95,9 @@ export async function createBroker(deps: BrokerDeps, options: BrokerOptions) {
 
   const handle = (socket: net.Socket) => {
     socket.setNoDelay(true)
+    const ip = ipOfSocket(socket) // read now: a destroyed socket no longer knows its peer
     const client = broker.handle(socket)
     guardPacketSize(client, socket, options.maxPacketBytes, (declared) => {
-      const ip = ipOfSocket(socket)
       outcomes.refused({
         reason: 'packet-size',
         deviceId: client.id ?? undefined,
