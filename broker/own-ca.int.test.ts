@@ -102,7 +102,11 @@ describe('broker with the deployment’s own CA', () => {
     // No development CA is created when the deployment brings its own.
     expect(fs.existsSync(path.join(h.dataDir, 'pki', 'ca.key'))).toBe(false)
     await h.enrollPatient('p1')
-    const s = openEmbeddedStorage({ dataDir: h.dataDir, dbPath: path.join(h.dataDir, 'vitalwire.db') })
+    const s = openEmbeddedStorage({
+      dataDir: h.dataDir,
+      dbPath: path.join(h.dataDir, 'vitalwire.db'),
+      outbox: false,
+    })
     await s.registry.addDevice({ id: 'dev-1', patientId: 'p1', type: 'generic', auth: 'cert' })
     s.close()
 
