@@ -24,7 +24,10 @@ module.exports = {
       name: 'shared-is-a-leaf',
       severity: 'error',
       from: { path: '^shared/' },
-      to: { path: '^(broker|ingest|alerts|dashboard|simulators|cli|bench)/|^main\\.ts$', dependencyTypesNot: ['type-only'] },
+      to: {
+        path: '^(broker|ingest|alerts|dashboard|simulators|cli|bench)/|^main\\.ts$',
+        dependencyTypesNot: ['type-only'],
+      },
     },
     {
       name: 'nothing-imports-dashboard-or-simulators',
@@ -32,9 +35,24 @@ module.exports = {
       from: { pathNot: '^(dashboard|simulators|cli|bench|test)/|^main\\.ts$' },
       to: { path: '^(dashboard|simulators)/', dependencyTypesNot: ['type-only'] },
     },
-    { name: 'aedes-only-in-broker', severity: 'error', from: { pathNot: '^(broker|bench|test)/' }, to: { path: 'node_modules/aedes/' } },
-    { name: 'fastify-only-in-dashboard', severity: 'error', from: { pathNot: '^(dashboard|bench|test)/' }, to: { path: 'node_modules/(fastify|@fastify)/' } },
-    { name: 'influx-only-in-adapter', severity: 'error', from: { pathNot: '^(storage/influx|bench|test)/' }, to: { path: 'node_modules/@influxdata/' } },
+    {
+      name: 'aedes-only-in-broker',
+      severity: 'error',
+      from: { pathNot: '^(broker|bench|test)/' },
+      to: { path: 'node_modules/aedes/' },
+    },
+    {
+      name: 'fastify-only-in-dashboard',
+      severity: 'error',
+      from: { pathNot: '^(dashboard|bench|test)/' },
+      to: { path: 'node_modules/(fastify|@fastify)/' },
+    },
+    {
+      name: 'influx-only-in-adapter',
+      severity: 'error',
+      from: { pathNot: '^(storage/influx|bench|test)/' },
+      to: { path: 'node_modules/@influxdata/' },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

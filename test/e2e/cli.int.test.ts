@@ -18,13 +18,19 @@ describe('vitalwire CLI', () => {
   afterEach(() => fs.rmSync(dataDir, { recursive: true, force: true }))
 
   it('enrolls a patient, a device and a user with --json, printing secrets once and storing only hashes', async () => {
-    const p = await runCli(['patients', 'add', '--id', 'p1', '--name', 'Ada Lovelace', '--birth-date', '1815-12-10', '--json'], env)
+    const p = await runCli(
+      ['patients', 'add', '--id', 'p1', '--name', 'Ada Lovelace', '--birth-date', '1815-12-10', '--json'],
+      env,
+    )
     expect(p.code).toBe(0)
     expect(JSON.parse(p.stdout)).toEqual({ id: 'p1' })
     const d = await runCli(['devices', 'add', '--id', 'hr-1', '--patient', 'p1', '--json'], env)
     const device = JSON.parse(d.stdout)
     expect(device).toEqual({ id: 'hr-1', secret: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) })
-    const u = await runCli(['users', 'add', '--email', 'nurse@example.org', '--role', 'coordinator', '--patients', 'p1', '--json'], env)
+    const u = await runCli(
+      ['users', 'add', '--email', 'nurse@example.org', '--role', 'coordinator', '--patients', 'p1', '--json'],
+      env,
+    )
     const user = JSON.parse(u.stdout)
     expect(user).toEqual({ email: 'nurse@example.org', password: expect.stringMatching(/^.{20}$/) })
 
@@ -68,7 +74,13 @@ describe('vitalwire CLI', () => {
   })
 
   it('has --help on every command', async () => {
-    for (const args of [['--help'], ['start', '--help'], ['devices', 'add', '--help'], ['users', 'add', '--help'], ['audit', 'verify', '--help']]) {
+    for (const args of [
+      ['--help'],
+      ['start', '--help'],
+      ['devices', 'add', '--help'],
+      ['users', 'add', '--help'],
+      ['audit', 'verify', '--help'],
+    ]) {
       const r = await runCli(args, env)
       expect(r.code).toBe(0)
       expect(r.stdout).toContain('Usage: vitalwire')
@@ -77,7 +89,9 @@ describe('vitalwire CLI', () => {
 
   it('starts, creates the data dir and PKI, accepts a device, and stops cleanly on SIGTERM', async () => {
     await runCli(['patients', 'add', '--id', 'p1', '--name', 'X'], env)
-    const secret = JSON.parse((await runCli(['devices', 'add', '--id', 'hr-1', '--patient', 'p1', '--json'], env)).stdout).secret
+    const secret = JSON.parse(
+      (await runCli(['devices', 'add', '--id', 'hr-1', '--patient', 'p1', '--json'], env)).stdout,
+    ).secret
     const { child, ready } = await startServerProcess(env)
     expect(ready).toMatchObject({ status: 'ready', dataDir, ca: path.join(dataDir, 'pki', 'ca.crt') })
     expect(fs.existsSync(path.join(dataDir, 'pki', 'server.crt'))).toBe(true)
@@ -88,7 +102,11 @@ describe('vitalwire CLI', () => {
       ca: fs.readFileSync(ready.ca),
       reconnectPeriod: 0,
     })
-    await client.publishAsync('rpm/v1/devices/hr-1/readings', JSON.stringify({ id: 'r1', type: 'heart-rate', value: 64 }), { qos: 1 })
+    await client.publishAsync(
+      'rpm/v1/devices/hr-1/readings',
+      JSON.stringify({ id: 'r1', type: 'heart-rate', value: 64 }),
+      { qos: 1 },
+    )
     await client.endAsync()
     child.kill('SIGTERM')
     expect(await exited(child)).toEqual({ code: 0, signal: null })

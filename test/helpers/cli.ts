@@ -15,7 +15,10 @@ export interface CliResult {
 
 export function runCli(args: string[], env: Record<string, string>, timeoutMs = 30_000): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d) => {
@@ -36,7 +39,10 @@ export function runCli(args: string[], env: Record<string, string>, timeoutMs = 
 }
 
 /** Start `vitalwire start --json` and resolve with the parsed ready line. */
-export function startServerProcess(env: Record<string, string>, args: string[] = []): Promise<{ child: ChildProcess; ready: any; stderr: () => string }> {
+export function startServerProcess(
+  env: Record<string, string>,
+  args: string[] = [],
+): Promise<{ child: ChildProcess; ready: any; stderr: () => string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, 'start', '--json', ...args], {
       env: { ...process.env, VITALWIRE_MQTT_PORT: '0', VITALWIRE_HTTP_PORT: '0', ...env },
@@ -47,7 +53,10 @@ export function startServerProcess(env: Record<string, string>, args: string[] =
       stderr += d
     })
     const lines = readline.createInterface({ input: child.stdout! })
-    const timer = setTimeout(() => reject(new Error(`server did not become ready; stderr: ${stderr}`)), 30_000)
+    const timer = setTimeout(
+      () => reject(new Error(`server did not become ready; stderr: ${stderr}`)),
+      30_000,
+    )
     lines.once('line', (line) => {
       clearTimeout(timer)
       resolve({ child, ready: JSON.parse(line), stderr: () => stderr })
@@ -60,6 +69,7 @@ export function startServerProcess(env: Record<string, string>, args: string[] =
 }
 
 export function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode })
+  if (child.exitCode !== null || child.signalCode !== null)
+    return Promise.resolve({ code: child.exitCode, signal: child.signalCode })
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))
 }
