@@ -7,7 +7,7 @@ import { VitalwireError } from '../shared/errors.ts'
 // After each parse we read the length the parser has decoded from the fixed header
 // ([MQTT-2.2.3] Remaining Length) and drop the connection as soon as it exceeds the limit, before the
 // body arrives. This reads mqtt-packet's `packet.length` and the return value of `parse` (bytes still
-// buffered); broker/limits.int.test.ts pins both against the installed versions.
+// buffered); test/e2e/broker-limits.int.test.ts pins both against the installed versions.
 
 const FIXED_HEADER_MAX = 5
 

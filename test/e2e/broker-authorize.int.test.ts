@@ -2,9 +2,9 @@ import fs from 'node:fs'
 import path from 'node:path'
 import type { MqttClient } from 'mqtt'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { type Harness, startHarness, tempDir } from '../test/helpers/harness.ts'
-import { requireBinary } from '../test/helpers/requirements.ts'
-import { closed, observed, reading, refusedCount, run, startChild, waitForAudit } from './test-helpers.ts'
+import { type Harness, startHarness, tempDir } from '../helpers/harness.ts'
+import { requireBinary } from '../helpers/requirements.ts'
+import { closed, observed, reading, refusedCount, run, startChild, waitForAudit } from './broker-helpers.ts'
 
 // Topic policy and client-id binding over real TLS: a device touches only its own topics.
 

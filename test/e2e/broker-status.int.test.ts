@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { type Harness, startHarness } from '../test/helpers/harness.ts'
-import { openWs } from '../test/helpers/ws-client.ts'
-import { closed, deviceRow, reading, until } from './test-helpers.ts'
+import { type Harness, startHarness } from '../helpers/harness.ts'
+import { openWs } from '../helpers/ws-client.ts'
+import { closed, deviceRow, reading, until } from './broker-helpers.ts'
 
 // Device status reaches the dashboard as `device-status` WebSocket messages and stays in the registry.
 

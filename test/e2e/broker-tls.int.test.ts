@@ -2,8 +2,8 @@ import net from 'node:net'
 import os from 'node:os'
 import mqtt from 'mqtt'
 import { afterEach, describe, expect, it } from 'vitest'
-import { type Harness, startHarness } from '../test/helpers/harness.ts'
-import { rawTls } from './test-helpers.ts'
+import { type Harness, startHarness } from '../helpers/harness.ts'
+import { rawTls } from './broker-helpers.ts'
 
 // Transport security of the defaults: TLS 1.2+ only; plain TCP only when asked for, and only on loopback.
 

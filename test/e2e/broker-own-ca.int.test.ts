@@ -3,9 +3,9 @@ import fs from 'node:fs'
 import path from 'node:path'
 import mqtt from 'mqtt'
 import { afterEach, describe, expect, it } from 'vitest'
-import { openEmbeddedStorage } from '../storage/sqlite/index.ts'
-import { type Harness, startHarness, tempDir } from '../test/helpers/harness.ts'
-import { observed, reading } from './test-helpers.ts'
+import { openEmbeddedStorage } from '../../storage/sqlite/index.ts'
+import { type Harness, startHarness, tempDir } from '../helpers/harness.ts'
+import { observed, reading } from './broker-helpers.ts'
 
 // A deployment's own PKI, made with the openssl CLI (nothing of ours involved): one CA for the server
 // certificate and a separate device CA. VITALWIRE_TLS_CERT/KEY and VITALWIRE_DEVICE_CA point at them.

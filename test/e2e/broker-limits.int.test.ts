@@ -1,7 +1,7 @@
 import mqtt from 'mqtt'
 import { afterEach, describe, expect, it } from 'vitest'
-import { type Harness, startHarness } from '../test/helpers/harness.ts'
-import { closed, rawTls, reading, refusedCount, socketClosed, until, waitForAudit } from './test-helpers.ts'
+import { type Harness, startHarness } from '../helpers/harness.ts'
+import { closed, rawTls, reading, refusedCount, socketClosed, until, waitForAudit } from './broker-helpers.ts'
 
 // Every limit, configured through the environment, with its visible outcome: the connection or message
 // is refused, vitalwire_mqtt_refused_total{reason} counts it, and the audit log names device and address.

@@ -3,7 +3,7 @@ import path from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import tls from 'node:tls'
 import type { MqttClient } from 'mqtt'
-import type { Harness } from '../test/helpers/harness.ts'
+import type { Harness } from '../helpers/harness.ts'
 
 // Helpers for the broker's integration tests: read the real audit table and /metrics, run the Debian
 // mosquitto clients, and wait for conditions that have no event of their own (an audit row written by
@@ -151,7 +151,7 @@ export function socketClosed(s: tls.TLSSocket | import('node:net').Socket): Prom
   })
 }
 
-export const CLI = path.join(import.meta.dirname, '..', 'cli', 'vitalwire.ts')
+export const CLI = path.join(import.meta.dirname, '..', '..', 'cli', 'vitalwire.ts')
 
 /** Resolves when ingest commits the observation with this idempotency key (`{deviceId}:{readingId}`). */
 export function observed(h: Harness, key: string, timeoutMs = 5000): Promise<void> {

@@ -1,7 +1,7 @@
 import mqtt from 'mqtt'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { type Harness, startHarness } from '../test/helpers/harness.ts'
-import { CLI, closed, run, waitForAudit } from './test-helpers.ts'
+import { type Harness, startHarness } from '../helpers/harness.ts'
+import { CLI, closed, run, waitForAudit } from './broker-helpers.ts'
 
 // Revocation reaches a running server at once, whichever way it is made: the CLI in another process
 // (through the registry events table), the REST API, or pausing the patient's monitoring.

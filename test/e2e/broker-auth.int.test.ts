@@ -2,10 +2,10 @@ import fs from 'node:fs'
 import path from 'node:path'
 import mqtt from 'mqtt'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { ensureDevelopmentPki, issueCertificate, pkiPaths } from '../shared/pki.ts'
-import { type Harness, startHarness, tempDir } from '../test/helpers/harness.ts'
-import { requireBinary } from '../test/helpers/requirements.ts'
-import { auditRows, observed, reading, run, waitForAudit } from './test-helpers.ts'
+import { ensureDevelopmentPki, issueCertificate, pkiPaths } from '../../shared/pki.ts'
+import { type Harness, startHarness, tempDir } from '../helpers/harness.ts'
+import { requireBinary } from '../helpers/requirements.ts'
+import { auditRows, observed, reading, run, waitForAudit } from './broker-helpers.ts'
 
 // Both ways a device proves who it is, over real TLS, with mqtt.js and with the Debian mosquitto clients.
 
