@@ -8,7 +8,7 @@ import { CLI, closed, run, waitForAudit } from './broker-helpers.ts'
 
 const DISCONNECT_WITHIN_MS = 1500
 
-describe('broker revocation', () => {
+describe('broker revocation', { timeout: 90_000 }, () => {
   let h: Harness
   const secrets: Record<string, string> = {}
   beforeEach(async () => {
