@@ -102,7 +102,7 @@ export async function startVitalwire(
         log,
         metrics,
         audit: (e) => storage.audit.append(e),
-        recordStatus: (id, s) => storage.registry.updateDeviceStatus(id, s),
+        recordStatus: (list) => storage.registry.updateDeviceStatuses(list),
       },
       {
         host: config.mqtt.host,

@@ -1,11 +1,13 @@
 import type { Aedes, Client } from 'aedes'
-import type { BrokerDeps } from './options.ts'
+import type { BrokerDeps, DeviceStatusUpdate } from './options.ts'
 
 // Device status for the dashboard and the registry: connected/disconnected, last seen, battery when a
-// reading reports it. Published as `device-status` events and written to the devices table.
-// Last-seen times of busy devices are batched (one write per device per flush) to keep ingest fast.
+// reading reports it. Events go out at once; registry writes are batched (connect, disconnect and
+// battery within STATUS_FLUSH_MS, last-seen of busy devices every LAST_SEEN_FLUSH_MS), because each
+// SQLite commit is an fsync and a reconnect storm of thousands of devices must not be thousands of them.
 
-const FLUSH_MS = 5_000
+const STATUS_FLUSH_MS = 200
+const LAST_SEEN_FLUSH_MS = 5_000
 
 export function trackDeviceStatus(
   broker: Aedes,
@@ -14,16 +16,23 @@ export function trackDeviceStatus(
   clients: () => Record<string, Client>,
   now: () => number,
 ) {
-  const lastSeen = new Map<string, number>()
-  const record = (id: string, s: Parameters<BrokerDeps['recordStatus']>[1]) =>
-    deps
-      .recordStatus(id, s)
-      .catch((err) => deps.log.error({ err, deviceId: id }, 'device status write failed'))
-  const flush = setInterval(() => {
-    for (const [id, t] of lastSeen) void record(id, { lastSeenMs: t })
-    lastSeen.clear()
-  }, FLUSH_MS)
-  flush.unref()
+  let pending = new Map<string, DeviceStatusUpdate>()
+  let soon: NodeJS.Timeout | undefined
+  const flush = async () => {
+    clearTimeout(soon)
+    soon = undefined
+    const batch = [...pending.values()]
+    pending = new Map()
+    await deps.recordStatus(batch).catch((err) => deps.log.error({ err }, 'device status write failed'))
+  }
+  const record = (u: DeviceStatusUpdate, urgent: boolean) => {
+    const prev = pending.get(u.id)
+    const lastSeenMs = Math.max(prev?.lastSeenMs ?? 0, u.lastSeenMs ?? 0) || undefined
+    pending.set(u.id, { ...prev, ...u, lastSeenMs })
+    if (urgent && !soon) soon = setTimeout(flush, STATUS_FLUSH_MS)
+  }
+  const periodic = setInterval(flush, LAST_SEEN_FLUSH_MS)
+  periodic.unref()
 
   const emit = (deviceId: string, patientId: string, connected: boolean, t: number, battery?: number) =>
     deps.events.emit('device-status', {
@@ -39,7 +48,7 @@ export function trackDeviceStatus(
     const patientId = patientOf(client)
     if (!patientId) return
     const t = now()
-    void record(client.id, { connected: true, lastSeenMs: t })
+    record({ id: client.id, connected: true, lastSeenMs: t }, true)
     emit(client.id, patientId, true, t)
     deps.log.info({ deviceId: client.id }, 'device connected')
   })
@@ -50,8 +59,7 @@ export function trackDeviceStatus(
     const current = clients()[client.id]
     if (!patientId || (current && current !== client)) return
     const t = now()
-    lastSeen.delete(client.id)
-    void record(client.id, { connected: false, lastSeenMs: t })
+    record({ id: client.id, connected: false, lastSeenMs: t }, true)
     emit(client.id, patientId, false, t)
     deps.log.info({ deviceId: client.id }, 'device disconnected')
   })
@@ -60,15 +68,15 @@ export function trackDeviceStatus(
     /** A message from the device was accepted; `battery` when the reading reported one. */
     touched(deviceId: string, patientId: string, battery?: number) {
       const t = now()
-      lastSeen.set(deviceId, t)
-      if (battery === undefined) return
-      void record(deviceId, { battery, lastSeenMs: t })
-      emit(deviceId, patientId, true, t, battery)
+      record(
+        { id: deviceId, lastSeenMs: t, ...(battery !== undefined ? { battery } : {}) },
+        battery !== undefined,
+      )
+      if (battery !== undefined) emit(deviceId, patientId, true, t, battery)
     },
     async close() {
-      clearInterval(flush)
-      await Promise.all([...lastSeen].map(([id, t]) => record(id, { lastSeenMs: t })))
-      lastSeen.clear()
+      clearInterval(periodic)
+      await flush()
     },
   }
 }

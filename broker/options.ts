@@ -16,6 +16,7 @@ export interface IngestPort {
 }
 
 export interface DeviceStatusUpdate {
+  id: string
   connected?: boolean
   lastSeenMs?: number
   battery?: number
@@ -28,7 +29,8 @@ export interface BrokerDeps {
   log: Logger
   metrics: Metrics
   audit(entry: AuditEntry): void
-  recordStatus(deviceId: string, s: DeviceStatusUpdate): Promise<void>
+  /** Write a batch of status changes (soft state: batched, so a reconnect storm costs one commit). */
+  recordStatus(batch: DeviceStatusUpdate[]): Promise<void>
   now?: () => number
 }
 

@@ -170,16 +170,33 @@ export function createSqliteRegistry(db: Db, cipher: FieldCipher, now: () => num
       id: string,
       s: { connected?: boolean; lastSeenMs?: number; battery?: number; firmware?: string },
     ) {
-      db.prepare(
+      await this.updateDeviceStatuses([{ id, ...s }])
+    },
+    /** Many status changes in one transaction: one fsync for a whole reconnect storm, not one each. */
+    async updateDeviceStatuses(
+      list: { id: string; connected?: boolean; lastSeenMs?: number; battery?: number; firmware?: string }[],
+    ) {
+      if (list.length === 0) return
+      const update = db.prepare(
         `UPDATE devices SET connected = COALESCE(?, connected), last_seen_ms = MAX(COALESCE(last_seen_ms, 0), COALESCE(?, 0)),
          battery = COALESCE(?, battery), firmware = COALESCE(?, firmware) WHERE id = ?`,
-      ).run(
-        s.connected === undefined ? null : s.connected ? 1 : 0,
-        s.lastSeenMs ?? null,
-        s.battery ?? null,
-        s.firmware ?? null,
-        id,
       )
+      db.exec('BEGIN IMMEDIATE')
+      try {
+        for (const s of list) {
+          update.run(
+            s.connected === undefined ? null : s.connected ? 1 : 0,
+            s.lastSeenMs ?? null,
+            s.battery ?? null,
+            s.firmware ?? null,
+            s.id,
+          )
+        }
+        db.exec('COMMIT')
+      } catch (e) {
+        db.exec('ROLLBACK')
+        throw e
+      }
     },
 
     async addUser(u: {

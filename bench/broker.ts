@@ -1,0 +1,339 @@
+#!/usr/bin/env node
+// Broker benchmark (not a timed test): TLS connections established per second and memory per idle
+// connected device, for Vitalwire's broker and for Mosquitto on the same machine, certificates and load.
+//
+//   node bench/broker.ts [--devices 5000] [--cert-devices 2000] [--concurrency 64] [--no-mosquitto]
+//
+// The server runs as a child process (with --expose-gc) so the load generator's memory is separate.
+// The load generator speaks raw MQTT 3.1.1 over node:tls (CONNECT, wait for CONNACK 0): cheaper on the
+// client than a full MQTT library, so more of the 2 cores go to the server under test.
+// Writes bench/results/broker.json.
+
+import { execFileSync, fork, spawn } from 'node:child_process'
+import { pbkdf2Sync, randomBytes } from 'node:crypto'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import tls from 'node:tls'
+import { parseArgs } from 'node:util'
+import { COMPONENTS, startVitalwire } from '../main.ts'
+import { loadConfig } from '../shared/config.ts'
+import { createLogger } from '../shared/logger.ts'
+import { describeCertificate, ensureDevelopmentPki, issueCertificate } from '../shared/pki.ts'
+import { generateSecret, hashSecret, RANDOM_SECRET_COST } from '../shared/secrets.ts'
+import { openEmbeddedStorage } from '../storage/sqlite/index.ts'
+
+const { values: opt } = parseArgs({
+  options: {
+    server: { type: 'boolean', default: false },
+    devices: { type: 'string', default: '5000' },
+    'cert-devices': { type: 'string', default: '2000' },
+    concurrency: { type: 'string', default: '64' },
+    'no-mosquitto': { type: 'boolean', default: false },
+  },
+})
+
+type Creds = { id: string; secret?: string; cert?: string; key?: string }
+type Mem = { rss: number; heapUsed: number; external: number }
+
+/** Child process: Vitalwire's broker (+ ingest) exactly as `vitalwire start --only broker,ingest`. */
+async function serve() {
+  const running = await startVitalwire(
+    loadConfig(process.env),
+    createLogger({ level: 'error' }),
+    new Set(COMPONENTS.filter((c) => c === 'broker' || c === 'ingest')),
+  )
+  let connected = 0
+  running.events.on('device-status', (s) => {
+    if (s.battery === undefined) connected += s.connected ? 1 : -1
+  })
+  process.on('message', (m: string) => {
+    if (m === 'mem') {
+      for (let i = 0; i < 3; i++) globalThis.gc?.()
+      const u = process.memoryUsage()
+      process.send!({ kind: 'mem', rss: u.rss, heapUsed: u.heapUsed, external: u.external, connected })
+    }
+    if (m === 'stop') void running.close().then(() => process.exit(0))
+  })
+  process.send!({ kind: 'ready', port: running.mqttPort })
+}
+
+function connectPacket(id: string, user?: string, pass?: string): Buffer {
+  const str = (s: string) => {
+    const b = Buffer.from(s)
+    return Buffer.concat([Buffer.from([b.length >> 8, b.length & 0xff]), b])
+  }
+  const flags = 0x02 | (user ? 0x80 : 0) | (pass ? 0x40 : 0) // clean session, username, password
+  const keepaliveS = 600 // idle devices: no PINGREQ during the measurement
+  const body = Buffer.concat([
+    str('MQTT'),
+    Buffer.from([4, flags, keepaliveS >> 8, keepaliveS & 0xff]),
+    str(id),
+    ...(user ? [str(user)] : []),
+    ...(pass ? [str(pass)] : []),
+  ])
+  const len: number[] = []
+  let n = body.length
+  do {
+    len.push((n % 128) | (n >= 128 ? 0x80 : 0))
+    n = Math.floor(n / 128)
+  } while (n > 0)
+  return Buffer.concat([Buffer.from([0x10, ...len]), body])
+}
+
+function mqttConnect(port: number, ca: string, c: Creds, ctx?: tls.SecureContext): Promise<tls.TLSSocket> {
+  return new Promise((resolve, reject) => {
+    const s = tls.connect({
+      host: '127.0.0.1',
+      port,
+      servername: 'localhost',
+      ...(ctx ? { secureContext: ctx } : { ca, cert: c.cert, key: c.key }),
+    })
+    s.once('error', reject)
+    s.once('secureConnect', () => s.write(connectPacket(c.id, c.secret ? c.id : undefined, c.secret)))
+    s.once('data', (d: Buffer) => {
+      if (d[0] === 0x20 && d[3] === 0) resolve(s)
+      else reject(new Error(`CONNACK ${d[3]} for ${c.id}`))
+    })
+    s.once('close', () => reject(new Error(`closed before CONNACK: ${c.id}`)))
+  })
+}
+
+/** Connect every device with `concurrency` handshakes in flight; connections per second. */
+async function connectAll(port: number, ca: string, devices: Creds[], concurrency: number) {
+  const ctx = devices[0].secret ? tls.createSecureContext({ ca }) : undefined
+  const sockets: tls.TLSSocket[] = []
+  let next = 0
+  const t0 = performance.now()
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < devices.length) sockets.push(await mqttConnect(port, ca, devices[next++], ctx))
+    }),
+  )
+  const seconds = (performance.now() - t0) / 1000
+  return { sockets, perSecond: Math.round(devices.length / seconds), protocol: sockets[0]?.getProtocol() }
+}
+
+async function closeAll(sockets: tls.TLSSocket[]) {
+  await Promise.all(
+    sockets.map(
+      (s) =>
+        new Promise<void>((r) => {
+          s.once('close', () => r())
+          s.destroy()
+        }),
+    ),
+  )
+}
+
+function rssOf(pid: number): number {
+  const m = fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/)
+  return Number(m![1]) * 1024
+}
+
+const kib = (bytes: number) => Math.round((bytes / 1024) * 10) / 10
+
+async function untilTrue(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+async function provision(dir: string, secretDevices: number, certDevices: number) {
+  const pki = await ensureDevelopmentPki(path.join(dir, 'pki'))
+  const storage = openEmbeddedStorage({ dataDir: dir, dbPath: path.join(dir, 'vitalwire.db'), outbox: false })
+  await storage.registry.addPatient({ id: 'bench', name: 'Bench Patient' })
+  // One secret and one hash for every device keeps set-up quick; the broker still verifies scrypt
+  // once per device id (its verified-secret cache is keyed by device id).
+  const secret = generateSecret()
+  const secretHash = await hashSecret(secret, RANDOM_SECRET_COST)
+  const secrets: Creds[] = []
+  for (let i = 0; i < secretDevices; i++) {
+    const id = `s-${i}`
+    await storage.registry.addDevice({ id, patientId: 'bench', type: 'generic', auth: 'secret', secretHash })
+    secrets.push({ id, secret })
+  }
+  const certs: Creds[] = []
+  for (let i = 0; i < certDevices; i++) {
+    const id = `c-${i}`
+    const { cert, key } = await issueCertificate(pki, { commonName: id, usage: 'client', days: 30 })
+    const info = describeCertificate(cert)
+    await storage.registry.addDevice({
+      id,
+      patientId: 'bench',
+      type: 'generic',
+      auth: 'cert',
+      certFingerprint: info.fingerprint256,
+      certNotAfterMs: info.notAfterMs,
+    })
+    certs.push({ id, cert, key })
+  }
+  storage.close()
+  return { pki, secrets, certs, ca: fs.readFileSync(pki.caCert, 'utf8') }
+}
+
+async function benchVitalwire(dir: string, p: Awaited<ReturnType<typeof provision>>, concurrency: number) {
+  const child = fork(import.meta.filename, ['--server'], {
+    execArgv: ['--expose-gc'],
+    env: {
+      ...process.env,
+      VITALWIRE_DATA_DIR: dir,
+      VITALWIRE_MQTT_PORT: '0',
+      VITALWIRE_LOG_LEVEL: 'error',
+      VITALWIRE_MQTT_AUTH_FAILURES_PER_MIN: '100000',
+      VITALWIRE_MQTT_MAX_CONNECTIONS: '100000',
+    },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
+  const ask = <T>(m: string) =>
+    new Promise<T>((r) => {
+      child.once('message', (x: any) => r(x as T))
+      child.send(m)
+    })
+  const { port } = await new Promise<{ port: number }>((r) => child.once('message', (m: any) => r(m)))
+  const before = await ask<Mem & { connected: number }>('mem')
+  const cold = await connectAll(port, p.ca, p.secrets, concurrency)
+  await untilTrue(
+    async () => (await ask<{ connected: number }>('mem')).connected === p.secrets.length,
+    'all up',
+  )
+  const after = await ask<Mem>('mem')
+  await closeAll(cold.sockets)
+  await untilTrue(async () => (await ask<{ connected: number }>('mem')).connected === 0, 'all down')
+  const warm = await connectAll(port, p.ca, p.secrets, concurrency)
+  await closeAll(warm.sockets)
+  await untilTrue(async () => (await ask<{ connected: number }>('mem')).connected === 0, 'all down')
+  const cert = await connectAll(port, p.ca, p.certs, concurrency)
+  await closeAll(cert.sockets)
+  child.send('stop')
+  await new Promise((r) => child.once('exit', r))
+  const n = p.secrets.length
+  return {
+    tlsProtocol: cold.protocol,
+    connectionsPerSecond: {
+      secretFirstConnect: cold.perSecond,
+      secretReconnect: warm.perSecond,
+      cert: cert.perSecond,
+    },
+    memory: {
+      idleDevices: n,
+      rssPerDeviceKiB: kib((after.rss - before.rss) / n),
+      heapPerDeviceKiB: kib((after.heapUsed - before.heapUsed) / n),
+      externalPerDeviceKiB: kib((after.external - before.external) / n),
+      rssBeforeMiB: Math.round(before.rss / 2 ** 20),
+      rssAfterMiB: Math.round(after.rss / 2 ** 20),
+    },
+  }
+}
+
+async function startMosquitto(dir: string, name: string, lines: string[]) {
+  const port = await new Promise<number>((r) => {
+    const s = tls.createServer().listen(0, '127.0.0.1', () => {
+      const a = s.address() as { port: number }
+      s.close(() => r(a.port))
+    })
+  })
+  const conf = path.join(dir, `${name}.conf`)
+  fs.writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'max_connections -1', ...lines, ''].join('\n'))
+  const proc = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] })
+  await untilTrue(
+    () =>
+      new Promise<boolean>((r) =>
+        tls
+          .connect({ port, host: '127.0.0.1', rejectUnauthorized: false })
+          .once('secureConnect', function (this: tls.TLSSocket) {
+            this.destroy()
+            r(true)
+          })
+          .once('error', () => r(false)),
+      ),
+    'mosquitto listening',
+  )
+  return { proc, port }
+}
+
+async function benchMosquitto(dir: string, p: Awaited<ReturnType<typeof provision>>, concurrency: number) {
+  const mdir = path.join(dir, 'mosquitto')
+  fs.mkdirSync(mdir, { mode: 0o755 })
+  for (const f of ['caCert', 'serverCert', 'serverKey'] as const)
+    fs.copyFileSync(p.pki[f], path.join(mdir, f))
+  const lines = p.secrets.map((d) => {
+    const salt = randomBytes(12) // mosquitto_passwd's own format: $7$ = PBKDF2-SHA512, 101 iterations
+    const hash = pbkdf2Sync(d.secret!, salt, 101, 64, 'sha512')
+    return `${d.id}:$7$101$${salt.toString('base64')}$${hash.toString('base64')}`
+  })
+  fs.writeFileSync(path.join(mdir, 'passwd'), `${lines.join('\n')}\n`)
+  for (const f of fs.readdirSync(mdir)) fs.chmodSync(path.join(mdir, f), 0o644) // mosquitto drops root
+  fs.chmodSync(dir, 0o755)
+  const tlsLines = [`cafile ${mdir}/caCert`, `certfile ${mdir}/serverCert`, `keyfile ${mdir}/serverKey`]
+  const secretM = await startMosquitto(mdir, 'secret', [
+    ...tlsLines,
+    `password_file ${mdir}/passwd`,
+    'allow_anonymous false',
+  ])
+  const before = rssOf(secretM.proc.pid!)
+  const up = await connectAll(secretM.port, p.ca, p.secrets, concurrency)
+  const after = rssOf(secretM.proc.pid!)
+  await closeAll(up.sockets)
+  secretM.proc.kill()
+  const certM = await startMosquitto(mdir, 'cert', [
+    ...tlsLines,
+    'require_certificate true',
+    'use_identity_as_username true',
+    'allow_anonymous false',
+  ])
+  const cert = await connectAll(certM.port, p.ca, p.certs, concurrency)
+  await closeAll(cert.sockets)
+  certM.proc.kill()
+  return {
+    tlsProtocol: up.protocol,
+    connectionsPerSecond: { secret: up.perSecond, cert: cert.perSecond },
+    memory: { idleDevices: p.secrets.length, rssPerDeviceKiB: kib((after - before) / p.secrets.length) },
+  }
+}
+
+async function main() {
+  const devices = Number(opt.devices)
+  const concurrency = Number(opt.concurrency)
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vitalwire-bench-'))
+  const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8' }).trim()
+  const machine = {
+    cpu: os.cpus()[0]?.model,
+    cores: os.availableParallelism(),
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    openssl: process.versions.openssl,
+    mosquitto: sh('sh', ['-c', 'mosquitto -h 2>&1 | head -1']),
+    uptimeBefore: sh('uptime', []),
+  }
+  console.log(machine)
+  const p = await provision(dir, devices, Number(opt['cert-devices']))
+  const vitalwire = await benchVitalwire(dir, p, concurrency)
+  console.log({ vitalwire })
+  const mosquitto = opt['no-mosquitto'] ? undefined : await benchMosquitto(dir, p, concurrency)
+  console.log({ mosquitto })
+  const result = {
+    at: new Date().toISOString(),
+    machine: { ...machine, uptimeAfter: sh('uptime', []) },
+    settings: {
+      devices,
+      certDevices: p.certs.length,
+      concurrency,
+      certificates: 'ECDSA P-256',
+      keepaliveS: 600,
+    },
+    vitalwire,
+    mosquitto,
+  }
+  const out = path.join(import.meta.dirname, 'results', 'broker.json')
+  fs.mkdirSync(path.dirname(out), { recursive: true })
+  fs.writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`)
+  console.log(`wrote ${out}`)
+  fs.rmSync(dir, { recursive: true, force: true })
+}
+
+// Last, so every module-level constant above is initialised before either mode runs.
+if (opt.server) await serve()
+else await main()
