@@ -51,7 +51,13 @@ async function serve() {
     if (m === 'mem') {
       for (let i = 0; i < 3; i++) globalThis.gc?.()
       const u = process.memoryUsage()
-      process.send!({ kind: 'mem', rss: u.rss, heapUsed: u.heapUsed, external: u.external, connected })
+      const c = process.cpuUsage()
+      const cpuMs = (c.user + c.system) / 1000
+      process.send!({ kind: 'mem', rss: u.rss, heapUsed: u.heapUsed, external: u.external, connected, cpuMs })
+    }
+    if (m === 'cpu') {
+      const c = process.cpuUsage()
+      process.send!({ kind: 'cpu', cpuMs: (c.user + c.system) / 1000 })
     }
     if (m === 'stop') void running.close().then(() => process.exit(0))
   })
@@ -89,9 +95,11 @@ function mqttConnect(port: number, ca: string, c: Creds, ctx?: tls.SecureContext
       servername: 'localhost',
       ...(ctx ? { secureContext: ctx } : { ca, cert: c.cert, key: c.key }),
     })
+    s.setTimeout(15_000, () => s.destroy(new Error(`no CONNACK within 15 s: ${c.id}`)))
     s.once('error', reject)
     s.once('secureConnect', () => s.write(connectPacket(c.id, c.secret ? c.id : undefined, c.secret)))
     s.once('data', (d: Buffer) => {
+      s.setTimeout(0)
       if (d[0] === 0x20 && d[3] === 0) resolve(s)
       else reject(new Error(`CONNACK ${d[3]} for ${c.id}`))
     })
@@ -101,6 +109,7 @@ function mqttConnect(port: number, ca: string, c: Creds, ctx?: tls.SecureContext
 
 /** Connect every device with `concurrency` handshakes in flight; connections per second. */
 async function connectAll(port: number, ca: string, devices: Creds[], concurrency: number) {
+  console.error(`connecting ${devices.length} devices (${devices[0].secret ? 'secret' : 'cert'}) to :${port}`)
   const ctx = devices[0].secret ? tls.createSecureContext({ ca }) : undefined
   const sockets: tls.TLSSocket[] = []
   let next = 0
@@ -119,6 +128,7 @@ async function closeAll(sockets: tls.TLSSocket[]) {
     sockets.map(
       (s) =>
         new Promise<void>((r) => {
+          if (s.closed) return r()
           s.once('close', () => r())
           s.destroy()
         }),
@@ -193,19 +203,33 @@ async function benchVitalwire(dir: string, p: Awaited<ReturnType<typeof provisio
       child.send(m)
     })
   const { port } = await new Promise<{ port: number }>((r) => child.once('message', (m: any) => r(m)))
-  const before = await ask<Mem & { connected: number }>('mem')
-  const cold = await connectAll(port, p.ca, p.secrets, concurrency)
+  // Server CPU per connection tells the handshake's cost apart from the machine's other load.
+  const phase = async (devices: Creds[]) => {
+    const c0 = (await ask<{ cpuMs: number }>('cpu')).cpuMs
+    const r = await connectAll(port, p.ca, devices, concurrency)
+    const c1 = (await ask<{ cpuMs: number }>('cpu')).cpuMs
+    return { ...r, cpuMs: Math.round(((c1 - c0) / devices.length) * 100) / 100 }
+  }
+  const allDown = () =>
+    untilTrue(async () => (await ask<{ connected: number }>('mem')).connected === 0, 'all down')
+  // First pass: every device pays scrypt once. It also warms the JIT and the allocator, so the memory
+  // measured on the second pass is what each idle connected device costs, not start-up growth.
+  const fresh = await ask<Mem>('mem')
+  const cold = await phase(p.secrets)
+  await untilTrue(async () => (await ask<{ connected: number }>('mem')).connected === p.secrets.length, 'up')
+  const coldUp = await ask<Mem>('mem')
+  await closeAll(cold.sockets)
+  await allDown()
+  const before = await ask<Mem>('mem')
+  const warm = await phase(p.secrets)
   await untilTrue(
     async () => (await ask<{ connected: number }>('mem')).connected === p.secrets.length,
     'all up',
   )
   const after = await ask<Mem>('mem')
-  await closeAll(cold.sockets)
-  await untilTrue(async () => (await ask<{ connected: number }>('mem')).connected === 0, 'all down')
-  const warm = await connectAll(port, p.ca, p.secrets, concurrency)
   await closeAll(warm.sockets)
-  await untilTrue(async () => (await ask<{ connected: number }>('mem')).connected === 0, 'all down')
-  const cert = await connectAll(port, p.ca, p.certs, concurrency)
+  await allDown()
+  const cert = await phase(p.certs)
   await closeAll(cert.sockets)
   child.send('stop')
   await new Promise((r) => child.once('exit', r))
@@ -217,9 +241,16 @@ async function benchVitalwire(dir: string, p: Awaited<ReturnType<typeof provisio
       secretReconnect: warm.perSecond,
       cert: cert.perSecond,
     },
+    serverCpuMsPerConnection: {
+      secretFirstConnect: cold.cpuMs,
+      secretReconnect: warm.cpuMs,
+      cert: cert.cpuMs,
+    },
     memory: {
       idleDevices: n,
       rssPerDeviceKiB: kib((after.rss - before.rss) / n),
+      firstPassRssPerDeviceKiB: kib((coldUp.rss - fresh.rss) / n),
+      firstPassHeapPerDeviceKiB: kib((coldUp.heapUsed - fresh.heapUsed) / n),
       heapPerDeviceKiB: kib((after.heapUsed - before.heapUsed) / n),
       externalPerDeviceKiB: kib((after.external - before.external) / n),
       rssBeforeMiB: Math.round(before.rss / 2 ** 20),
@@ -273,6 +304,8 @@ async function benchMosquitto(dir: string, p: Awaited<ReturnType<typeof provisio
     `password_file ${mdir}/passwd`,
     'allow_anonymous false',
   ])
+  // Mosquitto has no JIT to warm: one pass from a fresh process (a second pass with the same ids
+  // stalled on takeovers of the abruptly closed first-pass connections in 2.0.11).
   const before = rssOf(secretM.proc.pid!)
   const up = await connectAll(secretM.port, p.ca, p.secrets, concurrency)
   const after = rssOf(secretM.proc.pid!)
