@@ -17,7 +17,11 @@ export interface Session {
   errorBucket: TokenBucket
   ip: string
   rateAudited: boolean
+  refusedFilters: number
 }
+
+/** A device that keeps probing other topics is cut off instead of filling the audit log. */
+const MAX_REFUSED_FILTERS = 10
 
 export type DeviceError = { readingId?: string; code: string; message: string }
 
@@ -78,6 +82,7 @@ export function createPolicies(ctx: PolicyContext) {
       errorBucket: createTokenBucket(1, 10, t),
       ip,
       rateAudited: false,
+      refusedFilters: 0,
     })
     return true
   }
@@ -136,6 +141,8 @@ export function createPolicies(ctx: PolicyContext) {
 
   async function authorizeSubscribe(client: Client, sub: Subscription) {
     if (!maySubscribe(client.id, sub.topic)) {
+      const s = ctx.sessions.get(client)
+      if (s && ++s.refusedFilters > MAX_REFUSED_FILTERS) throw denied('too many refused subscriptions')
       outcomes.refused({
         reason: 'subscribe-topic',
         deviceId: client.id,
