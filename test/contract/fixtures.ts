@@ -32,7 +32,7 @@ export function heartRates(
     observe(deviceId, patientId, {
       id: `hr-${i}`,
       type: 'heart-rate',
-      value: 60 + i,
+      value: 60 + (i % 100),
       ts: startMs + i * 60_000,
     }),
   ).flat()
