@@ -9,24 +9,12 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createLogger } from '../shared/logger.ts'
 import { createMetrics } from '../shared/metrics.ts'
 import { heartRates, ids, NOW_MS, observe } from '../test/contract/fixtures.ts'
-import { type Influxd, startInfluxd } from '../test/helpers/influxd.ts'
+import { type Influxd, startInfluxd, waitFor } from '../test/helpers/influxd.ts'
 import { requireBinary } from '../test/helpers/requirements.ts'
 import { createInfluxReadingStore } from './influx/index.ts'
 import { createOutboxForwarder } from './outbox-forwarder.ts'
 import { openDatabase } from './sqlite/database.ts'
 import { createSqliteJournal } from './sqlite/journal.ts'
-
-export async function waitFor(
-  cond: () => boolean | Promise<boolean>,
-  timeoutMs = 20_000,
-  what = 'condition',
-) {
-  const deadline = Date.now() + timeoutMs
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
 
 /** A real HTTP hop in front of influxd that answers the first /write requests from a script. */
 function faultProxy(target: string, script: { status: number; headers?: Record<string, string> }[]) {

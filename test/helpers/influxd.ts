@@ -63,13 +63,23 @@ bind-address = "127.0.0.1:${rpcPort}"
 `
 }
 
-async function waitUntil(fn: () => Promise<boolean>, timeoutMs: number, what: string) {
+/** Poll a condition (errors count as false) until it holds; throws naming `what` on timeout. */
+export async function waitFor(
+  cond: () => boolean | Promise<boolean>,
+  timeoutMs = 20_000,
+  what = 'condition',
+) {
   const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (await fn().catch(() => false)) return
-    await new Promise((r) => setTimeout(r, 50))
+  for (;;) {
+    if (
+      await Promise.resolve()
+        .then(cond)
+        .catch(() => false)
+    )
+      return
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 20))
   }
-  throw new Error(`timed out waiting for ${what}`)
 }
 
 export async function startInfluxd(): Promise<Influxd> {
@@ -99,7 +109,7 @@ export async function startInfluxd(): Promise<Influxd> {
         c.once('exit', (code) => reject(new Error(`influxd exited (${code}): ${stderr}`))),
       )
       exited.catch(() => {})
-      await Promise.race([waitUntil(ping, READY_TIMEOUT_MS, 'influxd /ping'), exited])
+      await Promise.race([waitFor(ping, READY_TIMEOUT_MS, 'influxd /ping'), exited])
     },
     async stop() {
       const c = child
