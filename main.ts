@@ -12,7 +12,6 @@ import { createMetrics } from './shared/metrics.ts'
 import { ensureDevelopmentPki, pkiPaths } from './shared/pki.ts'
 import { enrollDevice } from './shared/provisioning.ts'
 import { generateSecret } from './shared/secrets.ts'
-import { createInfluxReadingStore } from './storage/influx/index.ts'
 import { createOutboxForwarder } from './storage/outbox-forwarder.ts'
 import type { ReadingStore } from './storage/ports.ts'
 import { scheduleRetention } from './storage/retention.ts'
@@ -96,6 +95,8 @@ export async function startVitalwire(
   let dashboardReadings: ReadingStore = storage.readings
   let forwarder: ReturnType<typeof createOutboxForwarder> | undefined
   if (config.influx) {
+    // Loaded only when configured: the CLI and embedded deployments never pay for the client.
+    const { createInfluxReadingStore } = await import('./storage/influx/index.ts')
     const influx = createInfluxReadingStore(config.influx, { locate: createSqliteLocator(storage.db) })
     const fwd = createOutboxForwarder({ db: storage.db, sink: influx, log, metrics })
     fwd.start()
