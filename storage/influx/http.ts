@@ -111,7 +111,10 @@ export function createInfluxHttp(options: InfluxOptions) {
           headers: { 'content-type': 'application/x-www-form-urlencoded' },
         })
       } catch (e) {
-        throw classify(e)
+        const c = classify(e)
+        // A 400 here means our InfluxQL is wrong, not a reading: an internal error, not a dead letter.
+        if (c.code !== 'VW_ERR_STORAGE_REJECTED') throw c
+        throw new VitalwireError('VW_ERR_INTERNAL', `InfluxQL refused: ${c.message}`, { cause: e })
       }
       const results: any[] = json?.results ?? []
       const failed = results.find((r) => r.error)

@@ -1,7 +1,7 @@
 import { VITAL_TYPES, type VitalType } from '../../shared/catalog.ts'
 import type { StoredObservation } from '../../shared/fhir.ts'
 import type { ReadingPage, ReadingQuery, ReadingStore } from '../ports.ts'
-import { createInfluxHttp, type InfluxOptions } from './http.ts'
+import { createInfluxHttp, type InfluxOptions, InfluxWriteError } from './http.ts'
 import {
   ident,
   literal,
@@ -88,7 +88,17 @@ export function createInfluxReadingStore(
   return {
     async write(batch) {
       if (batch.length === 0) return
-      await api.write(batch.map(toLine).join('\n'))
+      let body: string
+      try {
+        body = batch.map(toLine).join('\n')
+      } catch (e) {
+        // Unserializable (e.g. a value named like a schema field): that reading's fault, so the
+        // forwarder bisects and dead-letters it instead of retrying forever.
+        throw new InfluxWriteError('VW_ERR_STORAGE_REJECTED', `no line protocol: ${(e as Error).message}`, {
+          cause: e,
+        })
+      }
+      await api.write(body)
     },
 
     async search(q): Promise<ReadingPage> {
