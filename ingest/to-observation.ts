@@ -96,20 +96,37 @@ export function toObservations(n: Normalized, s: Subject): StoredObservation[] {
       valueQuantity: quantity('blood-pressure', n.values[part]),
     }))
   } else if (n.outOfRange) {
+    // A meter's LO/HI is a real measurement whose value lies beyond the meter's range, and the range
+    // differs by meter model, so there is no number to put in valueQuantity (a comparator such as
+    // `< 20 mg/dL` would need the model's limit). Hence no value, and:
+    // - interpretation `<` / `>` (v3 ObservationInterpretation "Off scale low/high": below/above the
+    //   range in which the result is interpretable), which is exactly what LO/HI mean, preceded by
+    //   `L` / `H` (Low/High) because that is also true and is what rules and screens key on;
+    // - dataAbsentReason `unknown` ("expected to exist but not known"): the value exists but is
+    //   unknown. `negative-infinity`/`positive-infinity` are for floating-point errors, `error` for a
+    //   failed process, so neither fits. obs-6: dataAbsentReason only when there is no value[x].
+    const low = n.outOfRange === 'L'
     obs.interpretation = [
       {
+        coding: [{ system: INTERPRETATION, code: n.outOfRange, display: low ? 'Low' : 'High' }],
+        text: low ? 'Low' : 'High',
+      },
+      {
         coding: [
-          { system: INTERPRETATION, code: n.outOfRange, display: n.outOfRange === 'L' ? 'Low' : 'High' },
+          {
+            system: INTERPRETATION,
+            code: low ? '<' : '>',
+            display: low ? 'Off scale low' : 'Off scale high',
+          },
         ],
-        text:
-          n.outOfRange === 'L'
-            ? 'meter reported LO (below its measuring range)'
-            : 'meter reported HI (above its measuring range)',
+        text: low
+          ? 'meter reported LO (below its measuring range)'
+          : 'meter reported HI (above its measuring range)',
       },
     ]
     obs.dataAbsentReason = {
       coding: [{ system: DATA_ABSENT, code: 'unknown', display: 'Unknown' }],
-      text: 'outside the meter measuring range',
+      text: `meter reported ${low ? 'LO' : 'HI'}: outside its measuring range`,
     }
   } else {
     obs.valueQuantity = quantity(n.type, n.values.value)
