@@ -5,6 +5,7 @@ import { createAlerts } from './alerts/index.ts'
 import { createBroker } from './broker/index.ts'
 import { createDashboard } from './dashboard/index.ts'
 import { createIngest } from './ingest/index.ts'
+import { knownDeviceTypes, mappingFor } from './ingest/mappings/index.ts'
 import type { Config } from './shared/config.ts'
 import { EventBus } from './shared/events.ts'
 import type { Logger } from './shared/logger.ts'
@@ -53,6 +54,8 @@ export async function startVitalwire(
   config: Config,
   log: Logger,
   only: ReadonlySet<Component> = new Set(COMPONENTS),
+  /** Not configuration: only bench/ingest.ts sets this, to measure what durable acceptance costs. */
+  internal: { durableAcceptance?: boolean } = {},
 ): Promise<Running> {
   prepareDataDir(config.dataDir)
   const pki = config.mqtt.tlsCert ? undefined : await ensureDevelopmentPki(config.pkiDir)
@@ -82,7 +85,10 @@ export async function startVitalwire(
   }, REGISTRY_POLL_MS)
   closers.push(() => clearInterval(poll))
 
-  const ingest = createIngest({ journal: storage.journal, events, log, metrics }, config.ingest)
+  const ingest = createIngest(
+    { journal: storage.journal, events, log, metrics, mappingFor },
+    { ...config.ingest, durable: internal.durableAcceptance ?? true },
+  )
 
   let broker: Awaited<ReturnType<typeof createBroker>> | undefined
   let mqttPort: number | undefined
@@ -189,7 +195,8 @@ export async function startVitalwire(
           const ready = Object.values(health).every((c) => c.ok)
           return { live: true, ready, degraded: false, checks: health }
         },
-        enroll: (o) => enrollDevice(storage.registry, { ...o, pkiDir: config.pkiDir }),
+        enroll: (o) =>
+          enrollDevice(storage.registry, { ...o, pkiDir: config.pkiDir, knownTypes: knownDeviceTypes() }),
         revokeDevice: async (id) => {
           await storage.registry.revokeDevice(id)
           broker?.disconnect(id, 'revoked')
