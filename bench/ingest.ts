@@ -76,7 +76,11 @@ async function startServer(dataDir: string, durable: boolean) {
     })
   })
   const exited = new Promise((r) => child.once('exit', r))
-  return { ...ready, stop: () => (child.kill('SIGTERM'), exited) }
+  const stop = () => {
+    child.kill('SIGTERM')
+    return exited
+  }
+  return { ...ready, stop }
 }
 
 interface Stats {
@@ -85,7 +89,12 @@ interface Stats {
 }
 
 /** Keep `inFlight` publishes outstanding (or pace to `ratePerS`) for `seconds`; collect latencies. */
-function drive(client: MqttClient, id: string, seconds: number, opts: { inFlight: number; ratePerS?: number }) {
+function drive(
+  client: MqttClient,
+  id: string,
+  seconds: number,
+  opts: { inFlight: number; ratePerS?: number },
+) {
   const stats: Stats = { acked: 0, latenciesUs: [] }
   const end = performance.now() + seconds * 1000
   let seq = 0
@@ -119,7 +128,9 @@ function drive(client: MqttClient, id: string, seconds: number, opts: { inFlight
 }
 
 function pct(sorted: number[], p: number) {
-  return sorted.length ? Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]) : 0
+  return sorted.length
+    ? Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))])
+    : 0
 }
 
 async function run(durable: boolean, ratePerS?: number) {
@@ -175,13 +186,27 @@ async function main() {
   const result = {
     date: new Date().toISOString(),
     machine: { ...machine, loadAvgAfter: os.loadavg().map((n) => +n.toFixed(2)) },
-    setup: { publishers: PUBLISHERS, inFlight: IN_FLIGHT, seconds: SECONDS, components: only, qos: 1, tls: true },
-    throughput: { durable: on, notDurable: off, durableCostPct: Math.round((1 - on.readingsPerS / off.readingsPerS) * 1000) / 10 },
+    setup: {
+      publishers: PUBLISHERS,
+      inFlight: IN_FLIGHT,
+      seconds: SECONDS,
+      components: only,
+      qos: 1,
+      tls: true,
+    },
+    throughput: {
+      durable: on,
+      notDurable: off,
+      durableCostPct: Math.round((1 - on.readingsPerS / off.readingsPerS) * 1000) / 10,
+    },
     latencyAt5kPerS: at5k,
     targets: { durableReadingsPerS: 50_000, durableCostPctMax: 20, p99UsAt5k: 10_000 },
   }
   fs.mkdirSync(path.join(import.meta.dirname, 'results'), { recursive: true })
-  fs.writeFileSync(path.join(import.meta.dirname, 'results', 'ingest.json'), `${JSON.stringify(result, null, 2)}\n`)
+  fs.writeFileSync(
+    path.join(import.meta.dirname, 'results', 'ingest.json'),
+    `${JSON.stringify(result, null, 2)}\n`,
+  )
   console.log(JSON.stringify(result.throughput), JSON.stringify(result.latencyAt5kPerS))
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { BAD_INPUTS } from '../test/corpus/bad-input.ts'
-import { decode } from './decode.ts'
+import { decode } from '../../ingest/decode.ts'
+import { BAD_INPUTS } from './bad-input.ts'
 
 // Every payload of the bad-input corpus is rejected with its code, never throws and never becomes a
 // reading; the prototype of plain objects is untouched afterwards.
