@@ -5,7 +5,7 @@ import { createAlerts } from './alerts/index.ts'
 import { createBroker } from './broker/index.ts'
 import { createDashboard } from './dashboard/index.ts'
 import { createIngest } from './ingest/index.ts'
-import { knownDeviceTypes, mappingFor } from './ingest/mappings/index.ts'
+import { knownDeviceTypes, shippedMappings } from './ingest/mappings/index.ts'
 import type { Config } from './shared/config.ts'
 import { EventBus } from './shared/events.ts'
 import type { Logger } from './shared/logger.ts'
@@ -85,8 +85,10 @@ export async function startVitalwire(
   }, REGISTRY_POLL_MS)
   closers.push(() => clearInterval(poll))
 
+  // Loaded and validated now, so a broken mapping file stops the start instead of failing messages.
+  const mappings = shippedMappings()
   const ingest = createIngest(
-    { journal: storage.journal, events, log, metrics, mappingFor },
+    { journal: storage.journal, events, log, metrics, mappingFor: (type) => mappings.get(type)?.map },
     { ...config.ingest, durable: internal.durableAcceptance ?? true },
   )
 
