@@ -66,6 +66,15 @@ describe('ingest end to end', () => {
       { code: 'VW_ERR_INGEST_TIME' },
     ])
 
+    // Within one message (one group commit) too: the newest of the batch becomes the latest.
+    const batch = [
+      { id: 'f', type: 'heart-rate', value: 71, ts: now - 60_000 },
+      { id: 'g', type: 'heart-rate', value: 72, ts: now - 3 * H },
+    ]
+    await device.publishAsync(TOPIC('hr-1'), JSON.stringify({ readings: batch }), { qos: 1 })
+    expect(query<{ key: string }>(h, 'SELECT key FROM latest_readings')).toEqual([{ key: 'hr-1:f' }])
+    expect(query(h, 'SELECT key FROM readings')).toHaveLength(6)
+
     const cookie = await h.login('admin@example.org', await h.addUser('admin@example.org', 'admin'))
     const bundle = await (
       await fetch(`${h.httpUrl}/fhir/r4/Observation?patient=p1&_sort=date`, { headers: { cookie } })
@@ -73,8 +82,10 @@ describe('ingest end to end', () => {
     expect(bundle.entry.map((e: any) => e.resource.identifier[0].value)).toEqual([
       'hr-1:d',
       'hr-1:b',
+      'hr-1:g',
       'hr-1:c',
       'hr-1:a',
+      'hr-1:f',
     ])
   })
 
