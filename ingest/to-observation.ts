@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import { BP_COMPONENTS, OBSERVATION_CATEGORY, UCUM, type VitalType, vital } from '../shared/catalog.ts'
 import type { Observation, Quantity, StoredObservation } from '../shared/fhir.ts'
 import type { Normalized } from './normalize.ts'
@@ -18,7 +18,8 @@ const FLAG_DISPLAY: Record<string, string> = {
 
 /** Observation.id from the idempotency key: deterministic, so a replay maps to the same resource. */
 export function observationId(key: string): string {
-  return createHash('sha256').update(key).digest('hex').slice(0, 32)
+  // crypto.hash: one-shot, without a Hash object per reading (hot path).
+  return hash('sha256', key, 'hex').slice(0, 32)
 }
 
 function quantity(type: VitalType, value: number): Quantity {
@@ -52,12 +53,23 @@ function build(type: VitalType, key: string, n: Normalized, s: Subject): Observa
     subject: { reference: `Patient/${s.patientId}` },
     device: { reference: `Device/${s.deviceId}` },
     effectiveDateTime: n.effective,
-    issued: new Date(s.receivedMs).toISOString(),
+    issued: isoOf(s.receivedMs),
   }
   if (n.flags.length > 0) {
     obs.meta.tag = n.flags.map((code) => ({ system: FLAG_SYSTEM, code, display: FLAG_DISPLAY[code] ?? code }))
   }
   return obs
+}
+
+// Every reading of a message (and most of a busy millisecond) shares one receive time.
+let lastIssuedMs = Number.NaN
+let lastIssued = ''
+function isoOf(ms: number): string {
+  if (ms !== lastIssuedMs) {
+    lastIssuedMs = ms
+    lastIssued = new Date(ms).toISOString()
+  }
+  return lastIssued
 }
 
 function categoryDisplay(c: string): string {
