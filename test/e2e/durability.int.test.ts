@@ -64,7 +64,13 @@ function reading(deviceId: string, seq: number) {
 }
 
 /** Publish readings `seqs` with IN_FLIGHT QoS 1 publishes outstanding; record each PUBACKed id. */
-function publishAll(client: MqttClient, deviceId: string, seqs: number[], acked: Set<string>): Promise<void> {
+function publishAll(
+  client: MqttClient,
+  deviceId: string,
+  seqs: number[],
+  acked: Set<string>,
+  onAck: (id: string) => void = () => {},
+): Promise<void> {
   return new Promise((resolve) => {
     let next = 0
     let outstanding = 0
@@ -74,7 +80,10 @@ function publishAll(client: MqttClient, deviceId: string, seqs: number[], acked:
         outstanding++
         client.publish(`rpm/v1/devices/${deviceId}/readings`, r.payload, { qos: 1 }, (err) => {
           outstanding--
-          if (!err) acked.add(r.id)
+          if (!err) {
+            acked.add(r.id)
+            onAck(r.id)
+          }
           if (client.connected) pump()
           if (outstanding === 0 && (next >= seqs.length || !client.connected)) resolve()
         })
@@ -132,8 +141,19 @@ describe('durable acceptance', () => {
         resolve()
       }, 1)
     })
-    await Promise.all(clients.map((c, i) => publishAll(c, `dur-${i}`, seqs, acked)))
+    // While the server runs, look the reading up the moment its PUBACK arrives (a reader on the same
+    // WAL database sees committed transactions only): PUBACK before commit would show up here.
+    const reader = new DatabaseSync(config.dbPath, { readOnly: true })
+    cleanup.push(() => reader.close())
+    const lookup = reader.prepare('SELECT 1 AS found FROM readings WHERE key = ?')
+    const ackedBeforeCommit: string[] = []
+    const checkCommitted = (id: string) => {
+      if (acked.size % 3 === 0 && !lookup.get(`${id.split('-').slice(0, 2).join('-')}:${id}`))
+        ackedBeforeCommit.push(id)
+    }
+    await Promise.all(clients.map((c, i) => publishAll(c, `dur-${i}`, seqs, acked, checkCommitted)))
     await killed
+    expect(ackedBeforeCommit, 'PUBACKed before committed').toEqual([])
     expect(await first.exited).toBe(null)
     const ackedAtKill = new Set(acked)
     for (const c of clients) await c.endAsync(true)
