@@ -13,8 +13,8 @@ import { openEmbeddedStorage } from '../storage/sqlite/index.ts'
 // Ingest benchmark: accepted readings/s end to end (TLS, QoS 1, 4 publishers x 100 in flight, one
 // reading per message) with durable acceptance on and off, and publish-to-PUBACK latency at a fixed
 // 5,000 readings/s. The server runs in a child process (this file with --serve); the load generator is
-// this process. `node bench/ingest.ts [--seconds 10]` prints the results and writes
-// bench/results/ingest.json. Durable acceptance off exists only here, to measure what it costs.
+// this process. `node bench/ingest.ts [--seconds 10] [--only broker,ingest] [--out ingest.json]` prints
+// the results and writes bench/results/<out>. Durable acceptance off exists only here, to measure what it costs.
 
 const PUBLISHERS = 4
 const IN_FLIGHT = 100
@@ -24,6 +24,7 @@ const arg = (name: string, fallback: string) => {
 }
 const SECONDS = Number(arg('seconds', '10'))
 const only = arg('only', COMPONENTS.join(','))
+const out = arg('out', 'ingest.json')
 
 async function serve() {
   const config = loadConfig(process.env)
@@ -203,10 +204,7 @@ async function main() {
     targets: { durableReadingsPerS: 50_000, durableCostPctMax: 20, p99UsAt5k: 10_000 },
   }
   fs.mkdirSync(path.join(import.meta.dirname, 'results'), { recursive: true })
-  fs.writeFileSync(
-    path.join(import.meta.dirname, 'results', 'ingest.json'),
-    `${JSON.stringify(result, null, 2)}\n`,
-  )
+  fs.writeFileSync(path.join(import.meta.dirname, 'results', out), `${JSON.stringify(result, null, 2)}\n`)
   console.log(JSON.stringify(result.throughput), JSON.stringify(result.latencyAt5kPerS))
 }
 
