@@ -2,6 +2,7 @@ import path from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { VitalwireEvents } from '../../shared/events.ts'
+import { runCli } from '../helpers/cli.ts'
 import { type Harness, nextMessage, startHarness, tempDir } from '../helpers/harness.ts'
 
 // Ingest end to end over real TLS MQTT: late and out-of-order readings, vendor mappings selected by the
@@ -113,6 +114,45 @@ describe('ingest end to end', () => {
       { code: 'VW_ERR_INGEST_MAPPING' },
     ])
   })
+
+  it('refuses to enroll a device through the API with an unknown mapping, listing the known ones', async () => {
+    const h = await start()
+    await h.enrollPatient('p1')
+    const cookie = await h.login('admin@example.org', await h.addUser('admin@example.org', 'admin'))
+    const post = (type: string) =>
+      fetch(`${h.httpUrl}/api/devices`, {
+        method: 'POST',
+        headers: { cookie, 'content-type': 'application/json' },
+        body: JSON.stringify({ id: `dev-${type}`, patientId: 'p1', type }),
+      })
+    const bad = await post('acme-cuff')
+    expect(bad.status).toBe(400)
+    const { error } = await bad.json()
+    expect(error.code).toBe('VW_ERR_VALIDATION')
+    expect(error.message).toContain('cellular-bp-cuff, glucometer-mmol, pulse-ox-batch, scale-lb')
+    expect((await post('scale-lb')).status).toBe(201)
+  })
+
+  it('vitalwire devices add --type refuses an unknown mapping with the list of known ones', async () => {
+    const h = await start()
+    await h.enrollPatient('p1')
+    const bad = await runCli(
+      ['devices', 'add', '--id', 'd1', '--patient', 'p1', '--type', 'acme'],
+      h.env,
+      120_000,
+    )
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain(
+      'known: generic, cellular-bp-cuff, glucometer-mmol, pulse-ox-batch, scale-lb',
+    )
+    const ok = await runCli(
+      ['devices', 'add', '--id', 'd1', '--patient', 'p1', '--type', 'pulse-ox-batch', '--json'],
+      h.env,
+      120_000,
+    )
+    expect(ok.code).toBe(0)
+    expect(query(h, 'SELECT type FROM devices')).toEqual([{ type: 'pulse-ox-batch' }])
+  }, 300_000)
 
   it('dead-letters readings of a device whose type names no mapping instead of guessing the format', async () => {
     const h = await start()
