@@ -87,7 +87,12 @@ function connectPacket(id: string, user?: string, pass?: string): Buffer {
   return Buffer.concat([Buffer.from([0x10, ...len]), body])
 }
 
-function mqttConnect(port: number, ca: string, c: Creds, ctx?: tls.SecureContext): Promise<tls.TLSSocket> {
+function mqttConnectOnce(
+  port: number,
+  ca: string,
+  c: Creds,
+  ctx?: tls.SecureContext,
+): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
     const s = tls.connect({
       host: '127.0.0.1',
@@ -95,7 +100,7 @@ function mqttConnect(port: number, ca: string, c: Creds, ctx?: tls.SecureContext
       servername: 'localhost',
       ...(ctx ? { secureContext: ctx } : { ca, cert: c.cert, key: c.key }),
     })
-    s.setTimeout(15_000, () => s.destroy(new Error(`no CONNACK within 15 s: ${c.id}`)))
+    s.setTimeout(STALL_MS, () => s.destroy(new Error(`stalled: no CONNACK within ${STALL_MS} ms: ${c.id}`)))
     s.once('error', reject)
     s.once('secureConnect', () => s.write(connectPacket(c.id, c.secret ? c.id : undefined, c.secret)))
     s.once('data', (d: Buffer) => {
@@ -105,6 +110,20 @@ function mqttConnect(port: number, ca: string, c: Creds, ctx?: tls.SecureContext
     })
     s.once('close', () => reject(new Error(`closed before CONNACK: ${c.id}`)))
   })
+}
+
+// Mosquitto 2.0.11 over TLS 1.3 now and then never answers a CONNECT sent right after the handshake;
+// such a connection is retried once and counted as a stall rather than failing the run.
+const STALL_MS = 5_000
+let stalls = 0
+async function mqttConnect(port: number, ca: string, c: Creds, ctx?: tls.SecureContext) {
+  try {
+    return await mqttConnectOnce(port, ca, c, ctx)
+  } catch (e) {
+    if (!String((e as Error).message).startsWith('stalled')) throw e
+    stalls++
+    return mqttConnectOnce(port, ca, c, ctx)
+  }
 }
 
 /** Connect every device with `concurrency` handshakes in flight; connections per second. */
@@ -120,7 +139,14 @@ async function connectAll(port: number, ca: string, devices: Creds[], concurrenc
     }),
   )
   const seconds = (performance.now() - t0) / 1000
-  return { sockets, perSecond: Math.round(devices.length / seconds), protocol: sockets[0]?.getProtocol() }
+  const stalled = stalls
+  stalls = 0
+  return {
+    sockets,
+    perSecond: Math.round(devices.length / seconds),
+    protocol: sockets[0]?.getProtocol(),
+    stalled,
+  }
 }
 
 async function closeAll(sockets: tls.TLSSocket[]) {
@@ -241,6 +267,11 @@ async function benchVitalwire(dir: string, p: Awaited<ReturnType<typeof provisio
       secretReconnect: warm.perSecond,
       cert: cert.perSecond,
     },
+    stalledConnectsRetried: {
+      secretFirstConnect: cold.stalled,
+      secretReconnect: warm.stalled,
+      cert: cert.stalled,
+    },
     serverCpuMsPerConnection: {
       secretFirstConnect: cold.cpuMs,
       secretReconnect: warm.cpuMs,
@@ -323,6 +354,7 @@ async function benchMosquitto(dir: string, p: Awaited<ReturnType<typeof provisio
   return {
     tlsProtocol: up.protocol,
     connectionsPerSecond: { secret: up.perSecond, cert: cert.perSecond },
+    stalledConnectsRetried: { secret: up.stalled, cert: cert.stalled },
     memory: { idleDevices: p.secrets.length, rssPerDeviceKiB: kib((after - before) / p.secrets.length) },
   }
 }
