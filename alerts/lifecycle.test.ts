@@ -34,7 +34,9 @@ describe('alert lifecycle', () => {
     for (let i = 0; i < 20; i++) await f.feed(hr(i % 2 ? 120 : 140, T0 + i * 5 * MIN))
     expect(f.of('hr-high').filter((p) => p.type === 'alert')).toHaveLength(1)
     expect(f.pushed.some((p) => p.alert.status === 'resolved')).toBe(false)
-    const all = (await f.storage.alerts.list({ patientIds: ['p1'], limit: 10 })).filter((a) => a.rule === 'hr-high')
+    const all = (await f.storage.alerts.list({ patientIds: ['p1'], limit: 10 })).filter(
+      (a) => a.rule === 'hr-high',
+    )
     expect(all).toHaveLength(1)
     expect(all[0].count).toBe(10)
   })
@@ -89,7 +91,9 @@ describe('alert lifecycle', () => {
     await f.feed(obs('p1', 'spo2', { value: 82 }, T0))
     const a = (await f.live('p1', 'spo2-low'))!
     expect(a.severity).toBe('critical')
-    await expect(f.alerts.snooze(a.id, users['ann@example.org'], 'ann@example.org', 30)).rejects.toMatchObject({
+    await expect(
+      f.alerts.snooze(a.id, users['ann@example.org'], 'ann@example.org', 30),
+    ).rejects.toMatchObject({
       code: 'VW_ERR_ALERT_SNOOZE_CRITICAL',
     })
     expect((await f.storage.alerts.snoozedBy(users['ann@example.org'], T0)).size).toBe(0)

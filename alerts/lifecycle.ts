@@ -86,9 +86,10 @@ export function createLifecycle(deps: {
     if (!live) return open(patientId, rule, f)
     const raised = SEVERITY_RANK[f.severity] > SEVERITY_RANK[live.severity]
     const message = f.message(live.firstSeenAt ?? live.openedAt, live.count + 1)
-    const changed = raised || message !== live.message || f.score !== live.score
+    // Scored rules push when the score changes; scheduled rules when what they found changes.
+    const changed = raised || (f.score !== undefined ? f.score !== live.score : message !== live.message)
     const wasRecovering = live.recoveringSince !== undefined
-    if (f.quiet && !changed && !wasRecovering) return live
+    if (f.quiet && !changed && message === live.message && !wasRecovering) return live
     live.count += 1
     delete live.recoveringSince
     if (f.observationId)
@@ -109,7 +110,8 @@ export function createLifecycle(deps: {
       if (live.status === 'acknowledged') live.status = 'open'
     }
     live.message = message
-    return save(live, event('updated', 'system', raised ? `severity raised to ${f.severity}` : undefined))
+    const note = raised ? `severity raised to ${f.severity}` : undefined
+    return save(live, event('updated', 'system', note), !f.quiet || changed)
   }
 
   /** Values are back inside the band plus margin at `atMs`; resolve once that has lasted long enough. */

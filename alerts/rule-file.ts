@@ -10,9 +10,13 @@ export function loadRuleFile(file: string): RuleSet {
   try {
     text = fs.readFileSync(file, 'utf8')
   } catch (e) {
-    throw new VitalwireError('VW_ERR_RULES_INVALID', `cannot read rule file ${file}: ${(e as Error).message}`, {
-      cause: e,
-    })
+    throw new VitalwireError(
+      'VW_ERR_RULES_INVALID',
+      `cannot read rule file ${file}: ${(e as Error).message}`,
+      {
+        cause: e,
+      },
+    )
   }
   let json: unknown
   try {

@@ -6,8 +6,8 @@ import { EventBus } from '../shared/events.ts'
 import type { StoredObservation } from '../shared/fhir.ts'
 import { createLogger } from '../shared/logger.ts'
 import { openEmbeddedStorage } from '../storage/sqlite/index.ts'
-import { type AlertsOptions, createAlerts } from './index.ts'
 import type { EscalationNotifier } from './escalation.ts'
+import { type AlertsOptions, createAlerts } from './index.ts'
 
 // Test fixtures for alerts/ unit tests (not a test file itself): observations, and a real alerts
 // component on a temporary SQLite database with an injected clock.
