@@ -1,4 +1,5 @@
 import type { Alert } from '../shared/alert.ts'
+import type { VitalType } from '../shared/catalog.ts'
 import { VitalwireError } from '../shared/errors.ts'
 import type { EventBus } from '../shared/events.ts'
 import type { StoredObservation } from '../shared/fhir.ts'
@@ -28,6 +29,8 @@ export interface AlertsDeps {
   patient(id: string): Promise<Patient | undefined>
   listPatients?(): Promise<Patient[]>
   listDevices?(): Promise<Device[]>
+  /** Latest observation of each type per patient; defaults to ReadingStore.latest (replay: as of then). */
+  latest?(patientIds: string[]): Promise<{ type: VitalType; deviceId: string; effectiveMs: number }[]>
   events: EventBus
   log: Logger
   metrics?: Metrics
@@ -75,15 +78,15 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions) {
     lifecycle,
     listPatients: deps.listPatients ?? (async () => []),
     listDevices: deps.listDevices ?? (async () => []),
-    latest: (ids) => deps.readings.latest(ids),
+    latest: deps.latest ?? ((ids) => deps.readings.latest(ids)),
     serial,
   })
 
+  const evaluate = (obs: StoredObservation) =>
+    serial(obs.patientId, async () => engine.evaluate(obs, await deps.patient(obs.patientId), compiled))
   const onObservations = (batch: StoredObservation[]) => {
     for (const obs of batch)
-      serial(obs.patientId, async () =>
-        engine.evaluate(obs, await deps.patient(obs.patientId), compiled),
-      ).catch((err) => log.error({ err, patientId: obs.patientId }, 'alert evaluation failed'))
+      evaluate(obs).catch((err) => log.error({ err, patientId: obs.patientId }, 'alert evaluation failed'))
   }
 
   /** Load an alert and apply a user action in its patient's queue. */
@@ -122,6 +125,8 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions) {
     async idle() {
       while (chains.size) await Promise.all(chains.values())
     },
+    /** Evaluate one committed observation now (what `observations` events do; replay calls it directly). */
+    evaluate,
     setRules(next: RuleSet) {
       compiled = compileRules(next)
     },
