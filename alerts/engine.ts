@@ -58,15 +58,25 @@ export function createEngine(deps: { readings: ReadingStore; lifecycle: Lifecycl
       return
     }
     let lastedMs: number | undefined
-    if (rule.consecutive > 1 || rule.kind === 'sustained') {
-      const history = await earlier(obs, [rule.type], undefined, Math.max(rule.consecutive, HISTORY_LIMIT))
-      if (rule.consecutive > 1 && !consecutiveMet(rule, levels, history))
-        return lifecycle.unsettled(obs.patientId, rule.id)
-      if (rule.kind === 'sustained') {
-        const forMs = rule.forMinutes * MIN
-        lastedMs = obs.effectiveMs - breachRunStartMs(rule, levels, obs, history, forMs)
-        if (lastedMs < forMs) return lifecycle.unsettled(obs.patientId, rule.id)
-      }
+    if (rule.consecutive > 1) {
+      const history = await earlier(obs, [rule.type], undefined, rule.consecutive)
+      if (!consecutiveMet(rule, levels, history)) return lifecycle.unsettled(obs.patientId, rule.id)
+    }
+    if (rule.kind === 'sustained') {
+      // Readings inside the span, plus the last one before it: the run must reach back that far.
+      const forMs = rule.forMinutes * MIN
+      const inside = await earlier(obs, [rule.type], obs.effectiveMs - forMs + 1)
+      const before = (
+        await deps.readings.search({
+          patientIds: [obs.patientId],
+          types: [rule.type],
+          toMs: obs.effectiveMs - forMs,
+          sort: 'desc',
+          limit: 1,
+        })
+      ).items
+      lastedMs = obs.effectiveMs - breachRunStartMs(rule, levels, obs, [...inside, ...before], forMs)
+      if (lastedMs < forMs) return lifecycle.unsettled(obs.patientId, rule.id)
     }
     await lifecycle.raise(obs.patientId, rule.id, {
       severity: b.severity,
@@ -104,16 +114,22 @@ export function createEngine(deps: { readings: ReadingStore; lifecycle: Lifecycl
     p: Patient | undefined,
     resolveAfterMs: number,
   ) {
-    const window = await deps.readings.search({
-      patientIds: [obs.patientId],
-      types: [...NEWS2_TYPES],
-      fromMs: obs.effectiveMs - rule.windowMinutes * MIN,
-      toMs: obs.effectiveMs,
-      sort: 'desc',
-      limit: 200,
-    })
-    // The triggering observation is committed already, but keep it first even if times tie.
-    const items = [obs, ...window.items.filter((o) => o.key !== obs.key)]
+    // Latest value of each parameter within the window: one index seek per type (the triggering
+    // observation stands for its own type).
+    const fromMs = obs.effectiveMs - rule.windowMinutes * MIN
+    const pages = await Promise.all(
+      NEWS2_TYPES.filter((t) => t !== obs.type).map((type) =>
+        deps.readings.search({
+          patientIds: [obs.patientId],
+          types: [type],
+          fromMs,
+          toMs: obs.effectiveMs,
+          sort: 'desc',
+          limit: 1,
+        }),
+      ),
+    )
+    const items = [obs, ...pages.flatMap((p) => p.items)]
     const result = scoreNews2(news2Input(items, p?.flags ?? {}))
     const severity = news2Severity(rule, result)
     if (!severity) return lifecycle.recovering(obs.patientId, rule.id, obs.effectiveMs, resolveAfterMs)

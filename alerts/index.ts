@@ -44,6 +44,7 @@ export interface AlertsOptions {
 }
 
 export const SNOOZE_MAX_MINUTES = 24 * 60
+const PATIENT_CACHE_MS = 5000
 
 export function createAlerts(deps: AlertsDeps, options: AlertsOptions) {
   const log = deps.log.child({ component: 'alerts' })
@@ -82,8 +83,21 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions) {
     serial,
   })
 
+  // Patient profiles (flags) change rarely: cache briefly, and drop an entry as soon as the registry
+  // says that patient changed.
+  const patients = new Map<string, { p: Patient | undefined; atMs: number }>()
+  async function patient(id: string) {
+    const hit = patients.get(id)
+    if (hit && now() - hit.atMs < PATIENT_CACHE_MS) return hit.p
+    const p = await deps.patient(id)
+    patients.set(id, { p, atMs: now() })
+    return p
+  }
+  const onRegistry = (e: { kind: string; subject: string }) => {
+    if (e.kind.startsWith('patient')) patients.delete(e.subject)
+  }
   const evaluate = (obs: StoredObservation) =>
-    serial(obs.patientId, async () => engine.evaluate(obs, await deps.patient(obs.patientId), compiled))
+    serial(obs.patientId, async () => engine.evaluate(obs, await patient(obs.patientId), compiled))
   const onObservations = (batch: StoredObservation[]) => {
     for (const obs of batch)
       evaluate(obs).catch((err) => log.error({ err, patientId: obs.patientId }, 'alert evaluation failed'))
@@ -116,9 +130,11 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions) {
   return {
     start() {
       deps.events.on('observations', onObservations)
+      deps.events.on('registry-changed', onRegistry)
     },
     async close() {
       deps.events.off('observations', onObservations)
+      deps.events.off('registry-changed', onRegistry)
       await this.idle()
     },
     /** Wait until every queued evaluation has finished (tests, shutdown). */

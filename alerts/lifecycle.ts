@@ -44,6 +44,18 @@ export function createLifecycle(deps: {
     ...(note ? { note } : {}),
   })
 
+  // Patient + rule pairs known to have no live alert. Only this component opens alerts, so absence
+  // stays true until `open` below; most readings are normal and then cost no alert-store read.
+  // (Presence is never cached: a user may acknowledge or resolve from another process.)
+  const absent = new Set<string>()
+  async function findLive(patientId: string, rule: string): Promise<Alert | undefined> {
+    const k = `${patientId}\u0000${rule}`
+    if (absent.has(k)) return undefined
+    const a = await deps.store.live(patientId, rule)
+    if (!a) absent.add(k)
+    return a
+  }
+
   async function save(a: Alert, e: AlertEvent, push = true) {
     a.updatedAt = e.at
     a.history.push(e)
@@ -73,6 +85,7 @@ export function createLifecycle(deps: {
       ...(f.score !== undefined ? { score: f.score, breakdown: f.breakdown } : {}),
       history: [event('opened')],
     }
+    absent.delete(`${patientId}\u0000${rule}`)
     await deps.store.insert(alert)
     deps.onOpened?.(alert)
     deps.log.info({ alertId: alert.id, rule, severity: f.severity }, 'alert opened')
@@ -82,7 +95,7 @@ export function createLifecycle(deps: {
 
   /** Open an alert, or fold this finding into the live one. */
   async function raise(patientId: string, rule: string, f: Finding): Promise<Alert> {
-    const live = await deps.store.live(patientId, rule)
+    const live = await findLive(patientId, rule)
     if (!live) return open(patientId, rule, f)
     const raised = SEVERITY_RANK[f.severity] > SEVERITY_RANK[live.severity]
     const message = f.message(live.firstSeenAt ?? live.openedAt, live.count + 1)
@@ -110,13 +123,18 @@ export function createLifecycle(deps: {
       if (live.status === 'acknowledged') live.status = 'open'
     }
     live.message = message
-    const note = raised ? `severity raised to ${f.severity}` : undefined
-    return save(live, event('updated', 'system', note), !f.quiet || changed)
+    live.updatedAt = iso(deps.now())
+    // History keeps what people need to audit (severity changes, user actions), not every repeat:
+    // count and lastSeenAt already say how often and how recently it breached.
+    if (raised) return save(live, event('updated', 'system', `severity raised to ${f.severity}`))
+    await deps.store.update(live)
+    if (!f.quiet || changed) deps.events.emit('alert-updated', live)
+    return live
   }
 
   /** Values are back inside the band plus margin at `atMs`; resolve once that has lasted long enough. */
   async function recovering(patientId: string, rule: string, atMs: number, resolveAfterMs: number) {
-    const live = await deps.store.live(patientId, rule)
+    const live = await findLive(patientId, rule)
     if (!live) return
     if (live.recoveringSince === undefined) {
       live.recoveringSince = iso(atMs)
@@ -128,7 +146,7 @@ export function createLifecycle(deps: {
 
   /** Neither breaching nor recovered (inside the margin): the hysteresis clock starts again. */
   async function unsettled(patientId: string, rule: string) {
-    const live = await deps.store.live(patientId, rule)
+    const live = await findLive(patientId, rule)
     if (live?.recoveringSince === undefined) return
     delete live.recoveringSince
     await deps.store.update(live)
@@ -152,9 +170,7 @@ export function createLifecycle(deps: {
     return save(a, event(action, by, note), action === 'acknowledged')
   }
 
-  const live = (patientId: string, rule: string) => deps.store.live(patientId, rule)
-
-  return { raise, recovering, unsettled, resolve, record, save, event, live }
+  return { raise, recovering, unsettled, resolve, record, save, event, live: findLive }
 }
 
 export type Lifecycle = ReturnType<typeof createLifecycle>
