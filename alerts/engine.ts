@@ -10,6 +10,7 @@ import {
   recovered,
   type ThresholdLike,
 } from './evaluate.ts'
+import { createLatestValues } from './latest-values.ts'
 import type { Lifecycle } from './lifecycle.ts'
 import { scoreNews2 } from './news2.ts'
 import { NEWS2_TYPES, news2Input, news2Message, news2Severity } from './news2-rule.ts'
@@ -25,6 +26,7 @@ const HISTORY_LIMIT = 500
 
 export function createEngine(deps: { readings: ReadingStore; lifecycle: Lifecycle }) {
   const { lifecycle } = deps
+  const latest = createLatestValues(deps.readings, NEWS2_TYPES)
 
   const earlier = async (
     obs: StoredObservation,
@@ -114,22 +116,7 @@ export function createEngine(deps: { readings: ReadingStore; lifecycle: Lifecycl
     p: Patient | undefined,
     resolveAfterMs: number,
   ) {
-    // Latest value of each parameter within the window: one index seek per type (the triggering
-    // observation stands for its own type).
-    const fromMs = obs.effectiveMs - rule.windowMinutes * MIN
-    const pages = await Promise.all(
-      NEWS2_TYPES.filter((t) => t !== obs.type).map((type) =>
-        deps.readings.search({
-          patientIds: [obs.patientId],
-          types: [type],
-          fromMs,
-          toMs: obs.effectiveMs,
-          sort: 'desc',
-          limit: 1,
-        }),
-      ),
-    )
-    const items = [obs, ...pages.flatMap((p) => p.items)]
+    const items = await latest.around(obs, obs.effectiveMs - rule.windowMinutes * MIN)
     const result = scoreNews2(news2Input(items, p?.flags ?? {}))
     const severity = news2Severity(rule, result)
     if (!severity) return lifecycle.recovering(obs.patientId, rule.id, obs.effectiveMs, resolveAfterMs)
@@ -147,6 +134,7 @@ export function createEngine(deps: { readings: ReadingStore; lifecycle: Lifecycl
 
   /** Evaluate one committed observation for its patient (callers serialize per patient). */
   async function evaluate(obs: StoredObservation, patient: Patient | undefined, compiled: CompiledRules) {
+    latest.observe(obs)
     const rules = compiled.forPatient(obs.patientId).byType.get(obs.type)
     if (!rules) return
     const flags = patient?.flags ?? {}

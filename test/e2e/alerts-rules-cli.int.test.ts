@@ -41,7 +41,9 @@ describe('vitalwire rules test', () => {
     return file
   }
 
-  it('reports per rule, patient and severity what a candidate set would have raised, raising none', async () => {
+  it('reports per rule, patient and severity what a candidate set would have raised, raising none', {
+    timeout: 90_000,
+  }, async () => {
     const file = writeRules({
       rules: [
         {
@@ -79,7 +81,7 @@ describe('vitalwire rules test', () => {
     s.close()
   })
 
-  it('rejects an invalid rule file with every problem and its path', async () => {
+  it('rejects an invalid rule file with every problem and its path', { timeout: 60_000 }, async () => {
     const file = writeRules({ rules: [{ id: 'Bad Id', kind: 'threshold', type: 'pulse', levels: [] }] })
     const err: any = await cli('rules', 'test', file, '--since', '30d').catch((e) => e)
     expect(err.code).toBe(1)
