@@ -155,7 +155,9 @@ export async function startVitalwire(
       events,
       log,
       metrics,
-      notifier: config.alerts.escalationWebhook ? webhookNotifier(config.alerts.escalationWebhook) : undefined,
+      notifier: config.alerts.escalationWebhook
+        ? webhookNotifier(config.alerts.escalationWebhook)
+        : undefined,
     },
     {
       escalateAfterMs: config.alerts.escalateAfterMs,

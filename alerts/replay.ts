@@ -110,10 +110,12 @@ function report(o: ReplayOptions, readings: number, all: Alert[]): ReplayReport 
   )
   for (const a of sorted) {
     r.bySeverity[a.severity]++
-    const rule = (r.byRule[a.rule] ??= { total: 0 })
+    r.byRule[a.rule] ??= { total: 0 }
+    const rule = r.byRule[a.rule]
     rule.total++
     rule[a.severity] = (rule[a.severity] ?? 0) + 1
-    const p = (r.byPatient[a.patientId] ??= { total: 0, rules: {} })
+    r.byPatient[a.patientId] ??= { total: 0, rules: {} }
+    const p = r.byPatient[a.patientId]
     p.total++
     p.rules[a.rule] = (p.rules[a.rule] ?? 0) + 1
     const { id, patientId, rule: ruleId, severity, openedAt, count, message, status } = a

@@ -3,7 +3,7 @@ import type { StoredObservation } from '../shared/fhir.ts'
 import { DEFAULT_RULES } from './default-rules.ts'
 import { evaluateThreshold, levelsFor, recovered, type ThresholdLike } from './evaluate.ts'
 import { parseRuleSet } from './rules.ts'
-import { obs, T0 } from './test-fixtures.ts'
+import { obs, T0 } from './test-observation.ts'
 
 // The default rule set against CLINICAL.md "Default alert rules", edge by edge, and rule-file errors.
 

@@ -11,7 +11,7 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import { compileRules } from '../alerts/compile.ts'
 import { DEFAULT_RULES } from '../alerts/default-rules.ts'
 import { evaluateThreshold, levelsFor, recovered } from '../alerts/evaluate.ts'
-import { obs } from '../alerts/test-fixtures.ts'
+import { obs } from '../alerts/test-observation.ts'
 import type { VitalType } from '../shared/catalog.ts'
 import { startHarness } from '../test/helpers/harness.ts'
 import { openWs } from '../test/helpers/ws-client.ts'

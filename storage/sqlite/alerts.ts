@@ -29,7 +29,10 @@ function createWriteQueue(db: Db) {
       for (const w of batch) w.reject(e)
       return
     }
-    batch.forEach((w, i) => (failed.has(i) ? w.reject(failed.get(i)) : w.resolve()))
+    batch.forEach((w, i) => {
+      if (failed.has(i)) w.reject(failed.get(i))
+      else w.resolve()
+    })
   }
   return (run: () => void) =>
     new Promise<void>((resolve, reject) => {

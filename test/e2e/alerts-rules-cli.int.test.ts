@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { obs } from '../../alerts/test-fixtures.ts'
+import { obs } from '../../alerts/test-observation.ts'
 import { openEmbeddedStorage } from '../../storage/sqlite/index.ts'
 import { tempDir } from '../helpers/harness.ts'
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { type AlertsFixture, alertsFixture, MIN, obs, T0 } from './test-fixtures.ts'
+import { type AlertsFixture, alertsFixture, MIN, obs, T0 } from './alerts-fixture.ts'
 
 // The alert lifecycle on real SQLite with an injected clock: dedupe, flapping, hysteresis auto-resolve
 // (on a reading and on the schedule), user actions kept in history, persistence across restarts.

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createLogger } from '../shared/logger.ts'
-import { DEFAULT_RULES } from './default-rules.ts'
-import { replay } from './replay.ts'
-import { type AlertsFixture, alertsFixture, MIN, obs, T0 } from './test-fixtures.ts'
+import { DEFAULT_RULES } from '../../alerts/default-rules.ts'
+import { replay } from '../../alerts/replay.ts'
+import { createLogger } from '../../shared/logger.ts'
+import { type AlertsFixture, alertsFixture, MIN, obs, T0 } from './alerts-fixture.ts'
 
 // The dry run replays through the live engine: the same readings give the same alerts, and nothing
 // reaches the real alert store.

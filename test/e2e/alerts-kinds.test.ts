@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { DEFAULT_RULES } from './default-rules.ts'
-import { parseRuleSet } from './rules.ts'
-import { type AlertsFixture, alertsFixture, MIN, obs, T0 } from './test-fixtures.ts'
+import { DEFAULT_RULES } from '../../alerts/default-rules.ts'
+import { parseRuleSet } from '../../alerts/rules.ts'
+import { type AlertsFixture, alertsFixture, MIN, obs, T0 } from './alerts-fixture.ts'
 
 // Each rule kind end to end through the alerts component (real SQLite, injected clock).
 

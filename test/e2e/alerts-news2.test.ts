@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { type AlertsFixture, alertsFixture, MIN, obs, T0 } from './test-fixtures.ts'
+import { type AlertsFixture, alertsFixture, MIN, obs, T0 } from './alerts-fixture.ts'
 
 // NEWS2 as a live rule: latest value of each parameter within 1 h, score and breakdown on the alert,
 // alert-updated only when the score changes, hysteresis resolve.

@@ -1,8 +1,8 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { webhookNotifier } from './escalation.ts'
-import { type AlertsFixture, alertsFixture, MIN, obs, T0 } from './test-fixtures.ts'
+import { webhookNotifier } from '../../alerts/escalation.ts'
+import { type AlertsFixture, alertsFixture, MIN, obs, T0 } from './alerts-fixture.ts'
 
 // Escalation against a real local HTTP server standing in for the on-call webhook.
 

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { DEFAULT_RULES } from './default-rules.ts'
-import { parseRuleSet } from './rules.ts'
-import { learnedCadenceMs, silentAfter } from './stale.ts'
-import { type AlertsFixture, alertsFixture, MIN, obs } from './test-fixtures.ts'
+import { DEFAULT_RULES } from '../../alerts/default-rules.ts'
+import { parseRuleSet } from '../../alerts/rules.ts'
+import { learnedCadenceMs, silentAfter } from '../../alerts/stale.ts'
+import { type AlertsFixture, alertsFixture, MIN, obs } from './alerts-fixture.ts'
 
 // Scheduled checks: no-data knows each device's cadence; device-offline and low battery.
 

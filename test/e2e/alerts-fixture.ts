@@ -1,55 +1,16 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import type { VitalType } from '../shared/catalog.ts'
-import { EventBus } from '../shared/events.ts'
-import type { StoredObservation } from '../shared/fhir.ts'
-import { createLogger } from '../shared/logger.ts'
-import { openEmbeddedStorage } from '../storage/sqlite/index.ts'
-import type { EscalationNotifier } from './escalation.ts'
-import { type AlertsOptions, createAlerts } from './index.ts'
+import type { EscalationNotifier } from '../../alerts/escalation.ts'
+import { type AlertsOptions, createAlerts } from '../../alerts/index.ts'
+import { MIN, T0 } from '../../alerts/test-observation.ts'
+import { EventBus } from '../../shared/events.ts'
+import type { StoredObservation } from '../../shared/fhir.ts'
+import { createLogger } from '../../shared/logger.ts'
+import { openEmbeddedStorage } from '../../storage/sqlite/index.ts'
 
-// Test fixtures for alerts/ unit tests (not a test file itself): observations, and a real alerts
-// component on a temporary SQLite database with an injected clock.
-
-let seq = 0
-export const T0 = Date.parse('2026-11-27T08:00:00Z')
-export const MIN = 60_000
-
-export function obs(
-  patientId: string,
-  type: VitalType,
-  values: Record<string, number>,
-  atMs: number,
-  deviceId = `${patientId}-dev`,
-): StoredObservation {
-  const key = `${deviceId}:r-${++seq}`
-  const id = `o${seq}`
-  const effective = new Date(atMs).toISOString()
-  return {
-    id,
-    key,
-    patientId,
-    deviceId,
-    type,
-    effectiveMs: atMs,
-    receivedMs: atMs,
-    values,
-    resource: {
-      resourceType: 'Observation',
-      id,
-      meta: { profile: [] },
-      identifier: [{ system: 'urn:vitalwire:reading', value: key }],
-      status: 'final',
-      category: [],
-      code: { coding: [] },
-      subject: { reference: `Patient/${patientId}` },
-      device: { reference: `Device/${deviceId}` },
-      effectiveDateTime: effective,
-      issued: effective,
-    },
-  }
-}
+// A real alerts component on a temporary SQLite database with an injected clock, for the alerts tests
+// (not a test file itself). Lives under test/ because it opens the SQLite adapter, which alerts/ may not.
 
 export async function alertsFixture(options: Partial<AlertsOptions> = {}, notifier?: EscalationNotifier) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vitalwire-alerts-'))
@@ -110,3 +71,5 @@ export async function alertsFixture(options: Partial<AlertsOptions> = {}, notifi
   }
 }
 export type AlertsFixture = Awaited<ReturnType<typeof alertsFixture>>
+
+export { MIN, obs, T0 } from '../../alerts/test-observation.ts'
