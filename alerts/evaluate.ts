@@ -139,7 +139,9 @@ export function breachMessage(
     return `${rule.label} ${side} the meter's measuring range (${rule.outOfRange === 'L' ? 'LO' : 'HI'})${since}`
   }
   const side = b.condition.op.startsWith('<') ? 'below' : 'above'
-  const what = rule.type === 'blood-pressure' ? `${b.field} ${rule.label.toLowerCase()}` : rule.label
+  const label = rule.label.toLowerCase()
+  const what =
+    rule.type !== 'blood-pressure' ? rule.label : label.startsWith(b.field) ? label : `${b.field} ${label}`
   const bp = rule.type === 'blood-pressure' ? ` (${obs.values.systolic}/${obs.values.diastolic})` : ''
   const advice = rule.advice ? `. ${rule.advice}` : ''
   return `${what} ${fmt(b.value)} ${rule.unit}${bp}, ${fmt(b.beyond!)} ${side} the limit ${b.condition.op} ${fmt(b.condition.limit)}${lasting}${since}${advice}`

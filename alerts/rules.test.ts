@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { StoredObservation } from '../shared/fhir.ts'
 import { DEFAULT_RULES } from './default-rules.ts'
-import { evaluateThreshold, levelsFor, recovered, type ThresholdLike } from './evaluate.ts'
+import { breachMessage, evaluateThreshold, levelsFor, recovered, type ThresholdLike } from './evaluate.ts'
 import { parseRuleSet } from './rules.ts'
 import { obs, T0 } from './test-observation.ts'
 
@@ -119,5 +119,29 @@ describe('rule files', () => {
     expect(() => parseRuleSet(bad)).toThrow(/patientOverrides\.p1\.nope: unknown rule id "nope"/)
     expect(() => parseRuleSet(bad)).toThrow(/patientOverrides\.p1\.bp-high\.consecutive/)
     expect(() => parseRuleSet(bad)).toThrow(/patientPrograms\.p2: unknown program "missing"/)
+  })
+})
+
+describe('threshold messages', () => {
+  it.each([
+    [
+      'bp-low',
+      bp(84, 55),
+      'systolic blood pressure 84 mm[Hg] (84/55), 6 below the limit < 90 at 2026-11-27T08:00:00.000Z',
+    ],
+    [
+      'bp-crisis',
+      bp(150, 124),
+      'diastolic blood pressure 124 mm[Hg] (150/124), 4 above the limit > 120 at 2026-11-27T08:00:00.000Z. AHA: re-measure after 1-2 minutes; act on symptoms of organ damage at once',
+    ],
+    [
+      'temp-fever',
+      v('body-temperature', 38.4),
+      'Temperature 38.4 Cel, 0.4 above the limit >= 38 at 2026-11-27T08:00:00.000Z',
+    ],
+  ] as const)('%s says what, how far out and when', (id, o, text) => {
+    const r = rule(id)
+    const b = evaluateThreshold(r, o, levelsFor(r, {}))!
+    expect(breachMessage(r, b, o, o.resource.effectiveDateTime, 1)).toBe(text)
   })
 })
