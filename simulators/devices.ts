@@ -43,6 +43,9 @@ interface KindDefinition {
 }
 
 const int = (x: number) => Math.round(x)
+/** Measurement error, truncated at 2.5 sd: devices have bounded error, not Gaussian tails. */
+const noisy = (rng: Rng, mean: number, sd: number) =>
+  mean + Math.max(-2.5 * sd, Math.min(2.5 * sd, rng.normal(0, sd)))
 const spo2 = (x: number) => Math.min(100, int(x))
 
 export const DEVICE_KINDS: Record<DeviceKind, KindDefinition> = {
@@ -52,9 +55,9 @@ export const DEVICE_KINDS: Record<DeviceKind, KindDefinition> = {
     usUnitsChance: 0,
     symptomatic: [],
     measure: (v, rng) => [
-      { type: 'heart-rate', value: int(rng.normal(v.heartRateBpm, 2)), unit: 'bpm' },
-      { type: 'spo2', value: spo2(rng.normal(v.spo2Pct, 0.7)), unit: '%' },
-      { type: 'respiratory-rate', value: int(rng.normal(v.respiratoryRatePerMin, 0.8)), unit: '/min' },
+      { type: 'heart-rate', value: int(noisy(rng, v.heartRateBpm, 2)), unit: 'bpm' },
+      { type: 'spo2', value: spo2(noisy(rng, v.spo2Pct, 0.7)), unit: '%' },
+      { type: 'respiratory-rate', value: int(noisy(rng, v.respiratoryRatePerMin, 0.8)), unit: '/min' },
     ],
   },
   cuff: {
@@ -64,13 +67,13 @@ export const DEVICE_KINDS: Record<DeviceKind, KindDefinition> = {
     usUnitsChance: 0,
     symptomatic: ['hypertensive-crisis'],
     measure: (v, rng) => {
-      const diastolic = int(rng.normal(v.diastolicMmHg, 3))
+      const diastolic = int(noisy(rng, v.diastolicMmHg, 3))
       return [
         {
           type: 'blood-pressure',
-          systolic: Math.max(diastolic + 15, int(rng.normal(v.systolicMmHg, 4))),
+          systolic: Math.max(diastolic + 15, int(noisy(rng, v.systolicMmHg, 4))),
           diastolic,
-          pulse: int(rng.normal(v.heartRateBpm, 2)),
+          pulse: int(noisy(rng, v.heartRateBpm, 2)),
           unit: 'mmHg',
         },
       ]
@@ -83,7 +86,7 @@ export const DEVICE_KINDS: Record<DeviceKind, KindDefinition> = {
     usUnitsChance: 0.3,
     symptomatic: ['weight-gain'],
     measure: (v, rng, us) => {
-      const kg = rng.normal(v.weightKg, 0.1)
+      const kg = noisy(rng, v.weightKg, 0.1)
       return [
         {
           type: 'body-weight',
@@ -101,7 +104,7 @@ export const DEVICE_KINDS: Record<DeviceKind, KindDefinition> = {
     usUnitsChance: 0.4,
     symptomatic: ['hypoglycemia'],
     measure: (v, rng, us) => {
-      const mgDl = Math.max(20, rng.normal(v.glucoseMgDl, v.glucoseMgDl * 0.04))
+      const mgDl = Math.max(20, noisy(rng, v.glucoseMgDl, v.glucoseMgDl * 0.04))
       // Outside the US meters commonly read mmol/L; `usUnits` here means mg/dL, the US default.
       return [
         us
@@ -117,8 +120,8 @@ export const DEVICE_KINDS: Record<DeviceKind, KindDefinition> = {
     usUnitsChance: 0,
     symptomatic: ['desaturation', 'fever'],
     measure: (v, rng) => [
-      { type: 'spo2', value: spo2(rng.normal(v.spo2Pct, 0.7)), unit: '%' },
-      { type: 'heart-rate', value: int(rng.normal(v.heartRateBpm, 2)), unit: 'bpm' },
+      { type: 'spo2', value: spo2(noisy(rng, v.spo2Pct, 0.7)), unit: '%' },
+      { type: 'heart-rate', value: int(noisy(rng, v.heartRateBpm, 2)), unit: 'bpm' },
     ],
   },
   thermometer: {
@@ -128,7 +131,7 @@ export const DEVICE_KINDS: Record<DeviceKind, KindDefinition> = {
     usUnitsChance: 0.3,
     symptomatic: ['fever'],
     measure: (v, rng, us) => {
-      const cel = rng.normal(v.temperatureCel, 0.1)
+      const cel = noisy(rng, v.temperatureCel, 0.1)
       return [
         us
           ? { type: 'body-temperature', value: roundTo(cel * 1.8 + 32, 1), unit: 'degF' }
@@ -152,10 +155,12 @@ export function nextScheduledMs(kind: DeviceKind, afterSimMs: number, rng: Rng):
   const k = DEVICE_KINDS[kind]
   if (k.everyMs) return afterSimMs + k.everyMs
   const dayStart = Math.floor(afterSimMs / DAY) * DAY
+  const jitter = k.jitterMs ?? 0
   for (let d = 0; d < 2; d++) {
     for (const h of k.atHours ?? []) {
-      const t = dayStart + d * DAY + h * HOUR + rng.uniform(-1, 1) * (k.jitterMs ?? 0)
-      if (t > afterSimMs) return t
+      // The next slot whose whole jitter window lies ahead, so one slot never yields two measurements.
+      const nominal = dayStart + d * DAY + h * HOUR
+      if (nominal - jitter > afterSimMs) return nominal + rng.uniform(-1, 1) * jitter
     }
   }
   return afterSimMs + DAY

@@ -39,7 +39,7 @@ export function createHistogram() {
 export type Histogram = ReturnType<typeof createHistogram>
 
 export function createStats(now: () => number = performance.now.bind(performance)) {
-  const startedMs = now()
+  let startedMs = now()
   const latency = createHistogram()
   const rejectedByCode: Record<string, number> = {}
   const c = {
@@ -63,6 +63,11 @@ export function createStats(now: () => number = performance.now.bind(performance
     counters: c,
     latency,
     rejectedByCode,
+    /** Start the clock for rates (after the fleet has connected). */
+    begin() {
+      startedMs = now()
+      window = { atMs: startedMs, sent: c.sent, acked: c.acked }
+    },
     rejected(code: string) {
       c.rejected++
       rejectedByCode[code] = (rejectedByCode[code] ?? 0) + 1
