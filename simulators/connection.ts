@@ -21,8 +21,8 @@ export interface DeviceConnection {
   readonly deviceId: string
   readonly inflight: number
   readonly connected: boolean
-  /** Publish at QoS 1; `onAck` runs on PUBACK. */
-  publish(payload: string, onAck?: () => void): void
+  /** Publish at QoS 1; `done` runs on PUBACK, or with the error if the publish failed. */
+  publish(payload: string, done?: (err?: Error) => void): void
   /** Drop the TCP connection without a DISCONNECT, as a network loss does. */
   drop(): void
   end(): Promise<void>
@@ -71,16 +71,20 @@ export async function connectDevice(o: ConnectionOptions): Promise<DeviceConnect
     get connected() {
       return client.connected
     },
-    publish(payload, onAck) {
+    publish(payload, done) {
       const started = performance.now()
       inflight++
       o.stats.counters.sent++
       client.publish(topic, payload, { qos: 1 }, (err) => {
         inflight--
-        if (err) return
+        if (err) {
+          o.stats.counters.publishErrors++
+          o.stats.lastError = err.message
+          return done?.(err)
+        }
         o.stats.counters.acked++
         o.stats.latency.record(performance.now() - started)
-        onAck?.()
+        done?.()
       })
     },
     drop() {

@@ -39,6 +39,8 @@ interface DeviceState {
   offline: boolean
   nextOfflineAtMs: number
   buffer: CanonicalReading[]
+  /** Messages whose publish failed: sent again, unchanged (same reading ids), once connected. */
+  retry: { payload: string; readings: number }[]
   lastSentMs: number
 }
 
@@ -69,6 +71,7 @@ export async function startSimulation(o: SimulationOptions) {
         ? rng.uniform(1, 4) * faults.offlineS * 1000
         : Number.POSITIVE_INFINITY,
       buffer: [],
+      retry: [],
       lastSentMs: Number.NEGATIVE_INFINITY,
     }
   })
@@ -107,10 +110,15 @@ export async function startSimulation(o: SimulationOptions) {
   t0 = performance.now()
   stats.begin()
 
-  function publish(d: DeviceState, payload: string, readings: number, onAck?: () => void) {
+  function publish(d: DeviceState, payload: string, readings: number, onAck?: () => void, retry = false) {
     if (!d.conn) return
-    stats.counters.readingsSent += readings
-    d.conn.publish(payload, () => {
+    if (!retry) stats.counters.readingsSent += readings
+    d.conn.publish(payload, (err) => {
+      if (err) {
+        d.retry.push({ payload, readings })
+        return
+      }
+      stats.counters.readingsAcked += readings
       // A device that misses a PUBACK (or has buggy firmware) sends the same reading again.
       if (faults.duplicates && d.rng.chance(faults.duplicates)) {
         stats.counters.duplicatesSent++
@@ -164,10 +172,23 @@ export async function startSimulation(o: SimulationOptions) {
     for (const b of batches(backlog, REPLAY_BATCH)) publish(d, encode(b), b.length)
   }
 
-  function cadenceTick() {
-    const now = simNow()
+  /** Offline periods and retries, for every mode. */
+  function faultTick() {
     for (const d of states) {
       if (!d.offline && elapsed() >= d.nextOfflineAtMs) void goOffline(d)
+      if (d.conn?.connected && d.retry.length) {
+        for (const m of d.retry.splice(0)) {
+          stats.counters.retried++
+          publish(d, m.payload, m.readings, undefined, true)
+        }
+      }
+    }
+  }
+
+  function cadenceTick() {
+    faultTick()
+    const now = simNow()
+    for (const d of states) {
       if (d.model.nextDueMs > now || elapsed() - d.lastSentMs < MIN_REAL_INTERVAL_MS) continue
       if (d.model.silent(now)) {
         d.model.take(now)
@@ -184,12 +205,13 @@ export async function startSimulation(o: SimulationOptions) {
   let tokens = 0
   let lastTick = elapsed()
   function loadTick() {
+    faultTick()
     const t = elapsed()
     tokens = Math.min(tokens + ((t - lastTick) / 1000) * (o.rate as number), states.length * window)
     lastTick = t
     for (let tries = 0; tokens >= 1 && tries < states.length; ) {
       const d = states[cursor++ % states.length]
-      if (!d.conn || d.conn.inflight >= window) {
+      if (!d.offline && (!d.conn || d.conn.inflight >= window)) {
         tries++
         continue
       }
@@ -219,10 +241,13 @@ export async function startSimulation(o: SimulationOptions) {
     if (stopped) return done
     stopped = true
     for (const t of timers) clearInterval(t)
+    for (const d of states) d.nextOfflineAtMs = Number.POSITIVE_INFINITY
     // Let in-flight publishes get their PUBACK (and rejections their error message) before closing.
     const deadline = elapsed() + 10_000
-    while (states.some((d) => (d.conn?.inflight ?? 0) > 0) && elapsed() < deadline)
+    while (states.some((d) => (d.conn?.inflight ?? 0) > 0 || d.retry.length > 0) && elapsed() < deadline) {
+      faultTick()
       await new Promise((r) => setTimeout(r, 20))
+    }
     await new Promise((r) => setTimeout(r, 300))
     await Promise.all(states.map((d) => d.conn?.end()))
     const summary = { ...stats.summary(), devices: states.length, patients: o.plan.patients.length }

@@ -46,7 +46,12 @@ export function createStats(now: () => number = performance.now.bind(performance
     /** Messages published (a batch counts once) and readings inside them. */
     sent: 0,
     readingsSent: 0,
+    /** Readings whose message was acknowledged, each counted once however often it was retried. */
+    readingsAcked: 0,
     acked: 0,
+    /** Publishes that failed (connection lost before PUBACK); the device retries them. */
+    publishErrors: 0,
+    retried: 0,
     rejected: 0,
     duplicatesSent: 0,
     malformedSent: 0,
@@ -61,6 +66,7 @@ export function createStats(now: () => number = performance.now.bind(performance
   let rates = { sentPerS: 0, ackedPerS: 0 }
   return {
     counters: c,
+    lastError: undefined as string | undefined,
     latency,
     rejectedByCode,
     /** Start the clock for rates (after the fleet has connected). */
@@ -86,6 +92,7 @@ export function createStats(now: () => number = performance.now.bind(performance
       return {
         elapsedS: round(elapsedS),
         ...c,
+        lastError: this.lastError,
         rejectedByCode: { ...rejectedByCode },
         ackedPerS: round(c.acked / Math.max(elapsedS, 1e-9)),
         pubackLatencyMs: { p50: p(50), p90: p(90), p99: p(99), max: round(latency.maxMs) },
