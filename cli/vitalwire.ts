@@ -3,6 +3,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { loadConfig } from '../shared/config.ts'
 import { isVitalwireError, VitalwireError } from '../shared/errors.ts'
 import { adminCommands } from './admin.ts'
+import { demoCommand } from './demo.ts'
 import { simulateCommands } from './simulate.ts'
 import { startCommand } from './start.ts'
 
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   startCommand(program)
   adminCommands(program)
   simulateCommands(program)
+  demoCommand(program)
   return program
 }
 

@@ -20,7 +20,9 @@ export function candidates(plan: FleetPlan, kind: ScenarioKind): SimPatient[] {
   const able = plan.patients.filter((p) =>
     plan.devices.some((d) => d.patientId === p.id && devices.includes(d.kind)),
   )
-  return [...able.filter((p) => p.profile === prefer), ...able.filter((p) => p.profile !== prefer)]
+  const ranked = [...able.filter((p) => p.profile === prefer), ...able.filter((p) => p.profile !== prefer)]
+  // Patients already in an episode come last, so several scenarios spread over several patients.
+  return [...ranked.filter((p) => p.scenarios.length === 0), ...ranked.filter((p) => p.scenarios.length > 0)]
 }
 
 /** The `nth` scenario of this kind goes to the nth suitable patient (wrapping around). */
