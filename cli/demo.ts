@@ -1,14 +1,7 @@
 import fs from 'node:fs'
 import type { Command } from 'commander'
 import { COMPONENTS } from '../main.ts'
-import { addUser } from '../shared/provisioning.ts'
-import { enrollFleet } from '../simulators/enroll.ts'
-import { planFleet } from '../simulators/fleet.ts'
-import { createRng } from '../simulators/prng.ts'
-import { startSimulation } from '../simulators/run.ts'
 import type { ScenarioKind } from '../simulators/scenarios.ts'
-import { openEmbeddedStorage } from '../storage/sqlite/index.ts'
-import { runServer } from './start.ts'
 import { configFromEnv } from './vitalwire.ts'
 
 // `vitalwire demo`: the server plus a fleet of demo patients whose scenarios cross the default alert
@@ -51,6 +44,24 @@ export function demoCommand(program: Command) {
 }
 
 async function runDemo(o: DemoOptions) {
+  // Loaded on use, so `vitalwire --help` and the provisioning commands start fast.
+  const [
+    { addUser },
+    { enrollFleet },
+    { planFleet },
+    { createRng },
+    { startSimulation },
+    storage,
+    { runServer },
+  ] = await Promise.all([
+    import('../shared/provisioning.ts'),
+    import('../simulators/enroll.ts'),
+    import('../simulators/fleet.ts'),
+    import('../simulators/prng.ts'),
+    import('../simulators/run.ts'),
+    import('../storage/sqlite/index.ts'),
+    import('./start.ts'),
+  ])
   let login = { email: '', password: '' }
   await runServer(new Set(COMPONENTS), {
     json: o.json,
@@ -58,12 +69,12 @@ async function runDemo(o: DemoOptions) {
       const config = configFromEnv()
       const plan = planFleet({ devices: o.devices, profile: 'mixed', seed: o.seed, prefix: 'demo' })
       const secrets = await enrollFleet(plan, config)
-      const storage = openEmbeddedStorage({ ...config, outbox: false })
+      const db = storage.openEmbeddedStorage({ ...config, outbox: false })
       try {
         const email = `demo-${Date.now().toString(36)}@vitalwire.local`
-        login = await addUser(storage.registry, { email, role: 'admin', patients: [] })
+        login = await addUser(db.registry, { email, role: 'admin', patients: [] })
       } finally {
-        storage.close()
+        db.close()
       }
       const sim = await startSimulation({
         url: `mqtts://localhost:${running.mqttPort}`,

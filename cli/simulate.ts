@@ -2,11 +2,8 @@ import fs from 'node:fs'
 import readline from 'node:readline'
 import { type Command, InvalidArgumentError, Option } from 'commander'
 import { VitalwireError } from '../shared/errors.ts'
-import { enrollFleet, readState, secretsFor } from '../simulators/enroll.ts'
 import { parseFaults } from '../simulators/faults.ts'
-import { planFleet } from '../simulators/fleet.ts'
 import { PROFILES, type ProfileChoice } from '../simulators/profiles.ts'
-import { startSimulation } from '../simulators/run.ts'
 import { isScenarioKind, SCENARIOS } from '../simulators/scenarios.ts'
 import { statusLine } from '../simulators/stats.ts'
 import { parseScenarioList } from '../simulators/targets.ts'
@@ -96,6 +93,12 @@ export function simulateCommands(program: Command) {
 }
 
 async function runSimulateCommand(o: SimulateOptions) {
+  // Loaded on use: other commands should not pay for mqtt.js and storage at start-up.
+  const [{ enrollFleet, readState, secretsFor }, { planFleet }, { startSimulation }] = await Promise.all([
+    import('../simulators/enroll.ts'),
+    import('../simulators/fleet.ts'),
+    import('../simulators/run.ts'),
+  ])
   const config = configFromEnv()
   const plan = planFleet({ devices: o.devices, profile: o.profile, seed: o.seed })
   let secrets: Record<string, string>
