@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import type { Command } from 'commander'
 import { COMPONENTS } from '../main.ts'
 import type { ScenarioKind } from '../simulators/scenarios.ts'
+import { runServer } from './start.ts'
 import { configFromEnv } from './vitalwire.ts'
 
 // `vitalwire demo`: the server plus a fleet of demo patients whose scenarios cross the default alert
@@ -44,24 +45,17 @@ export function demoCommand(program: Command) {
 }
 
 async function runDemo(o: DemoOptions) {
-  // Loaded on use, so `vitalwire --help` and the provisioning commands start fast.
-  const [
-    { addUser },
-    { enrollFleet },
-    { planFleet },
-    { createRng },
-    { startSimulation },
-    storage,
-    { runServer },
-  ] = await Promise.all([
-    import('../shared/provisioning.ts'),
-    import('../simulators/enroll.ts'),
-    import('../simulators/fleet.ts'),
-    import('../simulators/prng.ts'),
-    import('../simulators/run.ts'),
-    import('../storage/sqlite/index.ts'),
-    import('./start.ts'),
-  ])
+  // Loaded on use, so `vitalwire --help` and the provisioning commands start fast. (Never ./start.ts or
+  // ./vitalwire.ts here: the entry module is still in its top-level await, and the import would deadlock.)
+  const [{ addUser }, { enrollFleet }, { planFleet }, { createRng }, { startSimulation }, storage] =
+    await Promise.all([
+      import('../shared/provisioning.ts'),
+      import('../simulators/enroll.ts'),
+      import('../simulators/fleet.ts'),
+      import('../simulators/prng.ts'),
+      import('../simulators/run.ts'),
+      import('../storage/sqlite/index.ts'),
+    ])
   let login = { email: '', password: '' }
   await runServer(new Set(COMPONENTS), {
     json: o.json,
