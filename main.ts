@@ -12,7 +12,11 @@ import { createMetrics } from './shared/metrics.ts'
 import { ensureDevelopmentPki, pkiPaths } from './shared/pki.ts'
 import { enrollDevice } from './shared/provisioning.ts'
 import { generateSecret } from './shared/secrets.ts'
+import { createOutboxForwarder } from './storage/outbox-forwarder.ts'
+import type { ReadingStore } from './storage/ports.ts'
+import { scheduleRetention } from './storage/retention.ts'
 import { openEmbeddedStorage } from './storage/sqlite/index.ts'
+import { createSqliteLocator } from './storage/sqlite/readings.ts'
 import { createSqliteSessionStore } from './storage/sqlite/sessions.ts'
 import { createSqliteTokenStore } from './storage/sqlite/tokens.ts'
 
@@ -66,7 +70,9 @@ export async function startVitalwire(
   const events = new EventBus()
   const metrics = createMetrics()
   const closers: (() => Promise<void> | void)[] = []
-  const health: Record<string, { ok: boolean; detail?: string }> = { storage: { ok: true } }
+  const health: Record<string, { ok: boolean; degraded?: boolean; detail?: string }> = {
+    storage: { ok: true },
+  }
 
   // Registry changes from any process (the CLI included) reach this server through the events table.
   let lastEvent = storage.registry.lastEventId()
@@ -81,6 +87,27 @@ export async function startVitalwire(
     }
   }, REGISTRY_POLL_MS)
   closers.push(() => clearInterval(poll))
+
+  closers.push(scheduleRetention({ db: storage.db, log, retentionMs: config.storage.retentionMs }))
+  // With InfluxDB, it is the system of record the dashboard reads; the local commit and outbox feed it.
+  // Alerts keep reading the local store: it holds every reading the moment it is accepted, whether or
+  // not InfluxDB is reachable, and consecutive-breach rules must see the reading just committed.
+  let dashboardReadings: ReadingStore = storage.readings
+  let forwarder: ReturnType<typeof createOutboxForwarder> | undefined
+  if (config.influx) {
+    // Loaded only when configured: the CLI and embedded deployments never pay for the client.
+    const { createInfluxReadingStore } = await import('./storage/influx/index.ts')
+    const influx = createInfluxReadingStore(config.influx, { locate: createSqliteLocator(storage.db) })
+    const fwd = createOutboxForwarder({ db: storage.db, sink: influx, log, metrics })
+    fwd.start()
+    events.on('observations', () => fwd.wake())
+    forwarder = fwd
+    dashboardReadings = influx
+    closers.push(async () => {
+      await fwd.close()
+      await influx.close()
+    })
+  }
 
   const ingest = createIngest({ journal: storage.journal, events, log, metrics }, config.ingest)
 
@@ -174,7 +201,7 @@ export async function startVitalwire(
     const dashboard = createDashboard(
       {
         registry: storage.registry,
-        readings: storage.readings,
+        readings: dashboardReadings,
         alertStore: storage.alerts,
         alerts,
         audit: storage.audit,
@@ -186,8 +213,10 @@ export async function startVitalwire(
         log,
         metrics,
         health: () => {
+          if (forwarder) health.influx = forwarder.check()
           const ready = Object.values(health).every((c) => c.ok)
-          return { live: true, ready, degraded: false, checks: health }
+          const degraded = Object.values(health).some((c) => c.degraded)
+          return { live: true, ready, degraded, checks: health }
         },
         enroll: (o) => enrollDevice(storage.registry, { ...o, pkiDir: config.pkiDir }),
         revokeDevice: async (id) => {
