@@ -90,10 +90,11 @@ function updateDocs() {
     .filter((f) => f.endsWith('.json'))
     .map((f) => {
       const r = JSON.parse(fs.readFileSync(path.join(RESULTS, f), 'utf8'))
-      const at = r.machine?.at ?? ''
-      const where = r.machine
-        ? `${r.machine.cpu}, Node ${r.machine.node}, load ${r.machine.loadAverage?.join(' ')}`
-        : ''
+      // Each bench script records its machine in its own shape; take what is there.
+      const m = r.machine ?? {}
+      const at = m.at ?? r.at ?? ''
+      const cpu = m.cpu ?? `${m.cpus} x ${m.cpuModel}`
+      const where = `${cpu}, Node ${m.node}, load ${(m.loadAverage ?? m.loadavgBefore ?? []).join(' ')}`
       return `| \`bench/results/${f}\` | ${at} | ${where} | \`${r.command ?? `node bench/${f.replace('.json', '.ts')}`}\` |`
     })
   const block = [
