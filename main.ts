@@ -5,6 +5,7 @@ import { createAlerts } from './alerts/index.ts'
 import { createBroker } from './broker/index.ts'
 import { createDashboard } from './dashboard/index.ts'
 import { createIngest } from './ingest/index.ts'
+import { knownDeviceTypes, shippedMappings } from './ingest/mappings/index.ts'
 import type { Config } from './shared/config.ts'
 import { EventBus } from './shared/events.ts'
 import type { Logger } from './shared/logger.ts'
@@ -57,6 +58,8 @@ export async function startVitalwire(
   config: Config,
   log: Logger,
   only: ReadonlySet<Component> = new Set(COMPONENTS),
+  /** Not configuration: only bench/ingest.ts sets this, to measure what durable acceptance costs. */
+  internal: { durableAcceptance?: boolean } = {},
 ): Promise<Running> {
   prepareDataDir(config.dataDir)
   const pki = config.mqtt.tlsCert ? undefined : await ensureDevelopmentPki(config.pkiDir)
@@ -109,7 +112,12 @@ export async function startVitalwire(
     })
   }
 
-  const ingest = createIngest({ journal: storage.journal, events, log, metrics }, config.ingest)
+  // Loaded and validated now, so a broken mapping file stops the start instead of failing messages.
+  const mappings = shippedMappings()
+  const ingest = createIngest(
+    { journal: storage.journal, events, log, metrics, mappingFor: (type) => mappings.get(type)?.map },
+    { ...config.ingest, durable: internal.durableAcceptance ?? true },
+  )
 
   let broker: Awaited<ReturnType<typeof createBroker>> | undefined
   let mqttPort: number | undefined
@@ -218,7 +226,8 @@ export async function startVitalwire(
           const degraded = Object.values(health).some((c) => c.degraded)
           return { live: true, ready, degraded, checks: health }
         },
-        enroll: (o) => enrollDevice(storage.registry, { ...o, pkiDir: config.pkiDir }),
+        enroll: (o) =>
+          enrollDevice(storage.registry, { ...o, pkiDir: config.pkiDir, knownTypes: knownDeviceTypes() }),
         revokeDevice: async (id) => {
           await storage.registry.revokeDevice(id)
           broker?.disconnect(id, 'revoked')
