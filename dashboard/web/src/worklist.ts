@@ -1,59 +1,116 @@
-import { clear, h } from './dom.ts'
-import { ago, formatReading, LABELS, localTime, VITAL_COLUMNS } from './format.ts'
-import { RANK, type Store } from './store.ts'
+import { h, reconcile, srOnly } from './dom.ts'
+import { formatReading, LABELS, localTime, SEVERITY_ICON, shortTime, VITAL_COLUMNS } from './format.ts'
+import type { Prefs } from './prefs.ts'
+import { type Attention, groupByPatient, rankPatients, STALE_MS } from './rank.ts'
+import type { PatientRow, Store } from './store.ts'
+import { displayUnit, unitLabel } from './units.ts'
 
-// Patients ordered by who needs attention: highest open alert severity, then number of open alerts.
-export function renderWorklist(root: HTMLElement, store: Store) {
-  const rows = [...store.patients.values()].map((p) => {
-    const open = store.openAlertsOf(p.id)
-    const top = open.reduce((m, a) => Math.max(m, RANK[a.severity]), 0)
-    return { p, open, top }
-  })
-  rows.sort((a, b) => b.top - a.top || b.open.length - a.open.length || a.p.id.localeCompare(b.p.id))
-  const table = h(
-    'table',
-    { class: 'worklist-table' },
-    h('caption', {}, `${rows.length} patients`),
-    h(
-      'thead',
-      {},
-      h(
-        'tr',
-        {},
-        h('th', { scope: 'col' }, 'Patient'),
-        h('th', { scope: 'col' }, 'Alerts'),
-        ...VITAL_COLUMNS.map((c) => h('th', { scope: 'col' }, LABELS[c])),
+// The worklist: who needs attention now. One table, fixed layout and fixed row height, rows reused by key
+// so a stream of readings rewrites only the rows that changed (no layout jumps, no lost focus).
+
+const SEV_NAME = ['none', 'low', 'medium', 'high', 'critical']
+
+export function createWorklist(root: HTMLElement, store: Store, prefs: () => Prefs) {
+  const caption = h('caption', {})
+  const headRow = h('tr', {})
+  const tbody = h('tbody', {})
+  const table = h('table', { class: 'worklist-table', id: 'worklist' }, caption, h('thead', {}, headRow), tbody)
+  root.append(h('h2', { id: 'wl-title' }, 'Worklist'), table)
+  const cache = new Map<string, { el: HTMLElement; sig: string }>()
+  let headSig = ''
+
+  function renderHead(pr: Prefs) {
+    const sig = `${pr.glucose}|${pr.temperature}`
+    if (sig === headSig) return
+    headSig = sig
+    headRow.replaceChildren(
+      h('th', { scope: 'col', class: 'c-patient' }, 'Patient'),
+      h('th', { scope: 'col', class: 'c-attn' }, 'Attention'),
+      ...VITAL_COLUMNS.map((c) =>
+        h('th', { scope: 'col', 'data-type': c }, LABELS[c], h('span', { class: 'unit' }, headUnit(c, pr))),
       ),
-    ),
+    )
+  }
+
+  return function render() {
+    const pr = prefs()
+    const now = Date.now()
+    renderHead(pr)
+    const rows = rankPatients(store.patients.values(), groupByPatient(store.alerts.values()), now)
+    caption.textContent = `${rows.length} patients, most urgent first`
+    reconcile(
+      tbody,
+      rows,
+      (r) => r.p.id,
+      (r) => signature(r.p, r.at, pr, now),
+      (r) => buildRow(r.p, r.at, pr, now),
+      cache,
+    )
+  }
+}
+
+function headUnit(type: string, pr: Prefs): string {
+  return type === 'steps' ? '' : unitLabel(displayUnit(type, pr))
+}
+
+function signature(p: PatientRow, at: Attention, pr: Prefs, now: number): string {
+  let s = `${p.name}|${p.monitoring}|${at.openRank}.${at.openCount}.${at.news2}.${at.ackRank}.${at.ackCount}.${at.stale}|${pr.glucose}${pr.temperature}`
+  for (const c of VITAL_COLUMNS) {
+    const r = p.latest[c]
+    if (r) s += `|${r.effective}:${JSON.stringify(r.values)}:${r.interpretation}:${now - Date.parse(r.effective) > STALE_MS}`
+  }
+  return s
+}
+
+function attentionText(at: Attention): (Node | string)[] {
+  const parts: (Node | string)[] = []
+  if (at.openCount) {
+    const sev = SEV_NAME[at.openRank]
+    parts.push(
+      h('span', { class: `badge sev-${sev}` }, `${SEVERITY_ICON[sev]} ${sev.toUpperCase()}`),
+      ` ${at.openCount} open`,
+    )
+  }
+  if (at.news2 !== undefined) parts.push(h('span', { class: 'news2' }, `NEWS2 ${at.news2}`))
+  if (at.ackCount) parts.push(h('span', { class: 'acked' }, `${at.ackCount} acknowledged`))
+  if (at.stale)
+    parts.push(
+      h(
+        'span',
+        { class: 'stale' },
+        at.lastReadingMs === undefined ? '⏱ no data yet' : '⏱ no data for 24 h+',
+      ),
+    )
+  if (!parts.length) parts.push(h('span', { class: 'ok' }, '✓ nothing open'))
+  return parts
+}
+
+function buildRow(p: PatientRow, at: Attention, pr: Prefs, now: number): HTMLElement {
+  const sev = SEV_NAME[at.openRank]
+  return h(
+    'tr',
+    { 'data-patient': p.id, class: `sev-${sev}${p.monitoring === false ? ' paused' : ''}` },
     h(
-      'tbody',
-      {},
-      ...rows.map(({ p, open, top }) => {
-        const sev =
-          top === 4 ? 'critical' : top === 3 ? 'high' : top === 2 ? 'medium' : top === 1 ? 'low' : 'none'
-        return h(
-          'tr',
-          { 'data-patient': p.id, class: `sev-${sev}` },
-          h('th', { scope: 'row' }, h('span', { class: 'name' }, p.name), h('span', { class: 'pid' }, p.id)),
-          h('td', {}, open.length ? `${open.length} open (${sev})` : 'none'),
-          ...VITAL_COLUMNS.map((c) => {
-            const r = p.latest[c]
-            return h(
-              'td',
-              { 'data-type': c },
-              r
-                ? h(
-                    'span',
-                    { title: localTime(r.effective) },
-                    formatReading(r),
-                    h('small', {}, ago(r.effective)),
-                  )
-                : '—',
-            )
-          }),
-        )
-      }),
+      'th',
+      { scope: 'row', class: 'c-patient' },
+      h('a', { href: `#/patients/${encodeURIComponent(p.id)}`, 'data-focus-key': 'open' }, p.name),
+      h('span', { class: 'pid' }, p.monitoring === false ? `${p.id} · monitoring paused` : p.id),
     ),
+    h('td', { class: 'c-attn' }, ...attentionText(at)),
+    ...VITAL_COLUMNS.map((c) => {
+      const r = p.latest[c]
+      if (!r) return h('td', { 'data-type': c }, h('span', { class: 'none' }, '—'), srOnly('no reading'))
+      const old = now - Date.parse(r.effective) > STALE_MS
+      return h(
+        'td',
+        { 'data-type': c, class: old ? 'old' : undefined },
+        h('span', { class: 'val' }, formatReading(r, pr)),
+        h(
+          'time',
+          { datetime: r.effective, title: localTime(r.effective) },
+          old ? `⏱ ${shortTime(r.effective, now)}` : shortTime(r.effective, now),
+        ),
+      )
+    }),
   )
-  clear(root).append(h('h2', { id: 'wl-title' }, 'Worklist'), table)
 }
