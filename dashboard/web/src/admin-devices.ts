@@ -63,7 +63,17 @@ export function mountAdminDevices(ctx: Ctx): View {
     h(
       'table',
       { class: 'admin-table', id: 'admin-devices' },
-      h('thead', {}, h('tr', {}, ...['Device', 'Patient', 'Type', 'State', 'Last seen', 'Battery', 'Action'].map((t) => h('th', { scope: 'col' }, t)))),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          ...['Device', 'Patient', 'Type', 'State', 'Last seen', 'Battery', 'Action'].map((t) =>
+            h('th', { scope: 'col' }, t),
+          ),
+        ),
+      ),
       tbody,
     ),
   )
@@ -104,7 +114,13 @@ export function mountAdminDevices(ctx: Ctx): View {
           h('td', {}, d.revoked ? '✕ revoked' : d.connected ? '● connected' : '○ offline'),
           h('td', {}, d.lastSeen ? localTime(d.lastSeen) : 'never'),
           h('td', {}, d.battery === undefined ? '—' : `${d.battery} %`),
-          h('td', {}, d.revoked ? '' : button('Revoke', () => void revoke(d), { 'aria-label': `Revoke device ${d.id}` })),
+          h(
+            'td',
+            {},
+            d.revoked
+              ? ''
+              : button('Revoke', () => void revoke(d), { 'aria-label': `Revoke device ${d.id}` }),
+          ),
         ),
       ),
     )

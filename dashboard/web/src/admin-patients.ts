@@ -21,7 +21,12 @@ export function mountAdminPatients(ctx: Ctx): View {
     field('Patient ID', id),
     field('Name', name),
     field('Birth date (optional)', birth),
-    h('label', { for: 'np-hyper', class: 'check' }, hyper, ' Hypercapnic (SpO₂ target 88–92 %, NEWS2 scale 2)'),
+    h(
+      'label',
+      { for: 'np-hyper', class: 'check' },
+      hyper,
+      ' Hypercapnic (SpO₂ target 88–92 %, NEWS2 scale 2)',
+    ),
     h('button', { type: 'submit', class: 'primary' }, 'Add patient'),
   ) as HTMLFormElement
   form.addEventListener('submit', async (ev) => {
@@ -47,36 +52,51 @@ export function mountAdminPatients(ctx: Ctx): View {
     h(
       'table',
       { class: 'admin-table', id: 'admin-patients' },
-      h('thead', {}, h('tr', {}, ...['Patient', 'ID', 'Monitoring', 'Action'].map((t) => h('th', { scope: 'col' }, t)))),
+      h(
+        'thead',
+        {},
+        h('tr', {}, ...['Patient', 'ID', 'Monitoring', 'Action'].map((t) => h('th', { scope: 'col' }, t))),
+      ),
       tbody,
     ),
   )
 
   function render() {
     const rows = [...ctx.store.patients.values()].sort((a, b) => a.name.localeCompare(b.name))
-    reconcile(tbody, rows, (p) => p.id, (p) => `${p.name}|${p.monitoring}`, (p) => {
+    reconcile(
+      tbody,
+      rows,
+      (p) => p.id,
+      (p) => `${p.name}|${p.monitoring}`,
+      (p) => {
         const active = p.monitoring !== false
         return h(
           'tr',
           { 'data-patient': p.id },
           h('th', { scope: 'row' }, p.name),
           h('td', {}, p.id),
-          h('td', {}, active ? '● active' : '⏸ paused'),
+          h('td', {}, active ? '● active' : '❚❚ paused'),
           h(
             'td',
             {},
-            button(active ? `Pause monitoring` : `Resume monitoring`, async () => {
-              try {
-                await api('PATCH', `/api/patients/${encodeURIComponent(p.id)}`, { monitoring: !active })
-                status.textContent = `${p.name}: monitoring ${active ? 'paused' : 'resumed'}.`
-                await ctx.refresh()
-              } catch (e) {
-                status.textContent = `Could not change monitoring: ${errorText(e)}`
-              }
-            }, { 'aria-label': `${active ? 'Pause' : 'Resume'} monitoring for ${p.name}` }),
+            button(
+              active ? `Pause monitoring` : `Resume monitoring`,
+              async () => {
+                try {
+                  await api('PATCH', `/api/patients/${encodeURIComponent(p.id)}`, { monitoring: !active })
+                  status.textContent = `${p.name}: monitoring ${active ? 'paused' : 'resumed'}.`
+                  await ctx.refresh()
+                } catch (e) {
+                  status.textContent = `Could not change monitoring: ${errorText(e)}`
+                }
+              },
+              { 'aria-label': `${active ? 'Pause' : 'Resume'} monitoring for ${p.name}` },
+            ),
           ),
         )
-      }, cache)
+      },
+      cache,
+    )
   }
   return {
     render(changed) {

@@ -45,7 +45,9 @@ export function mountAdminUsers(ctx: Ctx): View {
       })
       status.textContent = `User ${r.email} added.`
       form.reset()
-      secretSlot.replaceChildren(onceSecret(`One-time password for ${r.email}`, r.password, () => email.focus()))
+      secretSlot.replaceChildren(
+        onceSecret(`One-time password for ${r.email}`, r.password, () => email.focus()),
+      )
       await load()
     } catch (e) {
       status.textContent = `Could not add the user: ${errorText(e)}`
@@ -59,7 +61,11 @@ export function mountAdminUsers(ctx: Ctx): View {
     h(
       'table',
       { class: 'admin-table', id: 'admin-users' },
-      h('thead', {}, h('tr', {}, ...['User', 'Role', 'Care team', 'Action'].map((t) => h('th', { scope: 'col' }, t)))),
+      h(
+        'thead',
+        {},
+        h('tr', {}, ...['User', 'Role', 'Care team', 'Action'].map((t) => h('th', { scope: 'col' }, t))),
+      ),
       tbody,
     ),
   )
@@ -71,7 +77,9 @@ export function mountAdminUsers(ctx: Ctx): View {
       body: [boxes.el],
       submitLabel: 'Save care team',
       onSubmit: async () => {
-        await api('PUT', `/api/users/${encodeURIComponent(String(u.id))}/patients`, { patients: boxes.value() })
+        await api('PUT', `/api/users/${encodeURIComponent(String(u.id))}/patients`, {
+          patients: boxes.value(),
+        })
         return undefined
       },
     })
@@ -98,7 +106,15 @@ export function mountAdminUsers(ctx: Ctx): View {
           h('th', { scope: 'row' }, u.email),
           h('td', {}, u.role),
           h('td', {}, u.role === 'admin' ? 'all patients' : u.patients.map(name).join(', ') || 'none'),
-          h('td', {}, u.role === 'admin' ? '' : button('Edit care team', () => void editTeam(u), { 'aria-label': `Edit care team of ${u.email}` })),
+          h(
+            'td',
+            {},
+            u.role === 'admin'
+              ? ''
+              : button('Edit care team', () => void editTeam(u), {
+                  'aria-label': `Edit care team of ${u.email}`,
+                }),
+          ),
         ),
       ),
     )
@@ -107,7 +123,9 @@ export function mountAdminUsers(ctx: Ctx): View {
   void load()
   return {
     render() {
-      const sig = allPatients().map((p) => p.id).join(',')
+      const sig = allPatients()
+        .map((p) => p.id)
+        .join(',')
       if (sig === patientSig) return
       patientSig = sig
       team = patientCheckboxes(allPatients(), team.value(), 'nu-p')

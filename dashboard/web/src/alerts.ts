@@ -50,11 +50,9 @@ export function createAlertFeed(root: HTMLElement, store: Store) {
       ) as HTMLSelectElement
       actions.append(
         sel,
-        button(
-          'Snooze for me',
-          () => void act(a, 'snooze', { minutes: Number(sel.value) }),
-          { 'data-focus-key': 'snooze' },
-        ),
+        button('Snooze for me', () => void act(a, 'snooze', { minutes: Number(sel.value) }), {
+          'data-focus-key': 'snooze',
+        }),
       )
     } else actions.append(h('span', { class: 'hint' }, 'Critical: cannot be snoozed'))
     return h(
@@ -63,7 +61,11 @@ export function createAlertFeed(root: HTMLElement, store: Store) {
       h(
         'p',
         { class: 'sev' },
-        h('span', { class: `badge sev-${a.severity}` }, `${SEVERITY_ICON[a.severity]} ${a.severity.toUpperCase()}`),
+        h(
+          'span',
+          { class: `badge sev-${a.severity}` },
+          `${SEVERITY_ICON[a.severity]} ${a.severity.toUpperCase()}`,
+        ),
         ` ${a.status === 'open' ? 'Open' : 'Acknowledged'}`,
       ),
       h(

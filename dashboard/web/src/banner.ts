@@ -22,7 +22,7 @@ export function createCriticalBanner(store: Store, opts: { soundEnabled: () => b
     const a = open[0]
     const name = store.patients.get(a.patientId)?.name ?? a.patientId
     banner.replaceChildren(
-      h('strong', {}, `⛔ CRITICAL ALERT${open.length > 1 ? `S (${open.length})` : ''}`),
+      h('strong', {}, `✖ CRITICAL ALERT${open.length > 1 ? `S (${open.length})` : ''}`),
       h('span', { class: 'msg' }, ` ${name}: ${a.message}`),
       h('a', { href: `#/patients/${encodeURIComponent(a.patientId)}`, class: 'button' }, 'Open patient'),
     )
@@ -83,7 +83,7 @@ export function soundToggle(enabled: boolean, onToggle: (on: boolean) => void): 
   b.id = 'sound'
   const set = (on: boolean) => {
     b.setAttribute('aria-pressed', String(on))
-    b.textContent = on ? '🔔 Sound on' : '🔕 Sound off'
+    b.textContent = on ? '♪ Sound: on' : 'Sound: off'
   }
   set(enabled)
   return b

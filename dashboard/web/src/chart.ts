@@ -67,7 +67,10 @@ export function trendChart(opts: {
     {
       width: Math.max(280, opts.width),
       height: 200,
-      scales: { x: { time: true, range: [opts.fromMs / 1000, opts.toMs / 1000] }, y: { range: [lo - pad, hi + pad] } },
+      scales: {
+        x: { time: true, range: [opts.fromMs / 1000, opts.toMs / 1000] },
+        y: { range: [lo - pad, hi + pad] },
+      },
       axes: [{}, { label: unit, size: 56 }],
       series: [
         {},
@@ -76,7 +79,8 @@ export function trendChart(opts: {
           stroke: i === 0 ? '#1d4ed8' : '#7c3aed',
           width: 2,
           points: { show: true, size: 5 },
-          value: (_u: uPlot, v: number | null) => (v === null ? '—' : `${formatNumber(type, v, prefs)} ${unit}`),
+          value: (_u: uPlot, v: number | null) =>
+            v === null ? '—' : `${formatNumber(type, v, prefs)} ${unit}`,
         })),
       ],
       hooks: { draw: [(u: uPlot) => drawThresholds(u, lines)] },

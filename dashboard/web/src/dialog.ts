@@ -26,7 +26,11 @@ export function openDialog(opts: {
     error,
     h('div', { class: 'actions' }, submit, cancel),
   ) as HTMLFormElement
-  const dlg = h('dialog', { 'aria-labelledby': `${id}-title`, role: opts.role ?? 'dialog' }, form) as HTMLDialogElement
+  const dlg = h(
+    'dialog',
+    { 'aria-labelledby': `${id}-title`, role: opts.role ?? 'dialog' },
+    form,
+  ) as HTMLDialogElement
   document.body.append(dlg)
   return new Promise((resolve) => {
     let done = false

@@ -54,16 +54,20 @@ export function shortTime(iso: string, now = Date.now()): string {
 }
 
 export function localTime(iso: string): string {
+  // dateStyle/timeStyle cannot be combined with timeZoneName (TypeError in V8), so spell the fields out.
   return new Date(iso).toLocaleString(undefined, {
-    dateStyle: 'short',
-    timeStyle: 'short',
+    year: 'numeric',
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
     timeZoneName: 'short',
   })
 }
 
 /** Severity in words and a shape, so colour is never the only signal. */
 export const SEVERITY_ICON: Record<string, string> = {
-  critical: '⛔',
+  critical: '✖',
   high: '▲',
   medium: '◆',
   low: '●',

@@ -35,7 +35,12 @@ export function startIdleWatch(opts: { idleMs: number; onExpire: () => void }) {
     stay.id = 'idle-stay'
     dialog = h(
       'dialog',
-      { role: 'alertdialog', 'aria-labelledby': 'idle-title', 'aria-describedby': 'idle-countdown', id: 'idle' },
+      {
+        role: 'alertdialog',
+        'aria-labelledby': 'idle-title',
+        'aria-describedby': 'idle-countdown',
+        id: 'idle',
+      },
       h('h2', { id: 'idle-title' }, 'Still there?'),
       countdown,
       h('div', { class: 'actions' }, stay),

@@ -16,7 +16,12 @@ function input(attrs: Record<string, string>): HTMLInputElement {
 export function showLogin(main: HTMLElement, onSession: (s: Session) => void, message?: string) {
   const error = h('p', { class: 'error', role: 'alert', id: 'login-error' }, message ?? '')
   const email = input({ id: 'email', name: 'email', type: 'email', autocomplete: 'username' })
-  const password = input({ id: 'password', name: 'password', type: 'password', autocomplete: 'current-password' })
+  const password = input({
+    id: 'password',
+    name: 'password',
+    type: 'password',
+    autocomplete: 'current-password',
+  })
   const form = h(
     'form',
     { class: 'card login', 'aria-labelledby': 'login-title' },

@@ -26,7 +26,9 @@ async function boot() {
 }
 
 function showError(e: unknown) {
-  clear(main).append(h('p', { class: 'error', role: 'alert' }, `Something went wrong: ${(e as Error).message}`))
+  clear(main).append(
+    h('p', { class: 'error', role: 'alert' }, `Something went wrong: ${(e as Error).message}`),
+  )
 }
 
 function signIn(message?: string) {

@@ -18,7 +18,14 @@ interface Detail {
   monitoring: boolean
   flags: Record<string, boolean>
   latest: Record<string, Reading>
-  devices: { id: string; type: string; connected: boolean; lastSeen?: string; battery?: number; revoked: boolean }[]
+  devices: {
+    id: string
+    type: string
+    connected: boolean
+    lastSeen?: string
+    battery?: number
+    revoked: boolean
+  }[]
   alerts: AlertItem[]
   rpm: { periodDays: number; daysWithReadings: number; band: string }
 }
@@ -63,7 +70,15 @@ export function mountPatient(ctx: Ctx, id: string): View {
     for (const c of charts) c.destroy()
     const width = Math.min(900, ctx.main.clientWidth - 48)
     const made = types.map((t, i) =>
-      trendChart({ type: t, readings: series[i].readings, prefs: ctx.prefs, flags: d.flags, fromMs, toMs: now, width }),
+      trendChart({
+        type: t,
+        readings: series[i].readings,
+        prefs: ctx.prefs,
+        flags: d.flags,
+        fromMs,
+        toMs: now,
+        width,
+      }),
     )
     charts = made
     const focusedRange = document.activeElement?.getAttribute('data-range')
@@ -80,16 +95,44 @@ export function mountPatient(ctx: Ctx, id: string): View {
           .filter(([, v]) => v)
           .map(([k]) => ` · ${k}`),
       ),
-      h('section', { class: 'card rpm', 'aria-labelledby': 'rpm-title' },
+      h(
+        'section',
+        { class: 'card rpm', 'aria-labelledby': 'rpm-title' },
         h('h3', { id: 'rpm-title' }, 'RPM: days with device readings (current 30-day period)'),
-        h('p', { id: 'rpm-days' }, bandText(d.rpm.band, d.rpm.daysWithReadings))),
-      h('section', { class: 'card', 'aria-labelledby': 'latest-title' }, h('h3', { id: 'latest-title' }, 'Latest'), latestList(d, ctx)),
-      h('section', { 'aria-labelledby': 'trends-title' },
+        h('p', { id: 'rpm-days' }, bandText(d.rpm.band, d.rpm.daysWithReadings)),
+      ),
+      h(
+        'section',
+        { class: 'card', 'aria-labelledby': 'latest-title' },
+        h('h3', { id: 'latest-title' }, 'Latest'),
+        latestList(d, ctx),
+      ),
+      h(
+        'section',
+        { 'aria-labelledby': 'trends-title' },
         h('h3', { id: 'trends-title' }, 'Trends'),
-        rangePicker(range, (r) => { range = r; void load() }),
-        h('div', { class: 'charts' }, ...(made.length ? made.map((c) => c.el) : [h('p', {}, 'No readings yet.')]))),
-      h('section', { class: 'card', 'aria-labelledby': 'dev-title' }, h('h3', { id: 'dev-title' }, 'Devices'), devicesTable(d)),
-      h('section', { class: 'card', 'aria-labelledby': 'hist-title' }, h('h3', { id: 'hist-title' }, 'Alert history'), historyTable(d.alerts)),
+        rangePicker(range, (r) => {
+          range = r
+          void load()
+        }),
+        h(
+          'div',
+          { class: 'charts' },
+          ...(made.length ? made.map((c) => c.el) : [h('p', {}, 'No readings yet.')]),
+        ),
+      ),
+      h(
+        'section',
+        { class: 'card', 'aria-labelledby': 'dev-title' },
+        h('h3', { id: 'dev-title' }, 'Devices'),
+        devicesTable(d),
+      ),
+      h(
+        'section',
+        { class: 'card', 'aria-labelledby': 'hist-title' },
+        h('h3', { id: 'hist-title' }, 'Alert history'),
+        historyTable(d.alerts),
+      ),
     )
     if (focusedRange) (root.querySelector(`[data-range="${focusedRange}"]`) as HTMLElement | null)?.focus()
   }
@@ -138,41 +181,89 @@ function rangePicker(current: Range, pick: (r: Range) => void): HTMLElement {
 function latestList(d: Detail, ctx: Ctx): HTMLElement {
   const items = Object.values(d.latest)
   if (!items.length) return h('p', {}, 'No readings yet.')
-  return h('dl', { class: 'latest' }, ...items.flatMap((r) => [
-    h('dt', {}, LABELS[r.type] ?? r.type),
-    h('dd', { 'data-type': r.type }, formatReading(r, ctx.prefs), h('small', {}, ` at ${localTime(r.effective)}`)),
-  ]))
+  return h(
+    'dl',
+    { class: 'latest' },
+    ...items.flatMap((r) => [
+      h('dt', {}, LABELS[r.type] ?? r.type),
+      h(
+        'dd',
+        { 'data-type': r.type },
+        formatReading(r, ctx.prefs),
+        h('small', {}, ` at ${localTime(r.effective)}`),
+      ),
+    ]),
+  )
 }
 
 function devicesTable(d: Detail): HTMLElement {
   if (!d.devices.length) return h('p', {}, 'No devices enrolled.')
-  return h('table', { class: 'devices' },
-    h('thead', {}, h('tr', {}, ...['Device', 'Type', 'Connection', 'Last seen', 'Battery'].map((t) => h('th', { scope: 'col' }, t)))),
-    h('tbody', {}, ...d.devices.map((dev) =>
-      h('tr', { 'data-device': dev.id },
-        h('th', { scope: 'row' }, dev.id),
-        h('td', {}, dev.type),
-        h('td', {}, dev.revoked ? '✕ revoked' : dev.connected ? '● connected' : '○ offline'),
-        h('td', {}, dev.lastSeen ? localTime(dev.lastSeen) : 'never'),
-        h('td', {}, dev.battery === undefined ? '—' : `${dev.battery} %${dev.battery <= 15 ? ' (low)' : ''}`),
-      ))),
+  return h(
+    'table',
+    { class: 'devices' },
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        ...['Device', 'Type', 'Connection', 'Last seen', 'Battery'].map((t) => h('th', { scope: 'col' }, t)),
+      ),
+    ),
+    h(
+      'tbody',
+      {},
+      ...d.devices.map((dev) =>
+        h(
+          'tr',
+          { 'data-device': dev.id },
+          h('th', { scope: 'row' }, dev.id),
+          h('td', {}, dev.type),
+          h('td', {}, dev.revoked ? '✕ revoked' : dev.connected ? '● connected' : '○ offline'),
+          h('td', {}, dev.lastSeen ? localTime(dev.lastSeen) : 'never'),
+          h(
+            'td',
+            {},
+            dev.battery === undefined ? '—' : `${dev.battery} %${dev.battery <= 15 ? ' (low)' : ''}`,
+          ),
+        ),
+      ),
+    ),
   )
 }
 
 function historyTable(alerts: AlertItem[]): HTMLElement {
   if (!alerts.length) return h('p', {}, 'No alerts.')
-  return h('table', { class: 'history' },
-    h('thead', {}, h('tr', {}, ...['Opened', 'Severity', 'Rule', 'Message', 'Status', 'Last action'].map((t) => h('th', { scope: 'col' }, t)))),
-    h('tbody', {}, ...alerts.map((a) => {
-      const last = a.history?.[a.history.length - 1]
-      return h('tr', { 'data-alert': a.id },
-        h('td', {}, localTime(a.openedAt)),
-        h('td', {}, `${SEVERITY_ICON[a.severity]} ${a.severity}`),
-        h('td', {}, a.rule),
-        h('td', {}, a.message),
-        h('td', {}, a.status),
-        h('td', {}, last ? `${last.action} by ${last.by}${last.note ? `: “${last.note}”` : ''}` : ''),
-      )
-    })),
+  return h(
+    'table',
+    { class: 'history' },
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        ...['Opened', 'Severity', 'Rule', 'Message', 'Status', 'Last action'].map((t) =>
+          h('th', { scope: 'col' }, t),
+        ),
+      ),
+    ),
+    h(
+      'tbody',
+      {},
+      ...alerts.map((a) => {
+        const last = a.history?.[a.history.length - 1]
+        return h(
+          'tr',
+          { 'data-alert': a.id },
+          h('td', {}, localTime(a.openedAt)),
+          h('td', {}, `${SEVERITY_ICON[a.severity]} ${a.severity}`),
+          h('td', {}, a.rule),
+          h('td', {}, a.message),
+          h('td', {}, a.status),
+          h('td', {}, last ? `${last.action} by ${last.by}${last.note ? `: “${last.note}”` : ''}` : ''),
+        )
+      }),
+    ),
   )
 }

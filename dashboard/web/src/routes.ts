@@ -57,6 +57,8 @@ function mountHome(ctx: Ctx): View {
 }
 
 function message(ctx: Ctx, text: string): View {
-  clear(ctx.main).append(h('p', { class: 'card', role: 'alert' }, text, ' ', h('a', { href: '#/' }, 'Back to worklist')))
+  clear(ctx.main).append(
+    h('p', { class: 'card', role: 'alert' }, text, ' ', h('a', { href: '#/' }, 'Back to worklist')),
+  )
   return { render() {}, close() {} }
 }

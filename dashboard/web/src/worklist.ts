@@ -9,12 +9,24 @@ import { displayUnit, unitLabel } from './units.ts'
 // so a stream of readings rewrites only the rows that changed (no layout jumps, no lost focus).
 
 const SEV_NAME = ['none', 'low', 'medium', 'high', 'critical']
+const SHORT: Record<string, string> = {
+  'blood-pressure': 'BP',
+  'heart-rate': 'HR',
+  'respiratory-rate': 'RR',
+  'body-temperature': 'Temp',
+}
 
 export function createWorklist(root: HTMLElement, store: Store, prefs: () => Prefs) {
   const caption = h('caption', {})
   const headRow = h('tr', {})
   const tbody = h('tbody', {})
-  const table = h('table', { class: 'worklist-table', id: 'worklist' }, caption, h('thead', {}, headRow), tbody)
+  const table = h(
+    'table',
+    { class: 'worklist-table', id: 'worklist' },
+    caption,
+    h('thead', {}, headRow),
+    tbody,
+  )
   root.append(h('h2', { id: 'wl-title' }, 'Worklist'), table)
   const cache = new Map<string, { el: HTMLElement; sig: string }>()
   let headSig = ''
@@ -27,7 +39,13 @@ export function createWorklist(root: HTMLElement, store: Store, prefs: () => Pre
       h('th', { scope: 'col', class: 'c-patient' }, 'Patient'),
       h('th', { scope: 'col', class: 'c-attn' }, 'Attention'),
       ...VITAL_COLUMNS.map((c) =>
-        h('th', { scope: 'col', 'data-type': c }, LABELS[c], h('span', { class: 'unit' }, headUnit(c, pr))),
+        h(
+          'th',
+          { scope: 'col', 'data-type': c },
+          h('span', { 'aria-hidden': 'true' }, SHORT[c] ?? LABELS[c]),
+          srOnly(`${LABELS[c]} in`),
+          h('span', { class: 'unit' }, headUnit(c, pr)),
+        ),
       ),
     )
   }
@@ -57,7 +75,8 @@ function signature(p: PatientRow, at: Attention, pr: Prefs, now: number): string
   let s = `${p.name}|${p.monitoring}|${at.openRank}.${at.openCount}.${at.news2}.${at.ackRank}.${at.ackCount}.${at.stale}|${pr.glucose}${pr.temperature}`
   for (const c of VITAL_COLUMNS) {
     const r = p.latest[c]
-    if (r) s += `|${r.effective}:${JSON.stringify(r.values)}:${r.interpretation}:${now - Date.parse(r.effective) > STALE_MS}`
+    if (r)
+      s += `|${r.effective}:${JSON.stringify(r.values)}:${r.interpretation}:${now - Date.parse(r.effective) > STALE_MS}`
   }
   return s
 }
@@ -78,7 +97,7 @@ function attentionText(at: Attention): (Node | string)[] {
       h(
         'span',
         { class: 'stale' },
-        at.lastReadingMs === undefined ? '⏱ no data yet' : '⏱ no data for 24 h+',
+        at.lastReadingMs === undefined ? '◔ stale: no data yet' : '◔ stale: no data for 24 h+',
       ),
     )
   if (!parts.length) parts.push(h('span', { class: 'ok' }, '✓ nothing open'))
@@ -108,7 +127,7 @@ function buildRow(p: PatientRow, at: Attention, pr: Prefs, now: number): HTMLEle
         h(
           'time',
           { datetime: r.effective, title: localTime(r.effective) },
-          old ? `⏱ ${shortTime(r.effective, now)}` : shortTime(r.effective, now),
+          old ? `◔ ${shortTime(r.effective, now)}` : shortTime(r.effective, now),
         ),
       )
     }),
