@@ -96,6 +96,9 @@ function drawThresholds(u: uPlot, lines: Threshold[]) {
   const { left, top, width, height } = u.bbox
   ctx.save()
   ctx.font = `${Math.round(11 * devicePixelRatio)}px system-ui, sans-serif`
+  // uPlot leaves the axes' alignment on the context; labels start inside the plot area.
+  ctx.textAlign = 'left'
+  ctx.textBaseline = 'bottom'
   for (const t of lines) {
     const y = Math.round(u.valToPos(t.value, 'y', true))
     if (y < top || y > top + height) continue
@@ -126,5 +129,5 @@ function summarize(
     const name = ys.length > 1 ? `${i === 0 ? 'systolic' : 'diastolic'} ` : ''
     return `${name}min ${fmt(Math.min(...vals))}, max ${fmt(Math.max(...vals))}, latest ${fmt(vals[vals.length - 1])} ${unit}`
   })
-  return `${rows.length} readings: ${parts.join('; ')}.`
+  return `${rows.length} reading${rows.length === 1 ? '' : 's'}: ${parts.join('; ')}.`
 }
