@@ -40,8 +40,14 @@ describe.skipIf(!requireBinary('chromium'))('web UI keyboard', () => {
     const password = await readyUser(h, 'coord@example.org', 'coordinator', ['p1'])
     const colleague = await readyUser(h, 'colleague@example.org', 'coordinator', ['p1'])
     const device = await h.connectDevice('hr-1', creds)
-    await device.publishAsync('rpm/v1/devices/hr-1/readings', reading('r-1', 'heart-rate', { value: 142 }), { qos: 1 })
-    await device.publishAsync('rpm/v1/devices/hr-1/readings', reading('r-2', 'respiratory-rate', { value: 28 }), { qos: 1 })
+    await device.publishAsync('rpm/v1/devices/hr-1/readings', reading('r-1', 'heart-rate', { value: 142 }), {
+      qos: 1,
+    })
+    await device.publishAsync(
+      'rpm/v1/devices/hr-1/readings',
+      reading('r-2', 'respiratory-rate', { value: 28 }),
+      { qos: 1 },
+    )
 
     const { page, violations } = await openPage(browser, h.httpUrl)
     await page.locator('#email').waitFor()
@@ -62,8 +68,10 @@ describe.skipIf(!requireBinary('chromium'))('web UI keyboard', () => {
     await page.keyboard.press('Enter')
     await expect.poll(() => page.locator('li.alert').count(), WAIT).toBe(2)
 
-    const hrId = await page.evaluate(
-      () => [...document.querySelectorAll('li.alert')].find((li) => li.textContent!.includes('hr-high'))!.getAttribute('data-alert'),
+    const hrId = await page.evaluate(() =>
+      [...document.querySelectorAll('li.alert')]
+        .find((li) => li.textContent!.includes('hr-high'))!
+        .getAttribute('data-alert'),
     )
     await tabTo(page, `li[data-alert="${hrId}"] button[data-focus-key="resolve"]`)
     await page.keyboard.press('Enter')
@@ -82,10 +90,15 @@ describe.skipIf(!requireBinary('chromium'))('web UI keyboard', () => {
     await expect.poll(() => page.locator('li.alert').count(), WAIT).toBe(1)
 
     const cookie = await h.login('coord@example.org', password)
-    const all = (await (await fetch(`${h.httpUrl}/api/alerts?patient=p1`, { headers: { cookie } })).json()).alerts
+    const all = (await (await fetch(`${h.httpUrl}/api/alerts?patient=p1`, { headers: { cookie } })).json())
+      .alerts
     const resolved = all.find((a: any) => a.rule === 'hr-high')
     expect(resolved.status).toBe('resolved')
-    expect(resolved.history.at(-1)).toMatchObject({ action: 'resolved', by: 'coord@example.org', note: 'Called the patient: cuff was loose, recheck normal.' })
+    expect(resolved.history.at(-1)).toMatchObject({
+      action: 'resolved',
+      by: 'coord@example.org',
+      note: 'Called the patient: cuff was loose, recheck normal.',
+    })
 
     // Snooze the other one for 30 minutes, for me only.
     await tabTo(page, 'li.alert select')
@@ -95,11 +108,14 @@ describe.skipIf(!requireBinary('chromium'))('web UI keyboard', () => {
     await page.keyboard.press('Enter')
     await expect.poll(() => page.locator('li.alert').count(), WAIT).toBe(0)
     expect(await text(page, '.snoozed-note')).toBe('1 snoozed by you (still visible to your team).')
-    const mine = (await (await fetch(`${h.httpUrl}/api/alerts?status=open`, { headers: { cookie } })).json()).alerts
+    const mine = (await (await fetch(`${h.httpUrl}/api/alerts?status=open`, { headers: { cookie } })).json())
+      .alerts
     const snoozedUntil = Date.parse(mine.find((a: any) => a.rule === 'rr-high').snoozedUntil)
     expect(snoozedUntil - Date.now()).toBeGreaterThan(29 * 60_000)
     const theirs = await h.login('colleague@example.org', colleague)
-    const team = (await (await fetch(`${h.httpUrl}/api/alerts?status=open`, { headers: { cookie: theirs } })).json()).alerts
+    const team = (
+      await (await fetch(`${h.httpUrl}/api/alerts?status=open`, { headers: { cookie: theirs } })).json()
+    ).alerts
     expect(team.find((a: any) => a.rule === 'rr-high').snoozedUntil).toBeUndefined()
     expect(violations).toEqual([])
   })

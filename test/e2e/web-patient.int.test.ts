@@ -36,7 +36,14 @@ describe.skipIf(!requireBinary('chromium'))('web UI patient view', () => {
       unit: '%',
       battery: 64,
     }))
-    readings.push({ id: 'bp-1', type: 'blood-pressure', ts: new Date(now - 3_600_000).toISOString(), systolic: 150, diastolic: 95, unit: 'mmHg' } as any)
+    readings.push({
+      id: 'bp-1',
+      type: 'blood-pressure',
+      ts: new Date(now - 3_600_000).toISOString(),
+      systolic: 150,
+      diastolic: 95,
+      unit: 'mmHg',
+    } as any)
     await device.publishAsync('rpm/v1/devices/ox-1/readings', JSON.stringify({ readings }), { qos: 1 })
 
     const { page, violations, consoleErrors } = await openPage(browser, h.httpUrl)
@@ -52,12 +59,15 @@ describe.skipIf(!requireBinary('chromium'))('web UI patient view', () => {
     expect(await text(page, `${spo2} figcaption`)).toBe('SpO₂ (%)')
     expect(await text(page, `${spo2} .chart-summary`)).toMatch(/^7 readings: min 88, max 97, latest 88 %\.$/)
     expect(await text(page, `${spo2} .thresholds`)).toContain('spo2-low: 90 % (high)')
-    expect(await text(page, 'figure[data-type="blood-pressure"] .chart-summary')).toContain('systolic min 150')
+    expect(await text(page, 'figure[data-type="blood-pressure"] .chart-summary')).toContain(
+      'systolic min 150',
+    )
     // The threshold line is drawn on the canvas: the 90 % line's colour is in the plotted pixels.
     const hasLine = await page.evaluate((sel) => {
       const c = document.querySelector(`${sel} canvas`) as HTMLCanvasElement
       const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data
-      for (let i = 0; i < d.length; i += 4) if (d[i] === 0xc2 && d[i + 1] === 0x41 && d[i + 2] === 0x0c) return true
+      for (let i = 0; i < d.length; i += 4)
+        if (d[i] === 0xc2 && d[i + 1] === 0x41 && d[i + 2] === 0x0c) return true
       return false
     }, spo2)
     expect(hasLine).toBe(true)

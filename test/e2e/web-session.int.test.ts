@@ -7,7 +7,17 @@ import { loadConfig } from '../../shared/config.ts'
 import { createLogger } from '../../shared/logger.ts'
 import { type Harness, startHarness } from '../helpers/harness.ts'
 import { requireBinary } from '../helpers/requirements.ts'
-import { launch, openPage, reading, readyUser, screenshot, signIn, text, visible, WAIT } from './web-browser.ts'
+import {
+  launch,
+  openPage,
+  reading,
+  readyUser,
+  screenshot,
+  signIn,
+  text,
+  visible,
+  WAIT,
+} from './web-browser.ts'
 
 // Sessions: sign out, idle logoff with a warning first, the one-time password flow, and a live
 // connection that comes back by itself after the server restarts (and says so while it is down).
@@ -61,7 +71,9 @@ describe.skipIf(!requireBinary('chromium'))('web UI sessions', () => {
     await page.clock.fastForward(50_000)
     await expect.poll(() => visible(page, '#idle'), WAIT).toBe(true)
     await page.clock.fastForward(11_000)
-    await expect.poll(() => text(page, '#login-error'), WAIT).toBe('You were signed out after a period of inactivity.')
+    await expect
+      .poll(() => text(page, '#login-error'), WAIT)
+      .toBe('You were signed out after a period of inactivity.')
     expect(await page.locator('tr[data-patient="p1"]').count()).toBe(0)
     expect((await page.request.get(`${h.httpUrl}/api/session`)).status()).toBe(401)
   })
@@ -123,8 +135,14 @@ describe.skipIf(!requireBinary('chromium'))('web UI sessions', () => {
         ca: h.ca,
         reconnectPeriod: 0,
       })
-      await device.publishAsync('rpm/v1/devices/hr-1/readings', reading('after-restart', 'heart-rate', { value: 77 }), { qos: 1 })
-      await expect.poll(() => text(page, 'tr[data-patient="p1"] td[data-type="heart-rate"] .val'), WAIT).toBe('77 /min')
+      await device.publishAsync(
+        'rpm/v1/devices/hr-1/readings',
+        reading('after-restart', 'heart-rate', { value: 77 }),
+        { qos: 1 },
+      )
+      await expect
+        .poll(() => text(page, 'tr[data-patient="p1"] td[data-type="heart-rate"] .val'), WAIT)
+        .toBe('77 /min')
       await device.endAsync()
     } finally {
       await again.close()

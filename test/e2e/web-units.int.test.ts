@@ -24,8 +24,16 @@ describe.skipIf(!requireBinary('chromium'))('web UI units', () => {
     const creds = await h.enrollDevice('gl-1', 'p1')
     const password = await readyUser(h, 'coord@example.org', 'coordinator', ['p1'])
     const device = await h.connectDevice('gl-1', creds)
-    await device.publishAsync('rpm/v1/devices/gl-1/readings', reading('g-1', 'blood-glucose', { value: 100, unit: 'mg/dL' }), { qos: 1 })
-    await device.publishAsync('rpm/v1/devices/gl-1/readings', reading('t-1', 'body-temperature', { value: 37, unit: 'Cel' }), { qos: 1 })
+    await device.publishAsync(
+      'rpm/v1/devices/gl-1/readings',
+      reading('g-1', 'blood-glucose', { value: 100, unit: 'mg/dL' }),
+      { qos: 1 },
+    )
+    await device.publishAsync(
+      'rpm/v1/devices/gl-1/readings',
+      reading('t-1', 'body-temperature', { value: 37, unit: 'Cel' }),
+      { qos: 1 },
+    )
 
     const { page, violations } = await openPage(browser, h.httpUrl)
     await signIn(page, 'coord@example.org', password)
@@ -44,7 +52,11 @@ describe.skipIf(!requireBinary('chromium'))('web UI units', () => {
     await screenshot(page, 'web-units-mmol-degF')
 
     // A live reading arrives in the chosen unit too.
-    await device.publishAsync('rpm/v1/devices/gl-1/readings', reading('g-2', 'blood-glucose', { value: 7.2, unit: 'mmol/L' }), { qos: 1 })
+    await device.publishAsync(
+      'rpm/v1/devices/gl-1/readings',
+      reading('g-2', 'blood-glucose', { value: 7.2, unit: 'mmol/L' }),
+      { qos: 1 },
+    )
     await expect.poll(() => text(page, glucose), WAIT).toBe('7.2 mmol/L')
 
     await page.reload()
@@ -55,8 +67,12 @@ describe.skipIf(!requireBinary('chromium'))('web UI units', () => {
     // The patient view follows the same preference, including the threshold lines' labels.
     await page.click('tr[data-patient="p1"] a')
     await expect.poll(() => text(page, 'dd[data-type="blood-glucose"]'), WAIT).toMatch(/^7\.2 mmol\/L/)
-    await expect.poll(() => text(page, 'figure[data-type="blood-glucose"] figcaption'), WAIT).toBe('Glucose (mmol/L)')
-    expect(await text(page, 'figure[data-type="blood-glucose"] .thresholds')).toContain('glucose-low: 3.9 mmol/L')
+    await expect
+      .poll(() => text(page, 'figure[data-type="blood-glucose"] figcaption'), WAIT)
+      .toBe('Glucose (mmol/L)')
+    expect(await text(page, 'figure[data-type="blood-glucose"] .thresholds')).toContain(
+      'glucose-low: 3.9 mmol/L',
+    )
     expect(violations).toEqual([])
   })
 })

@@ -126,6 +126,15 @@ export function mountAdminDevices(ctx: Ctx): View {
     )
   }
   let patientSig = ''
+  let pending: ReturnType<typeof setTimeout> | undefined
+  // Connection and battery changes show up live, at most one reload a second.
+  const off = ctx.store.subscribe((m) => {
+    if (m.type !== 'device-status' || pending) return
+    pending = setTimeout(() => {
+      pending = undefined
+      void load()
+    }, 1000)
+  })
   void load()
   return {
     render() {
@@ -137,6 +146,9 @@ export function mountAdminDevices(ctx: Ctx): View {
       patient.replaceChildren(...ps.map((p) => h('option', { value: p.id }, `${p.name} (${p.id})`)))
       if (keep) patient.value = keep
     },
-    close() {},
+    close() {
+      off()
+      clearTimeout(pending)
+    },
   }
 }

@@ -79,6 +79,7 @@ async function showApp(session: Session) {
       api<{ alerts: AlertItem[] }>('GET', '/api/alerts?status=acknowledged&limit=1000'),
     ])
     store.load(p.patients, [...open.alerts, ...acked.alerts])
+    lastMessageAt = new Date()
     schedule(true)
   }
 

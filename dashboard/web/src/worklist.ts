@@ -55,7 +55,7 @@ export function createWorklist(root: HTMLElement, store: Store, prefs: () => Pre
     const now = Date.now()
     renderHead(pr)
     const rows = rankPatients(store.patients.values(), groupByPatient(store.alerts.values()), now)
-    caption.textContent = `${rows.length} patient${rows.length === 1 ? "" : "s"}, most urgent first`
+    caption.textContent = `${rows.length} patient${rows.length === 1 ? '' : 's'}, most urgent first`
     reconcile(
       tbody,
       rows,
