@@ -25,7 +25,7 @@ async function go(page: Page, hash: string) {
   }, hash)
 }
 
-describe.skipIf(!requireBinary('chromium'))('web UI admin', () => {
+describe.skipIf(!requireBinary('chromium'))('web UI admin', { timeout: 120_000 }, () => {
   let browser: Browser
   let h: Harness
   let password: string

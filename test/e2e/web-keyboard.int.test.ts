@@ -22,7 +22,7 @@ const focusOutline = (page: Page) =>
     return `${s.outlineStyle} ${s.outlineWidth}`
   })
 
-describe.skipIf(!requireBinary('chromium'))('web UI keyboard', () => {
+describe.skipIf(!requireBinary('chromium'))('web UI keyboard', { timeout: 120_000 }, () => {
   let browser: Browser
   let h: Harness
   beforeAll(async () => {

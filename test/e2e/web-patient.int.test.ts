@@ -9,7 +9,7 @@ import { launch, openPage, readyUser, screenshot, signIn, text, WAIT } from './w
 
 const DAY = 86_400_000
 
-describe.skipIf(!requireBinary('chromium'))('web UI patient view', () => {
+describe.skipIf(!requireBinary('chromium'))('web UI patient view', { timeout: 120_000 }, () => {
   let browser: Browser
   let h: Harness
   beforeAll(async () => {

@@ -22,7 +22,7 @@ import {
 // Sessions: sign out, idle logoff with a warning first, the one-time password flow, and a live
 // connection that comes back by itself after the server restarts (and says so while it is down).
 
-describe.skipIf(!requireBinary('chromium'))('web UI sessions', () => {
+describe.skipIf(!requireBinary('chromium'))('web UI sessions', { timeout: 120_000 }, () => {
   let browser: Browser
   let h: Harness | undefined
   beforeAll(async () => {

@@ -7,7 +7,7 @@ import { launch, openPage, reading, readyUser, screenshot, signIn, text, WAIT } 
 // Unit confusion (mg/dL vs mmol/L, °C vs °F) is the complaint users of other dashboards raise most: every
 // value carries its unit, the column header says it too, and the choice survives a reload.
 
-describe.skipIf(!requireBinary('chromium'))('web UI units', () => {
+describe.skipIf(!requireBinary('chromium'))('web UI units', { timeout: 120_000 }, () => {
   let browser: Browser
   let h: Harness
   beforeAll(async () => {

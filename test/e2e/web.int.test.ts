@@ -18,7 +18,7 @@ import {
 // breaches a threshold, the critical alert arrives live and cannot be missed, the coordinator
 // acknowledges it. The strict CSP must hold throughout.
 
-describe.skipIf(!requireBinary('chromium'))('web UI end to end', () => {
+describe.skipIf(!requireBinary('chromium'))('web UI end to end', { timeout: 120_000 }, () => {
   let browser: Browser
   let h: Harness
   beforeAll(async () => {

@@ -72,20 +72,50 @@ async function showApp(session: Session) {
     })
   }
 
+  // Messages that arrive while the worklist is (re)loading are applied after it, so none is lost and
+  // none is overwritten by the older snapshot.
+  let buffer: any[] | undefined
   async function refresh() {
-    const [p, open, acked] = await Promise.all([
-      api<{ patients: PatientRow[] }>('GET', '/api/patients'),
-      api<{ alerts: AlertItem[] }>('GET', '/api/alerts?status=open&limit=1000'),
-      api<{ alerts: AlertItem[] }>('GET', '/api/alerts?status=acknowledged&limit=1000'),
-    ])
-    store.load(p.patients, [...open.alerts, ...acked.alerts])
+    buffer ??= []
+    try {
+      const [p, open, acked] = await Promise.all([
+        api<{ patients: PatientRow[] }>('GET', '/api/patients'),
+        api<{ alerts: AlertItem[] }>('GET', '/api/alerts?status=open&limit=1000'),
+        api<{ alerts: AlertItem[] }>('GET', '/api/alerts?status=acknowledged&limit=1000'),
+      ])
+      store.load(p.patients, [...open.alerts, ...acked.alerts])
+    } finally {
+      for (const m of buffer ?? []) store.apply(m)
+      buffer = undefined
+    }
     lastMessageAt = new Date()
     schedule(true)
   }
 
   renderShell(session, prefs, { prefsChanged: () => schedule(true), soundOn: () => banner.unlockAudio() })
   setLive('connecting')
-  await refresh()
+  let wasDown = false
+  const live = connectLive({
+    onMessage: (m) => {
+      lastMessageAt = new Date()
+      if (buffer) buffer.push(m)
+      else store.apply(m)
+      schedule()
+    },
+    onState: (state) => {
+      setLive(state, lastMessageAt)
+      // The first connection opens while the first load runs; only a re-connection needs a reload.
+      if (state === 'live' && wasDown) void refresh().catch(() => {})
+      if (state === 'down') wasDown = true
+    },
+    onUnauthorized: () => signIn('Your session ended. Please sign in again.'),
+  })
+  try {
+    await refresh()
+  } catch (e) {
+    live.close()
+    throw e
+  }
   const ctx = { store, prefs, session, main, refresh }
   const route = () => {
     view?.close()
@@ -97,18 +127,6 @@ async function showApp(session: Session) {
   window.addEventListener('hashchange', route)
   const tick = setInterval(() => schedule(true), 60_000)
 
-  const live = connectLive({
-    onMessage: (m) => {
-      lastMessageAt = new Date()
-      store.apply(m)
-      schedule()
-    },
-    onState: (state) => {
-      setLive(state, lastMessageAt)
-      if (state === 'live') void refresh().catch(() => {})
-    },
-    onUnauthorized: () => signIn('Your session ended. Please sign in again.'),
-  })
   const idle = startIdleWatch({
     idleMs: session.idleTimeoutMs,
     onExpire: () => void signOut('You were signed out after a period of inactivity.'),

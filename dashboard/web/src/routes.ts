@@ -40,7 +40,17 @@ function mountHome(ctx: Ctx): View {
   const wl = h('section', { class: 'worklist', 'aria-labelledby': 'wl-title' })
   const feed = h('section', { class: 'feed', 'aria-labelledby': 'feed-title' })
   clear(ctx.main).append(h('div', { class: 'layout' }, wl, feed))
-  const renderWorklist = createWorklist(wl, ctx.store, () => ctx.prefs)
+  let complete = false
+  const renderWorklist = createWorklist(
+    wl,
+    ctx.store,
+    () => ctx.prefs,
+    () => {
+      if (complete) return
+      complete = true
+      performance.mark('vw:worklist-complete')
+    },
+  )
   const renderFeed = createAlertFeed(feed, ctx.store)
   let first = true
   return {
@@ -49,7 +59,9 @@ function mountHome(ctx: Ctx): View {
       if (changed.alerts) renderFeed()
       if (first && ctx.store.patients.size) {
         first = false
+        // Rows are in the DOM now; the frame after this one has painted them (bench/web.ts reads both).
         performance.mark('vw:worklist-rendered')
+        requestAnimationFrame(() => performance.mark('vw:worklist-painted'))
       }
     },
     close() {},

@@ -102,8 +102,11 @@ export function createStore() {
         }
       } else if (m.type === 'alert' || m.type === 'alert-updated') {
         const prev = alerts.get(m.alert.id)
-        alerts.set(m.alert.id, { ...m.alert, snoozedUntil: prev?.snoozedUntil })
-        version.alerts++
+        // Messages buffered during a reload may be older than what the reload returned: keep the newest.
+        if (!prev || Date.parse(m.alert.updatedAt) >= Date.parse(prev.updatedAt)) {
+          alerts.set(m.alert.id, { ...m.alert, snoozedUntil: prev?.snoozedUntil })
+          version.alerts++
+        }
       }
       for (const l of listeners) l(m)
     },

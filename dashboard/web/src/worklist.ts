@@ -16,7 +16,7 @@ const SHORT: Record<string, string> = {
   'body-temperature': 'Temp',
 }
 
-export function createWorklist(root: HTMLElement, store: Store, prefs: () => Prefs) {
+export function createWorklist(root: HTMLElement, store: Store, prefs: () => Prefs, onComplete?: () => void) {
   const caption = h('caption', {})
   const headRow = h('tr', {})
   const tbody = h('tbody', {})
@@ -30,6 +30,10 @@ export function createWorklist(root: HTMLElement, store: Store, prefs: () => Pre
   root.append(h('h2', { id: 'wl-title' }, 'Worklist'), table)
   const cache = new Map<string, { el: HTMLElement; sig: string }>()
   let headSig = ''
+  // Progressive first render: the most urgent rows (a screenful and more) in the first frame, the rest in
+  // chunks on the following frames, so no single task blocks the page and the top of the list shows at once.
+  let shown = 0
+  let more = false
 
   function renderHead(pr: Prefs) {
     const sig = `${pr.glucose}|${pr.temperature}`
@@ -50,22 +54,37 @@ export function createWorklist(root: HTMLElement, store: Store, prefs: () => Pre
     )
   }
 
-  return function render() {
+  function render() {
     const pr = prefs()
     const now = Date.now()
     renderHead(pr)
     const rows = rankPatients(store.patients.values(), groupByPatient(store.alerts.values()), now)
     caption.textContent = `${rows.length} patient${rows.length === 1 ? '' : 's'}, most urgent first`
+    shown = Math.min(rows.length, shown === 0 ? FIRST_ROWS : Math.max(shown, cache.size) + CHUNK_ROWS)
+    const complete = shown >= rows.length
+    table.setAttribute('aria-busy', String(!complete))
+    if (!complete && !more) {
+      more = true
+      requestAnimationFrame(() => {
+        more = false
+        render()
+      })
+    }
     reconcile(
       tbody,
-      rows,
+      complete ? rows : rows.slice(0, shown),
       (r) => r.p.id,
       (r) => signature(r.p, r.at, pr, now),
       (r) => buildRow(r.p, r.at, pr, now),
       cache,
     )
+    if (complete && rows.length) onComplete?.()
   }
+  return render
 }
+
+const FIRST_ROWS = 60
+const CHUNK_ROWS = 250
 
 function headUnit(type: string, pr: Prefs): string {
   return type === 'steps' ? '' : unitLabel(displayUnit(type, pr))
