@@ -133,6 +133,8 @@ for (let r = 0; r < RUNS; r++) {
   )
 }
 console.log('first render', JSON.stringify(firstRender, null, 1))
+fs.mkdirSync(path.join(import.meta.dirname, '..', 'test-artifacts'), { recursive: true })
+await page.screenshot({ path: path.join(import.meta.dirname, '..', 'test-artifacts', 'bench-web-1000.png') })
 if (STREAM_S === 0) process.exit(0)
 
 // 2. The stream: 100 devices, each one reading a second; every 20th reading is a high heart rate (alerts).

@@ -44,6 +44,17 @@ describe.skipIf(!requireBinary('chromium'))('web UI end to end', { timeout: 120_
     )
 
     const { page, violations, consoleErrors } = await openPage(browser, h.httpUrl)
+    // Observe (not replace) Web Audio: count oscillators started, to prove sound stays off until enabled.
+    await page.addInitScript(() => {
+      const w = window as any
+      w.__tones = 0
+      const start = OscillatorNode.prototype.start
+      OscillatorNode.prototype.start = function (...args: any[]) {
+        w.__tones++
+        return start.apply(this, args as any)
+      }
+    })
+    await page.reload()
     await signIn(page, 'coord@example.org', password)
     const row = page.locator('tr[data-patient="p1"]')
     await expect
@@ -76,6 +87,8 @@ describe.skipIf(!requireBinary('chromium'))('web UI end to end', { timeout: 120_
     expect(await item.getByRole('button', { name: 'Snooze for me' }).count()).toBe(0)
     await screenshot(page, 'web-02-critical-alert')
 
+    expect(await page.evaluate(() => (window as any).__tones)).toBe(0)
+
     await item.getByRole('button', { name: 'Acknowledge' }).click()
     await expect.poll(() => text(page, 'li.alert.sev-critical'), WAIT).toContain('Acknowledged')
     await expect.poll(() => visible(page, '#critical'), WAIT).toBe(false)
@@ -86,8 +99,46 @@ describe.skipIf(!requireBinary('chromium'))('web UI end to end', { timeout: 120_
       severity: 'critical',
     })
     await screenshot(page, 'web-03-acknowledged')
+
+    // With sound switched on (a click: browsers allow audio only after a gesture), the next critical alert
+    // also plays a tone.
+    await page.getByRole('button', { name: 'Sound: off' }).click()
+    expect(await page.locator('#sound').getAttribute('aria-pressed')).toBe('true')
+    const other = await h.connectDevice('ox-2', await h.enrollDevice('ox-2', 'p2'))
+    await other.publishAsync('rpm/v1/devices/ox-2/readings', reading('q-1', 'spo2', { value: 80 }), {
+      qos: 1,
+    })
+    await expect.poll(() => text(page, '#critical'), WAIT).toContain('Grace Hopper')
+    await expect.poll(() => page.evaluate(() => (window as any).__tones), WAIT).toBe(1)
     expect(violations).toEqual([])
     expect(consoleErrors).toEqual([])
+  })
+
+  it('is served under a strict CSP that reports no violation, and the detector does catch one', async () => {
+    const password = await readyUser(h, 'coord@example.org', 'coordinator', ['p1'])
+    const res = await fetch(h.httpUrl)
+    const csp = res.headers.get('content-security-policy') ?? ''
+    expect(csp).toContain("script-src 'self'")
+    expect(csp).toContain("style-src 'self'")
+    expect(csp).not.toContain('unsafe-inline')
+    const { page, violations, consoleErrors } = await openPage(browser, h.httpUrl)
+    await signIn(page, 'coord@example.org', password)
+    await page.locator('tr[data-patient="p1"] a').click()
+    await page.locator('#patient-title').waitFor()
+    await page.evaluate(() => {
+      location.hash = '#/'
+    })
+    await page.locator('tr[data-patient="p1"]').waitFor()
+    expect(violations).toEqual([])
+    expect(consoleErrors).toEqual([])
+    // Positive control: an inline script is blocked and reported, so an empty list above means something.
+    await page.evaluate(() => {
+      const s = document.createElement('script')
+      s.textContent = 'window.__ran = true'
+      document.body.append(s)
+    })
+    await expect.poll(() => violations.length, WAIT).toBeGreaterThan(0)
+    expect(await page.evaluate(() => (window as any).__ran)).toBeUndefined()
   })
 
   it('keeps rows the same height under a stream of readings and never re-creates untouched rows', async () => {
