@@ -77,7 +77,7 @@ describe.skipIf(!requireBinary('chromium'))('web UI admin', { timeout: 120_000 }
     const coord = await readyUser(h, 'coord@example.org', 'coordinator', ['p1'])
     const { page } = await openPage(browser, h.httpUrl)
     await signIn(page, 'coord@example.org', coord)
-    await page.locator('tr[data-patient="p1"]').waitFor()
+    await page.locator('.wl-row[data-patient="p1"]').waitFor()
     expect(await page.locator('#nav a').allTextContents()).toEqual(['Worklist'])
     await go(page, '#/admin/devices')
     await expect.poll(() => text(page, 'main'), WAIT).toContain('Admin pages are for administrators only.')

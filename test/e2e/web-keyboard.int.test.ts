@@ -58,7 +58,7 @@ describe.skipIf(!requireBinary('chromium'))('web UI keyboard', { timeout: 120_00
     await page.keyboard.press('Enter')
     await expect.poll(() => page.locator('li.alert').count(), WAIT).toBe(2)
 
-    await tabTo(page, 'tr[data-patient="p1"] a')
+    await tabTo(page, '.wl-row[data-patient="p1"] a')
     expect(await focusOutline(page)).toBe('solid 3px')
     await screenshot(page, 'web-keyboard-focus')
     await page.keyboard.press('Enter')

@@ -48,9 +48,9 @@ describe.skipIf(!requireBinary('chromium'))('web UI patient view', { timeout: 12
 
     const { page, violations, consoleErrors } = await openPage(browser, h.httpUrl)
     await signIn(page, 'coord@example.org', password)
-    await page.locator('tr[data-patient="p1"] a').waitFor()
-    await expect.poll(() => text(page, 'tr[data-patient="p1"] .c-attn'), WAIT).toContain('HIGH')
-    await page.click('tr[data-patient="p1"] a')
+    await page.locator('.wl-row[data-patient="p1"] a').waitFor()
+    await expect.poll(() => text(page, '.wl-row[data-patient="p1"] .c-attn'), WAIT).toContain('HIGH')
+    await page.click('.wl-row[data-patient="p1"] a')
     expect(page.url()).toMatch(/#\/patients\/p1$/)
     await expect.poll(() => text(page, '#rpm-days'), WAIT).toBe('10 of 30 days: CPT 99445 (2–15 days)')
 

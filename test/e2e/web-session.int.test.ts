@@ -54,7 +54,7 @@ describe.skipIf(!requireBinary('chromium'))('web UI sessions', { timeout: 120_00
     await page.clock.install()
     await page.goto(h.httpUrl)
     await signIn(page, 'coord@example.org', password)
-    await page.locator('tr[data-patient="p1"]').waitFor()
+    await page.locator('.wl-row[data-patient="p1"]').waitFor()
 
     // 60 s idle timeout: the warning comes 15 s before it.
     await page.clock.fastForward(40_000)
@@ -74,7 +74,7 @@ describe.skipIf(!requireBinary('chromium'))('web UI sessions', { timeout: 120_00
     await expect
       .poll(() => text(page, '#login-error'), WAIT)
       .toBe('You were signed out after a period of inactivity.')
-    expect(await page.locator('tr[data-patient="p1"]').count()).toBe(0)
+    expect(await page.locator('.wl-row[data-patient="p1"]').count()).toBe(0)
     expect((await page.request.get(`${h.httpUrl}/api/session`)).status()).toBe(401)
   })
 
@@ -90,7 +90,7 @@ describe.skipIf(!requireBinary('chromium'))('web UI sessions', { timeout: 120_00
     const { page, violations } = await openPage(browser, h.httpUrl)
     await signIn(page, 'new@example.org', oneTime)
     await page.locator('#pw-current').waitFor()
-    expect(await page.locator('tr[data-patient="p1"]').count()).toBe(0)
+    expect(await page.locator('.wl-row[data-patient="p1"]').count()).toBe(0)
     await page.getByLabel('Current (one-time) password').fill(oneTime)
     await page.getByLabel('New password', { exact: true }).fill('a much better passphrase')
     await page.getByLabel('New password again').fill('a different passphrase')
@@ -98,10 +98,10 @@ describe.skipIf(!requireBinary('chromium'))('web UI sessions', { timeout: 120_00
     await expect.poll(() => text(page, '#pw-error'), WAIT).toBe('The two new passwords differ.')
     await page.getByLabel('New password again').fill('a much better passphrase')
     await page.getByRole('button', { name: 'Set password' }).click()
-    await page.locator('tr[data-patient="p1"]').waitFor()
+    await page.locator('.wl-row[data-patient="p1"]').waitFor()
     await page.getByRole('button', { name: 'Log out' }).click()
     await signIn(page, 'new@example.org', 'a much better passphrase')
-    await page.locator('tr[data-patient="p1"]').waitFor()
+    await page.locator('.wl-row[data-patient="p1"]').waitFor()
     expect(violations).toEqual([])
   })
 
@@ -141,7 +141,7 @@ describe.skipIf(!requireBinary('chromium'))('web UI sessions', { timeout: 120_00
         { qos: 1 },
       )
       await expect
-        .poll(() => text(page, 'tr[data-patient="p1"] td[data-type="heart-rate"] .val'), WAIT)
+        .poll(() => text(page, '.wl-row[data-patient="p1"] [data-type="heart-rate"] .val'), WAIT)
         .toBe('77 /min')
       await device.endAsync()
     } finally {

@@ -37,18 +37,18 @@ describe.skipIf(!requireBinary('chromium'))('web UI units', { timeout: 120_000 }
 
     const { page, violations } = await openPage(browser, h.httpUrl)
     await signIn(page, 'coord@example.org', password)
-    const glucose = 'tr[data-patient="p1"] td[data-type="blood-glucose"] .val'
-    const temp = 'tr[data-patient="p1"] td[data-type="body-temperature"] .val'
+    const glucose = '.wl-row[data-patient="p1"] [data-type="blood-glucose"] .val'
+    const temp = '.wl-row[data-patient="p1"] [data-type="body-temperature"] .val'
     await expect.poll(() => text(page, glucose), WAIT).toBe('100 mg/dL')
     expect(await text(page, temp)).toBe('37.0 °C')
-    expect(await text(page, 'th[data-type="blood-glucose"] .unit')).toBe('mg/dL')
+    expect(await text(page, '[role=columnheader][data-type="blood-glucose"] .unit')).toBe('mg/dL')
 
     await page.getByLabel('Glucose unit').selectOption('mmol/L')
     await page.getByLabel('Temperature unit').selectOption('[degF]')
     await expect.poll(() => text(page, glucose), WAIT).toBe('5.6 mmol/L')
     expect(await text(page, temp)).toBe('98.6 °F')
-    expect(await text(page, 'th[data-type="blood-glucose"] .unit')).toBe('mmol/L')
-    expect(await text(page, 'th[data-type="body-temperature"] .unit')).toBe('°F')
+    expect(await text(page, '[role=columnheader][data-type="blood-glucose"] .unit')).toBe('mmol/L')
+    expect(await text(page, '[role=columnheader][data-type="body-temperature"] .unit')).toBe('°F')
     await screenshot(page, 'web-units-mmol-degF')
 
     // A live reading arrives in the chosen unit too.
@@ -65,7 +65,7 @@ describe.skipIf(!requireBinary('chromium'))('web UI units', { timeout: 120_000 }
     expect(await page.evaluate(() => localStorage.getItem('vitalwire.prefs'))).toContain('mmol/L')
 
     // The patient view follows the same preference, including the threshold lines' labels.
-    await page.click('tr[data-patient="p1"] a')
+    await page.click('.wl-row[data-patient="p1"] a')
     await expect.poll(() => text(page, 'dd[data-type="blood-glucose"]'), WAIT).toMatch(/^7\.2 mmol\/L/)
     await expect
       .poll(() => text(page, 'figure[data-type="blood-glucose"] figcaption'), WAIT)

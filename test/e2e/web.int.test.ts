@@ -56,13 +56,13 @@ describe.skipIf(!requireBinary('chromium'))('web UI end to end', { timeout: 120_
     })
     await page.reload()
     await signIn(page, 'coord@example.org', password)
-    const row = page.locator('tr[data-patient="p1"]')
+    const row = page.locator('.wl-row[data-patient="p1"]')
     await expect
-      .poll(() => text(page, 'tr[data-patient="p1"] td[data-type="heart-rate"] .val'), WAIT)
+      .poll(() => text(page, '.wl-row[data-patient="p1"] [data-type="heart-rate"] .val'), WAIT)
       .toBe('72 /min')
     await expect.poll(() => text(page, '#live'), WAIT).toContain('Live')
     // Only the care team: p3 is someone else's patient.
-    expect(await page.locator('tr[data-patient="p3"]').count()).toBe(0)
+    expect(await page.locator('.wl-row[data-patient="p3"]').count()).toBe(0)
     await screenshot(page, 'web-01-worklist')
 
     await device.publishAsync(
@@ -77,10 +77,13 @@ describe.skipIf(!requireBinary('chromium'))('web UI end to end', { timeout: 120_
     expect(await page.title()).toMatch(/CRITICAL/)
     // Without a reload: the row moved to the top, with the severity in words, not only in colour.
     await expect
-      .poll(() => page.evaluate(() => document.querySelector('tbody tr')?.getAttribute('data-patient')), WAIT)
+      .poll(
+        () => page.evaluate(() => document.querySelector('.wl-body .wl-row')?.getAttribute('data-patient')),
+        WAIT,
+      )
       .toBe('p1')
     expect(await row.locator('.c-attn').textContent()).toContain('CRITICAL')
-    expect(await row.locator('td[data-type="spo2"] .val').textContent()).toBe('82 %')
+    expect(await row.locator('[data-type="spo2"] .val').textContent()).toBe('82 %')
     const item = page.locator('li.alert.sev-critical')
     expect(await item.textContent()).toContain('spo2-low')
     // Critical alerts cannot be snoozed, so the UI does not offer it.
@@ -123,12 +126,12 @@ describe.skipIf(!requireBinary('chromium'))('web UI end to end', { timeout: 120_
     expect(csp).not.toContain('unsafe-inline')
     const { page, violations, consoleErrors } = await openPage(browser, h.httpUrl)
     await signIn(page, 'coord@example.org', password)
-    await page.locator('tr[data-patient="p1"] a').click()
+    await page.locator('.wl-row[data-patient="p1"] a').click()
     await page.locator('#patient-title').waitFor()
     await page.evaluate(() => {
       location.hash = '#/'
     })
-    await page.locator('tr[data-patient="p1"]').waitFor()
+    await page.locator('.wl-row[data-patient="p1"]').waitFor()
     expect(violations).toEqual([])
     expect(consoleErrors).toEqual([])
     // Positive control: an inline script is blocked and reported, so an empty list above means something.
@@ -146,10 +149,10 @@ describe.skipIf(!requireBinary('chromium'))('web UI end to end', { timeout: 120_
     const password = await readyUser(h, 'coord@example.org', 'coordinator', ['p1', 'p2'])
     const { page } = await openPage(browser, h.httpUrl)
     await signIn(page, 'coord@example.org', password)
-    await page.locator('tr[data-patient="p2"]').waitFor()
+    await page.locator('.wl-row[data-patient="p2"]').waitFor()
     const before = await page.evaluate(() => {
-      const rows = [...document.querySelectorAll('tbody tr')] as HTMLElement[]
-      ;(window as any).__p2 = document.querySelector('tr[data-patient="p2"]')
+      const rows = [...document.querySelectorAll('.wl-body .wl-row')] as HTMLElement[]
+      ;(window as any).__p2 = document.querySelector('.wl-row[data-patient="p2"]')
       return rows.map((r) => r.getBoundingClientRect().height)
     })
     const device = await h.connectDevice('hr-1', creds)
@@ -160,11 +163,13 @@ describe.skipIf(!requireBinary('chromium'))('web UI end to end', { timeout: 120_
         { qos: 1 },
       )
     await expect
-      .poll(() => text(page, 'tr[data-patient="p1"] td[data-type="heart-rate"] .val'), WAIT)
+      .poll(() => text(page, '.wl-row[data-patient="p1"] [data-type="heart-rate"] .val'), WAIT)
       .toBe('89 /min')
     const after = await page.evaluate(() => ({
-      heights: [...document.querySelectorAll('tbody tr')].map((r) => r.getBoundingClientRect().height),
-      p2Same: (window as any).__p2 === document.querySelector('tr[data-patient="p2"]'),
+      heights: [...document.querySelectorAll('.wl-body .wl-row')].map(
+        (r) => r.getBoundingClientRect().height,
+      ),
+      p2Same: (window as any).__p2 === document.querySelector('.wl-row[data-patient="p2"]'),
     }))
     expect(after.heights).toEqual(before)
     expect(after.p2Same).toBe(true)

@@ -5,8 +5,10 @@ import { type Attention, groupByPatient, rankPatients, STALE_MS } from './rank.t
 import type { PatientRow, Store } from './store.ts'
 import { displayUnit, unitLabel } from './units.ts'
 
-// The worklist: who needs attention now. One table, fixed layout and fixed row height, rows reused by key
-// so a stream of readings rewrites only the rows that changed (no layout jumps, no lost focus).
+// The worklist: who needs attention now. An ARIA table laid out as CSS grid rows of fixed height, rows
+// reused by key so a stream of readings rewrites only the rows that changed (no layout jumps, no lost
+// focus). Not a <table>: grid rows can use `content-visibility: auto`, so the browser skips layout and
+// paint of the rows off screen (a 1,000-row <table> re-lays out every row on each update).
 
 const SEV_NAME = ['none', 'low', 'medium', 'high', 'critical']
 const SHORT: Record<string, string> = {
@@ -17,17 +19,22 @@ const SHORT: Record<string, string> = {
 }
 
 export function createWorklist(root: HTMLElement, store: Store, prefs: () => Prefs, onComplete?: () => void) {
-  const caption = h('caption', {})
-  const headRow = h('tr', {})
-  const tbody = h('tbody', {})
+  const caption = h('p', { id: 'wl-caption', class: 'caption' })
+  const headRow = h('div', { role: 'row', class: 'wl-row' })
+  const tbody = h('div', { role: 'rowgroup', class: 'wl-body' })
   const table = h(
-    'table',
-    { class: 'worklist-table', id: 'worklist' },
-    caption,
-    h('thead', {}, headRow),
+    'div',
+    {
+      role: 'table',
+      class: 'worklist-table',
+      id: 'worklist',
+      'aria-labelledby': 'wl-title',
+      'aria-describedby': 'wl-caption',
+    },
+    h('div', { role: 'rowgroup', class: 'wl-head' }, headRow),
     tbody,
   )
-  root.append(h('h2', { id: 'wl-title' }, 'Worklist'), table)
+  root.append(h('h2', { id: 'wl-title' }, 'Worklist'), caption, table)
   const cache = new Map<string, { el: HTMLElement; sig: string }>()
   let headSig = ''
   // Progressive first render: the most urgent rows (a screenful and more) in the first frame, the rest in
@@ -40,12 +47,12 @@ export function createWorklist(root: HTMLElement, store: Store, prefs: () => Pre
     if (sig === headSig) return
     headSig = sig
     headRow.replaceChildren(
-      h('th', { scope: 'col', class: 'c-patient' }, 'Patient'),
-      h('th', { scope: 'col', class: 'c-attn' }, 'Attention'),
+      h('div', { role: 'columnheader', class: 'c-patient' }, 'Patient'),
+      h('div', { role: 'columnheader', class: 'c-attn' }, 'Attention'),
       ...VITAL_COLUMNS.map((c) =>
         h(
-          'th',
-          { scope: 'col', 'data-type': c },
+          'div',
+          { role: 'columnheader', 'data-type': c },
           h('span', { 'aria-hidden': 'true' }, SHORT[c] ?? LABELS[c]),
           srOnly(`${LABELS[c]} in`),
           h('span', { class: 'unit' }, headUnit(c, pr)),
@@ -126,22 +133,32 @@ function attentionText(at: Attention): (Node | string)[] {
 function buildRow(p: PatientRow, at: Attention, pr: Prefs, now: number): HTMLElement {
   const sev = SEV_NAME[at.openRank]
   return h(
-    'tr',
-    { 'data-patient': p.id, class: `sev-${sev}${p.monitoring === false ? ' paused' : ''}` },
+    'div',
+    {
+      role: 'row',
+      'data-patient': p.id,
+      class: `wl-row sev-${sev}${p.monitoring === false ? ' paused' : ''}`,
+    },
     h(
-      'th',
-      { scope: 'row', class: 'c-patient' },
+      'div',
+      { role: 'rowheader', class: 'c-patient' },
       h('a', { href: `#/patients/${encodeURIComponent(p.id)}`, 'data-focus-key': 'open' }, p.name),
       h('span', { class: 'pid' }, p.monitoring === false ? `${p.id} · monitoring paused` : p.id),
     ),
-    h('td', { class: 'c-attn' }, ...attentionText(at)),
+    h('div', { role: 'cell', class: 'c-attn' }, ...attentionText(at)),
     ...VITAL_COLUMNS.map((c) => {
       const r = p.latest[c]
-      if (!r) return h('td', { 'data-type': c }, h('span', { class: 'none' }, '—'), srOnly('no reading'))
+      if (!r)
+        return h(
+          'div',
+          { role: 'cell', 'data-type': c },
+          h('span', { class: 'none' }, '—'),
+          srOnly('no reading'),
+        )
       const old = now - Date.parse(r.effective) > STALE_MS
       return h(
-        'td',
-        { 'data-type': c, class: old ? 'old' : undefined },
+        'div',
+        { role: 'cell', 'data-type': c, class: old ? 'old' : undefined },
         h('span', { class: 'val' }, formatReading(r, pr)),
         h(
           'time',
