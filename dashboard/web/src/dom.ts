@@ -61,14 +61,54 @@ export function reconcile<T>(
       entry.el.remove()
       cache.delete(k)
     }
-  const current = parent.children
-  let same = current.length === els.length
-  for (let i = 0; same && i < els.length; i++) same = current[i] === els[i]
-  if (same) return
   const focused = document.activeElement as HTMLElement | null
-  parent.replaceChildren(...els)
+  moveInto(parent, els)
   if (focused && focused !== document.activeElement && parent.contains(focused))
     focused.focus({ preventScroll: true })
+}
+
+/**
+ * Put `parent`'s children in the order of `els` with the fewest moves: the children already in the right
+ * relative order (a longest increasing subsequence of their old positions) stay; only the others move.
+ * When one patient rises to the top of 1,000 rows, that is one DOM move, not 1,000 (re-inserting every
+ * row would restyle the whole list: a long task under a stream of alerts).
+ */
+function moveInto(parent: HTMLElement, els: HTMLElement[]): void {
+  const current = parent.children
+  let same = current.length === els.length
+  for (let k = 0; same && k < els.length; k++) same = current[k] === els[k]
+  if (same) return
+  const old = new Map<Element, number>()
+  let i = 0
+  for (const c of parent.children) old.set(c, i++)
+  const seq = els.map((e) => old.get(e) ?? -1)
+  const stay = lisMembers(seq)
+  let next: Element | null = null
+  for (let k = els.length - 1; k >= 0; k--) {
+    if (!stay.has(k)) parent.insertBefore(els[k], next)
+    next = els[k]
+  }
+}
+
+/** Indexes of one longest strictly increasing subsequence of `seq`, ignoring negative entries. */
+export function lisMembers(seq: number[]): Set<number> {
+  const tails: number[] = []
+  const prev = new Array<number>(seq.length).fill(-1)
+  for (let k = 0; k < seq.length; k++) {
+    if (seq[k] < 0) continue
+    let lo = 0
+    let hi = tails.length
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (seq[tails[mid]] < seq[k]) lo = mid + 1
+      else hi = mid
+    }
+    if (lo > 0) prev[k] = tails[lo - 1]
+    tails[lo] = k
+  }
+  const members = new Set<number>()
+  for (let k = tails.length ? tails[tails.length - 1] : -1; k >= 0; k = prev[k]) members.add(k)
+  return members
 }
 
 /** When a row is rebuilt under the keyboard focus, put focus on the same control in the new row. */
