@@ -162,6 +162,12 @@ await page.evaluate(() => {
   }
   requestAnimationFrame(frame)
 })
+// Chromium's own accounting of the renderer's main thread (seconds spent in script, style, layout, tasks).
+const cdp = await context.newCDPSession(page)
+await cdp.send('Performance.enable')
+const metrics = async () =>
+  Object.fromEntries(((await cdp.send('Performance.getMetrics')) as any).metrics.map((m: any) => [m.name, m.value]))
+const m0 = await metrics()
 const seenBefore = probe.messages.length
 const startMs = Date.now()
 let sent = 0
@@ -196,6 +202,14 @@ const stream = await page.evaluate(() => {
     framesOver50ms: gaps.filter((g) => g > 50).length,
   }
 })
+const m1 = await metrics()
+const busy = Object.fromEntries(
+  ['TaskDuration', 'ScriptDuration', 'RecalcStyleDuration', 'LayoutDuration'].map((k) => [
+    `${k}Ms`,
+    Math.round((m1[k] - m0[k]) * 1000),
+  ]),
+)
+console.log('main thread during the stream', busy)
 const delivered = probe.messages.slice(seenBefore)
 const result = {
   date: new Date().toISOString(),
@@ -226,6 +240,7 @@ const result = {
     deliveredWsMessages: delivered.length,
     deliveredObservations: delivered.filter((m) => m.type === 'observation').length,
     deliveredAlerts: delivered.filter((m) => m.type === 'alert' || m.type === 'alert-updated').length,
+    mainThreadBusy: busy,
     longTasksOver50ms: stream.longTasks.length,
     longestTaskMs: Math.round(Math.max(0, ...stream.longTasks.map((t) => t.duration))),
     frames: stream.frames,

@@ -69,11 +69,17 @@ export function createStore() {
   const alerts = new Map<string, AlertItem>()
   /** Bumped on every change, so views can tell what to redraw. */
   const version = { patients: 0, alerts: 0 }
+  /** Per-patient revision, bumped on every change to that patient, so views recompute only those. */
+  const rev = new Map<string, number>()
+  const bump = (id: string) => rev.set(id, (rev.get(id) ?? 0) + 1)
   const listeners = new Set<(m: any) => void>()
   return {
     patients,
     alerts,
     version,
+    rev,
+    /** Bumped by every full load: everything a view memoized before is stale. */
+    generation: 0,
     load(ps: PatientRow[], as: AlertItem[]) {
       patients.clear()
       for (const p of ps)
@@ -86,6 +92,8 @@ export function createStore() {
         })
       alerts.clear()
       for (const a of as) alerts.set(a.id, a)
+      rev.clear()
+      this.generation++
       version.patients++
       version.alerts++
     },
@@ -97,6 +105,7 @@ export function createStore() {
           const prev = p.latest[r.type]
           if (!prev || Date.parse(prev.effective) <= Date.parse(r.effective)) {
             p.latest[r.type] = r
+            bump(p.id)
             version.patients++
           }
         }
@@ -105,6 +114,7 @@ export function createStore() {
         // Messages buffered during a reload may be older than what the reload returned: keep the newest.
         if (!prev || Date.parse(m.alert.updatedAt) >= Date.parse(prev.updatedAt)) {
           alerts.set(m.alert.id, { ...m.alert, snoozedUntil: prev?.snoozedUntil })
+          bump(m.alert.patientId)
           version.alerts++
         }
       }
@@ -112,6 +122,7 @@ export function createStore() {
     },
     setAlert(a: AlertItem) {
       alerts.set(a.id, { ...alerts.get(a.id), ...a })
+      bump(a.patientId)
       version.alerts++
     },
     /** Views that care about raw messages (the patient view, the critical banner) subscribe here. */

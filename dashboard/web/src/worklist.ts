@@ -1,7 +1,7 @@
 import { h, reconcile, srOnly } from './dom.ts'
 import { formatReading, LABELS, localTime, SEVERITY_ICON, shortTime, VITAL_COLUMNS } from './format.ts'
 import type { Prefs } from './prefs.ts'
-import { type Attention, groupByPatient, rankPatients, STALE_MS } from './rank.ts'
+import { type Attention, attentionOf, compareAttention, groupByPatient, STALE_MS } from './rank.ts'
 import type { PatientRow, Store } from './store.ts'
 import { displayUnit, unitLabel } from './units.ts'
 
@@ -11,6 +11,7 @@ import { displayUnit, unitLabel } from './units.ts'
 // paint of the rows off screen (a 1,000-row <table> re-lays out every row on each update).
 
 const SEV_NAME = ['none', 'low', 'medium', 'high', 'critical']
+type Row = { p: PatientRow; at: Attention }
 const SHORT: Record<string, string> = {
   'blood-pressure': 'BP',
   'heart-rate': 'HR',
@@ -41,6 +42,8 @@ export function createWorklist(root: HTMLElement, store: Store, prefs: () => Pre
   // chunks on the following frames, so no single task blocks the page and the top of the list shows at once.
   let shown = 0
   let more = false
+  const memo = new Map<string, { rev: number; row: Row; sig: string }>()
+  let memoKey = ''
 
   function renderHead(pr: Prefs) {
     const sig = `${pr.glucose}|${pr.temperature}`
@@ -65,7 +68,26 @@ export function createWorklist(root: HTMLElement, store: Store, prefs: () => Pre
     const pr = prefs()
     const now = Date.now()
     renderHead(pr)
-    const rows = rankPatients(store.patients.values(), groupByPatient(store.alerts.values()), now)
+    // Attention and row signatures are recomputed only for patients that changed since the last frame
+    // (or when the units, the minute or the whole list changed): 100 updates a second stay cheap.
+    const key = `${store.generation}|${pr.glucose}|${pr.temperature}|${Math.floor(now / 60_000)}`
+    if (key !== memoKey) {
+      memo.clear()
+      memoKey = key
+    }
+    const byPatient = groupByPatient(store.alerts.values())
+    const rows: Row[] = []
+    for (const p of store.patients.values()) {
+      const rev = store.rev.get(p.id) ?? 0
+      let m = memo.get(p.id)
+      if (!m || m.rev !== rev) {
+        const at = attentionOf(p, byPatient.get(p.id) ?? [], now)
+        m = { rev, row: { p, at }, sig: signature(p, at, pr, now) }
+        memo.set(p.id, m)
+      }
+      rows.push(m.row)
+    }
+    rows.sort(compareAttention)
     caption.textContent = `${rows.length} patient${rows.length === 1 ? '' : 's'}, most urgent first`
     shown = Math.min(rows.length, shown === 0 ? FIRST_ROWS : Math.max(shown, cache.size) + CHUNK_ROWS)
     const complete = shown >= rows.length
@@ -81,7 +103,7 @@ export function createWorklist(root: HTMLElement, store: Store, prefs: () => Pre
       tbody,
       complete ? rows : rows.slice(0, shown),
       (r) => r.p.id,
-      (r) => signature(r.p, r.at, pr, now),
+      (r) => memo.get(r.p.id)!.sig,
       (r) => buildRow(r.p, r.at, pr, now),
       cache,
     )
