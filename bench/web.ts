@@ -166,7 +166,9 @@ await page.evaluate(() => {
 const cdp = await context.newCDPSession(page)
 await cdp.send('Performance.enable')
 const metrics = async () =>
-  Object.fromEntries(((await cdp.send('Performance.getMetrics')) as any).metrics.map((m: any) => [m.name, m.value]))
+  Object.fromEntries(
+    ((await cdp.send('Performance.getMetrics')) as any).metrics.map((m: any) => [m.name, m.value]),
+  )
 const m0 = await metrics()
 const seenBefore = probe.messages.length
 const startMs = Date.now()
