@@ -7,7 +7,7 @@ import { RANK } from './store.ts'
 export const STALE_MS = 24 * 3600_000
 // One collator for every comparison: String.localeCompare builds one per call, and sorting 1,000 rows
 // every frame made that the worklist's biggest cost under a stream.
-const NAMES = new Intl.Collator()
+const NAMES = new Intl.Collator(undefined, { numeric: true })
 
 export interface Attention {
   /** Highest severity among open, unacknowledged alerts (4 critical … 0 none). */

@@ -181,7 +181,7 @@ function buildRow(p: PatientRow, at: Attention, pr: Prefs, now: number): HTMLEle
       return h(
         'div',
         { role: 'cell', 'data-type': c, class: old ? 'old' : undefined },
-        h('span', { class: 'val' }, formatReading(r, pr)),
+        h('span', { class: 'val', title: formatReading(r, pr) }, formatReading(r, pr)),
         h(
           'time',
           { datetime: r.effective, title: localTime(r.effective) },
