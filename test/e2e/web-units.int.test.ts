@@ -49,6 +49,13 @@ describe.skipIf(!requireBinary('chromium'))('web UI units', { timeout: 120_000 }
     expect(await text(page, temp)).toBe('98.6 °F')
     expect(await text(page, '[role=columnheader][data-type="blood-glucose"] .unit')).toBe('mmol/L')
     expect(await text(page, '[role=columnheader][data-type="body-temperature"] .unit')).toBe('°F')
+    // Regression: a narrow glucose column clipped "5.6 mmol/L" to "5.6 m…", hiding the unit.
+    const clipped = await page.evaluate(() =>
+      [...document.querySelectorAll('.wl-body [data-type]')]
+        .filter((c) => c.scrollWidth > c.clientWidth)
+        .map((c) => c.textContent),
+    )
+    expect(clipped).toEqual([])
     await screenshot(page, 'web-units-mmol-degF')
 
     // A live reading arrives in the chosen unit too.
