@@ -46,10 +46,16 @@ describe('broker device status', () => {
     const { secret } = await h.enrollDevice('d1', 'p1')
     const first = await h.connectDevice('d1', { secret })
     const firstGone = closed(first)
+    const takeoverMs = Date.now()
     const second = await h.connectDevice('d1', { secret })
     await firstGone
-    // The old connection's close must not mark the device offline while the new one is up.
     await second.publishAsync('rpm/v1/devices/d1/readings', reading('r2'), { qos: 1 })
-    expect(deviceRow(h, 'd1')?.connected).toBe(1)
+    // Once the batch holding the takeover is written, the old connection's close must not have marked
+    // the device offline while the new one is up.
+    const row = await until(() => {
+      const r = deviceRow(h, 'd1')
+      return r && r.last_seen_ms >= takeoverMs ? r : undefined
+    }, 'the takeover written to the registry')
+    expect(row.connected).toBe(1)
   })
 })
