@@ -69,10 +69,10 @@ describe('broker revocation', { timeout: 90_000 }, () => {
     const password = await h.addUser('admin@example.org', 'admin')
     const cookie = await h.login('admin@example.org', password)
     const d2 = await h.connectDevice('d2', { secret: secrets.d2 })
-    const t = Date.now()
     const res = await fetch(`${h.httpUrl}/api/devices/d2`, { method: 'DELETE', headers: { cookie } })
     expect(res.status).toBe(204)
-    await expectDisconnected(d2, t)
+    // Measured from the response: the request's own latency on a loaded machine is not the broker's.
+    await expectDisconnected(d2, Date.now())
     expect(await refusedCode('d2')).toBe(5)
   })
 
