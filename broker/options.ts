@@ -13,6 +13,12 @@ export interface IngestPort {
     device: { patientId: string; type: string },
     payload: Uint8Array,
   ): Promise<{ rejected: { readingId?: string; code: string; message: string }[]; battery?: number }>
+  /** Durably dead-letter a whole message (resolves after the commit). */
+  reject(
+    deviceId: string,
+    payload: Uint8Array,
+    rejection: { code: 'VW_ERR_INGEST_RATE'; message: string },
+  ): Promise<void>
 }
 
 export interface DeviceStatusUpdate {

@@ -14,6 +14,8 @@ export interface Session {
   patientId: string
   type: string
   bucket: TokenBucket
+  /** Messages over the rate are dead-lettered while this lasts; past it the device is disconnected. */
+  overflow: TokenBucket
   errorBucket: TokenBucket
   ip: string
   rateAudited: boolean
@@ -79,6 +81,7 @@ export function createPolicies(ctx: PolicyContext) {
       patientId: outcome.device.patientId,
       type: outcome.device.type,
       bucket: createTokenBucket(options.ratePerS, options.burst, t),
+      overflow: createTokenBucket(options.ratePerS, options.burst, t),
       errorBucket: createTokenBucket(1, 10, t),
       ip,
       rateAudited: false,
@@ -119,7 +122,6 @@ export function createPolicies(ctx: PolicyContext) {
     packet.retain = false // retained messages from devices are never kept ([MQTT-3.3.1-5] does not apply)
     const payload = packet.payload as Buffer
     if (!s.bucket.take(now())) {
-      deps.metrics.readings.inc({ outcome: 'rejected', code: 'VW_ERR_INGEST_RATE' })
       // One audit entry per connection: a flood must not become a flood of audit rows.
       outcomes.refused({
         reason: 'rate',
@@ -129,9 +131,16 @@ export function createPolicies(ctx: PolicyContext) {
         audit: !s.rateAudited,
       })
       s.rateAudited = true
-      const message = `more than ${options.ratePerS} messages/s; message dropped`
+      if (!s.overflow.take(now())) {
+        // Far over its rate: close the connection without acknowledging. The device keeps the message
+        // and resends it after reconnecting, so nothing is lost and the flood cannot fill the disk.
+        throw denied('message rate far above the limit')
+      }
+      const message = `more than ${options.ratePerS} messages/s; message kept aside (dead-lettered), not processed`
+      // Committed before the PUBACK like any reading: a message we acknowledge is never lost.
+      await deps.ingest.reject(client.id, payload, { code: 'VW_ERR_INGEST_RATE', message })
       setImmediate(() => reportErrors(client, s, [{ code: 'VW_ERR_INGEST_RATE', message }]))
-      return // acknowledged and dropped: retransmitting it would only make the flood worse
+      return
     }
     // Durable acceptance: resolves only after the local commit, and Aedes writes PUBACK after this.
     const result = await deps.ingest.accept(client.id, s, payload)

@@ -24,7 +24,7 @@ export function maySubscribe(deviceId: string, filter: string): boolean {
 }
 
 /** Device ids are also topic levels: no wildcards, separators or control characters. */
-export const DEVICE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
+export const DEVICE_ID = /^[A-Za-z0-9][A-Za-z0-9.-]{0,63}$/
 
 /** Readings are for ingest only; they are never relayed to other subscribers. */
 export function isInternal(topic: string): boolean {

@@ -127,7 +127,22 @@ export function createIngest(deps: IngestDeps, options: IngestOptions) {
     }
   }
 
-  return { accept }
+  /**
+   * Commit a whole message to the dead-letter store without decoding it (e.g. over the device's rate
+   * limit), so acknowledging it loses nothing: it can be inspected and replayed later.
+   */
+  async function reject(deviceId: string, payload: Uint8Array, rejection: Rejection): Promise<void> {
+    const receivedMs = now()
+    await deps.journal.commit({
+      accepted: [],
+      deadLetters: [
+        { deviceId, readingId: null, code: rejection.code, reason: rejection.message, payload, receivedMs },
+      ],
+    })
+    count(0, 0, [rejection], deviceId)
+  }
+
+  return { accept, reject }
 }
 
 export type Ingest = ReturnType<typeof createIngest>

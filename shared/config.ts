@@ -22,7 +22,9 @@ const envSchema = z.object({
   VITALWIRE_MQTT_HOST: z.string().min(1).default('127.0.0.1'),
   VITALWIRE_MQTT_PORT: port.default(8883),
   VITALWIRE_MQTT_PLAIN_PORT: port.optional(),
-  VITALWIRE_MQTT_MAX_PACKET_BYTES: positiveInt.default(64 * 1024),
+  // Twice the 64 KiB payload limit: a payload between the two is acknowledged and dead-lettered with a
+  // reason (so a device does not resend it forever); only a larger packet closes the connection.
+  VITALWIRE_MQTT_MAX_PACKET_BYTES: positiveInt.default(128 * 1024),
   VITALWIRE_MQTT_RATE_PER_S: positiveInt.default(50),
   VITALWIRE_MQTT_BURST: positiveInt.default(500),
   VITALWIRE_MQTT_MAX_CONNECTIONS: positiveInt.default(100_000),

@@ -6,7 +6,7 @@ import { generatePassword, generateSecret, hashSecret, RANDOM_SECRET_COST } from
 
 // Enrollment used by both the CLI and the REST API, so the two can never drift apart.
 
-export const DEVICE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
+export const DEVICE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9.-]{0,63}$/
 export const PATIENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9.-]{0,63}$/
 
 export type EnrolledDevice =
@@ -36,7 +36,7 @@ export async function enrollDevice(
   if (!DEVICE_ID_PATTERN.test(opts.id)) {
     throw new VitalwireError(
       'VW_ERR_VALIDATION',
-      'device id must be 1-64 characters: letters, digits, ".", "_", "-", starting with a letter or digit',
+      'device id must be 1-64 characters (a FHIR id): letters, digits, ".", "-", starting with a letter or digit',
     )
   }
   if (!(await registry.getPatient(opts.patientId)))

@@ -31,7 +31,7 @@ export function deviceRoutes(app: FastifyInstance, deps: DashboardDeps) {
           required: ['id', 'patientId'],
           additionalProperties: false,
           properties: {
-            id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' },
+            id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9.-]{0,63}$' },
             patientId: { type: 'string', minLength: 1, maxLength: 64 },
             type: { type: 'string', minLength: 1, maxLength: 64, default: 'generic' },
             auth: { type: 'string', enum: ['secret', 'cert'], default: 'secret' },

@@ -1,3 +1,5 @@
+import path from 'node:path'
+import { DatabaseSync } from 'node:sqlite'
 import mqtt from 'mqtt'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type Harness, startHarness } from '../helpers/harness.ts'
@@ -39,15 +41,29 @@ function attempt(
 }
 
 describe('broker limits', () => {
-  it('closes a connection sending a 100 KiB publish (limit 64 KiB) and keeps serving others', async () => {
+  it('acknowledges and dead-letters a 100 KiB payload (over the 64 KiB payload limit) so it is not resent forever', async () => {
+    await start()
+    const { secret } = await h!.enrollDevice('d1', 'p1')
+    const d1 = await h!.connectDevice('d1', { secret })
+    await d1.subscribeAsync('rpm/v1/devices/d1/errors', { qos: 1 })
+    const error = new Promise<any>((resolve) => d1.on('message', (_t, p) => resolve(JSON.parse(String(p)))))
+    await d1.publishAsync('rpm/v1/devices/d1/readings', Buffer.alloc(100 * 1024, 0x20), { qos: 1 })
+    expect(await error).toMatchObject({
+      code: 'VW_ERR_INGEST_PAYLOAD',
+      message: expect.stringMatching(/exceeds 65536/),
+    })
+    expect(d1.connected).toBe(true)
+  })
+
+  it('closes a connection sending a 200 KiB publish (packet limit 128 KiB) and keeps serving others', async () => {
     await start()
     const { secret } = await h!.enrollDevice('d1', 'p1')
     const d1 = await h!.connectDevice('d1', { secret })
     const gone = closed(d1)
-    d1.publish('rpm/v1/devices/d1/readings', Buffer.alloc(100 * 1024, 0x20), { qos: 1 })
+    d1.publish('rpm/v1/devices/d1/readings', Buffer.alloc(200 * 1024, 0x20), { qos: 1 })
     await gone
     const row = await waitForAudit(h!, (r) => r.action === 'mqtt.packet-size' && r.actor === 'device:d1')
-    expect(row.detail).toMatch(/exceeds 65536/)
+    expect(row.detail).toMatch(/exceeds 131072/)
     expect(await refusedCount(h!, 'packet-size')).toBe(1)
     const again = await h!.connectDevice('d1', { secret })
     await again.publishAsync('rpm/v1/devices/d1/readings', reading('small'), { qos: 1 })
@@ -76,7 +92,7 @@ describe('broker limits', () => {
     await gone
   })
 
-  it('drops messages beyond the device’s rate, reports them on its errors topic, and carries on', async () => {
+  it('keeps messages beyond the device’s rate aside (dead-lettered before the PUBACK), reports them, and carries on', async () => {
     await start({ VITALWIRE_MQTT_RATE_PER_S: '1', VITALWIRE_MQTT_BURST: '3' })
     const { secret } = await h!.enrollDevice('d1', 'p1')
     const d1 = await h!.connectDevice('d1', { secret })
@@ -87,17 +103,63 @@ describe('broker limits', () => {
         if (m.code === 'VW_ERR_INGEST_RATE') resolve(m)
       }),
     )
-    // Every message is acknowledged (a dropped one must not be retransmitted forever).
+    // Every message is acknowledged, and every acknowledged message is kept: 3 within the burst are
+    // stored, the 3 over it are dead-lettered whole (a rate-limited reading acknowledged and dropped
+    // would be a reading lost after the device was told it was received).
     await Promise.all(
-      Array.from({ length: 8 }, (_, i) =>
+      Array.from({ length: 6 }, (_, i) =>
         d1.publishAsync('rpm/v1/devices/d1/readings', reading(`r${i}`), { qos: 1 }),
       ),
     )
     expect((await rateError).message).toMatch(/more than 1 messages\/s/)
-    expect(await refusedCount(h!, 'rate')).toBeGreaterThanOrEqual(4)
+    expect(await refusedCount(h!, 'rate')).toBe(3)
+    const db = new DatabaseSync(path.join(h!.dataDir, 'vitalwire.db'), { readOnly: true })
+    const stored = (db.prepare('SELECT key FROM readings ORDER BY key').all() as { key: string }[]).map(
+      (r) => r.key,
+    )
+    const kept = db.prepare("SELECT payload FROM dead_letters WHERE code = 'VW_ERR_INGEST_RATE'").all() as {
+      payload: Uint8Array
+    }[]
+    db.close()
+    const keptIds = kept.map((r) => JSON.parse(Buffer.from(r.payload).toString()).id)
+    expect([...stored.map((k) => k.split(':')[1]), ...keptIds].sort()).toEqual([
+      'r0',
+      'r1',
+      'r2',
+      'r3',
+      'r4',
+      'r5',
+    ])
+    expect(keptIds).toHaveLength(3)
     // One audit entry per connection, however long the flood.
     await waitForAudit(h!, (r) => r.action === 'mqtt.rate' && r.actor === 'device:d1')
     expect(d1.connected).toBe(true)
+  })
+
+  it('disconnects a device far over its rate without acknowledging, so the flood cannot fill the disk', async () => {
+    await start({ VITALWIRE_MQTT_RATE_PER_S: '1', VITALWIRE_MQTT_BURST: '2' })
+    const { secret } = await h!.enrollDevice('d1', 'p1')
+    const d1 = await h!.connectDevice('d1', { secret })
+    const acked: string[] = []
+    const gone = closed(d1)
+    for (let i = 0; i < 10; i++) {
+      d1.publishAsync('rpm/v1/devices/d1/readings', reading(`f${i}`), { qos: 1 }).then(
+        () => acked.push(`f${i}`),
+        () => {},
+      )
+    }
+    await gone
+    const db = new DatabaseSync(path.join(h!.dataDir, 'vitalwire.db'), { readOnly: true })
+    const stored = (db.prepare('SELECT key FROM readings').all() as { key: string }[]).map(
+      (r) => r.key.split(':')[1],
+    )
+    const kept = (db.prepare('SELECT payload FROM dead_letters').all() as { payload: Uint8Array }[]).map(
+      (r) => JSON.parse(Buffer.from(r.payload).toString()).id,
+    )
+    db.close()
+    expect(stored.length + kept.length).toBe(4)
+    // Everything the device heard acknowledged is kept; the rest it still holds and will resend.
+    for (const id of acked) expect([...stored, ...kept]).toContain(id)
   })
 
   it('slows down brute force: an address out of authentication failures is dropped before TLS', async () => {
