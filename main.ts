@@ -26,6 +26,8 @@ export interface Running {
   mqttPort?: number
   mqttPlainPort?: number
   httpUrl?: string
+  /** The dashboard's routes (tests prove each one is covered by the access matrix). */
+  httpRoutes?: () => { method: string; url: string }[]
   dataDir: string
   caCert: string
   events: EventBus
@@ -168,6 +170,7 @@ export async function startVitalwire(
   }
 
   let httpUrl: string | undefined
+  let httpRoutes: Running['httpRoutes']
   if (only.has('dashboard')) {
     const tokens = createSqliteTokenStore(storage.db)
     const sessionStore = createSqliteSessionStore(storage.db, config.http.sessionIdleMs)
@@ -210,6 +213,7 @@ export async function startVitalwire(
     )
     const started = await dashboard.start()
     httpUrl = started.url
+    httpRoutes = () => dashboard.routes()
     const sweep = setInterval(() => sessionStore.sweep(), 60_000)
     sweep.unref()
     closers.push(async () => {
@@ -223,6 +227,7 @@ export async function startVitalwire(
     mqttPort,
     mqttPlainPort,
     httpUrl,
+    httpRoutes,
     dataDir: config.dataDir,
     caCert: pki?.caCert ?? config.mqtt.deviceCa ?? paths.caCert,
     events,

@@ -33,10 +33,14 @@ export interface DashboardDeps {
     verify(token: string): Promise<number | undefined>
     create(userId: number, label: string): Promise<{ id: string; token: string }>
     revoke(id: string): Promise<boolean>
+    list(): Promise<{ id: string; userId: number; label: string; createdAt: string; revokedAt?: string }[]>
   }
-  sessionStore: unknown
+  /** @fastify/session store (callback style); `get` is also used to end sockets of expired sessions. */
+  sessionStore: { get(sid: string, cb: (err: unknown, session?: unknown) => void): void }
   sessionSecret: string
   sessionIdleMs: number
+  /** How often open WebSockets are checked against their session or token (default 15 s). */
+  wsRecheckMs?: number
   events: EventBus
   log: Logger
   metrics: Metrics

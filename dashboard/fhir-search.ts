@@ -83,16 +83,16 @@ export function parseObservationSearch(query: Record<string, unknown>): ParsedSe
     sort: 'asc',
     limit: DEFAULT_COUNT,
   }
-  const subjects = [...asList(query.patient), ...asList(query.subject)]
-  if (subjects.length) {
+  // Within one parameter a comma is OR; repeated parameters are AND: a reading has one subject, so only
+  // ids named in every repetition can match.
+  for (const value of [...asList(query.patient), ...asList(query.subject)]) {
     const ids = new Set<string>()
-    for (const s of subjects.flatMap((v) => v.split(','))) {
+    for (const s of value.split(',')) {
       const id = s.startsWith('Patient/') ? s.slice(8) : s
       if (!/^[A-Za-z0-9\-.]{1,64}$/.test(id)) return bad('value', `invalid patient reference ${s}`)
       ids.add(id)
     }
-    // Repeated parameters are AND: a reading has one subject, so keep only ids in every repetition.
-    q.patientIds = [...ids]
+    q.patientIds = q.patientIds ? q.patientIds.filter((id) => ids.has(id)) : [...ids]
   }
   for (const c of asList(query.code)) {
     const types = new Set(c.split(',').flatMap((t) => typesForCode(t) ?? []))
