@@ -85,7 +85,11 @@ export function requireViewer(deps: DashboardDeps, opts: { allowMustChange?: boo
       viewer = userId === undefined ? undefined : await viewerFor(deps, userId, 'session')
     }
     if (!viewer) {
-      auditReq(deps, req, { action: routeName(req), outcome: 'denied', detail: { reason: 'unauthenticated' } })
+      auditReq(deps, req, {
+        action: routeName(req),
+        outcome: 'denied',
+        detail: { reason: 'unauthenticated' },
+      })
       reply.header('www-authenticate', 'Bearer')
       throw new VitalwireError('VW_ERR_AUTH_REQUIRED')
     }

@@ -39,7 +39,7 @@ export interface DashboardDeps {
   sessionStore: { get(sid: string, cb: (err: unknown, session?: unknown) => void): void }
   sessionSecret: string
   sessionIdleMs: number
-  /** How often open WebSockets are checked against their session or token (default 15 s). */
+  /** How often open WebSockets are checked against their session or token (default min(15 s, idle/2)). */
   wsRecheckMs?: number
   events: EventBus
   log: Logger

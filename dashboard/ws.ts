@@ -23,11 +23,14 @@ export function websocketRoutes(app: FastifyInstance, deps: DashboardDeps) {
       : new Promise((resolve) => deps.sessionStore.get(c.sid, (err, s) => resolve(!err && Boolean(s))))
   // Pushed data is not user activity: a session that idles out, is logged out, or whose token is revoked
   // loses its socket within one recheck interval.
-  const recheck = setInterval(async () => {
-    for (const [ws, c] of credentials) {
-      if (!(await stillValid(c))) ws.close(4401, 'session ended')
-    }
-  }, deps.wsRecheckMs ?? 15_000)
+  const recheck = setInterval(
+    async () => {
+      for (const [ws, c] of credentials) {
+        if (!(await stillValid(c))) ws.close(4401, 'session ended')
+      }
+    },
+    deps.wsRecheckMs ?? Math.min(15_000, Math.max(100, deps.sessionIdleMs / 2)),
+  )
   recheck.unref()
 
   function broadcast(patientId: string, message: () => string) {

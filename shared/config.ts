@@ -40,7 +40,11 @@ const envSchema = z.object({
       .optional(),
   ),
   // Fractional minutes are allowed (tests use a few hundred milliseconds).
-  VITALWIRE_SESSION_IDLE_MIN: z.coerce.number().positive().max(24 * 60).default(15),
+  VITALWIRE_SESSION_IDLE_MIN: z.coerce
+    .number()
+    .positive()
+    .max(24 * 60)
+    .default(15),
   VITALWIRE_MAX_FUTURE_S: z.coerce.number().int().min(0).default(300),
   VITALWIRE_MAX_AGE_DAYS: positiveInt.default(30),
   VITALWIRE_RETENTION_DAYS: positiveInt.default(400),

@@ -47,7 +47,11 @@ export function alertRoutes(app: FastifyInstance, deps: DashboardDeps) {
     },
     async (req) => {
       const viewer = req.viewer!
-      const q = req.query as { status?: 'open' | 'acknowledged' | 'resolved'; patient?: string; limit: number }
+      const q = req.query as {
+        status?: 'open' | 'acknowledged' | 'resolved'
+        patient?: string
+        limit: number
+      }
       let patientIds = viewer.patients ? [...viewer.patients] : undefined
       if (q.patient) {
         // A patient outside the care team gives the same empty list as an unknown one, and is audited.
@@ -77,7 +81,12 @@ export function alertRoutes(app: FastifyInstance, deps: DashboardDeps) {
       `/api/alerts/:id/${verb}`,
       {
         preHandler: auth,
-        schema: { tags, params: idParams, body: noteBody, response: { 200: alert, ...errors(400, 401, 403, 404) } },
+        schema: {
+          tags,
+          params: idParams,
+          body: noteBody,
+          response: { 200: alert, ...errors(400, 401, 403, 404) },
+        },
       },
       async (req) => {
         const { id } = req.params as { id: string }

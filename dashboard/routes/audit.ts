@@ -25,7 +25,13 @@ export function auditRoutes(app: FastifyInstance, deps: DashboardDeps) {
       },
     },
     async (req) => {
-      const q = req.query as { patient?: string; actor?: string; action?: string; before?: number; limit: number }
+      const q = req.query as {
+        patient?: string
+        actor?: string
+        action?: string
+        before?: number
+        limit: number
+      }
       const entries = await deps.audit.list({
         patientId: q.patient,
         actor: q.actor,

@@ -17,7 +17,10 @@ export function deviceRoutes(app: FastifyInstance, deps: DashboardDeps) {
       schema: {
         tags,
         response: {
-          200: { type: 'object', properties: { devices: { type: 'array', items: json(deviceSchema, 'output') } } },
+          200: {
+            type: 'object',
+            properties: { devices: { type: 'array', items: json(deviceSchema, 'output') } },
+          },
           ...errors(401, 403),
         },
       },
@@ -69,7 +72,12 @@ export function deviceRoutes(app: FastifyInstance, deps: DashboardDeps) {
     async (req, reply) => {
       const body = req.body as { id: string; patientId: string; type: string; auth: 'secret' | 'cert' }
       const enrolled = await deps.enroll(body)
-      auditReq(deps, req, { action: 'device.enroll', outcome: 'ok', patientId: body.patientId, target: body.id })
+      auditReq(deps, req, {
+        action: 'device.enroll',
+        outcome: 'ok',
+        patientId: body.patientId,
+        target: body.id,
+      })
       reply.code(201).header('cache-control', 'no-store')
       return enrolled
     },
@@ -87,12 +95,12 @@ export function deviceRoutes(app: FastifyInstance, deps: DashboardDeps) {
       },
     },
     async (req, reply) => {
-    const { id } = req.params as { id: string }
-    const d = await deps.registry.getDevice(id)
-    if (!d) throw new VitalwireError('VW_ERR_NOT_FOUND', `device ${id} not found`)
-    await deps.revokeDevice(id)
-    auditReq(deps, req, { action: 'device.revoke', outcome: 'ok', patientId: d.patientId, target: id })
-    reply.code(204)
-  },
+      const { id } = req.params as { id: string }
+      const d = await deps.registry.getDevice(id)
+      if (!d) throw new VitalwireError('VW_ERR_NOT_FOUND', `device ${id} not found`)
+      await deps.revokeDevice(id)
+      auditReq(deps, req, { action: 'device.revoke', outcome: 'ok', patientId: d.patientId, target: id })
+      reply.code(204)
+    },
   )
 }

@@ -34,7 +34,9 @@ export function deviceResource(d: Device) {
           property: [
             {
               type: { text: 'battery level (%)' },
-              valueQuantity: [{ value: d.battery, unit: '%', system: 'http://unitsofmeasure.org', code: '%' }],
+              valueQuantity: [
+                { value: d.battery, unit: '%', system: 'http://unitsofmeasure.org', code: '%' },
+              ],
             },
           ],
         }

@@ -83,13 +83,16 @@ export function fhirRoutes(app: FastifyInstance, deps: DashboardDeps) {
       if (cursor) p.append('_cursor', cursor)
       return `${base}/Observation?${p.toString()}`
     }
-    const self = parsed.cursor ? `${parsed.cursor.dir === 'next' ? 'n' : 'p'}.${parsed.cursor.value}` : undefined
+    const self = parsed.cursor
+      ? `${parsed.cursor.dir === 'next' ? 'n' : 'p'}.${parsed.cursor.value}`
+      : undefined
     const links = [{ relation: 'self', url: link(self) }]
     const hasMore = page.next !== undefined
     const first = items[0]
     const last = items[items.length - 1]
     // Keyset cursors on (effective time, id): a page deep in a long history costs what the first one does.
-    if (last && (reverse ? true : hasMore)) links.push({ relation: 'next', url: link(`n.${encodeCursor(last)}`) })
+    if (last && (reverse ? true : hasMore))
+      links.push({ relation: 'next', url: link(`n.${encodeCursor(last)}`) })
     if (first && (reverse ? hasMore : parsed.cursor !== undefined))
       links.push({ relation: 'previous', url: link(`p.${encodeCursor(first)}`) })
     const seen = [...new Set(items.map((o) => o.patientId))]

@@ -3,7 +3,14 @@ import { SEVERITY_RANK } from '../../shared/alert.ts'
 import { isVitalType } from '../../shared/catalog.ts'
 import { auditReq, maySee, notFound, requireViewer } from '../auth.ts'
 import type { DashboardDeps } from '../deps.ts'
-import { errors, json, patientDetailSchema, readingSchema, readingsQuery, worklistSchema } from '../schemas.ts'
+import {
+  errors,
+  json,
+  patientDetailSchema,
+  readingSchema,
+  readingsQuery,
+  worklistSchema,
+} from '../schemas.ts'
 import { deviceView, patientView, readingView } from '../views.ts'
 
 const DAY_MS = 86_400_000
@@ -24,31 +31,35 @@ export function patientRoutes(app: FastifyInstance, deps: DashboardDeps) {
     '/api/patients',
     {
       preHandler: auth,
-      schema: { tags, summary: 'worklist', response: { 200: json(worklistSchema, 'output'), ...errors(401, 403) } },
+      schema: {
+        tags,
+        summary: 'worklist',
+        response: { 200: json(worklistSchema, 'output'), ...errors(401, 403) },
+      },
     },
     async (req) => {
-    const viewer = req.viewer!
-    const patients = await deps.registry.listPatients(viewer.patients ? [...viewer.patients] : undefined)
-    const ids = patients.map((p) => p.id)
-    const [latest, alerts] = await Promise.all([
-      deps.readings.latest(ids),
-      deps.alertStore.list({ patientIds: ids, limit: 10_000, status: undefined }),
-    ])
-    const byPatient = new Map<string, any>(ids.map((id) => [id, { latest: {}, alerts: [] as any[] }]))
-    for (const o of latest) byPatient.get(o.patientId).latest[o.type] = readingView(o)
-    for (const a of alerts) if (a.status !== 'resolved') byPatient.get(a.patientId)?.alerts.push(a)
-    auditReq(deps, req, { action: 'patients.list', outcome: 'ok', detail: { count: ids.length } })
-    return {
-      patients: patients.map((p) => {
-        const v = byPatient.get(p.id)
-        const top = v.alerts.reduce(
-          (m: number, a: any) => Math.max(m, SEVERITY_RANK[a.severity as keyof typeof SEVERITY_RANK]),
-          0,
-        )
-        return { ...patientView(p), latest: v.latest, openAlerts: v.alerts.length, topSeverityRank: top }
-      }),
-    }
-  },
+      const viewer = req.viewer!
+      const patients = await deps.registry.listPatients(viewer.patients ? [...viewer.patients] : undefined)
+      const ids = patients.map((p) => p.id)
+      const [latest, alerts] = await Promise.all([
+        deps.readings.latest(ids),
+        deps.alertStore.list({ patientIds: ids, limit: 10_000, status: undefined }),
+      ])
+      const byPatient = new Map<string, any>(ids.map((id) => [id, { latest: {}, alerts: [] as any[] }]))
+      for (const o of latest) byPatient.get(o.patientId).latest[o.type] = readingView(o)
+      for (const a of alerts) if (a.status !== 'resolved') byPatient.get(a.patientId)?.alerts.push(a)
+      auditReq(deps, req, { action: 'patients.list', outcome: 'ok', detail: { count: ids.length } })
+      return {
+        patients: patients.map((p) => {
+          const v = byPatient.get(p.id)
+          const top = v.alerts.reduce(
+            (m: number, a: any) => Math.max(m, SEVERITY_RANK[a.severity as keyof typeof SEVERITY_RANK]),
+            0,
+          )
+          return { ...patientView(p), latest: v.latest, openAlerts: v.alerts.length, topSeverityRank: top }
+        }),
+      }
+    },
   )
 
   app.get(
@@ -58,28 +69,28 @@ export function patientRoutes(app: FastifyInstance, deps: DashboardDeps) {
       schema: { tags, response: { 200: json(patientDetailSchema, 'output'), ...errors(401, 403, 404) } },
     },
     async (req) => {
-    const { id } = req.params as { id: string }
-    const p = await visiblePatient(req, id)
-    const now = Date.now()
-    const [latest, devices, alerts, days] = await Promise.all([
-      deps.readings.latest([id]),
-      deps.registry.listDevices(id),
-      deps.alertStore.list({ patientIds: [id], limit: 200 }),
-      readingDays(deps, id, now),
-    ])
-    auditReq(deps, req, { action: 'patient.read', outcome: 'ok', patientId: id })
-    return {
-      ...patientView(p),
-      latest: Object.fromEntries(latest.map((o) => [o.type, readingView(o)])),
-      devices: devices.map(deviceView),
-      alerts,
-      rpm: {
-        periodDays: 30,
-        daysWithReadings: days,
-        band: days >= 16 ? '99454' : days >= 2 ? '99445' : 'none',
-      },
-    }
-  },
+      const { id } = req.params as { id: string }
+      const p = await visiblePatient(req, id)
+      const now = Date.now()
+      const [latest, devices, alerts, days] = await Promise.all([
+        deps.readings.latest([id]),
+        deps.registry.listDevices(id),
+        deps.alertStore.list({ patientIds: [id], limit: 200 }),
+        readingDays(deps, id, now),
+      ])
+      auditReq(deps, req, { action: 'patient.read', outcome: 'ok', patientId: id })
+      return {
+        ...patientView(p),
+        latest: Object.fromEntries(latest.map((o) => [o.type, readingView(o)])),
+        devices: devices.map(deviceView),
+        alerts,
+        rpm: {
+          periodDays: 30,
+          daysWithReadings: days,
+          band: days >= 16 ? '99454' : days >= 2 ? '99445' : 'none',
+        },
+      }
+    },
   )
 
   app.get(
@@ -92,7 +103,10 @@ export function patientRoutes(app: FastifyInstance, deps: DashboardDeps) {
         response: {
           200: {
             type: 'object',
-            properties: { readings: { type: 'array', items: json(readingSchema, 'output') }, next: { type: 'string' } },
+            properties: {
+              readings: { type: 'array', items: json(readingSchema, 'output') },
+              next: { type: 'string' },
+            },
           },
           ...errors(400, 401, 403, 404),
         },

@@ -30,7 +30,12 @@ export function tokenRoutes(app: FastifyInstance, deps: DashboardDeps) {
       const user = await deps.registry.getUserByEmail(email)
       if (!user) throw new VitalwireError('VW_ERR_NOT_FOUND', `user ${email} not found`)
       const t = await deps.tokens.create(user.id, label)
-      auditReq(deps, req, { action: 'token.create', outcome: 'ok', target: t.id, detail: { user: email, label } })
+      auditReq(deps, req, {
+        action: 'token.create',
+        outcome: 'ok',
+        target: t.id,
+        detail: { user: email, label },
+      })
       reply.code(201).header('cache-control', 'no-store')
       return t
     },

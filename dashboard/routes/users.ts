@@ -91,7 +91,8 @@ export function userRoutes(app: FastifyInstance, deps: DashboardDeps) {
     async (req) => {
       const { id } = req.params as { id: number }
       const { patients } = req.body as { patients: string[] }
-      if (!(await deps.registry.getUser(id))) throw new VitalwireError('VW_ERR_NOT_FOUND', `user ${id} not found`)
+      if (!(await deps.registry.getUser(id)))
+        throw new VitalwireError('VW_ERR_NOT_FOUND', `user ${id} not found`)
       const unique = [...new Set(patients)]
       for (const p of unique) {
         if (!(await deps.registry.getPatient(p)))
