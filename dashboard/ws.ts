@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { WebSocket } from 'ws'
 import type { Alert } from '../shared/alert.ts'
+import { VitalwireError } from '../shared/errors.ts'
 import type { DeviceStatus } from '../shared/events.ts'
 import type { StoredObservation } from '../shared/fhir.ts'
 import { auditReq, maySee, requireViewer, type Viewer, viewerFor } from './auth.ts'
@@ -93,24 +94,34 @@ export function websocketRoutes(app: FastifyInstance, deps: DashboardDeps) {
     for (const ws of sockets.keys()) ws.close(1001, 'server shutting down')
   })
 
-  app.get('/ws', { websocket: true, preHandler: requireViewer(deps) }, (socket, req) => {
-    const viewer = req.viewer!
-    sockets.set(socket, viewer)
-    const header = req.headers.authorization
-    credentials.set(
-      socket,
-      viewer.via === 'token' && header
-        ? { kind: 'token', token: header.slice(7).trim() }
-        : { kind: 'session', sid: req.session.sessionId },
-    )
-    deps.metrics.wsClients.set(sockets.size)
-    auditReq(deps, req, { action: 'ws.connect', outcome: 'ok' })
-    socket.send(JSON.stringify({ type: 'hello', email: viewer.email, role: viewer.role }))
-    // The socket carries no commands; anything a client sends is ignored.
-    socket.on('close', () => {
-      sockets.delete(socket)
-      credentials.delete(socket)
+  app.route({
+    method: 'GET',
+    url: '/ws',
+    preHandler: requireViewer(deps),
+    schema: { hide: true },
+    // A plain GET (no upgrade) gets the API's error shape rather than an empty 404.
+    handler: async () => {
+      throw new VitalwireError('VW_ERR_NOT_FOUND', 'GET /ws needs a WebSocket upgrade')
+    },
+    wsHandler: (socket, req) => {
+      const viewer = req.viewer!
+      sockets.set(socket, viewer)
+      const header = req.headers.authorization
+      credentials.set(
+        socket,
+        viewer.via === 'token' && header
+          ? { kind: 'token', token: header.slice(7).trim() }
+          : { kind: 'session', sid: req.session.sessionId },
+      )
       deps.metrics.wsClients.set(sockets.size)
-    })
+      auditReq(deps, req, { action: 'ws.connect', outcome: 'ok' })
+      socket.send(JSON.stringify({ type: 'hello', email: viewer.email, role: viewer.role }))
+      // The socket carries no commands; anything a client sends is ignored.
+      socket.on('close', () => {
+        sockets.delete(socket)
+        credentials.delete(socket)
+        deps.metrics.wsClients.set(sockets.size)
+      })
+    },
   })
 }

@@ -1,6 +1,6 @@
 import http from 'node:http'
 import https from 'node:https'
-import tls from 'node:tls'
+import type tls from 'node:tls'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Harness, startHarness } from '../helpers/harness.ts'
 
@@ -52,7 +52,9 @@ describe('HTTPS on a non-loopback bind', () => {
 
   it('does not serve plain HTTP on the port', async () => {
     const outcome = await new Promise<string>((resolve) => {
-      const req = http.get({ host: '127.0.0.1', port, path: '/healthz' }, (res) => resolve(`http ${res.statusCode}`))
+      const req = http.get({ host: '127.0.0.1', port, path: '/healthz' }, (res) =>
+        resolve(`http ${res.statusCode}`),
+      )
       req.on('error', (e) => resolve(`error ${e.message}`))
       req.setTimeout(3000, () => {
         req.destroy()
