@@ -7,6 +7,7 @@ import fastifyStatic from '@fastify/static'
 import fastifyWebsocket from '@fastify/websocket'
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify'
 import { ERRORS, isVitalwireError } from '../shared/errors.ts'
+import { operationOutcome } from '../shared/fhir.ts'
 import type { DashboardDeps } from './deps.ts'
 import { registerDocs } from './docs.ts'
 import { alertRoutes } from './routes/alerts.ts'
@@ -111,9 +112,15 @@ export async function buildApp(
       .code(500)
       .send({ error: { code: 'VW_ERR_INTERNAL', message: ERRORS.VW_ERR_INTERNAL.message } })
   })
-  app.setNotFoundHandler((_req, reply) =>
-    reply.code(404).send({ error: { code: 'VW_ERR_NOT_FOUND', message: 'not found' } }),
-  )
+  app.setNotFoundHandler((req, reply) => {
+    // The static files' wildcard route sends unknown GETs here, /fhir/r4/... included: answer FHIR in FHIR.
+    if (req.url.startsWith('/fhir/r4/'))
+      return reply
+        .code(404)
+        .type('application/fhir+json; charset=utf-8')
+        .send(operationOutcome('not-supported', `${req.method} ${req.url.split('?')[0]} is not supported`))
+    return reply.code(404).send({ error: { code: 'VW_ERR_NOT_FOUND', message: 'not found' } })
+  })
 
   healthRoutes(app, deps)
   sessionRoutes(app, deps)
