@@ -13,6 +13,7 @@ import { ensureDevelopmentPki, pkiPaths } from './shared/pki.ts'
 import { enrollDevice } from './shared/provisioning.ts'
 import { generateSecret } from './shared/secrets.ts'
 import { openEmbeddedStorage } from './storage/sqlite/index.ts'
+import { createSqliteLatestIndex } from './storage/sqlite/latest.ts'
 import { createSqliteSessionStore } from './storage/sqlite/sessions.ts'
 import { createSqliteTokenStore } from './storage/sqlite/tokens.ts'
 
@@ -178,6 +179,7 @@ export async function startVitalwire(
       {
         registry: storage.registry,
         readings: storage.readings,
+        latestIndex: createSqliteLatestIndex(storage.db),
         alertStore: storage.alerts,
         alerts,
         audit: storage.audit,

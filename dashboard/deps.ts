@@ -1,5 +1,6 @@
 import type { Alerts } from '../alerts/index.ts'
 import type { EventBus } from '../shared/events.ts'
+import type { StoredObservation } from '../shared/fhir.ts'
 import type { Logger } from '../shared/logger.ts'
 import type { Metrics } from '../shared/metrics.ts'
 import type { AlertStore, AuditEntry, ReadingStore, Registry } from '../storage/ports.ts'
@@ -17,6 +18,11 @@ export interface Health {
 export interface DashboardDeps {
   registry: Registry
   readings: ReadingStore
+  /** Fast path for the worklist's latest values (SQLite); without it the worklist uses readings.latest. */
+  latestIndex?: {
+    latestKeys(patientIds?: string[]): Promise<{ patientId: string; type: string; key: string }[]>
+    getByKeys(keys: string[]): Promise<StoredObservation[]>
+  }
   alertStore: AlertStore
   alerts: Pick<Alerts, 'acknowledge' | 'resolve'>
   audit: {

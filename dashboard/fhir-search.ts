@@ -18,12 +18,23 @@ export const SEARCH_PARAMS = [
 export const DEFAULT_COUNT = 50
 export const MAX_COUNT = 1000
 
+/**
+ * A page link's position: keyset value (effective time, id) and direction, plus the total counted when
+ * the search started, so later pages do not count a long history again (Bundle.total is the count at
+ * the start of the search; a client that edits it only misleads itself).
+ */
+export interface SearchCursor {
+  dir: 'next' | 'prev'
+  value: string
+  total?: number
+}
+
 export type ParsedSearch =
   | {
       ok: true
       query: Omit<ReadingQuery, 'patientIds'> & { patientIds?: string[] }
       count: number
-      cursor?: { dir: 'next' | 'prev'; value: string }
+      cursor?: SearchCursor
     }
   | { ok: false; code: 'not-supported' | 'invalid' | 'value'; message: string }
 
@@ -145,11 +156,15 @@ export function parseObservationSearch(query: Record<string, unknown>): ParsedSe
     if (s !== 'date' && s !== '-date') return bad('not-supported', '_sort supports date and -date')
     q.sort = s === 'date' ? 'asc' : 'desc'
   }
-  let cursor: { dir: 'next' | 'prev'; value: string } | undefined
+  let cursor: SearchCursor | undefined
   if (query._cursor !== undefined) {
-    const m = /^(n|p)\.([A-Za-z0-9_-]{1,200})$/.exec(String(query._cursor))
+    const m = /^(n|p)\.([A-Za-z0-9_-]{1,200})(?:\.(\d{1,12}))?$/.exec(String(query._cursor))
     if (!m) return bad('value', 'invalid _cursor')
-    cursor = { dir: m[1] === 'n' ? 'next' : 'prev', value: m[2] }
+    cursor = {
+      dir: m[1] === 'n' ? 'next' : 'prev',
+      value: m[2],
+      total: m[3] === undefined ? undefined : Number(m[3]),
+    }
   }
   return { ok: true, query: q, count, cursor }
 }

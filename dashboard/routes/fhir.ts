@@ -1,7 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify'
 import { isVitalwireError } from '../../shared/errors.ts'
 import { operationOutcome, type StoredObservation } from '../../shared/fhir.ts'
-import { encodeCursor } from '../../storage/sqlite/readings.ts'
 import { auditReq, requireViewer } from '../auth.ts'
 import type { DashboardDeps } from '../deps.ts'
 import { parseObservationSearch } from '../fhir-search.ts'
@@ -18,6 +17,10 @@ const ISSUE_BY_STATUS: Record<number, string> = {
   409: 'conflict',
   429: 'throttled',
 }
+
+/** The readings store's keyset position of an observation (its `next` cursors have this form too). */
+const encodeCursor = (o: StoredObservation) =>
+  Buffer.from(JSON.stringify([o.effectiveMs, o.id])).toString('base64url')
 
 function baseUrl(req: FastifyRequest): string {
   return `${req.protocol}://${req.host}/fhir/r4`
@@ -69,7 +72,7 @@ export function fhirRoutes(app: FastifyInstance, deps: DashboardDeps) {
       parsed.count === 0
         ? Promise.resolve({ items: [] as StoredObservation[], next: undefined })
         : deps.readings.search({ ...filter, sort, limit: parsed.count, after: parsed.cursor?.value }),
-      deps.readings.count(filter),
+      parsed.cursor?.total ?? deps.readings.count(filter),
     ])
     const items = reverse ? [...page.items].reverse() : page.items
     const base = baseUrl(req)
@@ -92,9 +95,9 @@ export function fhirRoutes(app: FastifyInstance, deps: DashboardDeps) {
     const last = items[items.length - 1]
     // Keyset cursors on (effective time, id): a page deep in a long history costs what the first one does.
     if (last && (reverse ? true : hasMore))
-      links.push({ relation: 'next', url: link(`n.${encodeCursor(last)}`) })
+      links.push({ relation: 'next', url: link(`n.${encodeCursor(last)}.${total}`) })
     if (first && (reverse ? hasMore : parsed.cursor !== undefined))
-      links.push({ relation: 'previous', url: link(`p.${encodeCursor(first)}`) })
+      links.push({ relation: 'previous', url: link(`p.${encodeCursor(first)}.${total}`) })
     const seen = [...new Set(items.map((o) => o.patientId))]
     auditReq(deps, req, {
       action: 'fhir.Observation.search',

@@ -12,6 +12,7 @@ import {
   worklistSchema,
 } from '../schemas.ts'
 import { deviceView, patientView, readingView } from '../views.ts'
+import { createLatestViews } from '../worklist.ts'
 
 const DAY_MS = 86_400_000
 
@@ -25,6 +26,7 @@ export function patientRoutes(app: FastifyInstance, deps: DashboardDeps) {
     return p
   }
   const tags = ['patients']
+  const latestViews = createLatestViews(deps)
 
   // The worklist: every visible patient with the latest value of each vital and open alerts.
   app.get(
@@ -39,15 +41,19 @@ export function patientRoutes(app: FastifyInstance, deps: DashboardDeps) {
     },
     async (req) => {
       const viewer = req.viewer!
-      const patients = await deps.registry.listPatients(viewer.patients ? [...viewer.patients] : undefined)
+      const scope = viewer.patients ? [...viewer.patients] : undefined
+      const patients = await deps.registry.listPatients(scope)
       const ids = patients.map((p) => p.id)
-      const [latest, alerts] = await Promise.all([
-        deps.readings.latest(ids),
-        deps.alertStore.list({ patientIds: ids, limit: 10_000, status: undefined }),
+      // Only live alerts: resolved ones pile up over time and have no place on the worklist.
+      const [latest, open, acked] = await Promise.all([
+        latestViews.latest(scope, ids),
+        deps.alertStore.list({ patientIds: scope, status: 'open', limit: 10_000 }),
+        deps.alertStore.list({ patientIds: scope, status: 'acknowledged', limit: 10_000 }),
       ])
-      const byPatient = new Map<string, any>(ids.map((id) => [id, { latest: {}, alerts: [] as any[] }]))
-      for (const o of latest) byPatient.get(o.patientId).latest[o.type] = readingView(o)
-      for (const a of alerts) if (a.status !== 'resolved') byPatient.get(a.patientId)?.alerts.push(a)
+      const byPatient = new Map<string, any>(
+        ids.map((id) => [id, { latest: latest.get(id), alerts: [] as any[] }]),
+      )
+      for (const a of [...open, ...acked]) byPatient.get(a.patientId)?.alerts.push(a)
       auditReq(deps, req, { action: 'patients.list', outcome: 'ok', detail: { count: ids.length } })
       return {
         patients: patients.map((p) => {
