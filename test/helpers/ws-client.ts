@@ -14,7 +14,11 @@ export async function openWs(httpUrl: string, cookie: string): Promise<WsProbe> 
   ws.on('message', (data) => {
     const m = JSON.parse(String(data))
     messages.push(m)
-    for (const w of waiters) if (w.match(m)) waiters.delete(w), w.resolve(m)
+    for (const w of waiters) {
+      if (!w.match(m)) continue
+      waiters.delete(w)
+      w.resolve(m)
+    }
   })
   await new Promise<void>((resolve, reject) => {
     ws.once('error', reject)

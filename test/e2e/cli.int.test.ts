@@ -1,0 +1,120 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { DatabaseSync } from 'node:sqlite'
+import mqtt from 'mqtt'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { exited, runCli, startServerProcess } from '../helpers/cli.ts'
+import { tempDir } from '../helpers/harness.ts'
+
+// The CLI as a new user and a script meet it: real child processes, a real data dir.
+
+describe('vitalwire CLI', () => {
+  let dataDir: string
+  let env: Record<string, string>
+  beforeEach(() => {
+    dataDir = tempDir()
+    env = { VITALWIRE_DATA_DIR: dataDir }
+  })
+  afterEach(() => fs.rmSync(dataDir, { recursive: true, force: true }))
+
+  it('enrolls a patient, a device and a user with --json, printing secrets once and storing only hashes', async () => {
+    const p = await runCli(
+      ['patients', 'add', '--id', 'p1', '--name', 'Ada Lovelace', '--birth-date', '1815-12-10', '--json'],
+      env,
+    )
+    expect(p.code).toBe(0)
+    expect(JSON.parse(p.stdout)).toEqual({ id: 'p1' })
+    const d = await runCli(['devices', 'add', '--id', 'hr-1', '--patient', 'p1', '--json'], env)
+    const device = JSON.parse(d.stdout)
+    expect(device).toEqual({ id: 'hr-1', secret: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) })
+    const u = await runCli(
+      ['users', 'add', '--email', 'nurse@example.org', '--role', 'coordinator', '--patients', 'p1', '--json'],
+      env,
+    )
+    const user = JSON.parse(u.stdout)
+    expect(user).toEqual({ email: 'nurse@example.org', password: expect.stringMatching(/^.{20}$/) })
+
+    const raw = fs.readFileSync(path.join(dataDir, 'vitalwire.db'))
+    expect(raw.includes(device.secret)).toBe(false)
+    expect(raw.includes(user.password)).toBe(false)
+    expect(raw.includes('Ada Lovelace')).toBe(false)
+    const db = new DatabaseSync(path.join(dataDir, 'vitalwire.db'), { readOnly: true })
+    expect((db.prepare('SELECT secret_hash FROM devices').get() as any).secret_hash).toMatch(/^scrypt\$/)
+    db.close()
+    expect(fs.statSync(dataDir).mode & 0o777).toBe(0o700)
+    expect(fs.statSync(path.join(dataDir, 'vitalwire.db')).mode & 0o777).toBe(0o600)
+
+    const list = JSON.parse((await runCli(['patients', 'list', '--json'], env)).stdout)
+    expect(list.patients.map((x: any) => [x.id, x.name])).toEqual([['p1', 'Ada Lovelace']])
+  })
+
+  it.each([
+    [['patients', 'add', '--id', 'bad id', '--name', 'X'], /--id/],
+    [['patients', 'add', '--id', 'p1', '--name', 'X', '--birth-date', '10/12/1815'], /YYYY-MM-DD/],
+    [['devices', 'add', '--id', 'd1'], /--patient/],
+    [['users', 'add', '--email', 'x@example.org', '--role', 'superuser'], /superuser/],
+    [['start', '--only', 'broker,teleporter'], /teleporter/],
+    [['no-such-command'], /unknown command/],
+  ])('rejects bad arguments %j with exit code 2 and a message', async (args, message) => {
+    const r = await runCli(args, env)
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(message)
+  })
+
+  it('says what is missing when a device is added for an unknown patient', async () => {
+    const r = await runCli(['devices', 'add', '--id', 'd1', '--patient', 'ghost'], env)
+    expect(r.code).toBe(1)
+    expect(r.stderr).toContain('patient ghost not found')
+  })
+
+  it('refuses to start on a bad configuration value, naming the variable', async () => {
+    const r = await runCli(['start'], { ...env, VITALWIRE_HTTP_PORT: 'eighty' })
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain('VITALWIRE_HTTP_PORT')
+  })
+
+  it('has --help on every command', async () => {
+    for (const args of [
+      ['--help'],
+      ['start', '--help'],
+      ['devices', 'add', '--help'],
+      ['users', 'add', '--help'],
+      ['audit', 'verify', '--help'],
+    ]) {
+      const r = await runCli(args, env)
+      expect(r.code).toBe(0)
+      expect(r.stdout).toContain('Usage: vitalwire')
+    }
+  })
+
+  it('starts, creates the data dir and PKI, accepts a device, and stops cleanly on SIGTERM', async () => {
+    await runCli(['patients', 'add', '--id', 'p1', '--name', 'X'], env)
+    const secret = JSON.parse(
+      (await runCli(['devices', 'add', '--id', 'hr-1', '--patient', 'p1', '--json'], env)).stdout,
+    ).secret
+    const { child, ready } = await startServerProcess(env)
+    expect(ready).toMatchObject({ status: 'ready', dataDir, ca: path.join(dataDir, 'pki', 'ca.crt') })
+    expect(fs.existsSync(path.join(dataDir, 'pki', 'server.crt'))).toBe(true)
+    const client = await mqtt.connectAsync(ready.mqtts.replace('127.0.0.1', 'localhost'), {
+      clientId: 'hr-1',
+      username: 'hr-1',
+      password: secret,
+      ca: fs.readFileSync(ready.ca),
+      reconnectPeriod: 0,
+    })
+    await client.publishAsync(
+      'rpm/v1/devices/hr-1/readings',
+      JSON.stringify({ id: 'r1', type: 'heart-rate', value: 64 }),
+      { qos: 1 },
+    )
+    await client.endAsync()
+    child.kill('SIGTERM')
+    expect(await exited(child)).toEqual({ code: 0, signal: null })
+    // Closed cleanly: the WAL was checkpointed into the main file and the reading is there.
+    expect(fs.existsSync(path.join(dataDir, 'vitalwire.db-wal'))).toBe(false)
+    const db = new DatabaseSync(path.join(dataDir, 'vitalwire.db'), { readOnly: true })
+    expect((db.prepare('SELECT key FROM readings').all() as any[]).map((r) => r.key)).toEqual(['hr-1:r1'])
+    expect((db.prepare('PRAGMA integrity_check').get() as any).integrity_check).toBe('ok')
+    db.close()
+  })
+})
