@@ -79,7 +79,7 @@ beforeAll(async () => {
   for (const role of ['admin', 'coordinator', 'clinician'] as const)
     await eventually(() => ctx.sockets[role].messages.some((m) => m.includes('Patient/pat-a')))
   await eventually(() => ctx.sockets.outsider.messages.some((m) => m.includes('Patient/pat-b')))
-}, 60_000)
+}, 180_000)
 
 afterAll(async () => {
   for (const s of Object.values(ctx.sockets ?? {})) s.ws.close()
@@ -136,7 +136,7 @@ describe('access matrix', () => {
       }
     }
     expect(failures).toEqual([])
-  })
+  }, 180_000)
 
   it('answers "not yours" exactly like "does not exist"', async () => {
     const outsider = callers.outsider!

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -75,12 +75,14 @@ describe('audit trail', () => {
   })
 })
 
-function verify(dir: string) {
-  const r = spawnSync(process.execPath, [CLI, 'audit', 'verify', '--json'], {
+async function verify(dir: string) {
+  const child = spawn(process.execPath, [CLI, 'audit', 'verify', '--json'], {
     env: { ...process.env, VITALWIRE_DATA_DIR: dir, VITALWIRE_LOG_LEVEL: 'silent' },
-    encoding: 'utf8',
   })
-  return { code: r.status, out: JSON.parse(r.stdout.trim().split('\n').pop()!), stderr: r.stderr }
+  let stdout = ''
+  child.stdout.on('data', (c) => (stdout += c))
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+  return { code, out: JSON.parse(stdout.trim().split('\n').pop()!) }
 }
 
 /** A copy of the stopped server's data dir, tampered with through SQL directly on the file. */
@@ -102,26 +104,19 @@ const hashOf = (prev: string, r: any) =>
     .digest('hex')
 
 describe('vitalwire audit verify', () => {
-  it('passes an untouched log and names the first bad entry after each kind of tampering', async () => {
+  it('passes an untouched log and names the first bad entry after each kind of tampering', {
+    timeout: 300_000,
+  }, async () => {
     await h.running.close() // the harness removes the dir in afterAll; the server must not write meanwhile
-    const clean = verify(dataDir)
+    const clean = await verify(dataDir)
     expect(clean.code).toBe(0)
     expect(clean.out).toMatchObject({ ok: true, anchored: true })
     const n = clean.out.entries as number
     expect(n).toBeGreaterThan(8)
 
-    const edited = verify(tampered((db) => db.exec("UPDATE audit SET actor = 'someone-else' WHERE seq = 5")))
-    expect(edited.code).toBe(1)
-    expect(edited.out).toMatchObject({ ok: false, firstBadSeq: 5 })
-    expect(edited.out.reason).toMatch(/edited/)
-
-    const deleted = verify(tampered((db) => db.exec('DELETE FROM audit WHERE seq = 5')))
-    expect(deleted.out).toMatchObject({ ok: false, firstBadSeq: 6 })
-    expect(deleted.out.reason).toMatch(/deleted or inserted/)
-
-    // A forged entry slipped in after entry 4, with a correctly computed hash (the algorithm is public):
-    // the entry after it still points at entry 4's hash.
-    const inserted = verify(
+    const editedP = verify(tampered((db) => db.exec("UPDATE audit SET actor = 'someone-else' WHERE seq = 5")))
+    const deletedP = verify(tampered((db) => db.exec('DELETE FROM audit WHERE seq = 5')))
+    const insertedP = verify(
       tampered((db, last) => {
         for (let s = last; s >= 5; s--) db.exec(`UPDATE audit SET seq = ${s + 1} WHERE seq = ${s}`)
         const prev = (db.prepare('SELECT hash FROM audit WHERE seq = 4').get() as any).hash
@@ -151,19 +146,33 @@ describe('vitalwire audit verify', () => {
         )
       }),
     )
-    expect(inserted.out).toMatchObject({ ok: false, firstBadSeq: 6 })
-
-    const appended = verify(
+    const appendedP = verify(
       tampered((db, last) =>
         db.exec(
           `INSERT INTO audit (at_ms, actor, action, outcome, prev_hash, hash) VALUES (1, 'x', 'login', 'ok', (SELECT hash FROM audit WHERE seq = ${last}), '${'f'.repeat(64)}')`,
         ),
       ),
     )
+    const truncatedP = verify(tampered((db, last) => db.exec(`DELETE FROM audit WHERE seq > ${last - 3}`)))
+    const edited = await editedP
+    expect(edited.code).toBe(1)
+    expect(edited.out).toMatchObject({ ok: false, firstBadSeq: 5 })
+    expect(edited.out.reason).toMatch(/edited/)
+
+    const deleted = await deletedP
+    expect(deleted.out).toMatchObject({ ok: false, firstBadSeq: 6 })
+    expect(deleted.out.reason).toMatch(/deleted or inserted/)
+
+    // A forged entry slipped in after entry 4, with a correctly computed hash (the algorithm is public):
+    // the entry after it still points at entry 4's hash.
+    const inserted = await insertedP
+    expect(inserted.out).toMatchObject({ ok: false, firstBadSeq: 6 })
+
+    const appended = await appendedP
     expect(appended.out).toMatchObject({ ok: false, firstBadSeq: n + 1 })
 
     // Cutting off the tail leaves a valid chain; the head anchor catches it.
-    const truncated = verify(tampered((db, last) => db.exec(`DELETE FROM audit WHERE seq > ${last - 3}`)))
+    const truncated = await truncatedP
     expect(truncated.code).toBe(1)
     expect(truncated.out).toMatchObject({ ok: false, firstBadSeq: n - 2 })
     expect(truncated.out.reason).toMatch(/truncated/)
@@ -171,6 +180,6 @@ describe('vitalwire audit verify', () => {
     // Documented limit: whoever can also delete the anchor file can truncate undetected; verify says so.
     const dir = tampered((db, last) => db.exec(`DELETE FROM audit WHERE seq > ${last - 3}`))
     fs.rmSync(path.join(dir, 'vitalwire.db.audit-head'))
-    expect(verify(dir).out).toMatchObject({ ok: true, anchored: false })
+    expect((await verify(dir)).out).toMatchObject({ ok: true, anchored: false })
   })
 })
