@@ -14,6 +14,9 @@ import type { Db } from './database.ts'
 // docs/api.md): an attacker who controls both files can truncate and rewrite the anchor.
 
 const GENESIS = '0'.repeat(64)
+/** Longest an entry waits in memory before its batch is committed; close() flushes what is left. */
+const BATCH_MS = 50
+const MAX_BATCH = 1000
 
 type Row = {
   seq: number
@@ -80,13 +83,14 @@ function writeAnchor(file: string | undefined, a: Anchor) {
 export function createSqliteAuditLog(db: Db, now: () => number = Date.now) {
   const anchorFile = anchorPath(db)
   let queue: Omit<Row, 'seq' | 'hash' | 'prev_hash'>[] = []
-  let scheduled = false
+  let timer: NodeJS.Timeout | undefined
   const head = db.prepare('SELECT hash FROM audit ORDER BY seq DESC LIMIT 1')
   const insert = db.prepare(
     'INSERT INTO audit (at_ms, actor, action, outcome, patient_id, target, ip, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
   )
   function flush() {
-    scheduled = false
+    clearTimeout(timer)
+    timer = undefined
     const batch = queue
     queue = []
     if (batch.length === 0) return
@@ -130,9 +134,12 @@ export function createSqliteAuditLog(db: Db, now: () => number = Date.now) {
         ip: e.ip ?? null,
         detail: e.detail ? JSON.stringify(e.detail) : null,
       })
-      if (!scheduled) {
-        scheduled = true
-        setImmediate(flush)
+      // One durable commit per window rather than per entry: node:sqlite is synchronous, so each commit
+      // (an fsync) holds the event loop that also runs ingest. Reads (list, verify) flush first.
+      if (!timer || queue.length === MAX_BATCH) {
+        clearTimeout(timer)
+        timer = setTimeout(flush, queue.length >= MAX_BATCH ? 0 : BATCH_MS)
+        timer.unref()
       }
     },
     flush,
