@@ -5,6 +5,7 @@ import { createAlerts } from './alerts/index.ts'
 import { createBroker } from './broker/index.ts'
 import { createDashboard } from './dashboard/index.ts'
 import { createIngest } from './ingest/index.ts'
+import { knownDeviceTypes, shippedMappings } from './ingest/mappings/index.ts'
 import type { Config } from './shared/config.ts'
 import { EventBus } from './shared/events.ts'
 import type { Logger } from './shared/logger.ts'
@@ -12,8 +13,12 @@ import { createMetrics } from './shared/metrics.ts'
 import { ensureDevelopmentPki, pkiPaths } from './shared/pki.ts'
 import { enrollDevice } from './shared/provisioning.ts'
 import { generateSecret } from './shared/secrets.ts'
+import { createOutboxForwarder } from './storage/outbox-forwarder.ts'
+import type { ReadingStore } from './storage/ports.ts'
+import { scheduleRetention } from './storage/retention.ts'
 import { openEmbeddedStorage } from './storage/sqlite/index.ts'
 import { createSqliteLatestIndex } from './storage/sqlite/latest.ts'
+import { createSqliteLocator } from './storage/sqlite/readings.ts'
 import { createSqliteSessionStore } from './storage/sqlite/sessions.ts'
 import { createSqliteTokenStore } from './storage/sqlite/tokens.ts'
 
@@ -56,6 +61,8 @@ export async function startVitalwire(
   config: Config,
   log: Logger,
   only: ReadonlySet<Component> = new Set(COMPONENTS),
+  /** Not configuration: only bench/ingest.ts sets this, to measure what durable acceptance costs. */
+  internal: { durableAcceptance?: boolean } = {},
 ): Promise<Running> {
   prepareDataDir(config.dataDir)
   const pki = config.mqtt.tlsCert ? undefined : await ensureDevelopmentPki(config.pkiDir)
@@ -69,7 +76,9 @@ export async function startVitalwire(
   const events = new EventBus()
   const metrics = createMetrics()
   const closers: (() => Promise<void> | void)[] = []
-  const health: Record<string, { ok: boolean; detail?: string }> = { storage: { ok: true } }
+  const health: Record<string, { ok: boolean; degraded?: boolean; detail?: string }> = {
+    storage: { ok: true },
+  }
 
   // Registry changes from any process (the CLI included) reach this server through the events table.
   let lastEvent = storage.registry.lastEventId()
@@ -85,7 +94,33 @@ export async function startVitalwire(
   }, REGISTRY_POLL_MS)
   closers.push(() => clearInterval(poll))
 
-  const ingest = createIngest({ journal: storage.journal, events, log, metrics }, config.ingest)
+  closers.push(scheduleRetention({ db: storage.db, log, retentionMs: config.storage.retentionMs }))
+  // With InfluxDB, it is the system of record the dashboard reads; the local commit and outbox feed it.
+  // Alerts keep reading the local store: it holds every reading the moment it is accepted, whether or
+  // not InfluxDB is reachable, and consecutive-breach rules must see the reading just committed.
+  let dashboardReadings: ReadingStore = storage.readings
+  let forwarder: ReturnType<typeof createOutboxForwarder> | undefined
+  if (config.influx) {
+    // Loaded only when configured: the CLI and embedded deployments never pay for the client.
+    const { createInfluxReadingStore } = await import('./storage/influx/index.ts')
+    const influx = createInfluxReadingStore(config.influx, { locate: createSqliteLocator(storage.db) })
+    const fwd = createOutboxForwarder({ db: storage.db, sink: influx, log, metrics })
+    fwd.start()
+    events.on('observations', () => fwd.wake())
+    forwarder = fwd
+    dashboardReadings = influx
+    closers.push(async () => {
+      await fwd.close()
+      await influx.close()
+    })
+  }
+
+  // Loaded and validated now, so a broken mapping file stops the start instead of failing messages.
+  const mappings = shippedMappings()
+  const ingest = createIngest(
+    { journal: storage.journal, events, log, metrics, mappingFor: (type) => mappings.get(type)?.map },
+    { ...config.ingest, durable: internal.durableAcceptance ?? true },
+  )
 
   let broker: Awaited<ReturnType<typeof createBroker>> | undefined
   let mqttPort: number | undefined
@@ -178,8 +213,9 @@ export async function startVitalwire(
     const dashboard = createDashboard(
       {
         registry: storage.registry,
-        readings: storage.readings,
-        latestIndex: createSqliteLatestIndex(storage.db),
+        readings: dashboardReadings,
+        // The worklist fast path reads the local store; with InfluxDB the readings port answers instead.
+        latestIndex: config.influx ? undefined : createSqliteLatestIndex(storage.db),
         alertStore: storage.alerts,
         alerts,
         audit: storage.audit,
@@ -191,10 +227,13 @@ export async function startVitalwire(
         log,
         metrics,
         health: () => {
+          if (forwarder) health.influx = forwarder.check()
           const ready = Object.values(health).every((c) => c.ok)
-          return { live: true, ready, degraded: false, checks: health }
+          const degraded = Object.values(health).some((c) => c.degraded)
+          return { live: true, ready, degraded, checks: health }
         },
-        enroll: (o) => enrollDevice(storage.registry, { ...o, pkiDir: config.pkiDir }),
+        enroll: (o) =>
+          enrollDevice(storage.registry, { ...o, pkiDir: config.pkiDir, knownTypes: knownDeviceTypes() }),
         revokeDevice: async (id) => {
           await storage.registry.revokeDevice(id)
           broker?.disconnect(id, 'revoked')

@@ -1,4 +1,5 @@
 import { type Command, InvalidArgumentError, Option } from 'commander'
+import { knownDeviceTypes } from '../ingest/mappings/index.ts'
 import { prepareDataDir } from '../main.ts'
 import { VitalwireError } from '../shared/errors.ts'
 import { ensureDevelopmentPki } from '../shared/pki.ts'
@@ -44,6 +45,12 @@ function isoDate(value: string): string {
 function patientId(value: string): string {
   if (!PATIENT_ID_PATTERN.test(value))
     throw new InvalidArgumentError('1-64 letters, digits, "." or "-" (a FHIR id)')
+  return value
+}
+
+function deviceType(value: string): string {
+  const known = knownDeviceTypes()
+  if (!known.includes(value)) throw new InvalidArgumentError(`unknown mapping; known: ${known.join(', ')}`)
   return value
 }
 
@@ -123,7 +130,12 @@ export function adminCommands(program: Command) {
     .description('enroll a device; prints its secret once, or writes its certificate and key')
     .requiredOption('--id <id>', 'device id (also its MQTT client id)')
     .requiredOption('--patient <id>', 'the patient this device measures')
-    .option('--type <mapping>', 'payload mapping (generic = canonical readings)', 'generic')
+    .option(
+      '--type <mapping>',
+      `payload mapping: ${knownDeviceTypes().join(', ')} (generic = canonical readings)`,
+      deviceType,
+      'generic',
+    )
     .addOption(
       new Option('--auth <kind>', 'how the device authenticates')
         .choices(['secret', 'cert'])
@@ -159,6 +171,7 @@ export function adminCommands(program: Command) {
             type: o.type,
             auth: o.auth,
             pkiDir: config.pkiDir,
+            knownTypes: knownDeviceTypes(),
             outDir: o.out,
             days: o.days,
           })

@@ -1,8 +1,9 @@
 import type { EventBus } from '../shared/events.ts'
+import type { StoredObservation } from '../shared/fhir.ts'
 import type { Logger } from '../shared/logger.ts'
 import type { Metrics } from '../shared/metrics.ts'
 import type { DeadLetter, Journal } from '../storage/ports.ts'
-import { type DecodeItem, decode, type PayloadMapping, type Rejection } from './decode.ts'
+import { type DecodeItem, decode, MAX_PAYLOAD_BYTES, type PayloadMapping, type Rejection } from './decode.ts'
 import { toObservations } from './to-observation.ts'
 
 // Ingest: decode -> validate -> normalize -> FHIR -> durable commit (valid -> readings, invalid -> dead
@@ -27,6 +28,11 @@ export interface IngestDeps {
 export interface IngestOptions {
   maxFutureMs: number
   maxAgeMs: number
+  /**
+   * Wait for the local commit before `accept` resolves (and so before the PUBACK). Always true in the
+   * product; false exists only so bench/ingest.ts can measure what durability costs.
+   */
+  durable?: boolean
 }
 
 export interface AcceptResult {
@@ -39,6 +45,7 @@ export interface AcceptResult {
 export function createIngest(deps: IngestDeps, options: IngestOptions) {
   const log = deps.log.child({ component: 'ingest' })
   const now = deps.now ?? Date.now
+  const durable = options.durable ?? true
 
   async function accept(deviceId: string, device: DeviceBinding, payload: Uint8Array): Promise<AcceptResult> {
     const receivedMs = now()
@@ -46,13 +53,24 @@ export function createIngest(deps: IngestDeps, options: IngestOptions) {
     const mapping = device.type === 'generic' ? undefined : deps.mappingFor?.(device.type)
     let items: DecodeItem[]
     try {
-      items = decode(payload, limits, mapping)
+      // A device whose type names no mapping must not fall back to the canonical format: its vendor
+      // payload could be misread. Dead-letter it with the reason instead.
+      items =
+        device.type !== 'generic' && !mapping
+          ? [
+              {
+                ok: false,
+                code: 'VW_ERR_INGEST_MAPPING',
+                message: `device type ${device.type} has no mapping`,
+              },
+            ]
+          : decode(payload, limits, mapping)
     } catch (e) {
       // decode() returns results; this guards against a bug there ever costing a device its connection.
       log.error({ deviceId, err: e }, 'decoder failed unexpectedly')
       items = [{ ok: false, code: 'VW_ERR_INTERNAL', message: 'reading could not be decoded' }]
     }
-    const accepted = []
+    const accepted: StoredObservation[] = []
     const rejected: Rejection[] = []
     let battery: number | undefined
     for (const item of items) {
@@ -63,32 +81,50 @@ export function createIngest(deps: IngestDeps, options: IngestOptions) {
         rejected.push({ readingId: item.readingId, code: item.code, message: item.message })
       }
     }
-    const deadLetters: DeadLetter[] = rejected.map((r) => ({
+    const deadLetters: DeadLetter[] = rejected.map((r, i) => ({
       deviceId,
       readingId: r.readingId ?? null,
       code: r.code,
       reason: r.message,
-      // The whole message is kept once per publish so the reading can be repaired and replayed.
-      payload: payload.byteLength <= 64 * 1024 ? payload : null,
+      // The message is kept once (on its first dead letter; the others share deviceId and receivedMs)
+      // so it can be repaired and replayed without storing a 64 KiB batch 500 times.
+      payload: i === 0 && payload.byteLength <= MAX_PAYLOAD_BYTES ? payload : null,
       receivedMs,
     }))
-    const { fresh } = await deps.journal.commit({ accepted, deadLetters })
+    const commit = deps.journal.commit({ accepted, deadLetters })
+    if (!durable) {
+      // Bench-only comparison: answer before the commit; count what was submitted as fresh.
+      commit.then(
+        ({ fresh }) => publish(fresh),
+        (err) => log.error({ err, deviceId }, 'commit failed'),
+      )
+      count(accepted.length, 0, rejected, deviceId)
+      return { accepted: accepted.length, duplicates: 0, rejected, battery }
+    }
+    const { fresh } = await commit
     deps.metrics.commitSeconds.observe((now() - receivedMs) / 1000)
     const duplicates = accepted.length - fresh.length
-    if (fresh.length) deps.metrics.readings.inc({ outcome: 'accepted', code: '' }, fresh.length)
+    count(fresh.length, duplicates, rejected, deviceId)
+    publish(fresh)
+    return { accepted: fresh.length, duplicates, rejected, battery }
+  }
+
+  function count(fresh: number, duplicates: number, rejected: Rejection[], deviceId: string) {
+    if (fresh) deps.metrics.readings.inc({ outcome: 'accepted', code: '' }, fresh)
     if (duplicates) deps.metrics.readings.inc({ outcome: 'duplicate', code: '' }, duplicates)
     for (const r of rejected) {
       deps.metrics.readings.inc({ outcome: 'rejected', code: r.code })
       log.warn({ deviceId, readingId: r.readingId, code: r.code, reason: r.message }, 'reading rejected')
     }
-    if (fresh.length) {
-      try {
-        deps.events.emit('observations', fresh)
-      } catch (e) {
-        log.error({ err: e }, 'observation listener failed')
-      }
+  }
+
+  function publish(fresh: StoredObservation[]) {
+    if (fresh.length === 0) return
+    try {
+      deps.events.emit('observations', fresh)
+    } catch (e) {
+      log.error({ err: e }, 'observation listener failed')
     }
-    return { accepted: fresh.length, duplicates, rejected, battery }
   }
 
   return { accept }

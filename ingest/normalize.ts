@@ -101,7 +101,9 @@ export function parseTimestamp(
     if (probe.getUTCMonth() !== +mo - 1 || probe.getUTCDate() !== +d || +h > 23 || +mi > 59 || +s > 59) {
       return { ok: false, message: `ts ${JSON.stringify(ts)} is not a real date and time` }
     }
-    if (offset !== 'Z' && (+offset.slice(1, 3) > 14 || +offset.slice(4) > 59)) {
+    // FHIR dateTime allows offsets up to ±14:00 (minutes 00-59 below 14 h).
+    const offsetMin = offset === 'Z' ? 0 : +offset.slice(1, 3) * 60 + +offset.slice(4)
+    if (offset !== 'Z' && (+offset.slice(4) > 59 || offsetMin > 14 * 60)) {
       return { ok: false, message: `ts ${JSON.stringify(ts)} has an impossible UTC offset` }
     }
     effective = `${y}-${mo}-${d}T${h}:${mi}:${s}${frac}${offset}`

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import { BP_COMPONENTS, OBSERVATION_CATEGORY, UCUM, type VitalType, vital } from '../shared/catalog.ts'
 import type { Observation, Quantity, StoredObservation } from '../shared/fhir.ts'
 import type { Normalized } from './normalize.ts'
@@ -18,7 +18,8 @@ const FLAG_DISPLAY: Record<string, string> = {
 
 /** Observation.id from the idempotency key: deterministic, so a replay maps to the same resource. */
 export function observationId(key: string): string {
-  return createHash('sha256').update(key).digest('hex').slice(0, 32)
+  // crypto.hash: one-shot, without a Hash object per reading (hot path).
+  return hash('sha256', key, 'hex').slice(0, 32)
 }
 
 function quantity(type: VitalType, value: number): Quantity {
@@ -52,12 +53,23 @@ function build(type: VitalType, key: string, n: Normalized, s: Subject): Observa
     subject: { reference: `Patient/${s.patientId}` },
     device: { reference: `Device/${s.deviceId}` },
     effectiveDateTime: n.effective,
-    issued: new Date(s.receivedMs).toISOString(),
+    issued: isoOf(s.receivedMs),
   }
   if (n.flags.length > 0) {
     obs.meta.tag = n.flags.map((code) => ({ system: FLAG_SYSTEM, code, display: FLAG_DISPLAY[code] ?? code }))
   }
   return obs
+}
+
+// Every reading of a message (and most of a busy millisecond) shares one receive time.
+let lastIssuedMs = Number.NaN
+let lastIssued = ''
+function isoOf(ms: number): string {
+  if (ms !== lastIssuedMs) {
+    lastIssuedMs = ms
+    lastIssued = new Date(ms).toISOString()
+  }
+  return lastIssued
 }
 
 function categoryDisplay(c: string): string {
@@ -96,20 +108,37 @@ export function toObservations(n: Normalized, s: Subject): StoredObservation[] {
       valueQuantity: quantity('blood-pressure', n.values[part]),
     }))
   } else if (n.outOfRange) {
+    // A meter's LO/HI is a real measurement whose value lies beyond the meter's range, and the range
+    // differs by meter model, so there is no number to put in valueQuantity (a comparator such as
+    // `< 20 mg/dL` would need the model's limit). Hence no value, and:
+    // - interpretation `<` / `>` (v3 ObservationInterpretation "Off scale low/high": below/above the
+    //   range in which the result is interpretable), which is exactly what LO/HI mean, preceded by
+    //   `L` / `H` (Low/High) because that is also true and is what rules and screens key on;
+    // - dataAbsentReason `unknown` ("expected to exist but not known"): the value exists but is
+    //   unknown. `negative-infinity`/`positive-infinity` are for floating-point errors, `error` for a
+    //   failed process, so neither fits. obs-6: dataAbsentReason only when there is no value[x].
+    const low = n.outOfRange === 'L'
     obs.interpretation = [
       {
+        coding: [{ system: INTERPRETATION, code: n.outOfRange, display: low ? 'Low' : 'High' }],
+        text: low ? 'Low' : 'High',
+      },
+      {
         coding: [
-          { system: INTERPRETATION, code: n.outOfRange, display: n.outOfRange === 'L' ? 'Low' : 'High' },
+          {
+            system: INTERPRETATION,
+            code: low ? '<' : '>',
+            display: low ? 'Off scale low' : 'Off scale high',
+          },
         ],
-        text:
-          n.outOfRange === 'L'
-            ? 'meter reported LO (below its measuring range)'
-            : 'meter reported HI (above its measuring range)',
+        text: low
+          ? 'meter reported LO (below its measuring range)'
+          : 'meter reported HI (above its measuring range)',
       },
     ]
     obs.dataAbsentReason = {
       coding: [{ system: DATA_ABSENT, code: 'unknown', display: 'Unknown' }],
-      text: 'outside the meter measuring range',
+      text: `meter reported ${low ? 'LO' : 'HI'}: outside its measuring range`,
     }
   } else {
     obs.valueQuantity = quantity(n.type, n.values.value)

@@ -78,6 +78,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if ((e.VITALWIRE_TLS_CERT === undefined) !== (e.VITALWIRE_TLS_KEY === undefined)) {
     problems.push('  VITALWIRE_TLS_CERT and VITALWIRE_TLS_KEY must be set together')
   }
+  // The local readings table is the dedupe index: pruning what ingest still accepts would let a replay in.
+  if (e.VITALWIRE_RETENTION_DAYS <= e.VITALWIRE_MAX_AGE_DAYS) {
+    problems.push('  VITALWIRE_RETENTION_DAYS must be greater than VITALWIRE_MAX_AGE_DAYS')
+  }
   if (problems.length > 0) {
     throw new VitalwireError('VW_ERR_CONFIG_INVALID', `invalid configuration:\n${problems.join('\n')}`)
   }

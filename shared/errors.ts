@@ -29,6 +29,8 @@ export const ERRORS = {
   VW_ERR_INGEST_RATE: { status: 429, message: 'device message rate exceeded; message dropped' },
   VW_ERR_INGEST_UNKNOWN_DEVICE: { status: 403, message: 'device not enrolled or revoked' },
   VW_ERR_STORAGE_UNAVAILABLE: { status: 503, message: 'storage unavailable' },
+  VW_ERR_STORAGE_REJECTED: { status: 422, message: 'InfluxDB refused a point (dead-lettered)' },
+  VW_ERR_STORAGE_CONFIG: { status: 502, message: 'InfluxDB credentials or database wrong' },
   VW_ERR_INTERNAL: { status: 500, message: 'internal error' },
 } as const
 

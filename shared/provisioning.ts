@@ -24,8 +24,16 @@ export async function enrollDevice(
     pkiDir: string
     outDir?: string
     days?: number
+    /** Device types (payload mapping ids) this installation knows; others are refused. */
+    knownTypes?: readonly string[]
   },
 ): Promise<EnrolledDevice> {
+  if (opts.knownTypes && !opts.knownTypes.includes(opts.type)) {
+    throw new VitalwireError(
+      'VW_ERR_VALIDATION',
+      `unknown device type ${JSON.stringify(opts.type)}; known types: ${opts.knownTypes.join(', ')}`,
+    )
+  }
   if (!DEVICE_ID_PATTERN.test(opts.id)) {
     throw new VitalwireError(
       'VW_ERR_VALIDATION',

@@ -43,12 +43,16 @@ export function createSqliteJournal(db: Db, options: JournalOptions): Journal & 
     try {
       db.exec('BEGIN IMMEDIATE')
       const t = now()
+      // The newest reading per patient and type in this batch: one upsert each instead of one per row.
+      const newest = new Map<string, StoredObservation>()
       for (const p of batch) {
         const fresh: StoredObservation[] = []
         for (const o of p.entry.accepted) {
           // INSERT OR IGNORE on the idempotency key: a replay changes nothing and is not "fresh".
           if (insert.run(...readingParams(o)).changes === 0) continue
-          latest.run(o.patientId, o.type, o.key, o.effectiveMs)
+          const slot = `${o.patientId}\u0000${o.type}`
+          const prev = newest.get(slot)
+          if (!prev || o.effectiveMs >= prev.effectiveMs) newest.set(slot, o)
           if (options.outbox) outbox.run(o.key, t)
           fresh.push(o)
         }
@@ -56,6 +60,7 @@ export function createSqliteJournal(db: Db, options: JournalOptions): Journal & 
           dead.run(d.deviceId, d.readingId, d.code, d.reason, d.payload, d.receivedMs)
         results.push(fresh)
       }
+      for (const o of newest.values()) latest.run(o.patientId, o.type, o.key, o.effectiveMs)
       db.exec('COMMIT')
       transactions++
     } catch (e) {

@@ -141,3 +141,21 @@ export function createSqliteReadingStore(db: Db): ReadingStore {
     async close() {},
   }
 }
+
+/** Where a reading's InfluxDB point lives, from the local index (for the InfluxDB adapter's get). */
+export function createSqliteLocator(db: Db) {
+  const stmt = db.prepare('SELECT key, patient_id, device_id, type, effective_ms FROM readings WHERE id = ?')
+  return async (id: string) => {
+    const r = stmt.get(id) as
+      | Pick<Row, 'key' | 'patient_id' | 'device_id' | 'type' | 'effective_ms'>
+      | undefined
+    if (!r) return undefined
+    return {
+      key: r.key,
+      patientId: r.patient_id,
+      deviceId: r.device_id,
+      type: r.type as StoredObservation['type'],
+      effectiveMs: r.effective_ms,
+    }
+  }
+}

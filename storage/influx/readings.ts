@@ -1,0 +1,163 @@
+import { VITAL_TYPES, type VitalType } from '../../shared/catalog.ts'
+import type { StoredObservation } from '../../shared/fhir.ts'
+import type { ReadingPage, ReadingQuery, ReadingStore } from '../ports.ts'
+import { createInfluxHttp, type InfluxOptions, InfluxWriteError } from './http.ts'
+import {
+  ident,
+  literal,
+  rowToObservation,
+  type Series,
+  TAG_DEVICE,
+  TAG_PATIENT,
+  timestampNs,
+  toLine,
+} from './schema.ts'
+
+// ReadingStore on InfluxDB (v1 API). Order is (timestamp ns, id): effective time first, the
+// sub-millisecond key offset (schema.ts) and the id break ties, so keyset paging is a total order.
+
+/** Where the point of an Observation id lives; the local SQLite index answers this without a scan. */
+export interface PointLocation {
+  type: VitalType
+  patientId: string
+  deviceId: string
+  effectiveMs: number
+  key: string
+}
+
+export interface InfluxReadingStoreDeps {
+  /** Find a point by Observation id cheaply; without it (or on a miss) `get` scans the `id` field. */
+  locate?: (id: string) => Promise<PointLocation | undefined>
+}
+
+type Filter = Omit<ReadingQuery, 'sort' | 'limit' | 'after'>
+type Keyed = { o: StoredObservation; ns: bigint }
+
+export function encodeInfluxCursor(k: Keyed): string {
+  return Buffer.from(JSON.stringify([k.ns.toString(), k.o.id])).toString('base64url')
+}
+
+export function decodeInfluxCursor(cursor: string): { ns: bigint; id: string } | undefined {
+  try {
+    const [ns, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
+    if (typeof ns === 'string' && /^-?\d+$/.test(ns) && typeof id === 'string') return { ns: BigInt(ns), id }
+  } catch {}
+  return undefined
+}
+
+function compare(a: Keyed, b: { ns: bigint; id: string }): number {
+  if (a.ns !== b.ns) return a.ns < b.ns ? -1 : 1
+  return a.o.id < b.id ? -1 : a.o.id > b.id ? 1 : 0
+}
+
+export function createInfluxReadingStore(
+  options: InfluxOptions,
+  deps: InfluxReadingStoreDeps = {},
+): ReadingStore {
+  const api = createInfluxHttp(options)
+
+  /** FROM list and WHERE conditions; undefined when the filter can match nothing. */
+  function plan(q: Filter): { from: string; where: string[] } | undefined {
+    const types = q.types ?? VITAL_TYPES
+    if (types.length === 0 || q.patientIds?.length === 0) return undefined
+    const where: string[] = []
+    if (q.patientIds)
+      where.push(`(${q.patientIds.map((p) => `${ident(TAG_PATIENT)} = ${literal(p)}`).join(' OR ')})`)
+    // effectiveMs is an integer, so exclusive bounds are the next millisecond; time < (ms+1)e6 keeps
+    // every sub-millisecond offset of the last millisecond.
+    if (q.fromMs !== undefined)
+      where.push(`time >= ${BigInt(q.fromMs + (q.fromExclusive ? 1 : 0)) * 1_000_000n}`)
+    if (q.toMs !== undefined) where.push(`time < ${BigInt(q.toMs + (q.toExclusive ? 0 : 1)) * 1_000_000n}`)
+    return { from: types.map((t) => api.from(t)).join(', '), where }
+  }
+
+  const select = (from: string, where: string[], tail = '') =>
+    `SELECT * FROM ${from}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}${tail}`
+
+  function rows(results: Series[][]): Keyed[] {
+    const out: Keyed[] = []
+    for (const series of results)
+      for (const s of series)
+        for (const row of s.values) {
+          const o = rowToObservation(s, row)
+          out.push({ o, ns: timestampNs(o.effectiveMs, o.key) })
+        }
+    return out
+  }
+
+  return {
+    async write(batch) {
+      if (batch.length === 0) return
+      let body: string
+      try {
+        body = batch.map(toLine).join('\n')
+      } catch (e) {
+        // Unserializable (e.g. a value named like a schema field): that reading's fault, so the
+        // forwarder bisects and dead-letters it instead of retrying forever.
+        throw new InfluxWriteError('VW_ERR_STORAGE_REJECTED', `no line protocol: ${(e as Error).message}`, {
+          cause: e,
+        })
+      }
+      await api.write(body)
+    },
+
+    async search(q): Promise<ReadingPage> {
+      const p = plan(q)
+      if (!p || q.limit <= 0) return { items: [] }
+      const cursor = q.after ? decodeInfluxCursor(q.after) : undefined
+      const dir = q.sort === 'asc' ? 'ASC' : 'DESC'
+      // LIMIT applies per measurement; the union holds the global first limit+1, merged below.
+      const tail = ` ORDER BY time ${dir} LIMIT ${q.limit + 1}`
+      const statements = cursor
+        ? [
+            // Ties on the cursor's exact timestamp (rare: see schema.ts), then strictly beyond it.
+            select(p.from, [...p.where, `time = ${cursor.ns}`]),
+            select(p.from, [...p.where, `time ${q.sort === 'asc' ? '>' : '<'} ${cursor.ns}`], tail),
+          ]
+        : [select(p.from, p.where, tail)]
+      const sign = q.sort === 'asc' ? 1 : -1
+      let all = rows(await api.query(statements.join('; ')))
+      if (cursor) all = all.filter((k) => sign * compare(k, cursor) > 0)
+      all.sort((a, b) => sign * compare(a, { ns: b.ns, id: b.o.id }))
+      const page = all.slice(0, q.limit)
+      return {
+        items: page.map((k) => k.o),
+        next: all.length > q.limit ? encodeInfluxCursor(page[page.length - 1]) : undefined,
+      }
+    },
+
+    async count(q) {
+      const p = plan(q)
+      if (!p) return 0
+      const where = p.where.length ? ` WHERE ${p.where.join(' AND ')}` : ''
+      const [series] = await api.query(`SELECT COUNT("effective_ms") FROM ${p.from}${where}`)
+      return series.reduce((n, s) => n + s.values.reduce((m, v) => m + Number(v[1] ?? 0), 0), 0)
+    },
+
+    async latest(patientIds) {
+      const p = plan({ patientIds })
+      if (!p) return []
+      // One series per measurement and patient: its newest point is the latest of that type.
+      const q = select(p.from, p.where, ` GROUP BY ${ident(TAG_PATIENT)} ORDER BY time DESC LIMIT 1`)
+      return rows(await api.query(q)).map((k) => k.o)
+    },
+
+    async get(id) {
+      const at = await deps.locate?.(id)
+      const q = at
+        ? select(api.from(at.type), [
+            `${ident(TAG_PATIENT)} = ${literal(at.patientId)}`,
+            `${ident(TAG_DEVICE)} = ${literal(at.deviceId)}`,
+            `time = ${timestampNs(at.effectiveMs, at.key)}`,
+          ])
+        : // Field filter: scans every point. Only for ids the local index no longer knows.
+          select(VITAL_TYPES.map((t) => api.from(t)).join(', '), [`"id" = ${literal(id)}`], ' LIMIT 1')
+      const found = rows(await api.query(q)).find((k) => k.o.id === id)
+      return found?.o
+    },
+
+    async close() {
+      api.close()
+    },
+  }
+}

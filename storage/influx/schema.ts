@@ -1,0 +1,114 @@
+import { Point } from '@influxdata/influxdb-client'
+import { VITAL_TYPES, type VitalType } from '../../shared/catalog.ts'
+import type { StoredObservation } from '../../shared/fhir.ts'
+
+// The point schema, chosen for the queries Vitalwire runs (a patient's readings of some types in a
+// time range, newest first; latest per patient and type) and for bounded series cardinality:
+//
+//   measurement  the vital type, e.g. `heart-rate`, `blood-pressure` (10 at most, from the catalog)
+//   tags         patient_id, device_id: pseudonymous ids only, never names. A device belongs to one
+//                patient, so series = devices x types they measure: bounded by the fleet, not by time.
+//   fields       id (Observation.id), key (idempotency key), effective_ms, received_ms (integers),
+//                resource (the whole FHIR Observation as JSON: reads are lossless, components included),
+//                and the canonical numeric values as floats (`value`, or `systolic`/`diastolic`) so
+//                Grafana and InfluxQL aggregates work without parsing JSON.
+//   timestamp    nanoseconds = effectiveMs * 1e6 + (FNV-1a-32(key) mod 1e6).
+//
+// InfluxDB identifies a point by measurement + tag set + timestamp: a replay of the same key lands on
+// the same point and overwrites it with identical content (idempotent), while two different readings
+// from one device in the same millisecond get different sub-millisecond offsets. Readings that would
+// still collide need the same device, type, millisecond *and* a 1-in-1,000,000 hash collision; the
+// effective time read back comes from `effective_ms`, so the offset never shows.
+//
+// The Observation id is a field, not a tag: as a tag it would make one series per reading (unbounded
+// cardinality). Reads by id therefore locate the point first (see readings.ts).
+
+export const TAG_PATIENT = 'patient_id'
+export const TAG_DEVICE = 'device_id'
+const RESERVED = new Set([
+  'time',
+  'id',
+  'key',
+  'effective_ms',
+  'received_ms',
+  'resource',
+  TAG_PATIENT,
+  TAG_DEVICE,
+])
+
+/** FNV-1a, 32 bit: tiny, fast and stable across processes and versions (unlike a runtime hash). */
+export function fnv1a32(s: string): number {
+  let h = 0x811c9dc5
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i)
+    h = Math.imul(h, 0x01000193)
+  }
+  return h >>> 0
+}
+
+/** The point's timestamp in ns: effective ms plus a deterministic sub-millisecond offset from the key. */
+export function timestampNs(effectiveMs: number, key: string): bigint {
+  return BigInt(effectiveMs) * 1_000_000n + BigInt(fnv1a32(key) % 1_000_000)
+}
+
+export function toPoint(o: StoredObservation): Point {
+  const p = new Point(o.type)
+    .tag(TAG_PATIENT, o.patientId)
+    .tag(TAG_DEVICE, o.deviceId)
+    .stringField('id', o.id)
+    .stringField('key', o.key)
+    .intField('effective_ms', o.effectiveMs)
+    .intField('received_ms', o.receivedMs)
+    .stringField('resource', JSON.stringify(o.resource))
+  for (const [name, v] of Object.entries(o.values)) {
+    if (RESERVED.has(name)) throw new Error(`value name ${name} clashes with the point schema`)
+    p.floatField(name, v)
+  }
+  return p.timestamp(timestampNs(o.effectiveMs, o.key).toString())
+}
+
+export function toLine(o: StoredObservation): string {
+  const line = toPoint(o).toLineProtocol()
+  if (!line) throw new Error('observation produced no line protocol')
+  return line
+}
+
+export interface Series {
+  name: string
+  tags?: Record<string, string>
+  columns: string[]
+  values: unknown[][]
+}
+
+/** One InfluxQL result row (columns + series tags) back to the observation that was written. */
+export function rowToObservation(s: Series, row: unknown[]): StoredObservation {
+  const r: Record<string, unknown> = { ...s.tags }
+  for (const [i, c] of s.columns.entries()) if (row[i] !== null && !(c in r)) r[c] = row[i]
+  const values: Record<string, number> = {}
+  for (const [c, v] of Object.entries(r)) if (!RESERVED.has(c) && typeof v === 'number') values[c] = v
+  return {
+    id: String(r.id),
+    key: String(r.key),
+    patientId: String(r[TAG_PATIENT]),
+    deviceId: String(r[TAG_DEVICE]),
+    type: s.name as VitalType,
+    effectiveMs: Number(r.effective_ms),
+    receivedMs: Number(r.received_ms),
+    values,
+    resource: JSON.parse(String(r.resource)),
+  }
+}
+
+/** InfluxQL identifier, double-quoted: measurement names contain `-`. */
+export function ident(name: string): string {
+  return `"${name.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`
+}
+
+/** InfluxQL string literal. */
+export function literal(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`
+}
+
+export function isVitalType(t: string): t is VitalType {
+  return (VITAL_TYPES as readonly string[]).includes(t)
+}

@@ -1,0 +1,207 @@
+import type { StoredObservation } from '../shared/fhir.ts'
+import type { Logger } from '../shared/logger.ts'
+import type { Metrics } from '../shared/metrics.ts'
+import type { Db } from './sqlite/database.ts'
+import { rowToObservation } from './sqlite/readings.ts'
+
+// Forwards readings from the local outbox to InfluxDB. The journal commits each fresh reading to
+// `readings` and its key to `outbox` in one transaction before PUBACK; this loop reads the oldest
+// outbox rows joined to their readings, writes them in one request, and deletes those outbox rows only
+// after InfluxDB confirmed (204). A crash between the write and the delete re-sends the batch, which
+// overwrites the same points (idempotent), so delivery is at-least-once and storage exactly-once.
+//
+// Failures: network errors, 5xx and 429 are retried with exponential backoff and full jitter (never
+// sooner than Retry-After); 401/403/404 are configuration faults, retried the same way and logged at
+// error. A 4xx that blames the batch (400/413/422) is bisected down to the rejected reading(s), which go
+// to dead_letters with InfluxDB's reason; the rest of the batch flows on, so one bad point never
+// blocks the queue.
+
+/** Where readings go; the InfluxDB ReadingStore in production. Errors carry a VW_ERR_STORAGE_* code. */
+export interface ForwardSink {
+  write(batch: StoredObservation[]): Promise<void>
+}
+
+export interface ForwarderOptions {
+  /** Readings per InfluxDB request: see docs/storage.md for why 1,000. */
+  batchSize?: number
+  /** Poll for new outbox rows this often when idle (wake() is the fast path). */
+  idlePollMs?: number
+  baseDelayMs?: number
+  maxDelayMs?: number
+  /** Report degraded while the oldest unforwarded reading is older than this. */
+  degradedAfterMs?: number
+  now?: () => number
+  random?: () => number
+}
+
+export const DEFAULT_BATCH_SIZE = 1000
+
+export interface ForwarderStatus {
+  reachable: boolean
+  backlog: number
+  oldestAgeMs: number
+  lastError?: string
+}
+
+type OutboxRow = { seq: number; okey: string; key: string | null } & Record<string, any>
+
+export function createOutboxForwarder(
+  deps: { db: Db; sink: ForwardSink; log: Logger; metrics: Metrics },
+  options: ForwarderOptions = {},
+) {
+  const log = deps.log.child({ component: 'outbox-forwarder' })
+  const now = options.now ?? Date.now
+  const random = options.random ?? Math.random
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE
+  const idlePollMs = options.idlePollMs ?? 250
+  const baseDelayMs = options.baseDelayMs ?? 100
+  const maxDelayMs = options.maxDelayMs ?? 5000
+  const degradedAfterMs = options.degradedAfterMs ?? 2000
+
+  const select = deps.db.prepare(
+    `SELECT o.seq, o.key AS okey, r.* FROM outbox o LEFT JOIN readings r ON r.key = o.key
+     ORDER BY o.seq LIMIT ?`,
+  )
+  // Every row in [first, last] was in the batch: later inserts get higher seq while ours still exist.
+  const remove = deps.db.prepare('DELETE FROM outbox WHERE seq >= ? AND seq <= ?')
+  const stats = deps.db.prepare('SELECT COUNT(*) AS n, MIN(enqueued_ms) AS oldest FROM outbox')
+  const dead = deps.db.prepare(
+    'INSERT INTO dead_letters (device_id, reading_id, code, reason, payload, received_ms) VALUES (?, ?, ?, ?, ?, ?)',
+  )
+
+  let stopping = false
+  let loop: Promise<void> | undefined
+  let wakeUp: (() => void) | undefined
+  let reachable = true
+  let lastError: string | undefined
+  let failures = 0
+
+  function status(): ForwarderStatus {
+    const s = stats.get() as { n: number; oldest: number | null }
+    const oldestAgeMs = s.oldest === null ? 0 : Math.max(0, now() - s.oldest)
+    deps.metrics.outboxBacklog.set(s.n)
+    deps.metrics.outboxAgeSeconds.set(oldestAgeMs / 1000)
+    return { reachable, backlog: s.n, oldestAgeMs, lastError }
+  }
+
+  /** Resolves after `ms`, or at once on wake()/close(). */
+  function pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms)
+      function done() {
+        clearTimeout(timer)
+        wakeUp = undefined
+        resolve()
+      }
+      wakeUp = done
+    })
+  }
+
+  /** Write, bisecting on a rejected batch; returns the readings InfluxDB refused, with its reason. */
+  async function send(batch: StoredObservation[]): Promise<{ o: StoredObservation; reason: string }[]> {
+    try {
+      await deps.sink.write(batch)
+      return []
+    } catch (e: any) {
+      if (e?.code !== 'VW_ERR_STORAGE_REJECTED') throw e
+      if (batch.length === 1) return [{ o: batch[0], reason: String(e.message) }]
+      const mid = Math.ceil(batch.length / 2)
+      return [...(await send(batch.slice(0, mid))), ...(await send(batch.slice(mid)))]
+    }
+  }
+
+  function settle(rows: OutboxRow[], rejected: { o: StoredObservation; reason: string }[]) {
+    deps.db.exec('BEGIN IMMEDIATE')
+    try {
+      for (const { o, reason } of rejected) {
+        const readingId = o.key.startsWith(`${o.deviceId}:`) ? o.key.slice(o.deviceId.length + 1) : o.key
+        const payload = Buffer.from(JSON.stringify(o))
+        dead.run(o.deviceId, readingId, 'VW_ERR_STORAGE_REJECTED', reason, payload, o.receivedMs)
+      }
+      remove.run(rows[0].seq, rows[rows.length - 1].seq)
+      deps.db.exec('COMMIT')
+    } catch (e) {
+      deps.db.exec('ROLLBACK')
+      throw e
+    }
+  }
+
+  function delayFor(e: any): number {
+    const backoff = Math.min(maxDelayMs, baseDelayMs * 2 ** Math.min(failures - 1, 20))
+    const jittered = random() * backoff
+    return Math.max(jittered, Math.min(e?.retryAfterMs ?? 0, 60_000))
+  }
+
+  async function step(): Promise<'idle' | 'busy' | 'retry'> {
+    const rows = select.all(batchSize) as OutboxRow[]
+    if (rows.length === 0) return 'idle'
+    const orphans = rows.filter((r) => r.key === null)
+    if (orphans.length) log.error({ keys: orphans.length }, 'outbox rows without a reading dropped')
+    const batch = rows.filter((r) => r.key !== null).map((r) => rowToObservation(r as any))
+    try {
+      const rejected = batch.length ? await send(batch) : []
+      settle(rows, rejected)
+      if (!reachable) log.info({ failures }, 'InfluxDB reachable again; forwarding')
+      reachable = true
+      failures = 0
+      lastError = undefined
+      deps.metrics.forwarded.inc(batch.length - rejected.length)
+      // InfluxDB's reason may quote the line (patient data): it goes to dead_letters, not to the log.
+      for (const r of rejected)
+        log.warn({ deviceId: r.o.deviceId, code: 'VW_ERR_STORAGE_REJECTED' }, 'reading dead-lettered')
+      return 'busy'
+    } catch (e: any) {
+      failures++
+      reachable = false
+      lastError = `${e?.code ?? 'error'}: ${e?.message ?? e}`
+      const delayMs = delayFor(e)
+      const level = e?.code === 'VW_ERR_STORAGE_CONFIG' ? 'error' : failures === 1 ? 'warn' : 'debug'
+      log[level]({ code: e?.code, err: e?.message, failures, delayMs }, 'forwarding failed; will retry')
+      await pause(delayMs)
+      return 'retry'
+    }
+  }
+
+  async function run() {
+    while (!stopping) {
+      let outcome: Awaited<ReturnType<typeof step>>
+      try {
+        outcome = await step()
+      } catch (e) {
+        // Local (SQLite) trouble: never let the loop die.
+        log.error({ err: e }, 'outbox forwarder step failed')
+        outcome = 'retry'
+        await pause(maxDelayMs)
+      }
+      status()
+      if (outcome === 'idle' && !stopping) await pause(idlePollMs)
+    }
+  }
+
+  return {
+    start() {
+      if (!loop) loop = run()
+    },
+    /** New rows are in the outbox: stop waiting for the idle poll. */
+    wake() {
+      if (failures === 0) wakeUp?.()
+    },
+    status,
+    /** A health check: ok (ready) always; degraded when InfluxDB is unreachable or a backlog drains. */
+    check(): { ok: boolean; degraded: boolean; detail?: string } {
+      const s = status()
+      const degraded = !s.reachable || s.oldestAgeMs > degradedAfterMs
+      const detail = degraded
+        ? `${s.reachable ? 'draining' : 'InfluxDB unreachable'}: ${s.backlog} readings queued, oldest ${Math.round(s.oldestAgeMs / 1000)} s`
+        : undefined
+      return { ok: true, degraded, detail }
+    },
+    async close() {
+      stopping = true
+      wakeUp?.()
+      await loop
+    },
+  }
+}
+
+export type OutboxForwarder = ReturnType<typeof createOutboxForwarder>
