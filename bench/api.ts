@@ -30,6 +30,7 @@ function percentile(sorted: number[], p: number) {
 async function measure(name: string, n: number, request: (i: number) => Promise<Response>) {
   for (let i = 0; i < 20; i++) await (await request(i)).arrayBuffer() // warm-up
   const ms: number[] = []
+  const cpu0 = process.cpuUsage()
   for (let i = 0; i < n; i++) {
     const t = performance.now()
     const res = await request(i)
@@ -37,8 +38,13 @@ async function measure(name: string, n: number, request: (i: number) => Promise<
     ms.push(performance.now() - t)
     if (!res.ok) throw new Error(`${name}: HTTP ${res.status}`)
   }
+  const cpu = process.cpuUsage(cpu0)
+  // Server and client share this process: CPU time per request is an upper bound of the server's work,
+  // and unlike wall time it does not grow when other processes crowd the machine.
+  const cpuMsPerRequest = (cpu.user + cpu.system) / 1000 / n
   ms.sort((a, b) => a - b)
   const r = {
+    cpuMsPerRequest,
     name,
     samples: n,
     p50: percentile(ms, 50),

@@ -49,6 +49,13 @@ describe('parseObservationSearch', () => {
     if (!r.ok) expect(r.code).toBe(code)
   })
 
+  it('accepts _total and skips counting only for none', () => {
+    expect(ok({ _total: 'none' }).total).toBe('none')
+    expect(ok({ _total: 'accurate' }).total).toBe('accurate')
+    expect(ok({}).total).toBe('accurate')
+    expect(parseObservationSearch({ _total: 'maybe' }).ok).toBe(false)
+  })
+
   it('reads the total carried in a page cursor', () => {
     expect(ok({ _cursor: 'n.WzEsImEiXQ.525600' }).cursor).toEqual({
       dir: 'next',

@@ -14,6 +14,7 @@ export const SEARCH_PARAMS = [
   '_sort',
   '_cursor',
   '_format',
+  '_total',
 ] as const
 export const DEFAULT_COUNT = 50
 export const MAX_COUNT = 1000
@@ -34,6 +35,8 @@ export type ParsedSearch =
       ok: true
       query: Omit<ReadingQuery, 'patientIds'> & { patientIds?: string[] }
       count: number
+      /** `_total=none`: leave Bundle.total out (skips counting a long history). */
+      total: 'none' | 'accurate'
       cursor?: SearchCursor
     }
   | { ok: false; code: 'not-supported' | 'invalid' | 'value'; message: string }
@@ -166,5 +169,12 @@ export function parseObservationSearch(query: Record<string, unknown>): ParsedSe
       total: m[3] === undefined ? undefined : Number(m[3]),
     }
   }
-  return { ok: true, query: q, count, cursor }
+  let total: 'none' | 'accurate' = 'accurate'
+  if (query._total !== undefined) {
+    const t = String(query._total)
+    if (t !== 'none' && t !== 'estimate' && t !== 'accurate')
+      return bad('value', '_total must be none, estimate or accurate')
+    if (t === 'none') total = 'none'
+  }
+  return { ok: true, query: q, count, total, cursor }
 }

@@ -72,7 +72,7 @@ export function fhirRoutes(app: FastifyInstance, deps: DashboardDeps) {
       parsed.count === 0
         ? Promise.resolve({ items: [] as StoredObservation[], next: undefined })
         : deps.readings.search({ ...filter, sort, limit: parsed.count, after: parsed.cursor?.value }),
-      parsed.cursor?.total ?? deps.readings.count(filter),
+      parsed.total === 'none' ? undefined : (parsed.cursor?.total ?? deps.readings.count(filter)),
     ])
     const items = reverse ? [...page.items].reverse() : page.items
     const base = baseUrl(req)
@@ -95,9 +95,15 @@ export function fhirRoutes(app: FastifyInstance, deps: DashboardDeps) {
     const last = items[items.length - 1]
     // Keyset cursors on (effective time, id): a page deep in a long history costs what the first one does.
     if (last && (reverse ? true : hasMore))
-      links.push({ relation: 'next', url: link(`n.${encodeCursor(last)}.${total}`) })
+      links.push({
+        relation: 'next',
+        url: link(`n.${encodeCursor(last)}${total === undefined ? '' : `.${total}`}`),
+      })
     if (first && (reverse ? hasMore : parsed.cursor !== undefined))
-      links.push({ relation: 'previous', url: link(`p.${encodeCursor(first)}.${total}`) })
+      links.push({
+        relation: 'previous',
+        url: link(`p.${encodeCursor(first)}${total === undefined ? '' : `.${total}`}`),
+      })
     const seen = [...new Set(items.map((o) => o.patientId))]
     auditReq(deps, req, {
       action: 'fhir.Observation.search',
@@ -108,7 +114,7 @@ export function fhirRoutes(app: FastifyInstance, deps: DashboardDeps) {
     return sendFhir(reply, 200, {
       resourceType: 'Bundle',
       type: 'searchset',
-      total,
+      ...(total === undefined ? {} : { total }),
       link: links,
       // FHIR JSON never carries an empty array, so an empty page has no `entry` at all.
       ...(items.length
