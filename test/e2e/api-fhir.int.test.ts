@@ -167,6 +167,15 @@ describe('FHIR R4 API', () => {
     )
     expect(none.body.total).toBe(0)
     expectValid(none.body)
+    const uncounted = await call(
+      h.httpUrl,
+      { name: 't', token },
+      'GET',
+      '/fhir/r4/Observation?patient=p1&_total=none&_count=10',
+    )
+    expect(uncounted.body.total).toBeUndefined()
+    expect(uncounted.body.entry).toHaveLength(10)
+    expectValid(uncounted.body)
   })
 
   it('reads Observation, Patient and Device, and keeps other teams out of search and read', async () => {
