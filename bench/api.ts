@@ -53,7 +53,7 @@ async function measure(name: string, n: number, request: (i: number) => Promise<
     max: ms[ms.length - 1],
   }
   console.log(
-    `${name.padEnd(48)} p50 ${r.p50.toFixed(1)} ms  p95 ${r.p95.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms`,
+    `${name.padEnd(48)} p50 ${r.p50.toFixed(1)} ms  p95 ${r.p95.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  cpu/req ${r.cpuMsPerRequest.toFixed(1)} ms`,
   )
   return r
 }
@@ -154,6 +154,18 @@ async function main() {
     results.push(
       await measure('FHIR search, first page of 100, -date', SAMPLES, () =>
         fetch(`${search}&_sort=-date`, { headers: bearer }),
+      ),
+    )
+    results.push(
+      await measure('FHIR search, first page of 100, _total=none', SAMPLES, () =>
+        fetch(`${search}&_total=none`, { headers: bearer }),
+      ),
+    )
+    // Every request a different date window: Bundle.total counted afresh each time (no count reuse).
+    let window = 0
+    results.push(
+      await measure('FHIR search, first page, uncached count', 100, () =>
+        fetch(`${search}&date=ge${new Date(T0 + window++ * 60_000).toISOString()}`, { headers: bearer }),
       ),
     )
     // Deep pages: next links from pages far into the history (keyset cursors, not offsets).

@@ -26,8 +26,30 @@ function baseUrl(req: FastifyRequest): string {
   return `${req.protocol}://${req.host}/fhir/r4`
 }
 
+/**
+ * Bundle.total for a first page, remembered for a few seconds per exact filter (the visible patients are
+ * part of it, so no caller sees another's count). Counting a year of minute readings costs tens of
+ * milliseconds; FHIR lets total be approximate, and HAPI FHIR likewise reuses search counts for a minute.
+ */
+function createTotals(deps: DashboardDeps, ttlMs = 10_000) {
+  const cache = new Map<string, { total: number; atMs: number }>()
+  return {
+    async count(filter: Parameters<DashboardDeps['readings']['count']>[0]): Promise<number> {
+      const { limit: _l, sort: _s, ...rest } = filter as typeof filter & { limit?: number; sort?: string }
+      const key = JSON.stringify(rest)
+      const hit = cache.get(key)
+      if (hit && Date.now() - hit.atMs < ttlMs) return hit.total
+      const total = await deps.readings.count(rest)
+      if (cache.size >= 1000) cache.clear()
+      cache.set(key, { total, atMs: Date.now() })
+      return total
+    },
+  }
+}
+
 export function fhirRoutes(app: FastifyInstance, deps: DashboardDeps) {
   const auth = requireViewer(deps)
+  const totals = createTotals(deps)
   app.addContentTypeParser('application/fhir+json', { parseAs: 'string' }, (_req, body, done) => {
     try {
       done(null, JSON.parse(body as string))
@@ -72,7 +94,7 @@ export function fhirRoutes(app: FastifyInstance, deps: DashboardDeps) {
       parsed.count === 0
         ? Promise.resolve({ items: [] as StoredObservation[], next: undefined })
         : deps.readings.search({ ...filter, sort, limit: parsed.count, after: parsed.cursor?.value }),
-      parsed.total === 'none' ? undefined : (parsed.cursor?.total ?? deps.readings.count(filter)),
+      parsed.total === 'none' ? undefined : (parsed.cursor?.total ?? totals.count(filter)),
     ])
     const items = reverse ? [...page.items].reverse() : page.items
     const base = baseUrl(req)
