@@ -1,7 +1,8 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import cron from 'node-cron'
-import { createAlerts } from './alerts/index.ts'
+import { createAlerts, webhookNotifier } from './alerts/index.ts'
+import { loadRuleFile } from './alerts/rule-file.ts'
 import { createBroker } from './broker/index.ts'
 import { createDashboard } from './dashboard/index.ts'
 import { createIngest } from './ingest/index.ts'
@@ -187,16 +188,33 @@ export async function startVitalwire(
       store: storage.alerts,
       readings: storage.readings,
       patient: (id) => storage.registry.getPatient(id),
+      listPatients: () => storage.registry.listPatients(),
+      listDevices: () => storage.registry.listDevices(),
       events,
       log,
       metrics,
+      notifier: config.alerts.escalationWebhook
+        ? webhookNotifier(config.alerts.escalationWebhook)
+        : undefined,
     },
-    { escalateAfterMs: config.alerts.escalateAfterMs },
+    {
+      escalateAfterMs: config.alerts.escalateAfterMs,
+      rules: config.alerts.rulesFile ? loadRuleFile(config.alerts.rulesFile) : undefined,
+    },
   )
   if (only.has('alerts')) {
     alerts.start()
+    // Every minute: auto-resolve after the hysteresis time, no-data and device-offline, escalation.
+    let ticking = false
     const task = cron.schedule('* * * * *', () => {
-      alerts.escalate().catch((err) => log.error({ err }, 'escalation check failed'))
+      if (ticking) return
+      ticking = true
+      alerts
+        .tick()
+        .catch((err) => log.error({ err }, 'scheduled alert checks failed'))
+        .finally(() => {
+          ticking = false
+        })
     })
     health.alerts = { ok: true }
     closers.push(async () => {

@@ -1,26 +1,41 @@
-import { randomUUID } from 'node:crypto'
-import type { Alert, AlertEvent, Severity } from '../shared/alert.ts'
-import { SEVERITY_RANK } from '../shared/alert.ts'
+import type { Alert } from '../shared/alert.ts'
+import type { VitalType } from '../shared/catalog.ts'
+import { VitalwireError } from '../shared/errors.ts'
 import type { EventBus } from '../shared/events.ts'
 import type { StoredObservation } from '../shared/fhir.ts'
 import type { Logger } from '../shared/logger.ts'
 import type { Metrics } from '../shared/metrics.ts'
-import type { AlertStore, Patient, ReadingStore } from '../storage/ports.ts'
-import { type Breach, breachMessage, evaluateThreshold, isEnabled, levelsFor, recovered } from './evaluate.ts'
-import { DEFAULT_RULES, type RuleSet, type ThresholdRule } from './rules.ts'
+import type { AlertStore, Device, Patient, ReadingStore } from '../storage/ports.ts'
+import { type CompiledRules, compileRules } from './compile.ts'
+import { DEFAULT_RULES } from './default-rules.ts'
+import { createEngine } from './engine.ts'
+import { type EscalationNotifier, escalateDue } from './escalation.ts'
+import { createLifecycle } from './lifecycle.ts'
+import type { RuleSet } from './rules.ts'
+import { createScheduledChecks } from './scheduled.ts'
 
-// Alert lifecycle: open -> acknowledged -> resolved. One live alert per patient + rule (dedupe):
-// repeated breaches update it; flapping values never open and close a stream of alerts, because an
-// alert resolves only after values stay back inside the band plus a margin for `resolveAfterMs`.
+// The alerts component: evaluates each committed observation (serialized per patient), runs the
+// scheduled checks, and exposes the user actions the dashboard calls (acknowledge, resolve, view,
+// snooze). Every change to an alert for a patient runs in that patient's queue, so user actions and
+// evaluation never overwrite each other.
+
+export { DEFAULT_RULES } from './default-rules.ts'
+export { type EscalationNotifier, webhookNotifier } from './escalation.ts'
+export { parseRuleSet, type RuleSet } from './rules.ts'
 
 export interface AlertsDeps {
   store: AlertStore
   readings: ReadingStore
   patient(id: string): Promise<Patient | undefined>
+  listPatients?(): Promise<Patient[]>
+  listDevices?(): Promise<Device[]>
+  /** Latest observation of each type per patient; defaults to ReadingStore.latest (replay: as of then). */
+  latest?(patientIds: string[]): Promise<{ type: VitalType; deviceId: string; effectiveMs: number }[]>
   events: EventBus
   log: Logger
-  metrics: Metrics
+  metrics?: Metrics
   now?: () => number
+  notifier?: EscalationNotifier
 }
 
 export interface AlertsOptions {
@@ -28,200 +43,157 @@ export interface AlertsOptions {
   escalateAfterMs: number
 }
 
+export const SNOOZE_MAX_MINUTES = 24 * 60
+const PATIENT_CACHE_MS = 5000
+
 export function createAlerts(deps: AlertsDeps, options: AlertsOptions) {
   const log = deps.log.child({ component: 'alerts' })
   const now = deps.now ?? Date.now
-  let rules = options.rules ?? DEFAULT_RULES
-  // Per-patient queue: one patient's observations are evaluated in order, never concurrently.
-  const chains = new Map<string, Promise<void>>()
-  // When a live alert's values came back inside the band (hysteresis), keyed by alert id.
-  const recoveredSince = new Map<string, number>()
+  let compiled: CompiledRules = compileRules(options.rules ?? DEFAULT_RULES)
+  const chains = new Map<string, Promise<unknown>>()
 
-  const iso = (ms: number) => new Date(ms).toISOString()
-  const event = (action: AlertEvent['action'], by = 'system', note?: string): AlertEvent => ({
-    at: iso(now()),
-    by,
-    action,
-    ...(note ? { note } : {}),
+  /** Run `fn` after everything queued for this patient; errors reach the caller, not the queue. */
+  function serial<T>(patientId: string, fn: () => Promise<T>): Promise<T> {
+    const run = (chains.get(patientId) ?? Promise.resolve()).then(fn)
+    const settled = run.then(
+      () => {},
+      () => {},
+    )
+    chains.set(patientId, settled)
+    void settled.then(() => {
+      if (chains.get(patientId) === settled) chains.delete(patientId)
+    })
+    return run
+  }
+
+  const lifecycle = createLifecycle({
+    store: deps.store,
+    events: deps.events,
+    log,
+    now,
+    onOpened: (a) => deps.metrics?.alerts.inc({ rule: a.rule, severity: a.severity }),
+  })
+  const engine = createEngine({ readings: deps.readings, lifecycle })
+  const scheduled = createScheduledChecks({
+    readings: deps.readings,
+    lifecycle,
+    listPatients: deps.listPatients ?? (async () => []),
+    listDevices: deps.listDevices ?? (async () => []),
+    latest: deps.latest ?? ((ids) => deps.readings.latest(ids)),
+    serial,
   })
 
-  async function previousBreaches(
-    rule: ThresholdRule,
-    obs: StoredObservation,
-    levels: ReturnType<typeof levelsFor>,
-  ): Promise<boolean> {
-    const page = await deps.readings.search({
-      patientIds: [obs.patientId],
-      types: [rule.type],
-      toMs: obs.effectiveMs,
-      sort: 'desc',
-      limit: rule.consecutive,
-    })
-    const earlier = page.items.filter((o) => o.key !== obs.key).slice(0, rule.consecutive - 1)
-    return earlier.length === rule.consecutive - 1 && earlier.every((o) => evaluateThreshold(rule, o, levels))
+  // Patient profiles (flags) change rarely: cache briefly, and drop an entry as soon as the registry
+  // says that patient changed.
+  const patients = new Map<string, { p: Patient | undefined; atMs: number }>()
+  async function patient(id: string) {
+    const hit = patients.get(id)
+    if (hit && now() - hit.atMs < PATIENT_CACHE_MS) return hit.p
+    const p = await deps.patient(id)
+    patients.set(id, { p, atMs: now() })
+    return p
   }
-
-  async function onBreach(rule: ThresholdRule, obs: StoredObservation, b: Breach) {
-    const live = await deps.store.live(obs.patientId, rule.id)
-    const t = now()
-    if (!live) {
-      const alert: Alert = {
-        id: randomUUID(),
-        patientId: obs.patientId,
-        rule: rule.id,
-        severity: b.severity,
-        status: 'open',
-        message: breachMessage(rule, b, obs, obs.resource.effectiveDateTime, 1),
-        openedAt: iso(t),
-        updatedAt: iso(t),
-        lastSeenAt: obs.resource.effectiveDateTime,
-        observationIds: [obs.id],
-        count: 1,
-        worstValue: b.value,
-        unit: rule.unit,
-        history: [event('opened')],
-      }
-      await deps.store.insert(alert)
-      deps.metrics.alerts.inc({ rule: rule.id, severity: b.severity })
-      log.info({ alertId: alert.id, rule: rule.id, severity: b.severity }, 'alert opened')
-      deps.events.emit('alert', alert)
-      return
-    }
-    recoveredSince.delete(live.id)
-    const lower = b.condition?.op.startsWith('<')
-    const worse =
-      b.value !== undefined &&
-      (live.worstValue === undefined || (lower ? b.value < live.worstValue : b.value > live.worstValue))
-    const escalate = SEVERITY_RANK[b.severity] > SEVERITY_RANK[live.severity]
-    live.count += 1
-    live.observationIds = [...live.observationIds, obs.id].slice(-50)
-    if (Date.parse(obs.resource.effectiveDateTime) >= Date.parse(live.lastSeenAt))
-      live.lastSeenAt = obs.resource.effectiveDateTime
-    if (worse) live.worstValue = b.value
-    if (escalate) {
-      live.severity = b.severity
-      // A worse severity needs eyes again even if someone acknowledged the milder one.
-      if (live.status === 'acknowledged') live.status = 'open'
-    }
-    live.message = breachMessage(rule, b, obs, live.history[0]?.at ?? live.openedAt, live.count)
-    live.updatedAt = iso(t)
-    live.history.push(event('updated', 'system', escalate ? `severity raised to ${b.severity}` : undefined))
-    live.history = live.history.slice(-100)
-    await deps.store.update(live)
-    deps.events.emit('alert-updated', live)
+  const onRegistry = (e: { kind: string; subject: string }) => {
+    if (e.kind.startsWith('patient')) patients.delete(e.subject)
   }
-
-  async function onRecovered(rule: ThresholdRule, obs: StoredObservation) {
-    const live = await deps.store.live(obs.patientId, rule.id)
-    if (!live) return
-    const since = recoveredSince.get(live.id) ?? obs.effectiveMs
-    recoveredSince.set(live.id, since)
-    if (obs.effectiveMs - since >= rules.resolveAfterMs)
-      await resolve(live, 'system', 'values back in range', 'auto-resolved')
-  }
-
-  async function evaluateOne(obs: StoredObservation) {
-    const patient = await deps.patient(obs.patientId)
-    const flags = patient?.flags ?? {}
-    for (const rule of rules.rules) {
-      if (rule.kind !== 'threshold' || rule.type !== obs.type || !isEnabled(rules, rule.id, obs.patientId))
-        continue
-      const levels = levelsFor(rule, flags, rules.patientOverrides[obs.patientId]?.[rule.id])
-      const b = evaluateThreshold(rule, obs, levels)
-      if (b) {
-        if (rule.consecutive > 1 && !(await previousBreaches(rule, obs, levels))) continue
-        await onBreach(rule, obs, b)
-      } else if (recovered(rule, obs, levels)) {
-        await onRecovered(rule, obs)
-      }
-    }
-  }
-
-  function enqueue(obs: StoredObservation) {
-    const prev = chains.get(obs.patientId) ?? Promise.resolve()
-    const next = prev
-      .then(() => evaluateOne(obs))
-      .catch((e) => log.error({ err: e, patientId: obs.patientId }, 'alert evaluation failed'))
-      .finally(() => {
-        if (chains.get(obs.patientId) === next) chains.delete(obs.patientId)
-      })
-    chains.set(obs.patientId, next)
-  }
-
-  async function resolve(
-    alert: Alert,
-    by: string,
-    note: string | undefined,
-    action: 'resolved' | 'auto-resolved' = 'resolved',
-  ) {
-    alert.status = 'resolved'
-    alert.updatedAt = iso(now())
-    alert.history.push(event(action, by, note))
-    recoveredSince.delete(alert.id)
-    await deps.store.update(alert)
-    deps.events.emit('alert-updated', alert)
-    return alert
-  }
-
+  const evaluate = (obs: StoredObservation) =>
+    serial(obs.patientId, async () => engine.evaluate(obs, await patient(obs.patientId), compiled))
   const onObservations = (batch: StoredObservation[]) => {
-    for (const o of batch) enqueue(o)
+    for (const obs of batch)
+      evaluate(obs).catch((err) => log.error({ err, patientId: obs.patientId }, 'alert evaluation failed'))
+  }
+
+  /** Load an alert and apply a user action in its patient's queue. */
+  async function act(id: string, fn: (a: Alert) => Promise<Alert>): Promise<Alert | undefined> {
+    const first = await deps.store.get(id)
+    if (!first) return undefined
+    return serial(first.patientId, async () => {
+      const a = await deps.store.get(id)
+      return a ? fn(a) : undefined
+    })
+  }
+
+  /** Resolve alerts whose values stayed inside the hysteresis band long enough, without a new reading. */
+  async function sweep(): Promise<void> {
+    const t = now()
+    for (const a of await deps.store.allLive()) {
+      if (a.recoveringSince === undefined || t - Date.parse(a.recoveringSince) < compiled.set.resolveAfterMs)
+        continue
+      await serial(a.patientId, async () => {
+        const fresh = await deps.store.get(a.id)
+        if (fresh?.status !== 'resolved' && fresh?.recoveringSince === a.recoveringSince)
+          await lifecycle.resolve(fresh!, 'system', 'values back in range', 'auto-resolved')
+      })
+    }
   }
 
   return {
     start() {
       deps.events.on('observations', onObservations)
+      deps.events.on('registry-changed', onRegistry)
     },
     async close() {
       deps.events.off('observations', onObservations)
-      await Promise.all(chains.values())
+      deps.events.off('registry-changed', onRegistry)
+      await this.idle()
     },
     /** Wait until every queued evaluation has finished (tests, shutdown). */
     async idle() {
       while (chains.size) await Promise.all(chains.values())
     },
+    /** Evaluate one committed observation now (what `observations` events do; replay calls it directly). */
+    evaluate,
     setRules(next: RuleSet) {
-      rules = next
+      compiled = compileRules(next)
     },
-    get rules() {
-      return rules
+    get rules(): RuleSet {
+      return compiled.set
     },
     async acknowledge(id: string, by: string, note?: string): Promise<Alert | undefined> {
-      const a = await deps.store.get(id)
-      if (a?.status !== 'open') return a
-      a.status = 'acknowledged'
-      a.updatedAt = iso(now())
-      a.history.push(event('acknowledged', by, note))
-      await deps.store.update(a)
-      deps.events.emit('alert-updated', a)
-      return a
+      return act(id, async (a) => (a.status === 'open' ? lifecycle.record(a, 'acknowledged', by, note) : a))
     },
     async resolve(id: string, by: string, note?: string): Promise<Alert | undefined> {
-      const a = await deps.store.get(id)
-      if (!a || a.status === 'resolved') return a
-      return resolve(a, by, note)
+      return act(id, async (a) => (a.status === 'resolved' ? a : lifecycle.resolve(a, by, note)))
+    },
+    /** Keep who looked at an alert and when (history only; not pushed to the team). */
+    async recordView(id: string, by: string): Promise<Alert | undefined> {
+      return act(id, (a) => lifecycle.record(a, 'viewed', by))
+    },
+    /**
+     * Hide the alert from this user's feed for `minutes` (never from the rest of the team). Critical
+     * alerts cannot be snoozed: VW_ERR_ALERT_SNOOZE_CRITICAL.
+     */
+    async snooze(id: string, userId: number, by: string, minutes: number): Promise<Alert | undefined> {
+      if (!Number.isInteger(minutes) || minutes < 1 || minutes > SNOOZE_MAX_MINUTES)
+        throw new VitalwireError(
+          'VW_ERR_VALIDATION',
+          `snooze minutes must be an integer 1-${SNOOZE_MAX_MINUTES}`,
+        )
+      return act(id, async (a) => {
+        if (a.severity === 'critical')
+          throw new VitalwireError('VW_ERR_ALERT_SNOOZE_CRITICAL', 'critical alerts cannot be snoozed')
+        const untilMs = now() + minutes * 60_000
+        await deps.store.snooze(a.id, userId, untilMs)
+        return lifecycle.record(a, 'snoozed', by, `until ${new Date(untilMs).toISOString()}`)
+      })
     },
     /** Escalate open critical alerts nobody acknowledged in time; returns the escalated ones. */
     async escalate(): Promise<Alert[]> {
-      const t = now()
-      const out: Alert[] = []
-      for (const a of await deps.store.allLive()) {
-        if (a.status !== 'open' || a.escalated || a.severity !== ('critical' as Severity)) continue
-        if (t - Date.parse(a.openedAt) < options.escalateAfterMs) continue
-        a.escalated = true
-        a.updatedAt = iso(t)
-        a.history.push(
-          event(
-            'escalated',
-            'system',
-            `not acknowledged within ${Math.round(options.escalateAfterMs / 60_000)} min`,
-          ),
-        )
-        await deps.store.update(a)
-        log.error({ alertId: a.id, rule: a.rule }, 'critical alert not acknowledged: escalated')
-        deps.events.emit('alert-updated', a)
-        out.push(a)
-      }
-      return out
+      return escalateDue(
+        { store: deps.store, lifecycle, log, now, notifier: deps.notifier, serial },
+        options.escalateAfterMs,
+      )
+    },
+    sweep,
+    /** no-data and device-offline checks at the current time. */
+    async checkScheduled(): Promise<void> {
+      await scheduled.run(compiled, now())
+    },
+    /** Everything the minute cron runs: auto-resolve, scheduled checks, escalation. */
+    async tick(): Promise<void> {
+      await sweep()
+      await scheduled.run(compiled, now())
+      await this.escalate()
     },
   }
 }

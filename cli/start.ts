@@ -9,6 +9,8 @@ export async function runServer(
   opts: {
     json?: boolean
     onReady?: (r: Awaited<ReturnType<typeof startVitalwire>>) => Promise<() => Promise<void>>
+    /** Extra fields for the ready object and extra lines for the ready text (e.g. the demo login). */
+    describe?: () => { json: Record<string, unknown>; lines: string[] }
   },
 ) {
   const config = configFromEnv()
@@ -30,7 +32,8 @@ export async function runServer(
       ? `InfluxDB ${config.influx.url} (database ${config.influx.database})`
       : 'embedded SQLite',
   }
-  if (opts.json) process.stdout.write(`${JSON.stringify(ready)}\n`)
+  const extra = opts.describe?.()
+  if (opts.json) process.stdout.write(`${JSON.stringify({ ...ready, ...extra?.json })}\n`)
   else {
     const lines = [
       'Vitalwire is running.',
@@ -39,6 +42,7 @@ export async function runServer(
       ready.http && `  dashboard and API:      ${ready.http}`,
       `  data:                   ${ready.dataDir}`,
       `  readings stored in:     ${ready.readings}`,
+      ...(extra?.lines ?? []),
       'Press Ctrl+C to stop.',
     ]
     process.stdout.write(`${lines.filter(Boolean).join('\n')}\n`)

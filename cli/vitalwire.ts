@@ -3,6 +3,9 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { loadConfig } from '../shared/config.ts'
 import { isVitalwireError, VitalwireError } from '../shared/errors.ts'
 import { adminCommands } from './admin.ts'
+import { demoCommand } from './demo.ts'
+import { rulesCommands } from './rules.ts'
+import { simulateCommands } from './simulate.ts'
 import { startCommand } from './start.ts'
 
 // `vitalwire`: the one entry point for people and scripts. Every command that prints something a
@@ -19,6 +22,9 @@ export function buildProgram(): Command {
     .exitOverride()
   startCommand(program)
   adminCommands(program)
+  simulateCommands(program)
+  demoCommand(program)
+  rulesCommands(program)
   return program
 }
 

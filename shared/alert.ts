@@ -30,6 +30,8 @@ export interface Alert {
   message: string
   openedAt: string
   updatedAt: string
+  /** Time of the first breaching observation (measurement time), for "since when". */
+  firstSeenAt?: string
   /** Time of the most recent breaching observation. */
   lastSeenAt: string
   observationIds: string[]
@@ -40,7 +42,11 @@ export interface Alert {
   unit?: string
   /** Scored rules (news2). */
   score?: number
-  breakdown?: Record<string, { value: number; points: number }>
+  breakdown?: Record<string, { value: number; points: number; note?: string }>
   escalated?: boolean
+  /** When the escalation hook (webhook) last delivered this alert. */
+  escalationNotifiedAt?: string
+  /** Values have been back inside the hysteresis band since this time (auto-resolve clock). */
+  recoveringSince?: string
   history: AlertEvent[]
 }

@@ -49,6 +49,8 @@ const envSchema = z.object({
   VITALWIRE_MAX_AGE_DAYS: positiveInt.default(30),
   VITALWIRE_RETENTION_DAYS: positiveInt.default(400),
   VITALWIRE_ESCALATE_AFTER_MIN: positiveInt.default(15),
+  VITALWIRE_ESCALATION_WEBHOOK: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  VITALWIRE_ALERT_RULES: optionalString,
   INFLUX_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
   INFLUX_TOKEN: optionalString,
   INFLUX_USERNAME: optionalString,
@@ -124,6 +126,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     alerts: {
       escalateAfterMs: e.VITALWIRE_ESCALATE_AFTER_MIN * 60_000,
+      /** POSTed `{ type: 'alert-escalated', alert }` when a critical alert escalates. */
+      escalationWebhook: e.VITALWIRE_ESCALATION_WEBHOOK,
+      /** JSON rule set replacing the defaults (docs/alerts.md); validated at start. */
+      rulesFile: e.VITALWIRE_ALERT_RULES ? path.resolve(cwd, e.VITALWIRE_ALERT_RULES) : undefined,
     },
     influx: e.INFLUX_URL
       ? {

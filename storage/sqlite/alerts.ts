@@ -4,8 +4,45 @@ import type { Db } from './database.ts'
 
 // Alerts persist across restarts. One live (open or acknowledged) alert per patient and rule is
 // enforced by a partial unique index, so dedupe holds even if two writers race.
+// Writes are group-committed: inserts and updates queued in one event-loop turn share one transaction
+// (one fsync under synchronous=FULL), and each caller's promise settles after that commit.
+
+function createWriteQueue(db: Db) {
+  let pending: { run: () => void; resolve: () => void; reject: (e: unknown) => void }[] = []
+  function flush() {
+    const batch = pending
+    pending = []
+    const failed = new Map<number, unknown>()
+    try {
+      db.exec('BEGIN IMMEDIATE')
+      batch.forEach((w, i) => {
+        try {
+          w.run()
+        } catch (e) {
+          // A failing statement (e.g. the one-live-alert index) is rolled back alone; the rest commit.
+          failed.set(i, e)
+        }
+      })
+      db.exec('COMMIT')
+    } catch (e) {
+      if (db.isTransaction) db.exec('ROLLBACK')
+      for (const w of batch) w.reject(e)
+      return
+    }
+    batch.forEach((w, i) => {
+      if (failed.has(i)) w.reject(failed.get(i))
+      else w.resolve()
+    })
+  }
+  return (run: () => void) =>
+    new Promise<void>((resolve, reject) => {
+      pending.push({ run, resolve, reject })
+      if (pending.length === 1) setImmediate(flush)
+    })
+}
 
 export function createSqliteAlertStore(db: Db): AlertStore {
+  const write = createWriteQueue(db)
   const parse = (r: { data: string } | undefined): Alert | undefined => (r ? JSON.parse(r.data) : undefined)
   const insertStmt = db.prepare(
     'INSERT INTO alerts (id, patient_id, rule, severity, status, opened_ms, updated_ms, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
@@ -25,20 +62,24 @@ export function createSqliteAlertStore(db: Db): AlertStore {
     'SELECT alert_id, until_ms FROM alert_snoozes WHERE user_id = ? AND until_ms > ?',
   )
   return {
-    async insert(a: Alert): Promise<void> {
-      insertStmt.run(
-        a.id,
-        a.patientId,
-        a.rule,
-        a.severity,
-        a.status,
-        Date.parse(a.openedAt),
-        Date.parse(a.updatedAt),
-        JSON.stringify(a),
+    insert(a: Alert): Promise<void> {
+      const data = JSON.stringify(a)
+      return write(() =>
+        insertStmt.run(
+          a.id,
+          a.patientId,
+          a.rule,
+          a.severity,
+          a.status,
+          Date.parse(a.openedAt),
+          Date.parse(a.updatedAt),
+          data,
+        ),
       )
     },
-    async update(a: Alert): Promise<void> {
-      updateStmt.run(a.severity, a.status, Date.parse(a.updatedAt), JSON.stringify(a), a.id)
+    update(a: Alert): Promise<void> {
+      const data = JSON.stringify(a)
+      return write(() => updateStmt.run(a.severity, a.status, Date.parse(a.updatedAt), data, a.id))
     },
     async live(patientId: string, rule: string): Promise<Alert | undefined> {
       return parse(live.get(patientId, rule) as { data: string } | undefined)

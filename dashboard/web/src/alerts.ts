@@ -1,42 +1,115 @@
 import { api } from './api.ts'
-import { clear, h } from './dom.ts'
-import { ago } from './format.ts'
-import { RANK, type Store } from './store.ts'
+import { openDialog } from './dialog.ts'
+import { button, h, reconcile } from './dom.ts'
+import { ago, SEVERITY_ICON } from './format.ts'
+import { type AlertItem, RANK, type Store } from './store.ts'
 
-// The alert feed: newest and most severe first; acknowledge or resolve with a note.
-export function renderAlerts(root: HTMLElement, store: Store, opts: { onChange: () => void }) {
-  const items = [...store.alerts.values()]
-    .filter((a) => a.status !== 'resolved')
-    .sort((a, b) => RANK[b.severity] - RANK[a.severity] || Date.parse(b.updatedAt) - Date.parse(a.updatedAt))
-  const list = h('ul', { class: 'alerts' })
-  for (const a of items) {
+// The alert feed: most severe and newest first; acknowledge, resolve with a note, snooze (for this user
+// only, never critical). Items are reused by key so live updates do not steal focus.
+
+const SNOOZE_MINUTES = [15, 30, 60, 120, 240]
+
+export function createAlertFeed(root: HTMLElement, store: Store) {
+  const title = h('h2', { id: 'feed-title' })
+  const list = h('ul', { class: 'alerts', 'aria-labelledby': 'feed-title' })
+  const empty = h('p', { class: 'empty' }, 'No open alerts.')
+  const snoozedNote = h('p', { class: 'snoozed-note' })
+  root.append(title, empty, list, snoozedNote)
+  const cache = new Map<string, { el: HTMLElement; sig: string }>()
+
+  async function act(a: AlertItem, path: string, body: unknown) {
+    const updated = await api<AlertItem>('POST', `/api/alerts/${encodeURIComponent(a.id)}/${path}`, body)
+    store.setAlert(updated)
+    render()
+  }
+
+  function resolveWithNote(a: AlertItem) {
+    const note = h('textarea', { id: 'resolve-note', maxlength: '2000', rows: '4' }) as HTMLTextAreaElement
+    void openDialog({
+      title: `Resolve: ${a.message}`,
+      body: [h('label', { for: 'resolve-note' }, 'Resolution note (optional)'), note],
+      submitLabel: 'Resolve alert',
+      onSubmit: async () => {
+        await act(a, 'resolve', note.value.trim() ? { note: note.value.trim() } : {})
+        return undefined
+      },
+    })
+  }
+
+  function build(a: AlertItem): HTMLElement {
     const patient = store.patients.get(a.patientId)
-    const ack = h('button', { type: 'button', 'data-action': 'ack' }, 'Acknowledge') as HTMLButtonElement
-    const resolve = h('button', { type: 'button', 'data-action': 'resolve' }, 'Resolve') as HTMLButtonElement
-    ack.disabled = a.status !== 'open'
-    ack.onclick = async () => {
-      await api('POST', `/api/alerts/${a.id}/ack`, {})
-      opts.onChange()
-    }
-    resolve.onclick = async () => {
-      const note = prompt('Resolution note (optional)') ?? undefined
-      await api('POST', `/api/alerts/${a.id}/resolve`, note ? { note } : {})
-      opts.onChange()
-    }
-    list.append(
+    const actions = h('div', { class: 'actions' })
+    if (a.status === 'open')
+      actions.append(button('Acknowledge', () => void act(a, 'ack', {}), { 'data-focus-key': 'ack' }))
+    actions.append(button('Resolve…', () => resolveWithNote(a), { 'data-focus-key': 'resolve' }))
+    if (a.severity !== 'critical') {
+      const sel = h(
+        'select',
+        { 'aria-label': `Snooze duration for ${a.rule}`, 'data-focus-key': 'snooze-min' },
+        ...SNOOZE_MINUTES.map((m) => h('option', { value: String(m) }, m < 60 ? `${m} min` : `${m / 60} h`)),
+      ) as HTMLSelectElement
+      actions.append(
+        sel,
+        button('Snooze for me', () => void act(a, 'snooze', { minutes: Number(sel.value) }), {
+          'data-focus-key': 'snooze',
+        }),
+      )
+    } else actions.append(h('span', { class: 'hint' }, 'Critical: cannot be snoozed'))
+    return h(
+      'li',
+      { class: `alert sev-${a.severity} status-${a.status}`, 'data-alert': a.id },
       h(
-        'li',
-        { class: `alert sev-${a.severity} status-${a.status}`, 'data-alert': a.id },
-        h('p', { class: 'sev' }, `${a.severity.toUpperCase()} · ${a.status}`),
-        h('p', { class: 'who' }, `${patient?.name ?? a.patientId} — ${a.rule}`),
-        h('p', { class: 'msg' }, a.message),
-        h('p', { class: 'when' }, `opened ${ago(a.openedAt)}${a.count > 1 ? ` · ${a.count} readings` : ''}`),
-        h('div', { class: 'actions' }, ack, resolve),
+        'p',
+        { class: 'sev' },
+        h(
+          'span',
+          { class: `badge sev-${a.severity}` },
+          `${SEVERITY_ICON[a.severity]} ${a.severity.toUpperCase()}`,
+        ),
+        ` ${a.status === 'open' ? 'Open' : 'Acknowledged'}`,
       ),
+      h(
+        'p',
+        { class: 'who' },
+        h('a', { href: `#/patients/${encodeURIComponent(a.patientId)}` }, patient?.name ?? a.patientId),
+        ` — ${a.rule}${a.score !== undefined ? ` (score ${a.score})` : ''}`,
+      ),
+      h('p', { class: 'msg' }, a.message),
+      h(
+        'p',
+        { class: 'when' },
+        h('time', { datetime: a.openedAt }, `opened ${ago(a.openedAt)}`),
+        a.count > 1 ? ` · ${a.count} readings` : '',
+      ),
+      actions,
     )
   }
-  clear(root).append(
-    h('h2', { id: 'feed-title' }, `Alerts (${items.length})`),
-    items.length ? list : h('p', {}, 'No open alerts.'),
-  )
+
+  function render() {
+    const now = Date.now()
+    const all = [...store.alerts.values()].filter((a) => a.status !== 'resolved')
+    const snoozed = all.filter((a) => a.snoozedUntil && Date.parse(a.snoozedUntil) > now)
+    const items = all
+      .filter((a) => !snoozed.includes(a))
+      .sort(
+        (a, b) =>
+          Number(b.status === 'open') - Number(a.status === 'open') ||
+          RANK[b.severity] - RANK[a.severity] ||
+          Date.parse(b.updatedAt) - Date.parse(a.updatedAt),
+      )
+    title.textContent = `Alerts (${items.length})`
+    empty.hidden = items.length > 0
+    snoozedNote.textContent = snoozed.length
+      ? `${snoozed.length} snoozed by you (still visible to your team).`
+      : ''
+    reconcile(
+      list,
+      items,
+      (a) => a.id,
+      (a) => `${a.status}|${a.severity}|${a.count}|${a.updatedAt}|${Math.floor(now / 60_000)}`,
+      build,
+      cache,
+    )
+  }
+  return render
 }

@@ -1,13 +1,15 @@
+import type { Prefs } from './prefs.ts'
 import type { Reading } from './store.ts'
+import { displayUnit, formatNumber, toDisplay, unitLabel } from './units.ts'
 
 export const LABELS: Record<string, string> = {
-  'heart-rate': 'HR',
-  'respiratory-rate': 'RR',
+  'heart-rate': 'Heart rate',
+  'respiratory-rate': 'Resp. rate',
   spo2: 'SpO₂',
-  'body-temperature': 'Temp',
+  'body-temperature': 'Temperature',
   'body-weight': 'Weight',
   'blood-glucose': 'Glucose',
-  'blood-pressure': 'BP',
+  'blood-pressure': 'Blood pressure',
   steps: 'Steps',
 }
 
@@ -21,26 +23,18 @@ export const VITAL_COLUMNS = [
   'body-weight',
 ]
 
-const UNIT_LABEL: Record<string, string> = {
-  '/min': '/min',
-  '%': '%',
-  Cel: '°C',
-  kg: 'kg',
-  'mg/dL': 'mg/dL',
-  'mm[Hg]': 'mmHg',
-  '{steps}': 'steps',
-}
-
 /** A value with its unit, always: never a bare number whose unit one must guess. */
-export function formatReading(r: Reading): string {
+export function formatReading(r: Reading, prefs: Prefs): string {
   if (r.type === 'blood-pressure') return `${r.values.systolic}/${r.values.diastolic} mmHg`
+  const unit = unitLabel(displayUnit(r.type, prefs, r.unit))
   if (r.values.value === undefined)
     return r.interpretation === 'L'
-      ? 'LO (below meter range)'
+      ? `LO (below meter range) ${unit}`
       : r.interpretation === 'H'
-        ? 'HI (above meter range)'
+        ? `HI (above meter range) ${unit}`
         : '—'
-  return `${r.values.value} ${UNIT_LABEL[r.unit ?? ''] ?? r.unit ?? ''}`.trim()
+  const v = toDisplay(r.type, r.values.value, prefs)
+  return `${formatNumber(r.type, v, prefs)} ${unit}`
 }
 
 export function ago(iso: string, now = Date.now()): string {
@@ -51,10 +45,37 @@ export function ago(iso: string, now = Date.now()): string {
   return `${Math.round(s / 86400)} d ago`
 }
 
+// Formatters are built once: toLocaleString() builds a new Intl.DateTimeFormat on every call, which made
+// a 1,000-row worklist spend seconds formatting times.
+const TIME = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' })
+const DAY = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short' })
+// dateStyle/timeStyle cannot be combined with timeZoneName (TypeError in V8), so spell the fields out.
+const FULL = new Intl.DateTimeFormat(undefined, {
+  year: 'numeric',
+  month: 'short',
+  day: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  timeZoneName: 'short',
+})
+
+/** Short local time: "14:05" today, "26 Nov 14:05" otherwise. Absolute, so it never needs ticking. */
+export function shortTime(iso: string, now = Date.now()): string {
+  const d = new Date(iso)
+  const n = new Date(now)
+  const today =
+    n.getFullYear() === d.getFullYear() && n.getMonth() === d.getMonth() && n.getDate() === d.getDate()
+  return today ? TIME.format(d) : `${DAY.format(d)} ${TIME.format(d)}`
+}
+
 export function localTime(iso: string): string {
-  return new Date(iso).toLocaleString(undefined, {
-    dateStyle: 'short',
-    timeStyle: 'short',
-    timeZoneName: 'short',
-  })
+  return FULL.format(new Date(iso))
+}
+
+/** Severity in words and a shape, so colour is never the only signal. */
+export const SEVERITY_ICON: Record<string, string> = {
+  critical: '✖',
+  high: '▲',
+  medium: '◆',
+  low: '●',
 }

@@ -1,23 +1,26 @@
-// The coordinator's screen: login, then a live worklist (who needs attention now) and the alert feed.
+// The coordinator's screen: sign-in, then a live worklist (who needs attention now), the alert feed,
+// patient views and admin pages behind hash routes (#/, #/patients/:id, #/admin/...).
 
-import { renderAlerts } from './alerts.ts'
 import { ApiError, api } from './api.ts'
+import { createCriticalBanner } from './banner.ts'
 import { clear, h } from './dom.ts'
+import { startIdleWatch } from './idle.ts'
 import { connectLive } from './live.ts'
-import { createStore, type Store } from './store.ts'
-import { renderWorklist } from './worklist.ts'
+import { type Session, showChangePassword, showLogin } from './login.ts'
+import { loadPrefs } from './prefs.ts'
+import { mountRoute, type View } from './routes.ts'
+import { hideShell, markCurrent, renderShell, setLive } from './shell.ts'
+import { type AlertItem, createStore, type PatientRow } from './store.ts'
 
 const main = document.getElementById('main')!
-const who = document.getElementById('who')!
-const logout = document.getElementById('logout') as HTMLButtonElement
-const liveBadge = document.getElementById('live')!
+const logoutButton = document.getElementById('logout') as HTMLButtonElement
+let teardown: (() => void) | undefined
 
 async function boot() {
   try {
-    const session = await api<{ email: string; role: string; idleTimeoutMs: number }>('GET', '/api/session')
-    await showApp(session)
+    await onSession(await api<Session>('GET', '/api/session'))
   } catch (e) {
-    if (e instanceof ApiError && e.status === 401) showLogin()
+    if (e instanceof ApiError && e.status === 401) signIn()
     else showError(e)
   }
 }
@@ -28,93 +31,122 @@ function showError(e: unknown) {
   )
 }
 
-function showLogin(message?: string) {
-  who.textContent = ''
-  logout.hidden = true
-  liveBadge.hidden = true
-  const error = h('p', { class: 'error', role: 'alert', id: 'login-error' }, message ?? '')
-  const email = h('input', {
-    id: 'email',
-    name: 'email',
-    type: 'email',
-    autocomplete: 'username',
-    required: '',
-  }) as HTMLInputElement
-  const password = h('input', {
-    id: 'password',
-    name: 'password',
-    type: 'password',
-    autocomplete: 'current-password',
-    required: '',
-  }) as HTMLInputElement
-  const form = h(
-    'form',
-    { class: 'login', 'aria-labelledby': 'login-title' },
-    h('h2', { id: 'login-title' }, 'Sign in'),
-    h('label', { for: 'email' }, 'Email'),
-    email,
-    h('label', { for: 'password' }, 'Password'),
-    password,
-    error,
-    h('button', { type: 'submit' }, 'Sign in'),
-  ) as HTMLFormElement
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault()
-    error.textContent = ''
-    try {
-      const s = await api<{ email: string; role: string; idleTimeoutMs: number }>('POST', '/api/session', {
-        email: email.value,
-        password: password.value,
-      })
-      await showApp(s)
-    } catch (e) {
-      error.textContent = e instanceof ApiError ? e.message : 'Cannot reach the server'
-      password.value = ''
-      password.focus()
-    }
-  })
-  clear(main).append(form)
-  email.focus()
+function signIn(message?: string) {
+  teardown?.()
+  teardown = undefined
+  hideShell()
+  showLogin(main, (s) => void onSession(s), message)
 }
 
-async function showApp(session: { email: string; role: string; idleTimeoutMs: number }) {
-  who.textContent = `${session.email} (${session.role})`
-  logout.hidden = false
-  const store: Store = createStore()
-  const worklist = h('section', { class: 'worklist', 'aria-labelledby': 'wl-title' })
-  const feed = h('section', { class: 'feed', 'aria-labelledby': 'feed-title' })
-  clear(main).append(h('div', { class: 'layout' }, worklist, feed))
-  const render = () => {
-    renderWorklist(worklist, store)
-    renderAlerts(feed, store, { onChange: refresh })
+async function onSession(session: Session) {
+  if (session.mustChangePassword)
+    return showChangePassword(main, session, () => void onSession({ ...session, mustChangePassword: false }))
+  await showApp(session)
+}
+
+async function showApp(session: Session) {
+  performance.mark('vw:app-start')
+  const store = createStore()
+  const prefs = loadPrefs()
+  const banner = createCriticalBanner(store, { soundEnabled: () => prefs.sound })
+  let view: View | undefined
+  let pending = false
+  let seen = { p: -1, a: -1, prefs: '' }
+  let lastMessageAt: Date | undefined
+
+  // One render per animation frame however many messages arrive: a stream never janks the page.
+  const schedule = (force = false) => {
+    if (force) seen = { p: -1, a: -1, prefs: '' }
+    if (pending) return
+    pending = true
+    requestAnimationFrame(() => {
+      pending = false
+      const prefSig = `${prefs.glucose}|${prefs.temperature}`
+      const changed = {
+        patients: seen.p !== store.version.patients || seen.prefs !== prefSig,
+        alerts: seen.a !== store.version.alerts,
+      }
+      seen = { p: store.version.patients, a: store.version.alerts, prefs: prefSig }
+      if (changed.alerts) banner.render()
+      view?.render(changed)
+    })
   }
+
+  // Messages that arrive while the worklist is (re)loading are applied after it, so none is lost and
+  // none is overwritten by the older snapshot.
+  let buffer: any[] | undefined
   async function refresh() {
-    const [p, a] = await Promise.all([
-      api<{ patients: any[] }>('GET', '/api/patients'),
-      api<{ alerts: any[] }>('GET', '/api/alerts?limit=500'),
-    ])
-    store.load(p.patients, a.alerts)
-    render()
+    buffer ??= []
+    try {
+      const [p, open, acked] = await Promise.all([
+        api<{ patients: PatientRow[] }>('GET', '/api/patients'),
+        api<{ alerts: AlertItem[] }>('GET', '/api/alerts?status=open&limit=1000'),
+        api<{ alerts: AlertItem[] }>('GET', '/api/alerts?status=acknowledged&limit=1000'),
+      ])
+      store.load(p.patients, [...open.alerts, ...acked.alerts])
+    } finally {
+      for (const m of buffer ?? []) store.apply(m)
+      buffer = undefined
+    }
+    lastMessageAt = new Date()
+    schedule(true)
   }
-  await refresh()
+
+  renderShell(session, prefs, { prefsChanged: () => schedule(true), soundOn: () => banner.unlockAudio() })
+  setLive('connecting')
+  let wasDown = false
   const live = connectLive({
     onMessage: (m) => {
-      store.apply(m)
-      store.schedule(render)
+      lastMessageAt = new Date()
+      if (buffer) buffer.push(m)
+      else store.apply(m)
+      schedule()
     },
     onState: (state) => {
-      liveBadge.hidden = false
-      liveBadge.textContent = state === 'live' ? 'Live' : 'Not live: reconnecting…'
-      liveBadge.className = `live ${state}`
-      if (state === 'live') void refresh()
+      setLive(state, lastMessageAt)
+      // The first connection opens while the first load runs; only a re-connection needs a reload.
+      if (state === 'live' && wasDown) void refresh().catch(() => {})
+      if (state === 'down') wasDown = true
     },
-    onUnauthorized: () => showLogin('Your session ended. Please sign in again.'),
+    onUnauthorized: () => signIn('Your session ended. Please sign in again.'),
   })
-  logout.onclick = async () => {
+  try {
+    await refresh()
+  } catch (e) {
     live.close()
-    await api('DELETE', '/api/session').catch(() => {})
-    showLogin('Signed out.')
+    throw e
   }
+  const ctx = { store, prefs, session, main, refresh }
+  const route = () => {
+    view?.close()
+    markCurrent()
+    view = mountRoute(location.hash, ctx)
+    schedule(true)
+  }
+  route()
+  window.addEventListener('hashchange', route)
+  const tick = setInterval(() => schedule(true), 60_000)
+
+  const idle = startIdleWatch({
+    idleMs: session.idleTimeoutMs,
+    onExpire: () => void signOut('You were signed out after a period of inactivity.'),
+  })
+  teardown = () => {
+    live.close()
+    idle.stop()
+    banner.close()
+    clearInterval(tick)
+    view?.close()
+    view = undefined
+    window.removeEventListener('hashchange', route)
+  }
+  async function signOut(message: string) {
+    teardown?.()
+    teardown = undefined
+    await api('DELETE', '/api/session').catch(() => {})
+    signIn(message)
+  }
+  logoutButton.onclick = () => void signOut('Signed out.')
 }
 
 void boot()

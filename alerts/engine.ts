@@ -1,0 +1,154 @@
+import type { StoredObservation } from '../shared/fhir.ts'
+import type { Patient, ReadingStore } from '../storage/ports.ts'
+import type { CompiledRules } from './compile.ts'
+import {
+  breachMessage,
+  breachRunStartMs,
+  consecutiveMet,
+  evaluateThreshold,
+  levelsFor,
+  recovered,
+  type ThresholdLike,
+} from './evaluate.ts'
+import { createLatestValues } from './latest-values.ts'
+import type { Lifecycle } from './lifecycle.ts'
+import { scoreNews2 } from './news2.ts'
+import { NEWS2_TYPES, news2Input, news2Message, news2Severity } from './news2-rule.ts'
+import type { News2Rule, TrendRule } from './rules.ts'
+import { evaluateTrend, trendMessage } from './trend.ts'
+
+// Evaluate one observation against a patient's rules: the pure cores decide, this shell fetches the
+// history they need (bounded by the observation's own time, so a replay of old data sees exactly what
+// live evaluation saw) and hands findings to the lifecycle. Live alerts and `rules test` both run this.
+
+const MIN = 60_000
+const HISTORY_LIMIT = 500
+
+export function createEngine(deps: { readings: ReadingStore; lifecycle: Lifecycle }) {
+  const { lifecycle } = deps
+  const latest = createLatestValues(deps.readings, NEWS2_TYPES)
+
+  const earlier = async (
+    obs: StoredObservation,
+    types: StoredObservation['type'][],
+    fromMs?: number,
+    limit = HISTORY_LIMIT,
+  ) =>
+    (
+      await deps.readings.search({
+        patientIds: [obs.patientId],
+        types,
+        toMs: obs.effectiveMs,
+        ...(fromMs !== undefined ? { fromMs } : {}),
+        sort: 'desc',
+        limit,
+      })
+    ).items.filter((o) => o.key !== obs.key)
+
+  async function threshold(
+    rule: ThresholdLike,
+    obs: StoredObservation,
+    p: Patient | undefined,
+    resolveAfterMs: number,
+  ) {
+    const levels = levelsFor(rule, p?.flags ?? {})
+    const b = evaluateThreshold(rule, obs, levels)
+    if (!b) {
+      if (recovered(rule, obs, levels))
+        await lifecycle.recovering(obs.patientId, rule.id, obs.effectiveMs, resolveAfterMs)
+      else await lifecycle.unsettled(obs.patientId, rule.id)
+      return
+    }
+    let lastedMs: number | undefined
+    if (rule.consecutive > 1) {
+      const history = await earlier(obs, [rule.type], undefined, rule.consecutive)
+      if (!consecutiveMet(rule, levels, history)) return lifecycle.unsettled(obs.patientId, rule.id)
+    }
+    if (rule.kind === 'sustained') {
+      // Readings inside the span, plus the last one before it: the run must reach back that far.
+      const forMs = rule.forMinutes * MIN
+      const inside = await earlier(obs, [rule.type], obs.effectiveMs - forMs + 1)
+      const before = (
+        await deps.readings.search({
+          patientIds: [obs.patientId],
+          types: [rule.type],
+          toMs: obs.effectiveMs - forMs,
+          sort: 'desc',
+          limit: 1,
+        })
+      ).items
+      lastedMs = obs.effectiveMs - breachRunStartMs(rule, levels, obs, [...inside, ...before], forMs)
+      if (lastedMs < forMs) return lifecycle.unsettled(obs.patientId, rule.id)
+    }
+    await lifecycle.raise(obs.patientId, rule.id, {
+      severity: b.severity,
+      message: (since, count) => breachMessage(rule, b, obs, since, count, lastedMs),
+      seenAt: obs.resource.effectiveDateTime,
+      observationId: obs.id,
+      value: b.value,
+      lowerIsWorse: b.condition?.op.startsWith('<'),
+      unit: rule.unit,
+    })
+  }
+
+  async function trend(rule: TrendRule, obs: StoredObservation, resolveAfterMs: number) {
+    const maxHours = Math.max(...rule.windows.map((w) => w.hours))
+    const history = await earlier(obs, [rule.type], obs.effectiveMs - maxHours * 60 * MIN)
+    const r = evaluateTrend(rule, obs, history)
+    if (r.breach) {
+      const b = r.breach
+      await lifecycle.raise(obs.patientId, rule.id, {
+        severity: rule.severity,
+        message: (since, count) => trendMessage(rule, b, since, count),
+        seenAt: obs.resource.effectiveDateTime,
+        observationId: obs.id,
+        value: b.rise,
+        unit: rule.unit,
+      })
+    } else if (r.recovered)
+      await lifecycle.recovering(obs.patientId, rule.id, obs.effectiveMs, resolveAfterMs)
+    else await lifecycle.unsettled(obs.patientId, rule.id)
+  }
+
+  async function news2(
+    rule: News2Rule,
+    obs: StoredObservation,
+    p: Patient | undefined,
+    resolveAfterMs: number,
+  ) {
+    const items = await latest.around(obs, obs.effectiveMs - rule.windowMinutes * MIN)
+    const result = scoreNews2(news2Input(items, p?.flags ?? {}))
+    const severity = news2Severity(rule, result)
+    if (!severity) return lifecycle.recovering(obs.patientId, rule.id, obs.effectiveMs, resolveAfterMs)
+    await lifecycle.raise(obs.patientId, rule.id, {
+      severity,
+      message: (since) => news2Message(result, since, rule.windowMinutes),
+      seenAt: obs.resource.effectiveDateTime,
+      observationId: obs.id,
+      value: result.total,
+      score: result.total,
+      breakdown: result.breakdown,
+      quiet: true,
+    })
+  }
+
+  /** Evaluate one committed observation for its patient (callers serialize per patient). */
+  async function evaluate(obs: StoredObservation, patient: Patient | undefined, compiled: CompiledRules) {
+    latest.observe(obs)
+    const rules = compiled.forPatient(obs.patientId).byType.get(obs.type)
+    if (!rules) return
+    const flags = patient?.flags ?? {}
+    const resolveAfterMs = compiled.set.resolveAfterMs
+    for (const rule of rules) {
+      if (rule.onlyFlag && !flags[rule.onlyFlag]) continue
+      if (rule.kind === 'threshold' || rule.kind === 'sustained')
+        await threshold(rule, obs, patient, resolveAfterMs)
+      else if (rule.kind === 'trend') await trend(rule, obs, resolveAfterMs)
+      else if (rule.kind === 'news2') await news2(rule, obs, patient, resolveAfterMs)
+    }
+  }
+
+  return { evaluate }
+}
+
+export type Engine = ReturnType<typeof createEngine>

@@ -1,0 +1,160 @@
+import fs from 'node:fs'
+import readline from 'node:readline'
+import { type Command, InvalidArgumentError, Option } from 'commander'
+import { VitalwireError } from '../shared/errors.ts'
+import { parseFaults } from '../simulators/faults.ts'
+import { PROFILES, type ProfileChoice } from '../simulators/profiles.ts'
+import { isScenarioKind, SCENARIOS } from '../simulators/scenarios.ts'
+import { statusLine } from '../simulators/stats.ts'
+import { parseScenarioList } from '../simulators/targets.ts'
+import { configFromEnv } from './vitalwire.ts'
+
+// `vitalwire simulate`: a fleet of simulated devices, each a real MQTT-over-TLS client with its own
+// credentials, publishing physiologically coherent readings (see docs/simulators.md).
+
+const positive = (what: string) => (v: string) => {
+  const n = Number(v)
+  if (!(Number.isFinite(n) && n > 0)) throw new InvalidArgumentError(`${what} must be a positive number`)
+  return n
+}
+const wrap =
+  <T>(fn: (v: string) => T) =>
+  (v: string) => {
+    try {
+      return fn(v)
+    } catch (e) {
+      throw new InvalidArgumentError((e as Error).message)
+    }
+  }
+
+interface SimulateOptions {
+  devices: number
+  rate?: number | 'max'
+  duration?: number
+  seed: number
+  enroll?: boolean
+  profile: ProfileChoice
+  scenario?: ReturnType<typeof parseScenarioList>
+  faults?: ReturnType<typeof parseFaults>
+  timeScale: number
+  url?: string
+  ca?: string
+  window: number
+  json?: boolean
+}
+
+export function simulateCommands(program: Command) {
+  program
+    .command('simulate')
+    .description('drive Vitalwire with a simulated fleet of devices over MQTT/TLS')
+    .requiredOption('--devices <n>', 'number of devices', (v) => Math.floor(positive('--devices')(v)))
+    .option(
+      '--rate <r>',
+      "load mode: messages/s across the fleet, or 'max' (default: realistic cadence)",
+      (v) => (v === 'max' ? 'max' : positive('--rate')(v)),
+    )
+    .option('--duration <s>', 'stop after this many seconds', positive('--duration'))
+    .option(
+      '--seed <n>',
+      'seed: the same seed gives the same patients and values',
+      (v) => Number.parseInt(v, 10),
+      1,
+    )
+    .option('--enroll', 'provision the simulated patients and devices in the data dir first')
+    .addOption(
+      new Option('--profile <profile>', 'clinical profile of the patients')
+        .choices([...PROFILES, 'mixed'])
+        .default('mixed'),
+    )
+    .option(
+      '--scenario <list>',
+      `scenarios, each name[@offset]: ${SCENARIOS.join(', ')}`,
+      wrap(parseScenarioList),
+    )
+    .option(
+      '--faults <list>',
+      'offline[=s],duplicates[=p],skew,malformed[=p],reconnect-storm[=s]',
+      wrap(parseFaults),
+    )
+    .option('--time-scale <x>', 'simulated seconds per real second', positive('--time-scale'), 1)
+    .option(
+      '--url <url>',
+      'broker URL (default: this data dir server, mqtts://localhost:VITALWIRE_MQTT_PORT)',
+    )
+    .option('--ca <file>', 'CA certificate to trust (default: <data>/pki/ca.crt)')
+    .option(
+      '--window <n>',
+      'load mode: QoS 1 messages in flight per device',
+      (v) => Math.floor(positive('--window')(v)),
+      8,
+    )
+    .option('--json', 'print one JSON summary object at the end')
+    .action(async (o: SimulateOptions) => runSimulateCommand(o))
+}
+
+async function runSimulateCommand(o: SimulateOptions) {
+  // Loaded on use: other commands should not pay for mqtt.js and storage at start-up.
+  const [{ enrollFleet, readState, secretsFor }, { planFleet }, { startSimulation }] = await Promise.all([
+    import('../simulators/enroll.ts'),
+    import('../simulators/fleet.ts'),
+    import('../simulators/run.ts'),
+  ])
+  const config = configFromEnv()
+  const plan = planFleet({ devices: o.devices, profile: o.profile, seed: o.seed })
+  let secrets: Record<string, string>
+  try {
+    secrets = o.enroll ? await enrollFleet(plan, config) : secretsFor(plan, readState(config.dataDir))
+  } catch (e) {
+    throw new VitalwireError('VW_ERR_CLI_ARGUMENT', (e as Error).message)
+  }
+  const caFile = o.ca ?? `${config.pkiDir}/ca.crt`
+  const sim = await startSimulation({
+    url: o.url ?? `mqtts://localhost:${config.mqtt.port}`,
+    ca: fs.readFileSync(caFile, 'utf8'),
+    secrets,
+    plan,
+    seed: o.seed,
+    timeScale: o.timeScale,
+    rate: o.rate,
+    window: o.window,
+    durationMs: o.duration === undefined ? undefined : o.duration * 1000,
+    scenarios: o.scenario,
+    faults: o.faults,
+  })
+  const live = process.stdout.isTTY && !o.json
+  const log = (line: string) => {
+    if (!o.json) process.stdout.write(`${live ? '\r\x1b[2K' : ''}${line}\n`)
+  }
+  log(`simulating ${plan.devices.length} devices for ${plan.patients.length} patients (seed ${o.seed})`)
+  const ticker = live
+    ? setInterval(() => {
+        process.stdout.write(
+          `\r\x1b[2K${statusLine(sim.stats.summary(), sim.stats.sampleRates(), sim.connected())}`,
+        )
+      }, 1000)
+    : undefined
+  let rl: readline.Interface | undefined
+  if (live && process.stdin.isTTY) {
+    log(`type a scenario name and Enter to inject it (${SCENARIOS.join(', ')}); Ctrl+C stops`)
+    rl = readline.createInterface({ input: process.stdin })
+    rl.on('line', (line) => {
+      const kind = line.trim()
+      if (!isScenarioKind(kind)) return log(`unknown scenario ${JSON.stringify(kind)}`)
+      const s = sim.inject(kind)
+      log(`injected ${kind} for ${s.patientId}`)
+    })
+  }
+  const onSignal = () => void sim.stop()
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+  const summary = await sim.done
+  if (ticker) clearInterval(ticker)
+  rl?.close()
+  process.off('SIGINT', onSignal)
+  process.off('SIGTERM', onSignal)
+  if (o.json) process.stdout.write(`${JSON.stringify(summary)}\n`)
+  else
+    log(
+      `done: ${statusLine(summary, { sentPerS: summary.sent / summary.elapsedS, ackedPerS: summary.ackedPerS }, 0)}`,
+    )
+}

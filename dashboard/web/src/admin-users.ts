@@ -1,0 +1,136 @@
+import { errorText, input, onceSecret, patientCheckboxes } from './admin-common.ts'
+import { api } from './api.ts'
+import { field, openDialog } from './dialog.ts'
+import { button, clear, h } from './dom.ts'
+import type { Ctx, View } from './routes.ts'
+
+// Admin: users and care teams. Coordinators and clinicians see only their care team's patients.
+
+interface UserRow {
+  id: number | string
+  email: string
+  role: string
+  patients: string[]
+}
+
+export function mountAdminUsers(ctx: Ctx): View {
+  const status = h('p', { role: 'status', id: 'admin-status' })
+  const secretSlot = h('div', {})
+  const tbody = h('tbody', {})
+  const allPatients = () => [...ctx.store.patients.values()].sort((a, b) => a.name.localeCompare(b.name))
+  const email = input({ id: 'nu-email', type: 'email', required: '' })
+  const role = h(
+    'select',
+    { id: 'nu-role' },
+    ...['coordinator', 'clinician', 'admin'].map((r) => h('option', { value: r }, r)),
+  ) as HTMLSelectElement
+  let team = patientCheckboxes(allPatients(), [], 'nu-p')
+  const teamSlot = h('div', {}, team.el)
+  const form = h(
+    'form',
+    { class: 'card admin-form', 'aria-labelledby': 'nu-title' },
+    h('h3', { id: 'nu-title' }, 'Add user'),
+    field('Email', email),
+    field('Role', role, 'Admins see every patient; others only their care team.'),
+    teamSlot,
+    h('button', { type: 'submit', class: 'primary' }, 'Add user'),
+  ) as HTMLFormElement
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault()
+    try {
+      const r = await api<{ email: string; password: string }>('POST', '/api/users', {
+        email: email.value.trim(),
+        role: role.value,
+        patients: team.value(),
+      })
+      status.textContent = `User ${r.email} added.`
+      form.reset()
+      secretSlot.replaceChildren(
+        onceSecret(`One-time password for ${r.email}`, r.password, () => email.focus()),
+      )
+      await load()
+    } catch (e) {
+      status.textContent = `Could not add the user: ${errorText(e)}`
+    }
+  })
+  clear(ctx.main).append(
+    h('h2', {}, 'Users and care teams'),
+    status,
+    secretSlot,
+    form,
+    h(
+      'table',
+      { class: 'admin-table', id: 'admin-users' },
+      h(
+        'thead',
+        {},
+        h('tr', {}, ...['User', 'Role', 'Care team', 'Action'].map((t) => h('th', { scope: 'col' }, t))),
+      ),
+      tbody,
+    ),
+  )
+
+  async function editTeam(u: UserRow) {
+    const boxes = patientCheckboxes(allPatients(), u.patients, `team-${u.id}`)
+    const ok = await openDialog({
+      title: `Care team of ${u.email}`,
+      body: [boxes.el],
+      submitLabel: 'Save care team',
+      onSubmit: async () => {
+        await api('PUT', `/api/users/${encodeURIComponent(String(u.id))}/patients`, {
+          patients: boxes.value(),
+        })
+        return undefined
+      },
+    })
+    if (ok) {
+      status.textContent = `Care team of ${u.email} saved.`
+      await load()
+    }
+  }
+
+  async function load() {
+    let users: UserRow[]
+    try {
+      users = (await api<{ users: UserRow[] }>('GET', '/api/users')).users
+    } catch (e) {
+      status.textContent = errorText(e)
+      return
+    }
+    const name = (id: string) => ctx.store.patients.get(id)?.name ?? id
+    tbody.replaceChildren(
+      ...users.map((u) =>
+        h(
+          'tr',
+          { 'data-user': u.email },
+          h('th', { scope: 'row' }, u.email),
+          h('td', {}, u.role),
+          h('td', {}, u.role === 'admin' ? 'all patients' : u.patients.map(name).join(', ') || 'none'),
+          h(
+            'td',
+            {},
+            u.role === 'admin'
+              ? ''
+              : button('Edit care team', () => void editTeam(u), {
+                  'aria-label': `Edit care team of ${u.email}`,
+                }),
+          ),
+        ),
+      ),
+    )
+  }
+  let patientSig = ''
+  void load()
+  return {
+    render() {
+      const sig = allPatients()
+        .map((p) => p.id)
+        .join(',')
+      if (sig === patientSig) return
+      patientSig = sig
+      team = patientCheckboxes(allPatients(), team.value(), 'nu-p')
+      teamSlot.replaceChildren(team.el)
+    },
+    close() {},
+  }
+}

@@ -1,0 +1,90 @@
+import { button, h } from './dom.ts'
+import type { AlertItem, Store } from './store.ts'
+
+// A new critical alert must be impossible to miss: a banner that stays until every critical alert is
+// acknowledged, an announcement in an assertive live region (focus is never moved: the user may be
+// typing a note), the tab title, and a tone, only if the user switched sound on (browsers allow audio
+// only after a user gesture, and an unexpected sound on a ward is its own problem).
+
+export function createCriticalBanner(store: Store, opts: { soundEnabled: () => boolean }) {
+  const banner = document.getElementById('critical')!
+  const announcer = document.getElementById('announce')!
+  const baseTitle = document.title
+  let audio: AudioContext | undefined
+
+  function render() {
+    const open = [...store.alerts.values()]
+      .filter((a) => a.severity === 'critical' && a.status === 'open')
+      .sort((a, b) => Date.parse(b.openedAt) - Date.parse(a.openedAt))
+    banner.hidden = open.length === 0
+    document.title = open.length ? `(${open.length} CRITICAL) ${baseTitle}` : baseTitle
+    if (!open.length) return banner.replaceChildren()
+    const a = open[0]
+    const name = store.patients.get(a.patientId)?.name ?? a.patientId
+    banner.replaceChildren(
+      h('strong', {}, `✖ CRITICAL ALERT${open.length > 1 ? `S (${open.length})` : ''}`),
+      h('span', { class: 'msg' }, ` ${name}: ${a.message}`),
+      h('a', { href: `#/patients/${encodeURIComponent(a.patientId)}`, class: 'button' }, 'Open patient'),
+    )
+  }
+
+  function announce(a: AlertItem) {
+    const name = store.patients.get(a.patientId)?.name ?? a.patientId
+    // Clear first so the same text twice is still announced.
+    announcer.textContent = ''
+    setTimeout(() => {
+      announcer.textContent = `Critical alert for ${name}: ${a.message}`
+    }, 50)
+    if (opts.soundEnabled()) beep()
+  }
+
+  function beep() {
+    try {
+      audio ??= new AudioContext()
+      const osc = audio.createOscillator()
+      const gain = audio.createGain()
+      osc.frequency.value = 880
+      gain.gain.value = 0.15
+      osc.connect(gain).connect(audio.destination)
+      const t = audio.currentTime
+      osc.start(t)
+      osc.stop(t + 0.6)
+    } catch {
+      // No audio device: the banner and the announcement still carry the alert.
+    }
+  }
+
+  const off = store.subscribe((m) => {
+    if (m.type === 'alert' && m.alert.severity === 'critical' && m.alert.status === 'open') announce(m.alert)
+  })
+  return {
+    render,
+    /** Called from the click that enables sound: creating the AudioContext there unlocks audio. */
+    unlockAudio() {
+      audio ??= new AudioContext()
+      void audio.resume()
+    },
+    testTone: beep,
+    close() {
+      off()
+      banner.hidden = true
+      banner.replaceChildren()
+      document.title = baseTitle
+    },
+  }
+}
+
+export function soundToggle(enabled: boolean, onToggle: (on: boolean) => void): HTMLButtonElement {
+  const b = button('', () => {
+    const on = b.getAttribute('aria-pressed') !== 'true'
+    set(on)
+    onToggle(on)
+  })
+  b.id = 'sound'
+  const set = (on: boolean) => {
+    b.setAttribute('aria-pressed', String(on))
+    b.textContent = on ? '♪ Sound: on' : 'Sound: off'
+  }
+  set(enabled)
+  return b
+}

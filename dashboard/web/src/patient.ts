@@ -1,0 +1,154 @@
+import { ApiError, api } from './api.ts'
+import { type ChartReading, trendChart } from './chart.ts'
+import { button, clear, h } from './dom.ts'
+import { VITAL_COLUMNS } from './format.ts'
+import { bandText, type Detail, devicesTable, historyTable, latestList } from './patient-sections.ts'
+import type { Ctx, View } from './routes.ts'
+
+// The patient view: trends with thresholds over a day, week or month, alert history, devices and the
+// RPM days-with-readings count for the current 30-day period (CPT 99445 / 99454 bands, CLINICAL.md).
+
+const RANGES = { day: 86_400_000, week: 7 * 86_400_000, month: 30 * 86_400_000 } as const
+type Range = keyof typeof RANGES
+
+export function mountPatient(ctx: Ctx, id: string): View {
+  let range: Range = 'week'
+  let charts: { destroy: () => void }[] = []
+  let reloadTimer: ReturnType<typeof setTimeout> | undefined
+  let closed = false
+  let prefSig = `${ctx.prefs.glucose}|${ctx.prefs.temperature}`
+  const root = h('div', { class: 'patient' })
+  clear(ctx.main).append(root)
+  ctx.main.focus()
+
+  async function load() {
+    let d: Detail
+    try {
+      d = await api<Detail>('GET', `/api/patients/${encodeURIComponent(id)}`)
+    } catch (e) {
+      const text = e instanceof ApiError && e.status === 404 ? 'Patient not found.' : (e as Error).message
+      root.replaceChildren(h('p', { role: 'alert' }, text, ' ', h('a', { href: '#/' }, 'Back to worklist')))
+      return
+    }
+    const now = Date.now()
+    const fromMs = now - RANGES[range]
+    const types = [...VITAL_COLUMNS, 'steps'].filter((t) => d.latest[t])
+    const series = await Promise.all(
+      types.map((t) =>
+        api<{ readings: ChartReading[] }>(
+          'GET',
+          `/api/patients/${encodeURIComponent(id)}/readings?type=${t}&from=${new Date(fromMs).toISOString()}&limit=5000`,
+        ),
+      ),
+    )
+    if (closed) return
+    for (const c of charts) c.destroy()
+    const width = Math.min(900, ctx.main.clientWidth - 48)
+    const made = types.map((t, i) =>
+      trendChart({
+        type: t,
+        readings: series[i].readings,
+        prefs: ctx.prefs,
+        flags: d.flags,
+        fromMs,
+        toMs: now,
+        width,
+      }),
+    )
+    charts = made
+    const focusedRange = document.activeElement?.getAttribute('data-range')
+    root.replaceChildren(
+      h('p', {}, h('a', { href: '#/' }, '← Worklist')),
+      h('h2', { id: 'patient-title' }, d.name),
+      h(
+        'p',
+        { class: 'meta' },
+        `ID ${d.id}`,
+        d.birthDate ? ` · born ${d.birthDate}` : '',
+        d.monitoring ? ' · monitoring active' : ' · MONITORING PAUSED',
+        ...Object.entries(d.flags ?? {})
+          .filter(([, v]) => v)
+          .map(([k]) => ` · ${k}`),
+      ),
+      h(
+        'section',
+        { class: 'card rpm', 'aria-labelledby': 'rpm-title' },
+        h('h3', { id: 'rpm-title' }, 'RPM: days with device readings (current 30-day period)'),
+        h('p', { id: 'rpm-days' }, bandText(d.rpm.band, d.rpm.daysWithReadings)),
+      ),
+      h(
+        'section',
+        { class: 'card', 'aria-labelledby': 'latest-title' },
+        h('h3', { id: 'latest-title' }, 'Latest'),
+        latestList(d, ctx.prefs),
+      ),
+      h(
+        'section',
+        { 'aria-labelledby': 'trends-title' },
+        h('h3', { id: 'trends-title' }, 'Trends'),
+        rangePicker(range, (r) => {
+          range = r
+          void load()
+        }),
+        h(
+          'div',
+          { class: 'charts' },
+          ...(made.length ? made.map((c) => c.el) : [h('p', {}, 'No readings yet.')]),
+        ),
+      ),
+      h(
+        'section',
+        { class: 'card', 'aria-labelledby': 'dev-title' },
+        h('h3', { id: 'dev-title' }, 'Devices'),
+        devicesTable(d),
+      ),
+      h(
+        'section',
+        { class: 'card', 'aria-labelledby': 'hist-title' },
+        h('h3', { id: 'hist-title' }, 'Alert history'),
+        historyTable(d.alerts),
+      ),
+    )
+    if (focusedRange) (root.querySelector(`[data-range="${focusedRange}"]`) as HTMLElement | null)?.focus()
+  }
+
+  const off = ctx.store.subscribe((m) => {
+    const pid = m.patientId ?? m.alert?.patientId
+    if (pid !== id || reloadTimer) return
+    // Live, but at most one reload every 2 s however fast readings arrive.
+    reloadTimer = setTimeout(() => {
+      reloadTimer = undefined
+      void load()
+    }, 2000)
+  })
+  void load()
+  return {
+    render() {
+      // A unit preference change re-draws at once; data changes arrive through the subscription above.
+      const sig = `${ctx.prefs.glucose}|${ctx.prefs.temperature}`
+      if (sig !== prefSig) {
+        prefSig = sig
+        void load()
+      }
+    },
+    close() {
+      closed = true
+      off()
+      clearTimeout(reloadTimer)
+      for (const c of charts) c.destroy()
+    },
+  }
+}
+
+function rangePicker(current: Range, pick: (r: Range) => void): HTMLElement {
+  return h(
+    'div',
+    { class: 'range', role: 'group', 'aria-label': 'Time range' },
+    ...(Object.keys(RANGES) as Range[]).map((r) =>
+      button(r === 'day' ? 'Day' : r === 'week' ? 'Week' : 'Month', () => pick(r), {
+        'aria-pressed': String(r === current),
+        'data-range': r,
+      }),
+    ),
+  )
+}

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest'
+import { rankPatients } from './rank.ts'
+import type { AlertItem, PatientRow } from './store.ts'
+
+const NOW = Date.parse('2026-11-27T12:00:00Z')
+const fresh = {
+  'heart-rate': { type: 'heart-rate', effective: '2026-11-27T11:00:00Z', values: { value: 70 } },
+}
+const old = { 'heart-rate': { type: 'heart-rate', effective: '2026-11-25T11:00:00Z', values: { value: 70 } } }
+
+function p(id: string, latest: PatientRow['latest'] = fresh, monitoring = true): PatientRow {
+  return { id, name: id.toUpperCase(), latest, monitoring }
+}
+function a(patientId: string, severity: AlertItem['severity'], extra: Partial<AlertItem> = {}): AlertItem {
+  return {
+    id: `${patientId}-${severity}-${extra.rule ?? 'x'}`,
+    patientId,
+    rule: 'x',
+    severity,
+    status: 'open',
+    message: '',
+    openedAt: '2026-11-27T11:00:00Z',
+    updatedAt: '2026-11-27T11:00:00Z',
+    count: 1,
+    ...extra,
+  }
+}
+
+function order(patients: PatientRow[], alerts: AlertItem[]) {
+  const by = new Map<string, AlertItem[]>()
+  for (const x of alerts) by.set(x.patientId, [...(by.get(x.patientId) ?? []), x])
+  return rankPatients(patients, by, NOW).map((r) => r.p.id)
+}
+
+describe('worklist order: who needs attention first', () => {
+  it('open alerts by severity, then NEWS2 score, then stale data, then name', () => {
+    const patients = [
+      p('calm'),
+      p('stale', old),
+      p('news5'),
+      p('news7'),
+      p('high'),
+      p('crit'),
+      p('never', {}),
+    ]
+    const alerts = [
+      a('high', 'high'),
+      a('crit', 'critical'),
+      a('news5', 'medium', { rule: 'news2', score: 5 }),
+      a('news7', 'medium', { rule: 'news2', score: 7 }),
+    ]
+    expect(order(patients, alerts)).toEqual(['crit', 'high', 'news7', 'news5', 'never', 'stale', 'calm'])
+  })
+
+  it('ranks an acknowledged alert below an open one of the same severity, above nothing', () => {
+    const alerts = [a('acked', 'critical', { status: 'acknowledged' }), a('open', 'high')]
+    expect(order([p('calm'), p('acked'), p('open')], alerts)).toEqual(['open', 'acked', 'calm'])
+  })
+
+  it('ignores resolved alerts and does not call a paused patient stale', () => {
+    const alerts = [a('resolved', 'critical', { status: 'resolved' })]
+    expect(order([p('paused', {}, false), p('resolved'), p('stale', old)], alerts)).toEqual([
+      'stale',
+      'resolved',
+      'paused',
+    ])
+  })
+})

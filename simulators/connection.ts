@@ -1,0 +1,97 @@
+import mqtt, { type MqttClient } from 'mqtt'
+import type { Stats } from './stats.ts'
+
+// One simulated device's MQTT-over-TLS connection with its own credentials (client id = device id, as
+// the broker requires). It subscribes to its errors topic so rejections count in the simulator's stats,
+// and times every QoS 1 publish until its PUBACK.
+
+export interface ConnectionOptions {
+  url: string
+  ca: string
+  deviceId: string
+  secret: string
+  stats: Stats
+  /** Reconnect after a lost connection (reconnect storms); 0 = stay down. */
+  reconnectPeriodMs?: number
+}
+
+const TOPIC_PREFIX = 'rpm/v1/devices/'
+
+export interface DeviceConnection {
+  readonly deviceId: string
+  readonly inflight: number
+  readonly connected: boolean
+  /** Publish at QoS 1; `done` runs on PUBACK, or with the error if the publish failed. */
+  publish(payload: string, done?: (err?: Error) => void): void
+  /** Drop the TCP connection without a DISCONNECT, as a network loss does. */
+  drop(): void
+  end(): Promise<void>
+}
+
+export async function connectDevice(o: ConnectionOptions): Promise<DeviceConnection> {
+  const topic = `${TOPIC_PREFIX}${o.deviceId}/readings`
+  let client: MqttClient
+  try {
+    client = await mqtt.connectAsync(o.url, {
+      clientId: o.deviceId,
+      username: o.deviceId,
+      password: o.secret,
+      ca: o.ca,
+      protocolVersion: 4,
+      clean: true,
+      keepalive: 60,
+      connectTimeout: 15_000,
+      reconnectPeriod: o.reconnectPeriodMs ?? 0,
+      // mqtt.js resends unacknowledged QoS 1 messages after a reconnect, with DUP set [MQTT-4.4.0-1].
+      resubscribe: true,
+    })
+  } catch (e) {
+    o.stats.counters.connectFailures++
+    throw e
+  }
+  o.stats.counters.connects++
+  client.on('connect', () => o.stats.counters.connects++)
+  client.on('close', () => o.stats.counters.disconnects++)
+  client.on('error', () => {})
+  client.on('message', (_t, payload) => {
+    try {
+      const e = JSON.parse(String(payload)) as { code?: string }
+      o.stats.rejected(e.code ?? 'unknown')
+    } catch {
+      o.stats.rejected('unparseable-error')
+    }
+  })
+  await client.subscribeAsync(`${TOPIC_PREFIX}${o.deviceId}/errors`, { qos: 1 })
+  let inflight = 0
+  return {
+    deviceId: o.deviceId,
+    get inflight() {
+      return inflight
+    },
+    get connected() {
+      return client.connected
+    },
+    publish(payload, done) {
+      const started = performance.now()
+      inflight++
+      o.stats.counters.sent++
+      client.publish(topic, payload, { qos: 1 }, (err) => {
+        inflight--
+        if (err) {
+          o.stats.counters.publishErrors++
+          o.stats.lastError = err.message
+          return done?.(err)
+        }
+        o.stats.counters.acked++
+        o.stats.latency.record(performance.now() - started)
+        done?.()
+      })
+    },
+    drop() {
+      client.stream?.destroy()
+    },
+    async end() {
+      await client.endAsync(false).catch(() => client.end(true))
+    },
+  }
+}

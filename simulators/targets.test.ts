@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest'
+import { parseFaults } from './faults.ts'
+import { planFleet } from './fleet.ts'
+import { parseDuration } from './scenarios.ts'
+import { parseScenarioList, target } from './targets.ts'
+
+describe('option parsing', () => {
+  it.each([
+    ['90s', 90_000],
+    ['10m', 600_000],
+    ['2h', 7_200_000],
+    ['1d', 86_400_000],
+    ['5', 5000],
+    ['soon', undefined],
+  ])('parseDuration(%s) = %s', (text, ms) => expect(parseDuration(text)).toBe(ms))
+
+  it('parses scenario lists with offsets and refuses unknown names', () => {
+    expect(parseScenarioList('desaturation@2m,fever')).toEqual([
+      { kind: 'desaturation', atMs: 120_000 },
+      { kind: 'fever', atMs: 0 },
+    ])
+    expect(() => parseScenarioList('zombie')).toThrow(/unknown scenario/)
+  })
+
+  it.each([
+    ['duplicates', { duplicates: 0.05 }],
+    ['duplicates=0.2,malformed=0.1', { duplicates: 0.2, malformed: 0.1 }],
+    ['offline=3,skew,reconnect-storm=10', { offlineS: 3, skew: true, reconnectStormS: 10 }],
+  ])('parseFaults(%s)', (text, want) => expect(parseFaults(text)).toEqual(want))
+
+  it('refuses unknown faults and bad numbers', () => {
+    expect(() => parseFaults('gremlins')).toThrow(/unknown fault/)
+    expect(() => parseFaults('duplicates=lots')).toThrow(/not a number/)
+  })
+})
+
+describe('scenario targets', () => {
+  const plan = planFleet({ devices: 40, profile: 'mixed', seed: 1 })
+  it.each([
+    ['desaturation', 'copd'],
+    ['hypertensive-crisis', 'hypertension'],
+    ['weight-gain', 'heart-failure'],
+    ['hypoglycemia', 'diabetes'],
+  ] as const)('%s goes to a %s patient first', (kind, profile) => {
+    const s = target(plan, kind, 0, 0)
+    expect(plan.patients.find((p) => p.id === s.patientId)?.profile).toBe(profile)
+  })
+
+  it('gives device scenarios a device of that patient', () => {
+    const s = target(plan, 'device-silent', 0, 0)
+    expect(plan.devices.find((d) => d.id === s.deviceId)?.patientId).toBe(s.patientId)
+  })
+})

@@ -1,0 +1,58 @@
+import type { FleetPlan, SimPatient } from './fleet.ts'
+import type { DeviceKind, Profile } from './profiles.ts'
+import { isScenarioKind, parseDuration, type ScenarioKind, type ScheduledScenario } from './scenarios.ts'
+
+// Which patient a scenario happens to: one with a device that can show it, preferring the profile for
+// which it is typical (desaturation in COPD, weight gain in heart failure, ...).
+
+const SHOWN_BY: Record<ScenarioKind, { devices: DeviceKind[]; prefer?: Profile }> = {
+  desaturation: { devices: ['oximeter', 'wearable'], prefer: 'copd' },
+  'hypertensive-crisis': { devices: ['cuff'], prefer: 'hypertension' },
+  fever: { devices: ['thermometer', 'wearable', 'oximeter'], prefer: 'copd' },
+  'weight-gain': { devices: ['scale'], prefer: 'heart-failure' },
+  hypoglycemia: { devices: ['glucometer'], prefer: 'diabetes' },
+  'device-silent': { devices: ['wearable', 'cuff', 'scale', 'glucometer', 'oximeter', 'thermometer'] },
+  'battery-drain': { devices: ['wearable', 'cuff', 'scale', 'glucometer', 'oximeter', 'thermometer'] },
+}
+
+export function candidates(plan: FleetPlan, kind: ScenarioKind): SimPatient[] {
+  const { devices, prefer } = SHOWN_BY[kind]
+  const able = plan.patients.filter((p) =>
+    plan.devices.some((d) => d.patientId === p.id && devices.includes(d.kind)),
+  )
+  const ranked = [...able.filter((p) => p.profile === prefer), ...able.filter((p) => p.profile !== prefer)]
+  // Patients already in an episode come last, so several scenarios spread over several patients.
+  return [...ranked.filter((p) => p.scenarios.length === 0), ...ranked.filter((p) => p.scenarios.length > 0)]
+}
+
+/** The `nth` scenario of this kind goes to the nth suitable patient (wrapping around). */
+export function target(
+  plan: FleetPlan,
+  kind: ScenarioKind,
+  nth: number,
+  startSimMs: number,
+): ScheduledScenario {
+  const list = candidates(plan, kind)
+  if (list.length === 0) throw new Error(`no simulated patient has a device that shows ${kind}`)
+  const patient = list[nth % list.length]
+  const device = plan.devices.find(
+    (d) => d.patientId === patient.id && SHOWN_BY[kind].devices.includes(d.kind),
+  )
+  const deviceScenario = kind === 'device-silent' || kind === 'battery-drain'
+  return { kind, patientId: patient.id, startSimMs, ...(deviceScenario ? { deviceId: device?.id } : {}) }
+}
+
+/** `desaturation@2m,fever,hypoglycemia@1h`: each at that simulated offset from the start (default 0). */
+export function parseScenarioList(text: string): { kind: ScenarioKind; atMs: number }[] {
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((part) => {
+      const [kind, at] = part.split('@')
+      if (!isScenarioKind(kind)) throw new Error(`unknown scenario ${JSON.stringify(kind)}`)
+      const atMs = at === undefined ? 0 : parseDuration(at)
+      if (atMs === undefined) throw new Error(`scenario ${kind}: not a duration: ${at} (e.g. 90s, 10m, 2h)`)
+      return { kind, atMs }
+    })
+}

@@ -1,0 +1,119 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { DEFAULT_RULES } from '../../alerts/default-rules.ts'
+import { parseRuleSet } from '../../alerts/rules.ts'
+import { type AlertsFixture, alertsFixture, MIN, obs, T0 } from './alerts-fixture.ts'
+
+// Each rule kind end to end through the alerts component (real SQLite, injected clock).
+
+const HOUR = 60 * MIN
+let f: AlertsFixture
+afterEach(async () => f?.close())
+
+async function withPatient(flags = {}, rules = DEFAULT_RULES) {
+  f = await alertsFixture({ rules })
+  await f.storage.registry.addPatient({ id: 'p1', name: 'P One', flags })
+  return f
+}
+
+const bp = (s: number, d: number, at: number) =>
+  obs('p1', 'blood-pressure', { systolic: s, diastolic: d }, at)
+
+describe('rule kinds', () => {
+  it('consecutive: bp-high needs 2 breaching readings in a row', async () => {
+    await withPatient()
+    await f.feed(bp(165, 90, T0), bp(150, 90, T0 + HOUR), bp(162, 95, T0 + 2 * HOUR))
+    expect(await f.live('p1', 'bp-high')).toBeUndefined()
+    await f.feed(bp(170, 101, T0 + 3 * HOUR))
+    const a = (await f.live('p1', 'bp-high'))!
+    expect(a.severity).toBe('medium')
+    expect(a.message).toContain('systolic blood pressure 170 mm[Hg] (170/101), 10 above the limit >= 160')
+  })
+
+  it('sustained: alerts only after the value stayed out of range for the whole span', async () => {
+    const rules = parseRuleSet({
+      rules: [
+        {
+          id: 'hr-sustained',
+          kind: 'sustained',
+          type: 'heart-rate',
+          label: 'Heart rate',
+          unit: '/min',
+          levels: [{ severity: 'medium', any: [{ op: '>', limit: 110 }] }],
+          forMinutes: 10,
+        },
+      ],
+    })
+    await withPatient({}, rules)
+    const hr = (v: number, at: number) => obs('p1', 'heart-rate', { value: v }, at)
+    await f.feed(hr(115, T0), hr(100, T0 + 5 * MIN), hr(118, T0 + 6 * MIN), hr(120, T0 + 12 * MIN))
+    expect(await f.live('p1', 'hr-sustained')).toBeUndefined()
+    await f.feed(hr(121, T0 + 16 * MIN))
+    const a = (await f.live('p1', 'hr-sustained'))!
+    expect(a.message).toContain('out of range for 10 min')
+  })
+
+  it('per-patient override: a COPD target replaces the SpO2 levels for that patient only', async () => {
+    const rules = parseRuleSet({
+      ...DEFAULT_RULES,
+      patientOverrides: {
+        p1: { 'spo2-low': { levels: [{ severity: 'high', any: [{ op: '<', limit: 86 }] }] } },
+      },
+    })
+    await withPatient({}, rules)
+    await f.storage.registry.addPatient({ id: 'p2', name: 'P Two' })
+    await f.feed(obs('p1', 'spo2', { value: 87 }, T0), obs('p2', 'spo2', { value: 87 }, T0))
+    expect(await f.live('p1', 'spo2-low')).toBeUndefined()
+    expect((await f.live('p2', 'spo2-low'))?.severity).toBe('high')
+  })
+
+  it('hypercapnic flag: SpO2 alerts below 88 % instead of 90 %', async () => {
+    await withPatient({ hypercapnic: true })
+    await f.feed(obs('p1', 'spo2', { value: 89 }, T0))
+    expect(await f.live('p1', 'spo2-low')).toBeUndefined()
+    await f.feed(obs('p1', 'spo2', { value: 87 }, T0 + MIN))
+    expect((await f.live('p1', 'spo2-low'))?.severity).toBe('high')
+  })
+
+  it('programs and overrides switch rules off per program and per patient', async () => {
+    const rules = parseRuleSet({
+      ...DEFAULT_RULES,
+      programs: { hypertension: { rules: ['bp-crisis', 'bp-high'] } },
+      patientPrograms: { p1: 'hypertension' },
+      patientOverrides: { p2: { 'hr-high': { enabled: false } } },
+    })
+    await withPatient({}, rules)
+    await f.storage.registry.addPatient({ id: 'p2', name: 'P Two' })
+    await f.feed(obs('p1', 'heart-rate', { value: 150 }, T0), obs('p2', 'heart-rate', { value: 150 }, T0))
+    expect(await f.live('p1', 'hr-high')).toBeUndefined()
+    expect(await f.live('p2', 'hr-high')).toBeUndefined()
+    expect(await f.live('p2', 'news2')).toBeDefined()
+    await f.feed(bp(185, 100, T0 + MIN))
+    expect((await f.live('p1', 'bp-crisis'))?.severity).toBe('critical')
+  })
+
+  it.each([
+    ['24 h', [80, 80.5, 81.4], [0, 12, 23], '1.4 kg in 24 h'],
+    ['7 days', [80, 80.6, 81.2, 81.7, 82.3], [0, 40, 80, 120, 160], '2.3 kg in 7 days'],
+  ])('trend: heart-failure weight gain over %s', async (_w, kgs, hours, text) => {
+    await withPatient({ heartFailure: true })
+    const weights = kgs.map((kg, i) => obs('p1', 'body-weight', { value: kg }, T0 + hours[i] * HOUR))
+    await f.feed(...weights.slice(0, -1))
+    expect(await f.live('p1', 'weight-gain')).toBeUndefined()
+    await f.feed(weights.at(-1)!)
+    const a = (await f.live('p1', 'weight-gain'))!
+    expect(a.severity).toBe('medium')
+    expect(a.message).toContain(`up ${text}`)
+  })
+
+  it('trend: a 1.3 kg gain in a day does not alert, and non-heart-failure patients are not checked', async () => {
+    await withPatient({})
+    await f.feed(
+      obs('p1', 'body-weight', { value: 80 }, T0),
+      obs('p1', 'body-weight', { value: 82 }, T0 + HOUR),
+    )
+    expect(await f.live('p1', 'weight-gain')).toBeUndefined()
+    await f.storage.registry.setPatientFlags('p1', { heartFailure: true })
+    await f.feed(obs('p1', 'body-weight', { value: 81.3 }, T0 + 2 * HOUR))
+    expect(await f.live('p1', 'weight-gain')).toBeUndefined()
+  })
+})

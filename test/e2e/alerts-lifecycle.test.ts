@@ -1,0 +1,118 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { type AlertsFixture, alertsFixture, MIN, obs, T0 } from './alerts-fixture.ts'
+
+// The alert lifecycle on real SQLite with an injected clock: dedupe, flapping, hysteresis auto-resolve
+// (on a reading and on the schedule), user actions kept in history, persistence across restarts.
+
+describe('alert lifecycle', () => {
+  let f: AlertsFixture
+  beforeEach(async () => {
+    f = await alertsFixture()
+    await f.storage.registry.addPatient({ id: 'p1', name: 'P One' })
+    for (const email of ['ann@example.org', 'bob@example.org'])
+      users[email] = (await f.storage.registry.addUser({ email, role: 'coordinator', passwordHash: 'x' })).id
+  })
+  const users: Record<string, number> = {}
+  afterEach(async () => f.close())
+
+  const hr = (v: number, atMs: number) => obs('p1', 'heart-rate', { value: v }, atMs)
+
+  it('folds repeated breaches into one alert with count, worst value and last seen', async () => {
+    await f.feed(hr(135, T0), hr(150, T0 + MIN), hr(140, T0 + 2 * MIN))
+    const opened = f.of('hr-high').filter((p) => p.type === 'alert')
+    expect(opened).toHaveLength(1)
+    const a = (await f.live('p1', 'hr-high'))!
+    expect(a).toMatchObject({ count: 3, worstValue: 150, severity: 'high', status: 'open' })
+    expect(a.lastSeenAt).toBe(new Date(T0 + 2 * MIN).toISOString())
+    expect(a.firstSeenAt).toBe(new Date(T0).toISOString())
+    expect(a.message).toBe(
+      `Heart rate 140 /min, 10 above the limit > 130; 3 readings since ${new Date(T0).toISOString()}`,
+    )
+  })
+
+  it('flapping values in and out of range update one alert and never open and close many', async () => {
+    for (let i = 0; i < 20; i++) await f.feed(hr(i % 2 ? 120 : 140, T0 + i * 5 * MIN))
+    expect(f.of('hr-high').filter((p) => p.type === 'alert')).toHaveLength(1)
+    expect(f.pushed.some((p) => p.alert.status === 'resolved')).toBe(false)
+    const all = (await f.storage.alerts.list({ patientIds: ['p1'], limit: 10 })).filter(
+      (a) => a.rule === 'hr-high',
+    )
+    expect(all).toHaveLength(1)
+    expect(all[0].count).toBe(10)
+  })
+
+  it('auto-resolves after values stay inside the band plus margin for 30 minutes (on a reading)', async () => {
+    await f.feed(hr(140, T0), hr(120, T0 + MIN))
+    expect((await f.live('p1', 'hr-high'))?.recoveringSince).toBe(new Date(T0 + MIN).toISOString())
+    // 128 is inside the limit but not the margin (130 - 5): the hysteresis clock starts again.
+    await f.feed(hr(128, T0 + 10 * MIN))
+    expect((await f.live('p1', 'hr-high'))?.recoveringSince).toBeUndefined()
+    await f.feed(hr(120, T0 + 20 * MIN), hr(118, T0 + 49 * MIN))
+    expect(await f.live('p1', 'hr-high')).toBeDefined()
+    await f.feed(hr(119, T0 + 50 * MIN))
+    expect(await f.live('p1', 'hr-high')).toBeUndefined()
+    const last = f.of('hr-high').at(-1)!.alert
+    expect(last.status).toBe('resolved')
+    expect(last.history.at(-1)).toMatchObject({ action: 'auto-resolved', by: 'system' })
+  })
+
+  it('auto-resolves on the schedule when no new reading arrives', async () => {
+    await f.feed(hr(140, T0), hr(110, T0 + MIN))
+    f.clock.ms = T0 + 30 * MIN
+    await f.alerts.sweep()
+    expect(await f.live('p1', 'hr-high')).toBeDefined()
+    f.clock.ms = T0 + 31 * MIN
+    await f.alerts.sweep()
+    expect(await f.live('p1', 'hr-high')).toBeUndefined()
+  })
+
+  it('keeps who viewed, acknowledged, snoozed and resolved it, with notes', async () => {
+    await f.feed(hr(140, T0))
+    const id = (await f.live('p1', 'hr-high'))!.id
+    await f.alerts.recordView(id, 'ann@example.org')
+    await f.alerts.snooze(id, users['ann@example.org'], 'ann@example.org', 30)
+    await f.alerts.acknowledge(id, 'bob@example.org', 'called the patient')
+    f.clock.ms += 5 * MIN
+    const resolved = await f.alerts.resolve(id, 'bob@example.org', 'rate settled at rest')
+    expect(resolved?.status).toBe('resolved')
+    expect(resolved?.history.map((h) => [h.action, h.by, h.note])).toEqual([
+      ['opened', 'system', undefined],
+      ['viewed', 'ann@example.org', undefined],
+      ['snoozed', 'ann@example.org', `until ${new Date(T0 + 30 * MIN).toISOString()}`],
+      ['acknowledged', 'bob@example.org', 'called the patient'],
+      ['resolved', 'bob@example.org', 'rate settled at rest'],
+    ])
+    // Snooze is per user: only user 7's feed hides it.
+    expect([...(await f.storage.alerts.snoozedBy(users['ann@example.org'], T0)).keys()]).toEqual([id])
+    expect((await f.storage.alerts.snoozedBy(users['bob@example.org'], T0)).size).toBe(0)
+  })
+
+  it('refuses to snooze a critical alert', async () => {
+    await f.feed(obs('p1', 'spo2', { value: 82 }, T0))
+    const a = (await f.live('p1', 'spo2-low'))!
+    expect(a.severity).toBe('critical')
+    await expect(
+      f.alerts.snooze(a.id, users['ann@example.org'], 'ann@example.org', 30),
+    ).rejects.toMatchObject({
+      code: 'VW_ERR_ALERT_SNOOZE_CRITICAL',
+    })
+    expect((await f.storage.alerts.snoozedBy(users['ann@example.org'], T0)).size).toBe(0)
+  })
+
+  it('reopens an acknowledged alert when the severity rises', async () => {
+    await f.feed(obs('p1', 'spo2', { value: 88 }, T0))
+    const a = (await f.live('p1', 'spo2-low'))!
+    await f.alerts.acknowledge(a.id, 'ann@example.org')
+    await f.feed(obs('p1', 'spo2', { value: 83 }, T0 + MIN))
+    expect(await f.live('p1', 'spo2-low')).toMatchObject({ id: a.id, severity: 'critical', status: 'open' })
+  })
+
+  it('persists alerts across a restart and keeps updating the same one', async () => {
+    await f.feed(hr(140, T0))
+    const first = (await f.live('p1', 'hr-high'))!
+    await f.restart()
+    await f.feed(hr(145, T0 + 2 * MIN))
+    expect(await f.live('p1', 'hr-high')).toMatchObject({ id: first.id, count: 2, worstValue: 145 })
+    expect(f.of('hr-high').filter((p) => p.type === 'alert')).toHaveLength(1)
+  })
+})

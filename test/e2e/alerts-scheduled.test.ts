@@ -1,0 +1,99 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { DEFAULT_RULES } from '../../alerts/default-rules.ts'
+import { parseRuleSet } from '../../alerts/rules.ts'
+import { learnedCadenceMs, silentAfter } from '../../alerts/stale.ts'
+import { type AlertsFixture, alertsFixture, MIN, obs } from './alerts-fixture.ts'
+
+// Scheduled checks: no-data knows each device's cadence; device-offline and low battery.
+
+const HOUR = 60 * MIN
+const noData = DEFAULT_RULES.rules.find((r) => r.kind === 'no-data')!
+
+describe('no-data cadence (pure)', () => {
+  it.each([
+    ['BP cuff twice a day (configured default)', 'blood-pressure', {}, 24 * HOUR, 'configured'],
+    ['wearable every 5 min (learned, floored at 1 h)', 'heart-rate', { learnedMs: 5 * MIN }, HOUR, 'learned'],
+    ['daily scale (learned, capped at 24 h)', 'body-weight', { learnedMs: 24 * HOUR }, 24 * HOUR, 'learned'],
+    ['no cadence known', 'spo2', {}, 24 * HOUR, 'default'],
+  ] as const)('%s', (_name, type, ctx, ms, basis) => {
+    if (noData.kind !== 'no-data') throw new Error('fixture')
+    expect(silentAfter(noData, type, ctx)).toEqual({ silentAfterMs: ms, basis })
+  })
+
+  it('learns the median interval from at least 3 readings', () => {
+    expect(learnedCadenceMs([100, 90])).toBeUndefined()
+    expect(learnedCadenceMs([100, 95, 85, 80])).toBe(5)
+  })
+})
+
+describe('scheduled checks', () => {
+  let f: AlertsFixture
+  let base: number
+  beforeEach(async () => {
+    f = await alertsFixture({
+      rules: parseRuleSet({ ...DEFAULT_RULES, programs: { hf: { requiredTypes: ['body-weight'] } } }),
+    })
+    base = Date.now()
+    f.clock.ms = base
+    await f.storage.registry.addPatient({ id: 'p1', name: 'P One' })
+  })
+  afterEach(async () => f.close())
+
+  it('a wearable is silent after an hour, a BP cuff twice a day is not; data back resolves it', async () => {
+    const hr = Array.from({ length: 10 }, (_, i) =>
+      obs('p1', 'heart-rate', { value: 70 }, base - 3 * HOUR + i * 5 * MIN),
+    )
+    await f.storage.readings.write([
+      obs('p1', 'blood-pressure', { systolic: 120, diastolic: 80 }, base - 14 * HOUR),
+      obs('p1', 'blood-pressure', { systolic: 120, diastolic: 80 }, base - 2 * HOUR),
+      ...hr,
+    ])
+    await f.alerts.checkScheduled()
+    const a = (await f.live('p1', 'no-data'))!
+    expect(a.severity).toBe('low')
+    expect(a.message).toBe(
+      `No heart-rate reading since ${new Date(base - 3 * HOUR + 45 * MIN).toISOString()} (silent after 1 h, learned cadence)`,
+    )
+    // Re-checking an unchanged silence neither writes a second alert nor pushes an update.
+    const pushes = f.pushed.length
+    await f.alerts.checkScheduled()
+    expect(f.pushed.length).toBe(pushes)
+    await f.storage.readings.write([obs('p1', 'heart-rate', { value: 71 }, base)])
+    await f.alerts.checkScheduled()
+    expect(await f.live('p1', 'no-data')).toBeUndefined()
+    expect(f.pushed.at(-1)!.alert.history.at(-1)).toMatchObject({
+      action: 'auto-resolved',
+      note: 'data received',
+    })
+  })
+
+  it("checks the types the patient's program requires, counting from enrollment", async () => {
+    const rules = f.alerts.rules
+    f.alerts.setRules(parseRuleSet({ ...rules, patientPrograms: { p1: 'hf' } }))
+    await f.alerts.checkScheduled()
+    expect(await f.live('p1', 'no-data')).toBeUndefined()
+    f.clock.ms = base + 25 * HOUR
+    await f.alerts.checkScheduled()
+    expect((await f.live('p1', 'no-data'))?.message).toBe(
+      'No body-weight reading yet (silent after 24 h, default cadence)',
+    )
+  })
+
+  it('device-offline: not seen for 24 h or battery at most 15 %, resolved when back', async () => {
+    await f.storage.registry.addDevice({
+      id: 'bp-1',
+      patientId: 'p1',
+      type: 'generic',
+      auth: 'secret',
+      secretHash: 'x',
+    })
+    await f.storage.registry.updateDeviceStatus('bp-1', { lastSeenMs: base - 25 * HOUR, battery: 15 })
+    await f.alerts.checkScheduled()
+    expect((await f.live('p1', 'device-offline'))?.message).toBe(
+      `Device bp-1 not seen since ${new Date(base - 25 * HOUR).toISOString()} (limit 24 h), battery 15 % (limit 15 %)`,
+    )
+    await f.storage.registry.updateDeviceStatus('bp-1', { lastSeenMs: base, battery: 16 })
+    await f.alerts.checkScheduled()
+    expect(await f.live('p1', 'device-offline')).toBeUndefined()
+  })
+})

@@ -1,0 +1,129 @@
+import { execFile } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import { promisify } from 'node:util'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { enrollFleet, stateFile } from '../../simulators/enroll.ts'
+import { parseFaults } from '../../simulators/faults.ts'
+import { type FleetPlan, planFleet } from '../../simulators/fleet.ts'
+import { startSimulation } from '../../simulators/run.ts'
+import { type Harness, startHarness } from '../helpers/harness.ts'
+
+// The simulator against a real server: its own stats (acked, rejected via the errors topic) must agree
+// with what the server stored.
+
+const run = promisify(execFile)
+
+describe('simulator against a real Vitalwire', () => {
+  let h: Harness
+  let cookie: string | undefined
+  beforeEach(async () => {
+    cookie = undefined
+    h = await startHarness({ env: { VITALWIRE_LOG_LEVEL: 'warn' } })
+  })
+  afterEach(async () => h.close())
+
+  const at = () => ({
+    dataDir: h.dataDir,
+    dbPath: path.join(h.dataDir, 'vitalwire.db'),
+    pkiDir: path.join(h.dataDir, 'pki'),
+  })
+
+  async function storedReadings(plan: FleetPlan): Promise<number> {
+    cookie ??= await h.login('admin@example.org', await h.addUser('admin@example.org', 'admin'))
+    let n = 0
+    for (const p of plan.patients) {
+      const res = await fetch(`${h.httpUrl}/api/patients/${p.id}/readings?limit=5000`, {
+        headers: { cookie },
+      })
+      expect(res.status).toBe(200)
+      n += ((await res.json()) as { readings: unknown[] }).readings.length
+    }
+    return n
+  }
+
+  async function simulate(plan: FleetPlan, faults: string, durationMs: number) {
+    const secrets = await enrollFleet(plan, at())
+    const sim = await startSimulation({
+      url: h.mqttUrl,
+      ca: h.ca,
+      secrets,
+      plan,
+      seed: 1,
+      rate: 40,
+      durationMs,
+      faults: parseFaults(faults),
+      runTag: 't',
+    })
+    return sim.done
+  }
+
+  it('server stores each duplicate once and rejects every malformed payload on the errors topic', async () => {
+    const plan = planFleet({ devices: 4, profile: 'healthy', seed: 1 })
+    const s = await simulate(plan, 'duplicates=0.3,malformed=0.06', 3000)
+    expect(s.duplicatesSent).toBeGreaterThan(0)
+    expect(s.malformedSent).toBeGreaterThan(0)
+    // Every message is acknowledged (poison messages too, so devices do not retransmit them forever)...
+    expect(s.acked).toBe(s.sent)
+    // ...each malformed one comes back as one error, and nothing else does...
+    expect(s.rejected).toBe(s.malformedSent)
+    expect(Object.keys(s.rejectedByCode).every((c) => c.startsWith('VW_ERR_INGEST'))).toBe(true)
+    // ...and the store holds each valid reading exactly once.
+    expect(await storedReadings(plan)).toBe(s.readingsSent)
+  })
+
+  it('offline devices buffer readings and replay them in batches when back', async () => {
+    const plan = planFleet({ devices: 3, profile: 'healthy', seed: 2 })
+    const s = await simulate(plan, 'offline=0.7', 4000)
+    expect(s.buffered).toBeGreaterThan(0)
+    expect(s.replayed).toBeGreaterThan(0)
+    expect(s.acked).toBe(s.sent)
+    expect(s.readingsAcked).toBe(s.readingsSent)
+    expect(await storedReadings(plan)).toBe(s.readingsSent)
+  })
+
+  it('a reconnect storm loses no acknowledged reading', async () => {
+    const plan = planFleet({ devices: 4, profile: 'healthy', seed: 3 })
+    const s = await simulate(plan, 'reconnect-storm=1', 3500)
+    // Every device connected at least twice: once at start, again after a storm.
+    expect(s.connects).toBeGreaterThan(plan.devices.length)
+    // A publish cut off by the storm fails on the device, which sends it again with the same reading ids.
+    expect(s.acked + s.publishErrors).toBe(s.sent)
+    expect(s.readingsAcked).toBe(s.readingsSent)
+    expect(await storedReadings(plan)).toBe(s.readingsSent)
+  })
+
+  it('vitalwire simulate --enroll --json enrolls into the data dir, keeps secrets owner-only, prints one summary', async () => {
+    const env = { ...process.env, ...h.env }
+    const args = [
+      'cli/vitalwire.ts',
+      'simulate',
+      '--devices',
+      '3',
+      '--enroll',
+      '--duration',
+      '2',
+      '--rate',
+      '10',
+    ]
+    const { stdout } = await run(
+      process.execPath,
+      [...args, '--json', '--url', h.mqttUrl, '--ca', h.running.caCert],
+      {
+        env,
+      },
+    )
+    const summary = JSON.parse(stdout)
+    expect(summary).toMatchObject({ devices: 3, rejected: 0 })
+    expect(summary.acked).toBe(summary.sent)
+    expect(summary.acked).toBeGreaterThan(10)
+    expect(fs.statSync(stateFile(h.dataDir)).mode & 0o077).toBe(0)
+    // A second run reuses the enrolled fleet without --enroll.
+    const again = await run(
+      process.execPath,
+      [...args.filter((a) => a !== '--enroll'), '--json', '--url', h.mqttUrl, '--ca', h.running.caCert],
+      { env },
+    )
+    expect(JSON.parse(again.stdout).acked).toBeGreaterThan(10)
+  }, 120_000)
+})
