@@ -24,7 +24,7 @@ export interface DashboardDeps {
     getByKeys(keys: string[]): Promise<StoredObservation[]>
   }
   alertStore: AlertStore
-  alerts: Pick<Alerts, 'acknowledge' | 'resolve'>
+  alerts: Pick<Alerts, 'acknowledge' | 'resolve' | 'snooze'>
   audit: {
     append(e: AuditEntry): void
     list(q: {

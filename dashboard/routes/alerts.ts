@@ -124,8 +124,10 @@ export function alertRoutes(app: FastifyInstance, deps: DashboardDeps) {
         auditReq(deps, req, { action: 'alert.snooze', outcome: 'denied', patientId: a.patientId, target: id })
         throw new VitalwireError('VW_ERR_FORBIDDEN', 'critical alerts cannot be snoozed')
       }
-      const until = Date.now() + (req.body as { minutes: number }).minutes * 60_000
-      await deps.alertStore.snooze(a.id, req.viewer!.userId, until)
+      const minutes = (req.body as { minutes: number }).minutes
+      const until = Date.now() + minutes * 60_000
+      // alerts/ records the snooze per user and in the alert's history.
+      const updated = (await deps.alerts.snooze(a.id, req.viewer!.userId, req.viewer!.email, minutes)) ?? a
       auditReq(deps, req, {
         action: 'alert.snooze',
         outcome: 'ok',
@@ -133,7 +135,7 @@ export function alertRoutes(app: FastifyInstance, deps: DashboardDeps) {
         target: id,
         detail: { until: new Date(until).toISOString() },
       })
-      return alertView(a, until)
+      return alertView(updated, until)
     },
   )
 }
