@@ -26,8 +26,9 @@ import { createSqliteTokenStore } from './storage/sqlite/tokens.ts'
 // The composition root: wiring only. Components get their dependencies and options here and talk to
 // each other through the event bus and storage ports.
 
-export const COMPONENTS = ['broker', 'ingest', 'alerts', 'dashboard'] as const
-export type Component = (typeof COMPONENTS)[number]
+import { COMPONENTS, type Component, prepareDataDir } from './shared/components.ts'
+
+export { COMPONENTS, type Component, prepareDataDir }
 
 export interface Running {
   mqttPort?: number
@@ -42,11 +43,6 @@ export interface Running {
 }
 
 const REGISTRY_POLL_MS = 250
-
-export function prepareDataDir(dataDir: string) {
-  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 })
-  fs.chmodSync(dataDir, 0o700)
-}
 
 function readSecretFile(file: string): string {
   try {

@@ -1,8 +1,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander'
 import { knownDeviceTypes } from '../ingest/mappings/index.ts'
-import { prepareDataDir } from '../main.ts'
+import { prepareDataDir } from '../shared/components.ts'
 import { VitalwireError } from '../shared/errors.ts'
-import { ensureDevelopmentPki } from '../shared/pki.ts'
 import { addUser, enrollDevice, PATIENT_ID_PATTERN } from '../shared/provisioning.ts'
 import { openEmbeddedStorage } from '../storage/sqlite/index.ts'
 import { createSqliteTokenStore } from '../storage/sqlite/tokens.ts'
@@ -164,7 +163,7 @@ export function adminCommands(program: Command) {
         } & Out,
       ) =>
         withStorage(async (s, config) => {
-          if (o.auth === 'cert') await ensureDevelopmentPki(config.pkiDir)
+          if (o.auth === 'cert') await (await import('../shared/pki.ts')).ensureDevelopmentPki(config.pkiDir)
           const d = await enrollDevice(s.registry, {
             id: o.id,
             patientId: o.patient,

@@ -1,6 +1,6 @@
 import fs from 'node:fs'
 import type { Command } from 'commander'
-import { COMPONENTS } from '../main.ts'
+import { COMPONENTS } from '../shared/components.ts'
 import type { ScenarioKind } from '../simulators/scenarios.ts'
 import { runServer } from './start.ts'
 import { configFromEnv } from './vitalwire.ts'

@@ -1,5 +1,5 @@
 import { type Command, InvalidArgumentError } from 'commander'
-import { type ReplayReport, replay } from '../alerts/replay.ts'
+import type { ReplayReport } from '../alerts/replay.ts'
 import { loadRuleFile } from '../alerts/rule-file.ts'
 import { createLogger } from '../shared/logger.ts'
 import { openEmbeddedStorage } from '../storage/sqlite/index.ts'
@@ -58,6 +58,7 @@ export function rulesCommands(program: Command) {
       })
       try {
         const toMs = Date.now()
+        const { replay } = await import('../alerts/replay.ts')
         const report = await replay({
           rules: candidate,
           fromMs: toMs - o.since,

@@ -1,19 +1,24 @@
 import type { Command } from 'commander'
-import { COMPONENTS, type Component, startVitalwire } from '../main.ts'
+import type { Running } from '../main.ts'
+import { COMPONENTS, type Component } from '../shared/components.ts'
 import { VitalwireError } from '../shared/errors.ts'
-import { createLogger } from '../shared/logger.ts'
 import { configFromEnv, parseList } from './vitalwire.ts'
 
 export async function runServer(
   only: Set<Component>,
   opts: {
     json?: boolean
-    onReady?: (r: Awaited<ReturnType<typeof startVitalwire>>) => Promise<() => Promise<void>>
+    onReady?: (r: Running) => Promise<() => Promise<void>>
     /** Extra fields for the ready object and extra lines for the ready text (e.g. the demo login). */
     describe?: () => { json: Record<string, unknown>; lines: string[] }
   },
 ) {
   const config = configFromEnv()
+  // Loaded here, not at the top: `vitalwire --help` and the provisioning commands stay fast.
+  const [{ startVitalwire }, { createLogger }] = await Promise.all([
+    import('../main.ts'),
+    import('../shared/logger.ts'),
+  ])
   const log = createLogger({ level: config.logLevel })
   const running = await startVitalwire(config, log, only)
   const extraStop = opts.onReady ? await opts.onReady(running) : undefined

@@ -2,7 +2,6 @@ import fs from 'node:fs'
 import path from 'node:path'
 import type { Registry } from '../storage/ports.ts'
 import { VitalwireError } from './errors.ts'
-import { describeCertificate, issueCertificate, pkiPaths } from './pki.ts'
 import { generatePassword, generateSecret, hashSecret, RANDOM_SECRET_COST } from './secrets.ts'
 
 // Enrollment used by both the CLI and the REST API, so the two can never drift apart.
@@ -55,6 +54,8 @@ export async function enrollDevice(
     })
     return { id: opts.id, patientId: opts.patientId, auth: 'secret', secret }
   }
+  // The X.509 library is loaded only when a certificate is issued (it is the CLI's heaviest import).
+  const { describeCertificate, issueCertificate, pkiPaths } = await import('./pki.ts')
   const p = pkiPaths(opts.pkiDir)
   const issued = await issueCertificate(p, { commonName: opts.id, usage: 'client', days: opts.days ?? 365 })
   const info = describeCertificate(issued.cert)

@@ -8,7 +8,8 @@ import { tempDir } from '../helpers/harness.ts'
 
 // The CLI as a new user and a script meet it: real child processes, a real data dir.
 
-describe('vitalwire CLI', () => {
+// Generous timeout: each test spawns several Node processes, which takes long on a loaded CI machine.
+describe('vitalwire CLI', { timeout: 120_000 }, () => {
   let dataDir: string
   let env: Record<string, string>
   beforeEach(() => {
