@@ -18,6 +18,7 @@ import { createOutboxForwarder } from './storage/outbox-forwarder.ts'
 import type { ReadingStore } from './storage/ports.ts'
 import { scheduleRetention } from './storage/retention.ts'
 import { openEmbeddedStorage } from './storage/sqlite/index.ts'
+import { createSqliteLatestIndex } from './storage/sqlite/latest.ts'
 import { createSqliteLocator } from './storage/sqlite/readings.ts'
 import { createSqliteSessionStore } from './storage/sqlite/sessions.ts'
 import { createSqliteTokenStore } from './storage/sqlite/tokens.ts'
@@ -33,6 +34,8 @@ export interface Running {
   mqttPort?: number
   mqttPlainPort?: number
   httpUrl?: string
+  /** The dashboard's routes (tests prove each one is covered by the access matrix). */
+  httpRoutes?: () => { method: string; url: string }[]
   dataDir: string
   caCert: string
   events: EventBus
@@ -217,6 +220,7 @@ export async function startVitalwire(
   }
 
   let httpUrl: string | undefined
+  let httpRoutes: Running['httpRoutes']
   if (only.has('dashboard')) {
     const tokens = createSqliteTokenStore(storage.db)
     const sessionStore = createSqliteSessionStore(storage.db, config.http.sessionIdleMs)
@@ -224,6 +228,8 @@ export async function startVitalwire(
       {
         registry: storage.registry,
         readings: dashboardReadings,
+        // The worklist fast path reads the local store; with InfluxDB the readings port answers instead.
+        latestIndex: config.influx ? undefined : createSqliteLatestIndex(storage.db),
         alertStore: storage.alerts,
         alerts,
         audit: storage.audit,
@@ -262,6 +268,7 @@ export async function startVitalwire(
     )
     const started = await dashboard.start()
     httpUrl = started.url
+    httpRoutes = () => dashboard.routes()
     const sweep = setInterval(() => sessionStore.sweep(), 60_000)
     sweep.unref()
     closers.push(async () => {
@@ -275,6 +282,7 @@ export async function startVitalwire(
     mqttPort,
     mqttPlainPort,
     httpUrl,
+    httpRoutes,
     dataDir: config.dataDir,
     caCert: pki?.caCert ?? config.mqtt.deviceCa ?? paths.caCert,
     events,

@@ -329,7 +329,7 @@ export function adminCommands(program: Command) {
           o,
           r,
           r.ok
-            ? `audit log intact: ${r.entries} entries`
+            ? `audit log intact: ${r.entries} entries${r.head ? `; head ${r.head.seq} ${r.head.hash}` : ''}${r.anchored ? '' : ' (no head anchor found: truncation of the tail cannot be ruled out)'}`
             : `audit log TAMPERED at entry ${r.firstBadSeq}: ${r.reason}`,
         )
         if (!r.ok) process.exitCode = 1

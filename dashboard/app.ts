@@ -7,16 +7,33 @@ import fastifyStatic from '@fastify/static'
 import fastifyWebsocket from '@fastify/websocket'
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify'
 import { ERRORS, isVitalwireError } from '../shared/errors.ts'
-import { sessionRoutes } from './auth.ts'
+import { operationOutcome } from '../shared/fhir.ts'
 import type { DashboardDeps } from './deps.ts'
+import { registerDocs } from './docs.ts'
 import { alertRoutes } from './routes/alerts.ts'
+import { auditRoutes } from './routes/audit.ts'
 import { deviceRoutes } from './routes/devices.ts'
 import { fhirRoutes } from './routes/fhir.ts'
 import { healthRoutes } from './routes/health.ts'
 import { patientRoutes } from './routes/patients.ts'
+import { patientAdminRoutes } from './routes/patients-admin.ts'
+import { sessionRoutes } from './routes/session.ts'
+import { tokenRoutes } from './routes/tokens.ts'
+import { userRoutes } from './routes/users.ts'
 import { websocketRoutes } from './ws.ts'
 
 // The app factory, kept apart from the code that listens (dashboard/index.ts), so tests can inject().
+
+export interface RouteInfo {
+  method: string
+  url: string
+}
+const ROUTES = new WeakMap<FastifyInstance, RouteInfo[]>()
+
+/** Every route the app serves, so a test can prove each one is covered by the access matrix. */
+export function routesOf(app: FastifyInstance): RouteInfo[] {
+  return ROUTES.get(app) ?? []
+}
 
 export async function buildApp(
   deps: DashboardDeps,
@@ -27,7 +44,13 @@ export async function buildApp(
     bodyLimit: 256 * 1024,
     trustProxy: false,
     ...(https ? { https: { cert: https.cert, key: https.key, minVersion: 'TLSv1.2' as const } } : {}),
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   }) as unknown as FastifyInstance
+  const routes: RouteInfo[] = []
+  ROUTES.set(app, routes)
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url })
+  })
 
   await app.register(fastifyHelmet, {
     contentSecurityPolicy: {
@@ -63,6 +86,7 @@ export async function buildApp(
     },
   })
   await app.register(fastifyWebsocket, { options: { maxPayload: 16 * 1024 } })
+  await registerDocs(app, deps.secure)
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (isVitalwireError(err)) {
@@ -70,6 +94,10 @@ export async function buildApp(
     }
     if (err.validation) {
       return reply.code(400).send({ error: { code: 'VW_ERR_VALIDATION', message: err.message } })
+    }
+    if (err.statusCode === 401 || err.statusCode === 403) {
+      const code = err.statusCode === 401 ? 'VW_ERR_AUTH_REQUIRED' : 'VW_ERR_FORBIDDEN'
+      return reply.code(err.statusCode).send({ error: { code, message: err.message } })
     }
     if (err.statusCode === 429) {
       return reply
@@ -84,15 +112,25 @@ export async function buildApp(
       .code(500)
       .send({ error: { code: 'VW_ERR_INTERNAL', message: ERRORS.VW_ERR_INTERNAL.message } })
   })
-  app.setNotFoundHandler((_req, reply) =>
-    reply.code(404).send({ error: { code: 'VW_ERR_NOT_FOUND', message: 'not found' } }),
-  )
+  app.setNotFoundHandler((req, reply) => {
+    // The static files' wildcard route sends unknown GETs here, /fhir/r4/... included: answer FHIR in FHIR.
+    if (req.url.startsWith('/fhir/r4/'))
+      return reply
+        .code(404)
+        .type('application/fhir+json; charset=utf-8')
+        .send(operationOutcome('not-supported', `${req.method} ${req.url.split('?')[0]} is not supported`))
+    return reply.code(404).send({ error: { code: 'VW_ERR_NOT_FOUND', message: 'not found' } })
+  })
 
   healthRoutes(app, deps)
   sessionRoutes(app, deps)
   patientRoutes(app, deps)
+  patientAdminRoutes(app, deps)
   alertRoutes(app, deps)
   deviceRoutes(app, deps)
+  userRoutes(app, deps)
+  tokenRoutes(app, deps)
+  auditRoutes(app, deps)
   await app.register(async (fhir) => fhirRoutes(fhir, deps), { prefix: '/fhir/r4' })
   websocketRoutes(app, deps)
 

@@ -1,12 +1,10 @@
-import { createHash } from 'node:crypto'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { VitalwireError } from '../shared/errors.ts'
-import { verifySecret } from '../shared/secrets.ts'
-import type { Role } from '../storage/ports.ts'
+import type { AuditEntry, Role } from '../storage/ports.ts'
 import type { DashboardDeps } from './deps.ts'
 
-// Person authentication (sessions with an idle timeout), machine authentication (Bearer tokens), and
-// the viewer object every route uses for object-level authorization.
+// Who is calling: person authentication (sessions with an idle timeout), machine authentication (Bearer
+// tokens), and the viewer object every route uses for object-level authorization (OWASP API1).
 
 export interface Viewer {
   userId: number
@@ -15,6 +13,7 @@ export interface Viewer {
   /** Patients this viewer may see; null = all (admin). */
   patients: Set<string> | null
   via: 'session' | 'token'
+  mustChangePassword: boolean
 }
 
 declare module 'fastify' {
@@ -29,11 +28,6 @@ declare module '@fastify/session' {
   }
 }
 
-export const LOCK_AFTER_FAILURES = 5
-export const LOCK_MS = 15 * 60_000
-// A fixed hash verified when the email is unknown, so response time does not reveal which emails exist.
-const DUMMY_HASH = 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'
-
 export async function viewerFor(
   deps: DashboardDeps,
   userId: number,
@@ -42,115 +36,92 @@ export async function viewerFor(
   const user = await deps.registry.getUser(userId)
   if (!user || user.disabledMs !== undefined) return undefined
   const patients = user.role === 'admin' ? null : new Set(await deps.registry.careTeamOf(user.id))
-  return { userId: user.id, email: user.email, role: user.role, patients, via }
+  return {
+    userId: user.id,
+    email: user.email,
+    role: user.role,
+    patients,
+    via,
+    mustChangePassword: user.mustChangePassword,
+  }
 }
 
 export function maySee(viewer: Viewer, patientId: string): boolean {
   return viewer.patients === null || viewer.patients.has(patientId)
 }
 
-export function tokenDigest(token: string): string {
-  return createHash('sha256').update(token).digest('hex')
+/** Append an audit entry for this request: who (or "anonymous"), from where, when (the log stamps it). */
+export function auditReq(
+  deps: DashboardDeps,
+  req: FastifyRequest,
+  e: Omit<AuditEntry, 'actor' | 'ip'> & { actor?: string },
+) {
+  deps.audit.append({
+    ...e,
+    actor: e.actor ?? req.viewer?.email ?? 'anonymous',
+    ip: req.ip,
+  })
 }
 
-/** preHandler: resolve the viewer from the session cookie or a Bearer token, or answer 401. */
-export function requireViewer(deps: DashboardDeps) {
+/** The routes' audit action for a denial, e.g. "GET /api/users" -> "access:GET /api/users". */
+function routeName(req: FastifyRequest) {
+  return `access:${req.method} ${req.routeOptions.url ?? req.url}`
+}
+
+/**
+ * preHandler: resolve the viewer from the session cookie or a Bearer token, or answer 401.
+ * A person still holding a one-time password may do nothing else until it is changed (see docs/api.md);
+ * tokens are issued deliberately by an admin and are not passwords, so the gate does not apply to them.
+ */
+export function requireViewer(deps: DashboardDeps, opts: { allowMustChange?: boolean } = {}) {
   return async (req: FastifyRequest, reply: FastifyReply) => {
     const header = req.headers.authorization
+    let viewer: Viewer | undefined
     if (header?.startsWith('Bearer ')) {
       const userId = await deps.tokens.verify(header.slice(7).trim())
-      const viewer = userId === undefined ? undefined : await viewerFor(deps, userId, 'token')
-      if (!viewer) throw new VitalwireError('VW_ERR_AUTH_REQUIRED', 'invalid or revoked API token')
-      req.viewer = viewer
-      return
+      viewer = userId === undefined ? undefined : await viewerFor(deps, userId, 'token')
+    } else {
+      const userId = req.session?.userId
+      viewer = userId === undefined ? undefined : await viewerFor(deps, userId, 'session')
     }
-    const userId = req.session?.userId
-    const viewer = userId === undefined ? undefined : await viewerFor(deps, userId, 'session')
     if (!viewer) {
+      auditReq(deps, req, {
+        action: routeName(req),
+        outcome: 'denied',
+        detail: { reason: 'unauthenticated' },
+      })
       reply.header('www-authenticate', 'Bearer')
       throw new VitalwireError('VW_ERR_AUTH_REQUIRED')
     }
     req.viewer = viewer
+    if (viewer.via === 'session' && viewer.mustChangePassword && !opts.allowMustChange) {
+      auditReq(deps, req, { action: routeName(req), outcome: 'denied', detail: { reason: 'must-change' } })
+      throw new VitalwireError('VW_ERR_PASSWORD_CHANGE_REQUIRED')
+    }
   }
 }
 
-export function requireRole(...roles: Role[]) {
+/** preHandler after requireViewer: role gate. 403, because which routes exist is not a secret. */
+export function requireRole(deps: DashboardDeps, ...roles: Role[]) {
   return async (req: FastifyRequest) => {
     if (!req.viewer || !roles.includes(req.viewer.role)) {
+      auditReq(deps, req, { action: routeName(req), outcome: 'denied', detail: { reason: 'role' } })
       throw new VitalwireError('VW_ERR_FORBIDDEN', `requires role ${roles.join(' or ')}`)
     }
   }
 }
 
-export function sessionRoutes(app: FastifyInstance, deps: DashboardDeps) {
-  app.post(
-    '/api/session',
-    {
-      config: { rateLimit: { max: 10, timeWindow: '1 minute' } },
-      schema: {
-        body: {
-          type: 'object',
-          required: ['email', 'password'],
-          additionalProperties: false,
-          properties: {
-            email: { type: 'string', minLength: 3, maxLength: 254 },
-            password: { type: 'string', minLength: 1, maxLength: 1024 },
-          },
-        },
-      },
-    },
-    async (req, reply) => {
-      const { email, password } = req.body as { email: string; password: string }
-      const user = await deps.registry.getUserByEmail(email)
-      const now = Date.now()
-      const ok = await verifySecret(password, user?.passwordHash ?? DUMMY_HASH)
-      if (user && user.lockedUntilMs !== undefined && user.lockedUntilMs > now) {
-        deps.audit.append({
-          actor: email,
-          action: 'login',
-          outcome: 'denied',
-          ip: req.ip,
-          detail: { reason: 'locked' },
-        })
-        throw new VitalwireError('VW_ERR_AUTH_LOCKED')
-      }
-      if (!user || !ok || user.disabledMs !== undefined) {
-        if (user) await deps.registry.recordLogin(user.id, false, LOCK_AFTER_FAILURES, LOCK_MS)
-        deps.audit.append({ actor: email, action: 'login', outcome: 'failed', ip: req.ip })
-        throw new VitalwireError('VW_ERR_AUTH_INVALID')
-      }
-      await deps.registry.recordLogin(user.id, true, LOCK_AFTER_FAILURES, LOCK_MS)
-      await req.session.regenerate()
-      req.session.userId = user.id
-      deps.audit.append({ actor: email, action: 'login', outcome: 'ok', ip: req.ip })
-      reply.code(201)
-      return {
-        email: user.email,
-        role: user.role,
-        mustChangePassword: user.mustChangePassword,
-        idleTimeoutMs: deps.sessionIdleMs,
-      }
-    },
-  )
-
-  app.get('/api/session', { preHandler: requireViewer(deps) }, async (req) => {
-    const v = req.viewer!
-    const user = await deps.registry.getUser(v.userId)
-    return {
-      email: v.email,
-      role: v.role,
-      mustChangePassword: user?.mustChangePassword ?? false,
-      idleTimeoutMs: deps.sessionIdleMs,
-    }
-  })
-
-  app.delete('/api/session', async (req, reply) => {
-    const userId = req.session?.userId
-    if (userId !== undefined) {
-      const user = await deps.registry.getUser(userId)
-      deps.audit.append({ actor: user?.email ?? String(userId), action: 'logout', outcome: 'ok', ip: req.ip })
-    }
-    await req.session.destroy()
-    reply.code(204)
-  })
+/**
+ * The one answer for "does not exist" and "exists but is not yours", so existence never leaks; the
+ * denial is audited with what was asked for.
+ */
+export function notFound(
+  deps: DashboardDeps,
+  req: FastifyRequest,
+  action: string,
+  what: { patientId?: string; target?: string },
+  message: string,
+): VitalwireError {
+  auditReq(deps, req, { action, outcome: 'denied', ...what })
+  return new VitalwireError('VW_ERR_NOT_FOUND', message)
 }

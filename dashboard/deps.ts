@@ -1,5 +1,6 @@
 import type { Alerts } from '../alerts/index.ts'
 import type { EventBus } from '../shared/events.ts'
+import type { StoredObservation } from '../shared/fhir.ts'
 import type { Logger } from '../shared/logger.ts'
 import type { Metrics } from '../shared/metrics.ts'
 import type { AlertStore, AuditEntry, ReadingStore, Registry } from '../storage/ports.ts'
@@ -17,8 +18,13 @@ export interface Health {
 export interface DashboardDeps {
   registry: Registry
   readings: ReadingStore
+  /** Fast path for the worklist's latest values (SQLite); without it the worklist uses readings.latest. */
+  latestIndex?: {
+    latestKeys(patientIds?: string[]): Promise<{ patientId: string; type: string; key: string }[]>
+    getByKeys(keys: string[]): Promise<StoredObservation[]>
+  }
   alertStore: AlertStore
-  alerts: Pick<Alerts, 'acknowledge' | 'resolve'>
+  alerts: Pick<Alerts, 'acknowledge' | 'resolve' | 'snooze'>
   audit: {
     append(e: AuditEntry): void
     list(q: {
@@ -33,10 +39,14 @@ export interface DashboardDeps {
     verify(token: string): Promise<number | undefined>
     create(userId: number, label: string): Promise<{ id: string; token: string }>
     revoke(id: string): Promise<boolean>
+    list(): Promise<{ id: string; userId: number; label: string; createdAt: string; revokedAt?: string }[]>
   }
-  sessionStore: unknown
+  /** @fastify/session store (callback style); `get` is also used to end sockets of expired sessions. */
+  sessionStore: { get(sid: string, cb: (err: unknown, session?: unknown) => void): void }
   sessionSecret: string
   sessionIdleMs: number
+  /** How often open WebSockets are checked against their session or token (default min(15 s, idle/2)). */
+  wsRecheckMs?: number
   events: EventBus
   log: Logger
   metrics: Metrics

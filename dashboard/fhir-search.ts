@@ -14,16 +14,30 @@ export const SEARCH_PARAMS = [
   '_sort',
   '_cursor',
   '_format',
+  '_total',
 ] as const
 export const DEFAULT_COUNT = 50
 export const MAX_COUNT = 1000
+
+/**
+ * A page link's position: keyset value (effective time, id) and direction, plus the total counted when
+ * the search started, so later pages do not count a long history again (Bundle.total is the count at
+ * the start of the search; a client that edits it only misleads itself).
+ */
+export interface SearchCursor {
+  dir: 'next' | 'prev'
+  value: string
+  total?: number
+}
 
 export type ParsedSearch =
   | {
       ok: true
       query: Omit<ReadingQuery, 'patientIds'> & { patientIds?: string[] }
       count: number
-      cursor?: { dir: 'next' | 'prev'; value: string }
+      /** `_total=none`: leave Bundle.total out (skips counting a long history). */
+      total: 'none' | 'accurate'
+      cursor?: SearchCursor
     }
   | { ok: false; code: 'not-supported' | 'invalid' | 'value'; message: string }
 
@@ -83,16 +97,16 @@ export function parseObservationSearch(query: Record<string, unknown>): ParsedSe
     sort: 'asc',
     limit: DEFAULT_COUNT,
   }
-  const subjects = [...asList(query.patient), ...asList(query.subject)]
-  if (subjects.length) {
+  // Within one parameter a comma is OR; repeated parameters are AND: a reading has one subject, so only
+  // ids named in every repetition can match.
+  for (const value of [...asList(query.patient), ...asList(query.subject)]) {
     const ids = new Set<string>()
-    for (const s of subjects.flatMap((v) => v.split(','))) {
+    for (const s of value.split(',')) {
       const id = s.startsWith('Patient/') ? s.slice(8) : s
       if (!/^[A-Za-z0-9\-.]{1,64}$/.test(id)) return bad('value', `invalid patient reference ${s}`)
       ids.add(id)
     }
-    // Repeated parameters are AND: a reading has one subject, so keep only ids in every repetition.
-    q.patientIds = [...ids]
+    q.patientIds = q.patientIds ? q.patientIds.filter((id) => ids.has(id)) : [...ids]
   }
   for (const c of asList(query.code)) {
     const types = new Set(c.split(',').flatMap((t) => typesForCode(t) ?? []))
@@ -145,11 +159,22 @@ export function parseObservationSearch(query: Record<string, unknown>): ParsedSe
     if (s !== 'date' && s !== '-date') return bad('not-supported', '_sort supports date and -date')
     q.sort = s === 'date' ? 'asc' : 'desc'
   }
-  let cursor: { dir: 'next' | 'prev'; value: string } | undefined
+  let cursor: SearchCursor | undefined
   if (query._cursor !== undefined) {
-    const m = /^(n|p)\.([A-Za-z0-9_-]{1,200})$/.exec(String(query._cursor))
+    const m = /^(n|p)\.([A-Za-z0-9_-]{1,200})(?:\.(\d{1,12}))?$/.exec(String(query._cursor))
     if (!m) return bad('value', 'invalid _cursor')
-    cursor = { dir: m[1] === 'n' ? 'next' : 'prev', value: m[2] }
+    cursor = {
+      dir: m[1] === 'n' ? 'next' : 'prev',
+      value: m[2],
+      total: m[3] === undefined ? undefined : Number(m[3]),
+    }
   }
-  return { ok: true, query: q, count, cursor }
+  let total: 'none' | 'accurate' = 'accurate'
+  if (query._total !== undefined) {
+    const t = String(query._total)
+    if (t !== 'none' && t !== 'estimate' && t !== 'accurate')
+      return bad('value', '_total must be none, estimate or accurate')
+    if (t === 'none') total = 'none'
+  }
+  return { ok: true, query: q, count, total, cursor }
 }

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify'
-import { buildApp } from './app.ts'
+import { buildApp, type RouteInfo, routesOf } from './app.ts'
 import type { DashboardDeps } from './deps.ts'
 
+export type { RouteInfo } from './app.ts'
 export type { DashboardDeps, Health } from './deps.ts'
 
 export function createDashboard(
@@ -17,6 +18,10 @@ export function createDashboard(
       const port = typeof addr === 'object' && addr ? addr.port : options.port
       const host = options.host.includes(':') ? `[${options.host}]` : options.host
       return { port, url: `${options.https ? 'https' : 'http'}://${host}:${port}` }
+    },
+    /** The routes served (for the access-matrix test). */
+    routes(): RouteInfo[] {
+      return app ? routesOf(app) : []
     },
     async close() {
       await app?.close()

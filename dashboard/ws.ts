@@ -1,17 +1,38 @@
 import type { FastifyInstance } from 'fastify'
 import type { WebSocket } from 'ws'
 import type { Alert } from '../shared/alert.ts'
+import { VitalwireError } from '../shared/errors.ts'
 import type { DeviceStatus } from '../shared/events.ts'
 import type { StoredObservation } from '../shared/fhir.ts'
-import { maySee, requireViewer, type Viewer, viewerFor } from './auth.ts'
+import { auditReq, maySee, requireViewer, type Viewer, viewerFor } from './auth.ts'
 import type { DashboardDeps } from './deps.ts'
 
 // The push hub: each dashboard socket gets only messages about patients its viewer may see.
 
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024
 
+/** What a socket was opened with, re-checked periodically: automatic logoff reaches open sockets too. */
+type Credential = { kind: 'session'; sid: string } | { kind: 'token'; token: string }
+
 export function websocketRoutes(app: FastifyInstance, deps: DashboardDeps) {
   const sockets = new Map<WebSocket, Viewer>()
+  const credentials = new Map<WebSocket, Credential>()
+
+  const stillValid = (c: Credential): Promise<boolean> =>
+    c.kind === 'token'
+      ? deps.tokens.verify(c.token).then((id) => id !== undefined)
+      : new Promise((resolve) => deps.sessionStore.get(c.sid, (err, s) => resolve(!err && Boolean(s))))
+  // Pushed data is not user activity: a session that idles out, is logged out, or whose token is revoked
+  // loses its socket within one recheck interval.
+  const recheck = setInterval(
+    async () => {
+      for (const [ws, c] of credentials) {
+        if (!(await stillValid(c))) ws.close(4401, 'session ended')
+      }
+    },
+    deps.wsRecheckMs ?? Math.min(15_000, Math.max(100, deps.sessionIdleMs / 2)),
+  )
+  recheck.unref()
 
   function broadcast(patientId: string, message: () => string) {
     let text: string | undefined
@@ -64,6 +85,7 @@ export function websocketRoutes(app: FastifyInstance, deps: DashboardDeps) {
   deps.events.on('device-status', onStatus)
   deps.events.on('registry-changed', onRegistry)
   app.addHook('onClose', async () => {
+    clearInterval(recheck)
     deps.events.off('observations', onObservations)
     deps.events.off('alert', onNew)
     deps.events.off('alert-updated', onUpdated)
@@ -72,16 +94,34 @@ export function websocketRoutes(app: FastifyInstance, deps: DashboardDeps) {
     for (const ws of sockets.keys()) ws.close(1001, 'server shutting down')
   })
 
-  app.get('/ws', { websocket: true, preHandler: requireViewer(deps) }, (socket, req) => {
-    const viewer = req.viewer!
-    sockets.set(socket, viewer)
-    deps.metrics.wsClients.set(sockets.size)
-    deps.audit.append({ actor: viewer.email, action: 'ws.connect', outcome: 'ok', ip: req.ip })
-    socket.send(JSON.stringify({ type: 'hello', email: viewer.email, role: viewer.role }))
-    // The socket carries no commands; anything a client sends is ignored.
-    socket.on('close', () => {
-      sockets.delete(socket)
+  app.route({
+    method: 'GET',
+    url: '/ws',
+    preHandler: requireViewer(deps),
+    schema: { hide: true },
+    // A plain GET (no upgrade) gets the API's error shape rather than an empty 404.
+    handler: async () => {
+      throw new VitalwireError('VW_ERR_NOT_FOUND', 'GET /ws needs a WebSocket upgrade')
+    },
+    wsHandler: (socket, req) => {
+      const viewer = req.viewer!
+      sockets.set(socket, viewer)
+      const header = req.headers.authorization
+      credentials.set(
+        socket,
+        viewer.via === 'token' && header
+          ? { kind: 'token', token: header.slice(7).trim() }
+          : { kind: 'session', sid: req.session.sessionId },
+      )
       deps.metrics.wsClients.set(sockets.size)
-    })
+      auditReq(deps, req, { action: 'ws.connect', outcome: 'ok' })
+      socket.send(JSON.stringify({ type: 'hello', email: viewer.email, role: viewer.role }))
+      // The socket carries no commands; anything a client sends is ignored.
+      socket.on('close', () => {
+        sockets.delete(socket)
+        credentials.delete(socket)
+        deps.metrics.wsClients.set(sockets.size)
+      })
+    },
   })
 }

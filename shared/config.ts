@@ -41,7 +41,12 @@ const envSchema = z.object({
       .regex(/^[A-Za-z0-9+/]{43}=$/, 'must be 32 bytes, base64 (openssl rand -base64 32)')
       .optional(),
   ),
-  VITALWIRE_SESSION_IDLE_MIN: positiveInt.default(15),
+  // Fractional minutes are allowed (tests use a few hundred milliseconds).
+  VITALWIRE_SESSION_IDLE_MIN: z.coerce
+    .number()
+    .positive()
+    .max(24 * 60)
+    .default(15),
   VITALWIRE_MAX_FUTURE_S: z.coerce.number().int().min(0).default(300),
   VITALWIRE_MAX_AGE_DAYS: positiveInt.default(30),
   VITALWIRE_RETENTION_DAYS: positiveInt.default(400),
@@ -112,7 +117,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       port: e.VITALWIRE_HTTP_PORT,
       // Any non-loopback bind serves HTTPS only.
       tls: !isLoopback(e.VITALWIRE_HTTP_HOST),
-      sessionIdleMs: e.VITALWIRE_SESSION_IDLE_MIN * 60_000,
+      sessionIdleMs: Math.max(1, Math.round(e.VITALWIRE_SESSION_IDLE_MIN * 60_000)),
     },
     ingest: {
       maxFutureMs: e.VITALWIRE_MAX_FUTURE_S * 1000,

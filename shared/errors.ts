@@ -12,6 +12,14 @@ export const ERRORS = {
   VW_ERR_AUTH_LOCKED: { status: 429, message: 'too many failed logins; try again later' },
   VW_ERR_FORBIDDEN: { status: 403, message: 'not allowed' },
   VW_ERR_RATE_LIMITED: { status: 429, message: 'too many requests' },
+  VW_ERR_PASSWORD_CHANGE_REQUIRED: {
+    status: 403,
+    message: 'change the one-time password first (POST /api/session/password)',
+  },
+  VW_ERR_PASSWORD_WEAK: {
+    status: 400,
+    message: 'new password must be 12-1024 characters and differ from the current one',
+  },
   VW_ERR_INGEST_PAYLOAD: { status: 400, message: 'payload is not valid JSON of at most 64 KiB' },
   VW_ERR_INGEST_SCHEMA: { status: 400, message: 'reading does not match the schema' },
   VW_ERR_INGEST_UNIT: { status: 400, message: 'unknown unit or unit of the wrong dimension' },

@@ -1,7 +1,8 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { VitalwireError } from '../../shared/errors.ts'
-import { maySee, requireViewer } from '../auth.ts'
+import { auditReq, maySee, notFound, requireViewer } from '../auth.ts'
 import type { DashboardDeps } from '../deps.ts'
+import { alertSchema, errors, json } from '../schemas.ts'
 import { alertView } from '../views.ts'
 
 const noteBody = {
@@ -9,22 +10,17 @@ const noteBody = {
   additionalProperties: false,
   properties: { note: { type: 'string', maxLength: 2000 } },
 } as const
+const idParams = { type: 'object', properties: { id: { type: 'string', maxLength: 100 } } } as const
 
 export function alertRoutes(app: FastifyInstance, deps: DashboardDeps) {
   const auth = requireViewer(deps)
+  const tags = ['alerts']
+  const alert = json(alertSchema, 'output')
 
-  async function visibleAlert(req: any, id: string) {
+  async function visibleAlert(req: FastifyRequest, id: string, action: string) {
     const a = await deps.alertStore.get(id)
-    if (!a || !maySee(req.viewer, a.patientId)) {
-      deps.audit.append({
-        actor: req.viewer.email,
-        action: 'alert.read',
-        outcome: 'denied',
-        target: id,
-        ip: req.ip,
-      })
-      throw new VitalwireError('VW_ERR_NOT_FOUND', `alert ${id} not found`)
-    }
+    if (!a || !maySee(req.viewer!, a.patientId))
+      throw notFound(deps, req, action, { target: id }, `alert ${id} not found`)
     return a
   }
 
@@ -33,6 +29,7 @@ export function alertRoutes(app: FastifyInstance, deps: DashboardDeps) {
     {
       preHandler: auth,
       schema: {
+        tags,
         querystring: {
           type: 'object',
           additionalProperties: false,
@@ -41,6 +38,10 @@ export function alertRoutes(app: FastifyInstance, deps: DashboardDeps) {
             patient: { type: 'string', maxLength: 64 },
             limit: { type: 'integer', minimum: 1, maximum: 1000, default: 200 },
           },
+        },
+        response: {
+          200: { type: 'object', properties: { alerts: { type: 'array', items: alert } } },
+          ...errors(400, 401, 403),
         },
       },
     },
@@ -52,53 +53,51 @@ export function alertRoutes(app: FastifyInstance, deps: DashboardDeps) {
         limit: number
       }
       let patientIds = viewer.patients ? [...viewer.patients] : undefined
-      if (q.patient) patientIds = maySee(viewer, q.patient) ? [q.patient] : []
+      if (q.patient) {
+        // A patient outside the care team gives the same empty list as an unknown one, and is audited.
+        if (!maySee(viewer, q.patient))
+          auditReq(deps, req, { action: 'alerts.list', outcome: 'denied', patientId: q.patient })
+        patientIds = maySee(viewer, q.patient) ? [q.patient] : []
+      }
       const [alerts, snoozed] = await Promise.all([
         deps.alertStore.list({ status: q.status, patientIds, limit: q.limit }),
         deps.alertStore.snoozedBy(viewer.userId, Date.now()),
       ])
-      deps.audit.append({
-        actor: viewer.email,
+      auditReq(deps, req, {
         action: 'alerts.list',
         outcome: 'ok',
-        ip: req.ip,
+        patientId: q.patient && patientIds?.length ? q.patient : undefined,
         detail: { status: q.status, count: alerts.length },
       })
       return { alerts: alerts.map((a) => alertView(a, snoozed.get(a.id))) }
     },
   )
 
-  app.post('/api/alerts/:id/ack', { preHandler: auth, schema: { body: noteBody } }, async (req) => {
-    const { id } = req.params as { id: string }
-    const a = await visibleAlert(req, id)
-    const note = (req.body as { note?: string } | undefined)?.note
-    const updated = await deps.alerts.acknowledge(a.id, req.viewer!.email, note)
-    deps.audit.append({
-      actor: req.viewer!.email,
-      action: 'alert.ack',
-      outcome: 'ok',
-      patientId: a.patientId,
-      target: id,
-      ip: req.ip,
-    })
-    return updated
-  })
-
-  app.post('/api/alerts/:id/resolve', { preHandler: auth, schema: { body: noteBody } }, async (req) => {
-    const { id } = req.params as { id: string }
-    const a = await visibleAlert(req, id)
-    const note = (req.body as { note?: string } | undefined)?.note
-    const updated = await deps.alerts.resolve(a.id, req.viewer!.email, note)
-    deps.audit.append({
-      actor: req.viewer!.email,
-      action: 'alert.resolve',
-      outcome: 'ok',
-      patientId: a.patientId,
-      target: id,
-      ip: req.ip,
-    })
-    return updated
-  })
+  for (const [verb, action] of [
+    ['ack', 'acknowledge'],
+    ['resolve', 'resolve'],
+  ] as const) {
+    app.post(
+      `/api/alerts/:id/${verb}`,
+      {
+        preHandler: auth,
+        schema: {
+          tags,
+          params: idParams,
+          body: noteBody,
+          response: { 200: alert, ...errors(400, 401, 403, 404) },
+        },
+      },
+      async (req) => {
+        const { id } = req.params as { id: string }
+        const a = await visibleAlert(req, id, `alert.${verb}`)
+        const note = (req.body as { note?: string } | undefined)?.note
+        const updated = await deps.alerts[action](a.id, req.viewer!.email, note)
+        auditReq(deps, req, { action: `alert.${verb}`, outcome: 'ok', patientId: a.patientId, target: id })
+        return updated
+      },
+    )
+  }
 
   // Snooze is per user: it hides the alert from this user's feed only, never from the rest of the team,
   // and critical alerts cannot be snoozed.
@@ -107,31 +106,36 @@ export function alertRoutes(app: FastifyInstance, deps: DashboardDeps) {
     {
       preHandler: auth,
       schema: {
+        tags,
+        params: idParams,
         body: {
           type: 'object',
           required: ['minutes'],
           additionalProperties: false,
           properties: { minutes: { type: 'integer', minimum: 1, maximum: 24 * 60 } },
         },
+        response: { 200: alert, ...errors(400, 401, 403, 404) },
       },
     },
     async (req) => {
       const { id } = req.params as { id: string }
-      const a = await visibleAlert(req, id)
-      if (a.severity === 'critical')
+      const a = await visibleAlert(req, id, 'alert.snooze')
+      if (a.severity === 'critical') {
+        auditReq(deps, req, { action: 'alert.snooze', outcome: 'denied', patientId: a.patientId, target: id })
         throw new VitalwireError('VW_ERR_FORBIDDEN', 'critical alerts cannot be snoozed')
-      const until = Date.now() + (req.body as { minutes: number }).minutes * 60_000
-      await deps.alertStore.snooze(a.id, req.viewer!.userId, until)
-      deps.audit.append({
-        actor: req.viewer!.email,
+      }
+      const minutes = (req.body as { minutes: number }).minutes
+      const until = Date.now() + minutes * 60_000
+      // alerts/ records the snooze per user and in the alert's history.
+      const updated = (await deps.alerts.snooze(a.id, req.viewer!.userId, req.viewer!.email, minutes)) ?? a
+      auditReq(deps, req, {
         action: 'alert.snooze',
         outcome: 'ok',
         patientId: a.patientId,
         target: id,
-        ip: req.ip,
         detail: { until: new Date(until).toISOString() },
       })
-      return alertView(a, until)
+      return alertView(updated, until)
     },
   )
 }

@@ -1,31 +1,61 @@
 import type { FastifyInstance } from 'fastify'
 import { VitalwireError } from '../../shared/errors.ts'
-import { maySee, requireRole, requireViewer } from '../auth.ts'
+import { auditReq, maySee, requireRole, requireViewer } from '../auth.ts'
 import type { DashboardDeps } from '../deps.ts'
+import { deviceSchema, errors, json } from '../schemas.ts'
 import { deviceView } from '../views.ts'
 
 export function deviceRoutes(app: FastifyInstance, deps: DashboardDeps) {
   const auth = requireViewer(deps)
-  const admin = requireRole('admin')
+  const admin = requireRole(deps, 'admin')
+  const tags = ['devices']
 
-  app.get('/api/devices', { preHandler: auth }, async (req) => {
-    const viewer = req.viewer!
-    const devices = (await deps.registry.listDevices()).filter((d) => maySee(viewer, d.patientId))
-    deps.audit.append({
-      actor: viewer.email,
-      action: 'devices.list',
-      outcome: 'ok',
-      ip: req.ip,
-      detail: { count: devices.length },
-    })
-    return { devices: devices.map(deviceView) }
-  })
+  app.get(
+    '/api/devices',
+    {
+      preHandler: auth,
+      schema: {
+        tags,
+        response: {
+          200: {
+            type: 'object',
+            properties: { devices: { type: 'array', items: json(deviceSchema, 'output') } },
+          },
+          ...errors(401, 403),
+        },
+      },
+    },
+    async (req) => {
+      const viewer = req.viewer!
+      const devices = (await deps.registry.listDevices()).filter((d) => maySee(viewer, d.patientId))
+      auditReq(deps, req, { action: 'devices.list', outcome: 'ok', detail: { count: devices.length } })
+      return { devices: devices.map(deviceView) }
+    },
+  )
 
   app.post(
     '/api/devices',
     {
       preHandler: [auth, admin],
       schema: {
+        tags,
+        summary: 'enroll a device; the secret (or key path) is in this response only',
+        response: {
+          201: {
+            type: 'object',
+            properties: {
+              id: { type: 'string' },
+              patientId: { type: 'string' },
+              auth: { type: 'string' },
+              secret: { type: 'string' },
+              cert: { type: 'string' },
+              key: { type: 'string' },
+              ca: { type: 'string' },
+              notAfter: { type: 'string' },
+            },
+          },
+          ...errors(400, 401, 403, 404, 409),
+        },
         body: {
           type: 'object',
           required: ['id', 'patientId'],
@@ -42,32 +72,35 @@ export function deviceRoutes(app: FastifyInstance, deps: DashboardDeps) {
     async (req, reply) => {
       const body = req.body as { id: string; patientId: string; type: string; auth: 'secret' | 'cert' }
       const enrolled = await deps.enroll(body)
-      deps.audit.append({
-        actor: req.viewer!.email,
+      auditReq(deps, req, {
         action: 'device.enroll',
         outcome: 'ok',
         patientId: body.patientId,
         target: body.id,
-        ip: req.ip,
       })
       reply.code(201).header('cache-control', 'no-store')
       return enrolled
     },
   )
 
-  app.delete('/api/devices/:id', { preHandler: [auth, admin] }, async (req, reply) => {
-    const { id } = req.params as { id: string }
-    const d = await deps.registry.getDevice(id)
-    if (!d) throw new VitalwireError('VW_ERR_NOT_FOUND', `device ${id} not found`)
-    await deps.revokeDevice(id)
-    deps.audit.append({
-      actor: req.viewer!.email,
-      action: 'device.revoke',
-      outcome: 'ok',
-      patientId: d.patientId,
-      target: id,
-      ip: req.ip,
-    })
-    reply.code(204)
-  })
+  app.delete(
+    '/api/devices/:id',
+    {
+      preHandler: [auth, admin],
+      schema: {
+        tags,
+        summary: 'revoke a device (disconnects it at once)',
+        params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } } },
+        response: { 204: { type: 'null' }, ...errors(401, 403, 404) },
+      },
+    },
+    async (req, reply) => {
+      const { id } = req.params as { id: string }
+      const d = await deps.registry.getDevice(id)
+      if (!d) throw new VitalwireError('VW_ERR_NOT_FOUND', `device ${id} not found`)
+      await deps.revokeDevice(id)
+      auditReq(deps, req, { action: 'device.revoke', outcome: 'ok', patientId: d.patientId, target: id })
+      reply.code(204)
+    },
+  )
 }

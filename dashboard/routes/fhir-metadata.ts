@@ -30,6 +30,11 @@ export function capabilityStatement(base: string) {
               { name: 'category', type: 'token' },
               { name: '_count', type: 'number' },
               { name: '_sort', type: 'string', documentation: 'date or -date' },
+              {
+                name: '_total',
+                type: 'token',
+                documentation: 'none skips the count; estimate and accurate both count',
+              },
             ],
           },
           { type: 'Patient', interaction: [{ code: 'read' }] },

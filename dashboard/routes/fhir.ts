@@ -1,26 +1,55 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify'
 import { isVitalwireError } from '../../shared/errors.ts'
 import { operationOutcome, type StoredObservation } from '../../shared/fhir.ts'
-import { maySee, requireViewer } from '../auth.ts'
+import { auditReq, requireViewer } from '../auth.ts'
 import type { DashboardDeps } from '../deps.ts'
 import { parseObservationSearch } from '../fhir-search.ts'
 import { capabilityStatement } from './fhir-metadata.ts'
+import { fhirReadRoutes, sendFhir } from './fhir-read.ts'
 
 // FHIR R4 API at /fhir/r4: application/fhir+json, errors as OperationOutcome, every read audited,
 // every result limited to the patients the caller may see.
 
-const FHIR_JSON = 'application/fhir+json; charset=utf-8'
-
-function send(reply: FastifyReply, status: number, body: unknown) {
-  return reply.code(status).type(FHIR_JSON).send(body)
+const ISSUE_BY_STATUS: Record<number, string> = {
+  401: 'login',
+  403: 'forbidden',
+  404: 'not-found',
+  409: 'conflict',
+  429: 'throttled',
 }
+
+/** The readings store's keyset position of an observation (its `next` cursors have this form too). */
+const encodeCursor = (o: StoredObservation) =>
+  Buffer.from(JSON.stringify([o.effectiveMs, o.id])).toString('base64url')
 
 function baseUrl(req: FastifyRequest): string {
   return `${req.protocol}://${req.host}/fhir/r4`
 }
 
+/**
+ * Bundle.total for a first page, remembered for a few seconds per exact filter (the visible patients are
+ * part of it, so no caller sees another's count). Counting a year of minute readings costs tens of
+ * milliseconds; FHIR lets total be approximate, and HAPI FHIR likewise reuses search counts for a minute.
+ */
+function createTotals(deps: DashboardDeps, ttlMs = 10_000) {
+  const cache = new Map<string, { total: number; atMs: number }>()
+  return {
+    async count(filter: Parameters<DashboardDeps['readings']['count']>[0]): Promise<number> {
+      const { limit: _l, sort: _s, ...rest } = filter as typeof filter & { limit?: number; sort?: string }
+      const key = JSON.stringify(rest)
+      const hit = cache.get(key)
+      if (hit && Date.now() - hit.atMs < ttlMs) return hit.total
+      const total = await deps.readings.count(rest)
+      if (cache.size >= 1000) cache.clear()
+      cache.set(key, { total, atMs: Date.now() })
+      return total
+    },
+  }
+}
+
 export function fhirRoutes(app: FastifyInstance, deps: DashboardDeps) {
   const auth = requireViewer(deps)
+  const totals = createTotals(deps)
   app.addContentTypeParser('application/fhir+json', { parseAs: 'string' }, (_req, body, done) => {
     try {
       done(null, JSON.parse(body as string))
@@ -28,36 +57,36 @@ export function fhirRoutes(app: FastifyInstance, deps: DashboardDeps) {
       done(e as Error, undefined)
     }
   })
-  app.setErrorHandler((err, req, reply) => {
-    if (isVitalwireError(err)) {
-      const code =
-        err.status === 401
-          ? 'login'
-          : err.status === 403
-            ? 'forbidden'
-            : err.status === 404
-              ? 'not-found'
-              : 'processing'
-      return send(reply, err.status, operationOutcome(code, err.message))
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const status = isVitalwireError(err) ? err.status : (err.statusCode ?? 500)
+    if (status >= 500) {
+      req.log.error({ err }, 'FHIR request failed')
+      return sendFhir(reply, 500, operationOutcome('exception', 'internal error'))
     }
-    if ((err as any).validation) return send(reply, 400, operationOutcome('invalid', (err as Error).message))
-    req.log.error({ err }, 'FHIR request failed')
-    return send(reply, 500, operationOutcome('exception', 'internal error'))
+    if (isVitalwireError(err) && err.status === 401) reply.header('www-authenticate', 'Bearer')
+    return sendFhir(reply, status, operationOutcome(ISSUE_BY_STATUS[status] ?? 'invalid', err.message))
   })
   app.setNotFoundHandler((req, reply) =>
-    send(reply, 404, operationOutcome('not-supported', `${req.method} ${req.url} is not supported`)),
+    sendFhir(reply, 404, operationOutcome('not-supported', `${req.method} ${req.url} is not supported`)),
   )
 
-  app.get('/metadata', async (req, reply) => send(reply, 200, capabilityStatement(baseUrl(req))))
+  app.get('/metadata', async (req, reply) => sendFhir(reply, 200, capabilityStatement(baseUrl(req))))
 
   app.get('/Observation', { preHandler: auth }, async (req, reply) => {
     const viewer = req.viewer!
-    const parsed = parseObservationSearch(req.query as Record<string, unknown>)
-    if (!parsed.ok) return send(reply, 400, operationOutcome(parsed.code, parsed.message))
+    const query = req.query as Record<string, unknown>
+    const parsed = parseObservationSearch(query)
+    if (!parsed.ok) return sendFhir(reply, 400, operationOutcome(parsed.code, parsed.message))
     const q = parsed.query
-    // Without patient/subject the search covers every patient the caller may see.
+    // Without patient/subject the search covers every patient the caller may see. Patients outside the
+    // care team match nothing, exactly like unknown ones, and the attempt is audited.
     let patientIds = q.patientIds ?? (viewer.patients ? [...viewer.patients] : undefined)
-    if (patientIds && viewer.patients) patientIds = patientIds.filter((id) => viewer.patients!.has(id))
+    if (patientIds && viewer.patients) {
+      const denied = patientIds.filter((id) => !viewer.patients!.has(id))
+      for (const id of denied)
+        auditReq(deps, req, { action: 'fhir.Observation.search', outcome: 'denied', patientId: id })
+      patientIds = patientIds.filter((id) => viewer.patients!.has(id))
+    }
     const filter = { ...q, patientIds }
     const reverse = parsed.cursor?.dir === 'prev'
     const sort = reverse ? (q.sort === 'asc' ? 'desc' : 'asc') : q.sort
@@ -65,142 +94,62 @@ export function fhirRoutes(app: FastifyInstance, deps: DashboardDeps) {
       parsed.count === 0
         ? Promise.resolve({ items: [] as StoredObservation[], next: undefined })
         : deps.readings.search({ ...filter, sort, limit: parsed.count, after: parsed.cursor?.value }),
-      deps.readings.count(filter),
+      parsed.total === 'none' ? undefined : (parsed.cursor?.total ?? totals.count(filter)),
     ])
     const items = reverse ? [...page.items].reverse() : page.items
     const base = baseUrl(req)
     const params = new URLSearchParams()
-    for (const [k, v] of Object.entries(req.query as Record<string, unknown>)) {
+    for (const [k, v] of Object.entries(query)) {
       if (k === '_cursor') continue
       for (const one of Array.isArray(v) ? v : [v]) params.append(k, String(one))
     }
-    const link = (cursor?: string) =>
-      `${base}/Observation?${new URLSearchParams([...params, ...(cursor ? [['_cursor', cursor]] : [])]).toString()}`
-    const links = [{ relation: 'self', url: link(req.query && (req.query as any)._cursor) }]
+    const link = (cursor?: string) => {
+      const p = new URLSearchParams(params)
+      if (cursor) p.append('_cursor', cursor)
+      return `${base}/Observation?${p.toString()}`
+    }
+    const self = parsed.cursor
+      ? `${parsed.cursor.dir === 'next' ? 'n' : 'p'}.${parsed.cursor.value}`
+      : undefined
+    const links = [{ relation: 'self', url: link(self) }]
     const hasMore = page.next !== undefined
     const first = items[0]
     const last = items[items.length - 1]
-    const cursorOf = (o: StoredObservation) =>
-      Buffer.from(JSON.stringify([o.effectiveMs, o.id])).toString('base64url')
-    if (last && (reverse ? parsed.cursor !== undefined : hasMore))
-      links.push({ relation: 'next', url: link(`n.${cursorOf(last)}`) })
-    if (first && (reverse ? hasMore : parsed.cursor !== undefined))
-      links.push({ relation: 'previous', url: link(`p.${cursorOf(first)}`) })
-    for (const id of new Set(items.map((o) => o.patientId))) {
-      deps.audit.append({
-        actor: viewer.email,
-        action: 'fhir.Observation.search',
-        outcome: 'ok',
-        patientId: id,
-        ip: req.ip,
-        detail: { count: items.filter((o) => o.patientId === id).length },
+    // Keyset cursors on (effective time, id): a page deep in a long history costs what the first one does.
+    if (last && (reverse ? true : hasMore))
+      links.push({
+        relation: 'next',
+        url: link(`n.${encodeCursor(last)}${total === undefined ? '' : `.${total}`}`),
       })
-    }
-    return send(reply, 200, {
+    if (first && (reverse ? hasMore : parsed.cursor !== undefined))
+      links.push({
+        relation: 'previous',
+        url: link(`p.${encodeCursor(first)}${total === undefined ? '' : `.${total}`}`),
+      })
+    const seen = [...new Set(items.map((o) => o.patientId))]
+    auditReq(deps, req, {
+      action: 'fhir.Observation.search',
+      outcome: 'ok',
+      patientId: seen.length === 1 ? seen[0] : patientIds?.length === 1 ? patientIds[0] : undefined,
+      detail: { patients: seen, count: items.length },
+    })
+    return sendFhir(reply, 200, {
       resourceType: 'Bundle',
       type: 'searchset',
-      total,
+      ...(total === undefined ? {} : { total }),
       link: links,
-      entry: items.map((o) => ({
-        fullUrl: `${base}/Observation/${o.id}`,
-        resource: o.resource,
-        search: { mode: 'match' },
-      })),
-    })
-  })
-
-  app.get('/Observation/:id', { preHandler: auth }, async (req, reply) => {
-    const { id } = req.params as { id: string }
-    const o = await deps.readings.get(id)
-    if (!o || !maySee(req.viewer!, o.patientId)) {
-      deps.audit.append({
-        actor: req.viewer!.email,
-        action: 'fhir.Observation.read',
-        outcome: 'denied',
-        target: id,
-        ip: req.ip,
-      })
-      return send(reply, 404, operationOutcome('not-found', `Observation/${id} not found`))
-    }
-    deps.audit.append({
-      actor: req.viewer!.email,
-      action: 'fhir.Observation.read',
-      outcome: 'ok',
-      patientId: o.patientId,
-      target: id,
-      ip: req.ip,
-    })
-    return send(reply, 200, o.resource)
-  })
-
-  app.get('/Patient/:id', { preHandler: auth }, async (req, reply) => {
-    const { id } = req.params as { id: string }
-    const p = maySee(req.viewer!, id) ? await deps.registry.getPatient(id) : undefined
-    if (!p) {
-      deps.audit.append({
-        actor: req.viewer!.email,
-        action: 'fhir.Patient.read',
-        outcome: 'denied',
-        patientId: id,
-        ip: req.ip,
-      })
-      return send(reply, 404, operationOutcome('not-found', `Patient/${id} not found`))
-    }
-    deps.audit.append({
-      actor: req.viewer!.email,
-      action: 'fhir.Patient.read',
-      outcome: 'ok',
-      patientId: id,
-      ip: req.ip,
-    })
-    return send(reply, 200, {
-      resourceType: 'Patient',
-      id: p.id,
-      active: p.monitoring,
-      name: [{ text: p.name }],
-      ...(p.birthDate ? { birthDate: p.birthDate } : {}),
-    })
-  })
-
-  app.get('/Device/:id', { preHandler: auth }, async (req, reply) => {
-    const { id } = req.params as { id: string }
-    const d = await deps.registry.getDevice(id)
-    if (!d || !maySee(req.viewer!, d.patientId)) {
-      deps.audit.append({
-        actor: req.viewer!.email,
-        action: 'fhir.Device.read',
-        outcome: 'denied',
-        target: id,
-        ip: req.ip,
-      })
-      return send(reply, 404, operationOutcome('not-found', `Device/${id} not found`))
-    }
-    deps.audit.append({
-      actor: req.viewer!.email,
-      action: 'fhir.Device.read',
-      outcome: 'ok',
-      patientId: d.patientId,
-      target: id,
-      ip: req.ip,
-    })
-    return send(reply, 200, {
-      resourceType: 'Device',
-      id: d.id,
-      status: d.revokedMs === undefined ? 'active' : 'inactive',
-      identifier: [{ system: 'urn:vitalwire:device', value: d.id }],
-      patient: { reference: `Patient/${d.patientId}` },
-      ...(d.battery !== undefined
+      // FHIR JSON never carries an empty array, so an empty page has no `entry` at all.
+      ...(items.length
         ? {
-            property: [
-              {
-                type: { text: 'battery level (%)' },
-                valueQuantity: [
-                  { value: d.battery, unit: '%', system: 'http://unitsofmeasure.org', code: '%' },
-                ],
-              },
-            ],
+            entry: items.map((o) => ({
+              fullUrl: `${base}/Observation/${o.id}`,
+              resource: o.resource,
+              search: { mode: 'match' },
+            })),
           }
         : {}),
     })
   })
+
+  fhirReadRoutes(app, deps)
 }

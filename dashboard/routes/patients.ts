@@ -1,10 +1,18 @@
 import type { FastifyInstance } from 'fastify'
 import { SEVERITY_RANK } from '../../shared/alert.ts'
-import { isVitalType, VITAL_TYPES } from '../../shared/catalog.ts'
-import { VitalwireError } from '../../shared/errors.ts'
-import { maySee, requireViewer } from '../auth.ts'
+import { isVitalType } from '../../shared/catalog.ts'
+import { auditReq, maySee, notFound, requireViewer } from '../auth.ts'
 import type { DashboardDeps } from '../deps.ts'
+import {
+  errors,
+  json,
+  patientDetailSchema,
+  readingSchema,
+  readingsQuery,
+  worklistSchema,
+} from '../schemas.ts'
 import { deviceView, patientView, readingView } from '../views.ts'
+import { createLatestViews } from '../worklist.ts'
 
 const DAY_MS = 86_400_000
 
@@ -12,99 +20,101 @@ export function patientRoutes(app: FastifyInstance, deps: DashboardDeps) {
   const auth = requireViewer(deps)
 
   async function visiblePatient(req: any, id: string) {
-    const viewer = req.viewer
-    const p = maySee(viewer, id) ? await deps.registry.getPatient(id) : undefined
-    if (!p) {
-      // Same answer for "does not exist" and "not yours": existence is not leaked (OWASP API1).
-      deps.audit.append({
-        actor: viewer.email,
-        action: 'patient.read',
-        outcome: 'denied',
-        patientId: id,
-        ip: req.ip,
-      })
-      throw new VitalwireError('VW_ERR_NOT_FOUND', `patient ${id} not found`)
-    }
+    const p = maySee(req.viewer, id) ? await deps.registry.getPatient(id) : undefined
+    // Same answer for "does not exist" and "not yours": existence is not leaked (OWASP API1).
+    if (!p) throw notFound(deps, req, 'patient.read', { patientId: id }, `patient ${id} not found`)
     return p
   }
+  const tags = ['patients']
+  const latestViews = createLatestViews(deps)
 
   // The worklist: every visible patient with the latest value of each vital and open alerts.
-  app.get('/api/patients', { preHandler: auth }, async (req) => {
-    const viewer = req.viewer!
-    const patients = await deps.registry.listPatients(viewer.patients ? [...viewer.patients] : undefined)
-    const ids = patients.map((p) => p.id)
-    const [latest, alerts] = await Promise.all([
-      deps.readings.latest(ids),
-      deps.alertStore.list({ patientIds: ids, limit: 10_000, status: undefined }),
-    ])
-    const byPatient = new Map<string, any>(ids.map((id) => [id, { latest: {}, alerts: [] as any[] }]))
-    for (const o of latest) byPatient.get(o.patientId).latest[o.type] = readingView(o)
-    for (const a of alerts) if (a.status !== 'resolved') byPatient.get(a.patientId)?.alerts.push(a)
-    deps.audit.append({
-      actor: viewer.email,
-      action: 'patients.list',
-      outcome: 'ok',
-      ip: req.ip,
-      detail: { count: ids.length },
-    })
-    return {
-      patients: patients.map((p) => {
-        const v = byPatient.get(p.id)
-        const top = v.alerts.reduce(
-          (m: number, a: any) => Math.max(m, SEVERITY_RANK[a.severity as keyof typeof SEVERITY_RANK]),
-          0,
-        )
-        return { ...patientView(p), latest: v.latest, openAlerts: v.alerts.length, topSeverityRank: top }
-      }),
-    }
-  })
-
-  app.get('/api/patients/:id', { preHandler: auth }, async (req) => {
-    const { id } = req.params as { id: string }
-    const p = await visiblePatient(req, id)
-    const now = Date.now()
-    const [latest, devices, alerts, days] = await Promise.all([
-      deps.readings.latest([id]),
-      deps.registry.listDevices(id),
-      deps.alertStore.list({ patientIds: [id], limit: 200 }),
-      readingDays(deps, id, now),
-    ])
-    deps.audit.append({
-      actor: req.viewer!.email,
-      action: 'patient.read',
-      outcome: 'ok',
-      patientId: id,
-      ip: req.ip,
-    })
-    return {
-      ...patientView(p),
-      latest: Object.fromEntries(latest.map((o) => [o.type, readingView(o)])),
-      devices: devices.map(deviceView),
-      alerts,
-      rpm: {
-        periodDays: 30,
-        daysWithReadings: days,
-        band: days >= 16 ? '99454' : days >= 2 ? '99445' : 'none',
+  app.get(
+    '/api/patients',
+    {
+      preHandler: auth,
+      schema: {
+        tags,
+        summary: 'worklist',
+        response: { 200: json(worklistSchema, 'output'), ...errors(401, 403) },
       },
-    }
-  })
+    },
+    async (req) => {
+      const viewer = req.viewer!
+      const scope = viewer.patients ? [...viewer.patients] : undefined
+      const patients = await deps.registry.listPatients(scope)
+      const ids = patients.map((p) => p.id)
+      // Only live alerts: resolved ones pile up over time and have no place on the worklist.
+      const [latest, open, acked] = await Promise.all([
+        latestViews.latest(scope, ids),
+        deps.alertStore.list({ patientIds: scope, status: 'open', limit: 10_000 }),
+        deps.alertStore.list({ patientIds: scope, status: 'acknowledged', limit: 10_000 }),
+      ])
+      const byPatient = new Map<string, any>(
+        ids.map((id) => [id, { latest: latest.get(id), alerts: [] as any[] }]),
+      )
+      for (const a of [...open, ...acked]) byPatient.get(a.patientId)?.alerts.push(a)
+      auditReq(deps, req, { action: 'patients.list', outcome: 'ok', detail: { count: ids.length } })
+      return {
+        patients: patients.map((p) => {
+          const v = byPatient.get(p.id)
+          const top = v.alerts.reduce(
+            (m: number, a: any) => Math.max(m, SEVERITY_RANK[a.severity as keyof typeof SEVERITY_RANK]),
+            0,
+          )
+          return { ...patientView(p), latest: v.latest, openAlerts: v.alerts.length, topSeverityRank: top }
+        }),
+      }
+    },
+  )
+
+  app.get(
+    '/api/patients/:id',
+    {
+      preHandler: auth,
+      schema: { tags, response: { 200: json(patientDetailSchema, 'output'), ...errors(401, 403, 404) } },
+    },
+    async (req) => {
+      const { id } = req.params as { id: string }
+      const p = await visiblePatient(req, id)
+      const now = Date.now()
+      const [latest, devices, alerts, days] = await Promise.all([
+        deps.readings.latest([id]),
+        deps.registry.listDevices(id),
+        deps.alertStore.list({ patientIds: [id], limit: 200 }),
+        readingDays(deps, id, now),
+      ])
+      auditReq(deps, req, { action: 'patient.read', outcome: 'ok', patientId: id })
+      return {
+        ...patientView(p),
+        latest: Object.fromEntries(latest.map((o) => [o.type, readingView(o)])),
+        devices: devices.map(deviceView),
+        alerts,
+        rpm: {
+          periodDays: 30,
+          daysWithReadings: days,
+          band: days >= 16 ? '99454' : days >= 2 ? '99445' : 'none',
+        },
+      }
+    },
+  )
 
   app.get(
     '/api/patients/:id/readings',
     {
       preHandler: auth,
       schema: {
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            type: { type: 'string', enum: [...VITAL_TYPES] },
-            from: { type: 'string', format: 'date-time' },
-            to: { type: 'string', format: 'date-time' },
-            limit: { type: 'integer', minimum: 1, maximum: 5000, default: 500 },
-            after: { type: 'string', maxLength: 200 },
-            sort: { type: 'string', enum: ['asc', 'desc'], default: 'asc' },
+        tags,
+        querystring: json(readingsQuery),
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              readings: { type: 'array', items: json(readingSchema, 'output') },
+              next: { type: 'string' },
+            },
           },
+          ...errors(400, 401, 403, 404),
         },
       },
     },
@@ -128,12 +138,10 @@ export function patientRoutes(app: FastifyInstance, deps: DashboardDeps) {
         limit: q.limit,
         after: q.after,
       })
-      deps.audit.append({
-        actor: req.viewer!.email,
+      auditReq(deps, req, {
         action: 'readings.read',
         outcome: 'ok',
         patientId: id,
-        ip: req.ip,
         detail: { type: q.type, count: page.items.length },
       })
       return { readings: page.items.map(readingView), next: page.next }

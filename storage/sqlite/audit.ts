@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import fs from 'node:fs'
 import type { AuditEntry } from '../ports.ts'
 import type { Db } from './database.ts'
 
@@ -6,8 +7,16 @@ import type { Db } from './database.ts'
 // inserted or deleted entry breaks the chain at that point. Writes are queued and committed in batches
 // off the caller's path, so auditing never slows ingest; the chain head is read inside the write
 // transaction, so the CLI and the server can both append.
+//
+// The chain cannot see its own tail being cut off (the remaining prefix is a valid chain), so after each
+// batch the head (seq + hash) is also written to an anchor file beside the database; verify() fails if
+// the anchored entry is gone or changed. Operators should also copy the head off the machine (see
+// docs/api.md): an attacker who controls both files can truncate and rewrite the anchor.
 
 const GENESIS = '0'.repeat(64)
+/** Longest an entry waits in memory before its batch is committed; close() flushes what is left. */
+const BATCH_MS = 50
+const MAX_BATCH = 1000
 
 type Row = {
   seq: number
@@ -40,24 +49,70 @@ function entryHash(prev: string, r: Omit<Row, 'seq' | 'hash' | 'prev_hash'>): st
 
 export type AuditLog = ReturnType<typeof createSqliteAuditLog>
 
+type Anchor = { seq: number; hash: string; atMs: number }
+type VerifyResult =
+  | { ok: true; entries: number; head?: { seq: number; hash: string }; anchored: boolean }
+  | { ok: false; entries: number; firstBadSeq: number; reason: string }
+
+/** Where the head anchor lives: beside the database file (none for an in-memory database). */
+export function anchorPath(db: Db): string | undefined {
+  const file = db.location()
+  return file ? `${file}.audit-head` : undefined
+}
+
+function readAnchor(file: string | undefined): Anchor | undefined {
+  if (!file) return undefined
+  try {
+    const a = JSON.parse(fs.readFileSync(file, 'utf8'))
+    return Number.isSafeInteger(a.seq) && typeof a.hash === 'string' ? a : undefined
+  } catch {
+    return undefined
+  }
+}
+
+function writeAnchor(file: string | undefined, a: Anchor) {
+  if (!file) return
+  // Never move the anchor backwards (the CLI and the server both append and both anchor).
+  const current = readAnchor(file)
+  if (current && current.seq >= a.seq) return
+  const tmp = `${file}.${process.pid}.tmp`
+  fs.writeFileSync(tmp, `${JSON.stringify(a)}\n`, { mode: 0o600 })
+  fs.renameSync(tmp, file)
+}
+
 export function createSqliteAuditLog(db: Db, now: () => number = Date.now) {
+  const anchorFile = anchorPath(db)
   let queue: Omit<Row, 'seq' | 'hash' | 'prev_hash'>[] = []
-  let scheduled = false
+  let timer: NodeJS.Timeout | undefined
   const head = db.prepare('SELECT hash FROM audit ORDER BY seq DESC LIMIT 1')
   const insert = db.prepare(
     'INSERT INTO audit (at_ms, actor, action, outcome, patient_id, target, ip, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
   )
   function flush() {
-    scheduled = false
+    clearTimeout(timer)
+    timer = undefined
     const batch = queue
     queue = []
     if (batch.length === 0) return
+    let last: Anchor | undefined
     db.exec('BEGIN IMMEDIATE')
     try {
       let prev = (head.get() as { hash: string } | undefined)?.hash ?? GENESIS
       for (const r of batch) {
         const hash = entryHash(prev, r)
-        insert.run(r.at_ms, r.actor, r.action, r.outcome, r.patient_id, r.target, r.ip, r.detail, prev, hash)
+        const res = insert.run(
+          r.at_ms,
+          r.actor,
+          r.action,
+          r.outcome,
+          r.patient_id,
+          r.target,
+          r.ip,
+          r.detail,
+          prev,
+          hash,
+        )
+        last = { seq: Number(res.lastInsertRowid), hash, atMs: r.at_ms }
         prev = hash
       }
       db.exec('COMMIT')
@@ -65,6 +120,7 @@ export function createSqliteAuditLog(db: Db, now: () => number = Date.now) {
       db.exec('ROLLBACK')
       throw e
     }
+    if (last) writeAnchor(anchorFile, last)
   }
   return {
     append(e: AuditEntry): void {
@@ -78,19 +134,23 @@ export function createSqliteAuditLog(db: Db, now: () => number = Date.now) {
         ip: e.ip ?? null,
         detail: e.detail ? JSON.stringify(e.detail) : null,
       })
-      if (!scheduled) {
-        scheduled = true
-        setImmediate(flush)
+      // One durable commit per window rather than per entry: node:sqlite is synchronous, so each commit
+      // (an fsync) holds the event loop that also runs ingest. Reads (list, verify) flush first.
+      if (!timer || queue.length === MAX_BATCH) {
+        clearTimeout(timer)
+        timer = setTimeout(flush, queue.length >= MAX_BATCH ? 0 : BATCH_MS)
+        timer.unref()
       }
     },
     flush,
-    /** Check the whole chain; names the first entry that does not fit. */
-    verify():
-      | { ok: true; entries: number }
-      | { ok: false; entries: number; firstBadSeq: number; reason: string } {
+    /** Check the whole chain and the anchored head; names the first entry that does not fit. */
+    verify(): VerifyResult {
       flush()
       let prev = GENESIS
       let n = 0
+      let lastSeq = 0
+      const anchor = readAnchor(anchorFile)
+      let anchorHash: string | undefined
       for (const r of db.prepare('SELECT * FROM audit ORDER BY seq').iterate() as Iterable<Row>) {
         n++
         if (r.prev_hash !== prev) {
@@ -110,8 +170,31 @@ export function createSqliteAuditLog(db: Db, now: () => number = Date.now) {
           }
         }
         prev = r.hash
+        lastSeq = r.seq
+        if (anchor && r.seq === anchor.seq) anchorHash = r.hash
       }
-      return { ok: true, entries: n }
+      if (anchor && anchorHash === undefined) {
+        return {
+          ok: false,
+          entries: n,
+          firstBadSeq: lastSeq + 1,
+          reason: `entries missing at the end: the anchored head (entry ${anchor.seq}) is gone (log truncated)`,
+        }
+      }
+      if (anchor && anchorHash !== anchor.hash) {
+        return {
+          ok: false,
+          entries: n,
+          firstBadSeq: anchor.seq,
+          reason: 'the anchored head entry was rewritten (its hash differs from the anchor)',
+        }
+      }
+      return {
+        ok: true,
+        entries: n,
+        head: n ? { seq: lastSeq, hash: prev } : undefined,
+        anchored: anchor !== undefined,
+      }
     },
     async list(q: {
       patientId?: string

@@ -49,10 +49,22 @@ function toUser(r: Row): User {
 }
 
 export function createSqliteRegistry(db: Db, cipher: FieldCipher, now: () => number = Date.now) {
+  // A sealed value always opens to the same plaintext, so opened values are remembered: the worklist
+  // lists every patient on every request.
+  const opened = new Map<string, string>()
+  const open = (sealed: string) => {
+    let plain = opened.get(sealed)
+    if (plain === undefined) {
+      if (opened.size >= 50_000) opened.clear()
+      plain = cipher.decrypt(sealed)
+      opened.set(sealed, plain)
+    }
+    return plain
+  }
   const toPatient = (r: Row): Patient => ({
     id: r.id,
-    name: cipher.decrypt(r.name_enc),
-    birthDate: r.birth_date_enc ? cipher.decrypt(r.birth_date_enc) : undefined,
+    name: open(r.name_enc),
+    birthDate: r.birth_date_enc ? open(r.birth_date_enc) : undefined,
     monitoring: r.monitoring === 1,
     flags: JSON.parse(r.flags),
     createdMs: r.created_ms,

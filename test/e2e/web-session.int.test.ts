@@ -86,7 +86,7 @@ describe.skipIf(!requireBinary('chromium'))('web UI sessions', { timeout: 120_00
       process.stderr.write('\n*** SKIPPING: POST /api/session/password is not on this server yet ***\n\n')
       return ctx.skip()
     }
-    const oneTime = await h.addUser('new@example.org', 'coordinator', ['p1'])
+    const oneTime = await h.addUser('new@example.org', 'coordinator', ['p1'], { mustChangePassword: true })
     const { page, violations } = await openPage(browser, h.httpUrl)
     await signIn(page, 'new@example.org', oneTime)
     await page.locator('#pw-current').waitFor()

@@ -33,7 +33,16 @@ export interface Harness {
     auth?: 'secret' | 'cert',
     type?: string,
   ): Promise<{ secret?: string; cert?: string; key?: string }>
-  addUser(email: string, role: 'admin' | 'coordinator' | 'clinician', patients?: string[]): Promise<string>
+  /**
+   * Add a user and return the password. Users made by `users add` must change their one-time password
+   * before anything else; test users are ready to use unless `mustChangePassword` is asked for.
+   */
+  addUser(
+    email: string,
+    role: 'admin' | 'coordinator' | 'clinician',
+    patients?: string[],
+    opts?: { mustChangePassword?: boolean },
+  ): Promise<string>
   connectDevice(
     id: string,
     creds: { secret?: string; cert?: string; key?: string },
@@ -101,8 +110,15 @@ export async function startHarness(
       if (d.auth === 'secret') return { secret: d.secret }
       return { cert: fs.readFileSync(d.cert, 'utf8'), key: fs.readFileSync(d.key, 'utf8') }
     },
-    async addUser(email, role, patients = []) {
-      return (await withStorage((s) => addUser(s.registry, { email, role, patients }))).password
+    async addUser(email, role, patients = [], o = {}) {
+      return withStorage(async (s) => {
+        const { password } = await addUser(s.registry, { email, role, patients })
+        if (!o.mustChangePassword) {
+          const u = (await s.registry.getUserByEmail(email))!
+          await s.registry.setPassword(u.id, u.passwordHash, false)
+        }
+        return password
+      })
     },
     async connectDevice(id, creds, extra = {}) {
       const client = await mqtt.connectAsync(h.mqttUrl, {

@@ -1,0 +1,219 @@
+// API latency bench: p99 of the worklist (GET /api/patients, 1,000 patients) and of 100-entry pages of a
+// FHIR Observation search over one patient's year of minute-level readings (525,600), first and deep.
+// Readings go straight into the store (not through MQTT); requests go over real loopback HTTP.
+//
+//   node bench/api.ts            (full size; about a minute to fill the store)
+//   BENCH_READINGS=50000 node bench/api.ts   (smaller history for a quick look)
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { Writable } from 'node:stream'
+import { startVitalwire } from '../main.ts'
+import { loadConfig } from '../shared/config.ts'
+import { createLogger } from '../shared/logger.ts'
+import { addUser } from '../shared/provisioning.ts'
+import { hashSecret } from '../shared/secrets.ts'
+import { openEmbeddedStorage } from '../storage/sqlite/index.ts'
+import { createSqliteTokenStore } from '../storage/sqlite/tokens.ts'
+import { makeReadings } from '../test/helpers/readings.ts'
+
+const PATIENTS = 1000
+const YEAR_READINGS = Number(process.env.BENCH_READINGS ?? 525_600)
+const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 300)
+const T0 = Date.parse('2025-11-27T00:00:00Z')
+const VITALS = ['heart-rate', 'spo2', 'body-temperature', 'respiratory-rate', 'body-weight'] as const
+
+function percentile(sorted: number[], p: number) {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]
+}
+
+async function measure(name: string, n: number, request: (i: number) => Promise<Response>) {
+  for (let i = 0; i < 20; i++) await (await request(i)).arrayBuffer() // warm-up
+  const ms: number[] = []
+  const cpu0 = process.cpuUsage()
+  for (let i = 0; i < n; i++) {
+    const t = performance.now()
+    const res = await request(i)
+    await res.arrayBuffer()
+    ms.push(performance.now() - t)
+    if (!res.ok) throw new Error(`${name}: HTTP ${res.status}`)
+  }
+  const cpu = process.cpuUsage(cpu0)
+  // Server and client share this process: CPU time per request is an upper bound of the server's work,
+  // and unlike wall time it does not grow when other processes crowd the machine.
+  const cpuMsPerRequest = (cpu.user + cpu.system) / 1000 / n
+  ms.sort((a, b) => a - b)
+  const r = {
+    cpuMsPerRequest,
+    name,
+    samples: n,
+    p50: percentile(ms, 50),
+    p95: percentile(ms, 95),
+    p99: percentile(ms, 99),
+    max: ms[ms.length - 1],
+  }
+  console.log(
+    `${name.padEnd(48)} p50 ${r.p50.toFixed(1)} ms  p95 ${r.p95.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  cpu/req ${r.cpuMsPerRequest.toFixed(1)} ms`,
+  )
+  return r
+}
+
+async function fill(dataDir: string, env: Record<string, string>) {
+  const config = loadConfig(env)
+  const s = openEmbeddedStorage({ dataDir, dbPath: config.dbPath, dataKey: config.dataKey, outbox: false })
+  // Filling is not what is measured: skip the per-commit fsync the server uses.
+  s.db.exec('PRAGMA synchronous = OFF')
+  const t = performance.now()
+  const ids: string[] = []
+  for (let i = 0; i < PATIENTS; i++) {
+    const id = `p${String(i).padStart(4, '0')}`
+    ids.push(id)
+    await s.registry.addPatient({ id, name: `Patient ${i}` })
+    await s.registry.addDevice({
+      id: `d${i}`,
+      patientId: id,
+      type: 'generic',
+      auth: 'secret',
+      secretHash: 'x',
+    })
+    // The latest value of five vitals for every patient: what the worklist shows.
+    for (const type of VITALS)
+      await s.readings.write([
+        ...makeReadings({ patientId: id, deviceId: `d${i}`, type, startMs: T0, stepMs: 60_000, count: 3 }),
+      ])
+  }
+  await s.registry.addPatient({ id: 'year', name: 'Year Patient' })
+  await s.registry.addDevice({
+    id: 'dy',
+    patientId: 'year',
+    type: 'generic',
+    auth: 'secret',
+    secretHash: 'x',
+  })
+  const gen = makeReadings({
+    patientId: 'year',
+    deviceId: 'dy',
+    type: 'heart-rate',
+    startMs: T0,
+    stepMs: 60_000,
+    count: YEAR_READINGS,
+  })
+  let batch = []
+  for (const o of gen) {
+    batch.push(o)
+    if (batch.length === 20_000) {
+      await s.readings.write(batch)
+      batch = []
+    }
+  }
+  await s.readings.write(batch)
+  const admin = await addUser(s.registry, { email: 'admin@example.org', role: 'admin', patients: [] })
+  const adminUser = (await s.registry.getUserByEmail('admin@example.org'))!
+  await s.registry.setPassword(adminUser.id, await hashSecret(admin.password), false)
+  await addUser(s.registry, { email: 'coord@example.org', role: 'coordinator', patients: [...ids, 'year'] })
+  const coord = (await s.registry.getUserByEmail('coord@example.org'))!
+  const token = await createSqliteTokenStore(s.db).create(coord.id, 'bench')
+  s.close()
+  console.log(`filled in ${((performance.now() - t) / 1000).toFixed(1)} s`)
+  return { adminPassword: admin.password, token: token.token }
+}
+
+async function main() {
+  const dataDir = process.env.BENCH_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), 'vitalwire-bench-api-'))
+  const env = { VITALWIRE_DATA_DIR: dataDir, VITALWIRE_HTTP_PORT: '0', VITALWIRE_LOG_LEVEL: 'warn' }
+  const { adminPassword, token } = await fill(dataDir, env)
+  const log = createLogger({ level: 'warn', destination: new Writable({ write: (_c, _e, cb) => cb() }) })
+  const running = await startVitalwire(loadConfig(env), log, new Set(['dashboard']))
+  const base = running.httpUrl!
+  try {
+    const login = await fetch(`${base}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'admin@example.org', password: adminPassword }),
+    })
+    const cookie = login.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ')
+    const bearer = { authorization: `Bearer ${token}` }
+    const results = []
+    results.push(
+      await measure('worklist, admin session (1,000 patients)', SAMPLES, () =>
+        fetch(`${base}/api/patients`, { headers: { cookie } }),
+      ),
+    )
+    results.push(
+      await measure('worklist, coordinator token (1,001 in team)', SAMPLES, () =>
+        fetch(`${base}/api/patients`, { headers: bearer }),
+      ),
+    )
+    const search = `${base}/fhir/r4/Observation?patient=year&_count=100`
+    results.push(
+      await measure('FHIR search, first page of 100', SAMPLES, () => fetch(search, { headers: bearer })),
+    )
+    results.push(
+      await measure('FHIR search, first page of 100, -date', SAMPLES, () =>
+        fetch(`${search}&_sort=-date`, { headers: bearer }),
+      ),
+    )
+    results.push(
+      await measure('FHIR search, first page of 100, _total=none', SAMPLES, () =>
+        fetch(`${search}&_total=none`, { headers: bearer }),
+      ),
+    )
+    // Every request a different date window: Bundle.total counted afresh each time (no count reuse).
+    let window = 0
+    results.push(
+      await measure('FHIR search, first page, uncached count', 100, () =>
+        fetch(`${search}&date=ge${new Date(T0 + window++ * 60_000).toISOString()}`, { headers: bearer }),
+      ),
+    )
+    // Deep pages: next links from pages far into the history (keyset cursors, not offsets).
+    const deepLinks: string[] = []
+    for (const frac of [0.25, 0.5, 0.75, 0.99]) {
+      const at = new Date(T0 + Math.floor(YEAR_READINGS * frac) * 60_000).toISOString()
+      const first = await (await fetch(`${search}&date=ge${at}`, { headers: bearer })).json()
+      if (!first.link) throw new Error(JSON.stringify(first))
+      deepLinks.push(first.link.find((l: any) => l.relation === 'next').url)
+    }
+    let walk = `${search}`
+    for (let i = 0; i < 50; i++) {
+      const page = await (await fetch(walk, { headers: bearer })).json()
+      walk = page.link.find((l: any) => l.relation === 'next').url
+    }
+    deepLinks.push(walk)
+    results.push(
+      await measure('FHIR search, deep pages via next links', SAMPLES, (i) =>
+        fetch(deepLinks[i % deepLinks.length], { headers: bearer }),
+      ),
+    )
+    const out = {
+      at: new Date().toISOString(),
+      node: process.version,
+      machine: {
+        cpu: os.cpus()[0]?.model,
+        cores: os.cpus().length,
+        memGiB: Math.round(os.totalmem() / 2 ** 30),
+        platform: `${os.platform()} ${os.release()}`,
+      },
+      loadavg: os.loadavg(),
+      patients: PATIENTS,
+      yearReadings: YEAR_READINGS,
+      targets: { worklistP99Ms: 20, fhirPageP99Ms: 50 },
+      results,
+    }
+    console.log(
+      `node ${out.node}; ${out.machine.cpu} x${out.machine.cores}; load ${out.loadavg.map((l) => l.toFixed(2)).join(' ')}`,
+    )
+    fs.mkdirSync(path.join(import.meta.dirname, 'results'), { recursive: true })
+    fs.writeFileSync(
+      path.join(import.meta.dirname, 'results', 'api.json'),
+      `${JSON.stringify(out, null, 2)}\n`,
+    )
+  } finally {
+    await running.close()
+    if (!process.env.BENCH_DIR) fs.rmSync(dataDir, { recursive: true, force: true })
+  }
+}
+
+await main()

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest'
+import { dateRange, parseObservationSearch } from './fhir-search.ts'
+
+const ok = (q: Record<string, unknown>) => {
+  const r = parseObservationSearch(q)
+  if (!r.ok) throw new Error(r.message)
+  return r
+}
+
+describe('parseObservationSearch', () => {
+  it.each([
+    [{ patient: 'p1,p2' }, ['p1', 'p2']],
+    [{ patient: ['p1,p2', 'Patient/p2'] }, ['p2']], // repeated = AND
+    [{ patient: 'p1', subject: 'Patient/p3' }, []],
+    [{ subject: 'Patient/p1' }, ['p1']],
+  ])('patient/subject %j -> %j', (q, ids) => {
+    expect(ok(q).query.patientIds).toEqual(ids)
+  })
+
+  it('ORs codes within a parameter and ANDs repetitions', () => {
+    expect(ok({ code: 'http://loinc.org|8867-4,85354-9' }).query.types?.sort()).toEqual([
+      'blood-pressure',
+      'heart-rate',
+    ])
+    expect(ok({ code: ['8867-4,85354-9', '85354-9'] }).query.types).toEqual(['blood-pressure'])
+    expect(ok({ code: 'http://snomed.info/sct|8867-4' }).query.types).toEqual([])
+  })
+
+  it('narrows repeated date bounds to the tightest window', () => {
+    const q = ok({ date: ['ge2026-01-01', 'lt2026-02-01', 'gt2026-01-10'] }).query
+    expect(q.fromMs).toBe(Date.UTC(2026, 0, 11))
+    expect(q.toMs).toBe(Date.UTC(2026, 1, 1))
+    expect(q.toExclusive).toBe(true)
+    const eq = ok({ date: '2026-03-04T10:00' }).query
+    expect([eq.fromMs, eq.toMs]).toEqual([Date.UTC(2026, 2, 4, 10), Date.UTC(2026, 2, 4, 10, 1)])
+  })
+
+  it.each([
+    [{ foo: '1' }, 'not-supported'],
+    [{ 'code:text': 'x' }, 'not-supported'],
+    [{ date: 'ne2026-01-01' }, 'value'],
+    [{ _count: '1001' }, 'value'],
+    [{ _sort: 'status' }, 'not-supported'],
+    [{ _cursor: 'x' }, 'value'],
+    [{ patient: 'a b' }, 'value'],
+  ])('rejects %j as %s', (q, code) => {
+    const r = parseObservationSearch(q)
+    expect(r.ok).toBe(false)
+    if (!r.ok) expect(r.code).toBe(code)
+  })
+
+  it('accepts _total and skips counting only for none', () => {
+    expect(ok({ _total: 'none' }).total).toBe('none')
+    expect(ok({ _total: 'accurate' }).total).toBe('accurate')
+    expect(ok({}).total).toBe('accurate')
+    expect(parseObservationSearch({ _total: 'maybe' }).ok).toBe(false)
+  })
+
+  it('reads the total carried in a page cursor', () => {
+    expect(ok({ _cursor: 'n.WzEsImEiXQ.525600' }).cursor).toEqual({
+      dir: 'next',
+      value: 'WzEsImEiXQ',
+      total: 525600,
+    })
+    expect(ok({ _cursor: 'p.WzEsImEiXQ' }).cursor).toEqual({
+      dir: 'prev',
+      value: 'WzEsImEiXQ',
+      total: undefined,
+    })
+  })
+
+  it('gives dates their precision as a range', () => {
+    expect(dateRange('2026')).toEqual([Date.UTC(2026, 0, 1), Date.UTC(2027, 0, 1)])
+    expect(dateRange('2026-02')).toEqual([Date.UTC(2026, 1, 1), Date.UTC(2026, 2, 1)])
+    expect(dateRange('2026-02-03T04:05:06+01:00')).toEqual([
+      Date.UTC(2026, 1, 3, 3, 5, 6),
+      Date.UTC(2026, 1, 3, 3, 5, 7),
+    ])
+    expect(dateRange('yesterday')).toBeUndefined()
+  })
+})

@@ -1,0 +1,110 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type Caller, call } from '../helpers/api-client.ts'
+import { type Harness, startHarness } from '../helpers/harness.ts'
+
+// The admin API as the web UI uses it, and the OpenAPI document at /docs.
+
+let h: Harness
+let admin: Caller
+beforeAll(async () => {
+  h = await startHarness({ only: ['dashboard'] })
+  admin = {
+    name: 'admin',
+    cookie: await h.login('admin@example.org', await h.addUser('admin@example.org', 'admin')),
+  }
+})
+afterAll(async () => h.close())
+
+describe('admin API', () => {
+  it('enrolls patients, creates a user with a one-time password, and assigns the care team', async () => {
+    const created = await call(h.httpUrl, admin, 'POST', '/api/patients', {
+      id: 'p9',
+      name: 'Grace Hopper',
+      birthDate: '1906-12-09',
+      flags: { hypercapnic: true },
+    })
+    expect(created.status).toBe(201)
+    expect(created.body).toEqual({
+      id: 'p9',
+      name: 'Grace Hopper',
+      birthDate: '1906-12-09',
+      monitoring: true,
+      flags: { hypercapnic: true },
+    })
+    expect((await call(h.httpUrl, admin, 'POST', '/api/patients', { id: 'p9', name: 'x' })).status).toBe(409)
+    const bad = await call(h.httpUrl, admin, 'POST', '/api/patients', { id: 'p 9', name: 'x', extra: 1 })
+    expect(bad.status).toBe(400)
+    expect(bad.body.error.code).toBe('VW_ERR_VALIDATION')
+
+    const paused = await call(h.httpUrl, admin, 'PATCH', '/api/patients/p9', { monitoring: false })
+    expect(paused.body.monitoring).toBe(false)
+    expect((await call(h.httpUrl, admin, 'PATCH', '/api/patients/nope', { monitoring: false })).status).toBe(
+      404,
+    )
+
+    const user = await call(h.httpUrl, admin, 'POST', '/api/users', {
+      email: 'n@example.org',
+      role: 'clinician',
+      patients: [],
+    })
+    expect(user.status).toBe(201)
+    expect(user.headers.get('cache-control')).toBe('no-store')
+    expect(user.body).toEqual({ email: 'n@example.org', password: expect.any(String) })
+    const { users } = (await call(h.httpUrl, admin, 'GET', '/api/users')).body
+    const n = users.find((u: any) => u.email === 'n@example.org')
+    expect(n).toMatchObject({ role: 'clinician', patients: [], mustChangePassword: true })
+    expect(JSON.stringify(users)).not.toMatch(/scrypt|passwordHash/)
+
+    // The new user changes the one-time password, then sees exactly the care team the admin assigns.
+    const login = await call(h.httpUrl, undefined, 'POST', '/api/session', {
+      email: 'n@example.org',
+      password: user.body.password,
+    })
+    const first = {
+      name: 'n',
+      cookie: login.headers
+        .getSetCookie()
+        .map((c) => c.split(';')[0])
+        .join('; '),
+    }
+    const changed = await call(h.httpUrl, first, 'POST', '/api/session/password', {
+      current: user.body.password,
+      next: 'correct horse battery',
+    })
+    const me = {
+      name: 'n',
+      cookie: changed.headers
+        .getSetCookie()
+        .map((c) => c.split(';')[0])
+        .join('; '),
+    }
+    expect((await call(h.httpUrl, me, 'GET', '/api/patients')).body.patients).toEqual([])
+    const team = await call(h.httpUrl, admin, 'PUT', `/api/users/${n.id}/patients`, { patients: ['p9'] })
+    expect(team.body.patients).toEqual(['p9'])
+    expect((await call(h.httpUrl, me, 'GET', '/api/patients')).body.patients.map((p: any) => p.id)).toEqual([
+      'p9',
+    ])
+    expect(
+      (await call(h.httpUrl, admin, 'PUT', `/api/users/${n.id}/patients`, { patients: ['ghost'] })).status,
+    ).toBe(404)
+  })
+})
+
+describe('API documentation', () => {
+  it('serves the OpenAPI document and Swagger UI under a CSP of its own', async () => {
+    const doc = await call(h.httpUrl, undefined, 'GET', '/docs/json')
+    expect(doc.body.openapi).toMatch(/^3\./)
+    for (const p of ['/api/patients', '/api/users', '/api/tokens', '/api/audit', '/api/alerts/{id}/snooze'])
+      expect(Object.keys(doc.body.paths)).toContain(p)
+    expect(doc.body.paths['/api/patients'].post.requestBody).toBeDefined()
+    const ui = await fetch(`${h.httpUrl}/docs/static/index.html`)
+    expect(ui.status).toBe(200)
+    const csp = ui.headers.get('content-security-policy')!
+    expect(csp).toMatch(/script-src 'self'/)
+    expect(csp).not.toMatch(/unsafe-eval|https:/)
+    expect(csp).toMatch(/frame-ancestors 'none'/)
+    // Everywhere else the strict policy stays.
+    const api = await fetch(`${h.httpUrl}/healthz`)
+    expect(api.headers.get('content-security-policy')).toMatch(/style-src 'self';/)
+  })
+})

@@ -1,0 +1,185 @@
+import { spawn } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+import { DatabaseSync } from 'node:sqlite'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type Caller, call, eventually } from '../helpers/api-client.ts'
+import { type Harness, startHarness, tempDir } from '../helpers/harness.ts'
+
+// The audit trail (45 CFR 164.312(b)): who, what, which patient, when, from where; GET /api/audit for
+// admins; `vitalwire audit verify` run as a child process against a database tampered with directly.
+
+const CLI = path.join(import.meta.dirname, '..', '..', 'cli', 'vitalwire.ts')
+let h: Harness
+let dataDir: string
+const made: string[] = []
+const who = {} as Record<'admin' | 'coord' | 'outsider', Caller>
+
+beforeAll(async () => {
+  h = await startHarness({ only: ['dashboard'] })
+  dataDir = h.dataDir
+  await h.enrollPatient('p1')
+  await h.enrollPatient('p2')
+  who.admin = {
+    name: 'admin',
+    cookie: await h.login('admin@example.org', await h.addUser('admin@example.org', 'admin')),
+  }
+  who.coord = {
+    name: 'c',
+    cookie: await h.login('c@example.org', await h.addUser('c@example.org', 'coordinator', ['p1'])),
+  }
+  who.outsider = {
+    name: 'o',
+    cookie: await h.login('o@example.org', await h.addUser('o@example.org', 'coordinator', ['p2'])),
+  }
+  await call(h.httpUrl, who.coord, 'GET', '/api/patients/p1')
+  await call(h.httpUrl, who.outsider, 'GET', '/api/patients/p1')
+  await call(h.httpUrl, who.coord, 'GET', '/fhir/r4/Patient/p1')
+  await call(h.httpUrl, undefined, 'POST', '/api/session', { email: 'c@example.org', password: 'wrong' })
+})
+
+afterAll(async () => {
+  for (const d of made) fs.rmSync(d, { recursive: true, force: true })
+  await h.close()
+})
+
+describe('audit trail', () => {
+  it('records reads, denials and logins with actor, patient, time and address; admins filter them', async () => {
+    await eventually(
+      async () => (await call(h.httpUrl, who.admin, 'GET', '/api/audit?patient=p1')).body.entries.length >= 3,
+    )
+    const { entries } = (await call(h.httpUrl, who.admin, 'GET', '/api/audit?patient=p1')).body
+    expect(entries.every((e: any) => e.patientId === 'p1')).toBe(true)
+    const summary = entries.map((e: any) => `${e.actor} ${e.action} ${e.outcome}`)
+    expect(summary).toEqual(
+      expect.arrayContaining([
+        'c@example.org patient.read ok',
+        'o@example.org patient.read denied',
+        'c@example.org fhir.Patient.read ok',
+      ]),
+    )
+    for (const e of entries) {
+      expect(e.ip).toBe('127.0.0.1')
+      expect(Date.parse(e.at)).toBeGreaterThan(Date.now() - 60_000)
+    }
+    const logins = (await call(h.httpUrl, who.admin, 'GET', '/api/audit?action=login&actor=c@example.org'))
+      .body.entries
+    expect(logins.map((e: any) => e.outcome).sort()).toEqual(['failed', 'ok'])
+    // Paging: newest first, `before` continues below the last seq seen.
+    const page1 = (await call(h.httpUrl, who.admin, 'GET', '/api/audit?limit=2')).body.entries
+    const page2 = (await call(h.httpUrl, who.admin, 'GET', `/api/audit?limit=2&before=${page1[1].seq}`)).body
+      .entries
+    expect(page2[0].seq).toBeLessThan(page1[1].seq)
+    expect((await call(h.httpUrl, who.coord, 'GET', '/api/audit')).status).toBe(403)
+  })
+})
+
+async function verify(dir: string) {
+  const child = spawn(process.execPath, [CLI, 'audit', 'verify', '--json'], {
+    env: { ...process.env, VITALWIRE_DATA_DIR: dir, VITALWIRE_LOG_LEVEL: 'silent' },
+  })
+  let stdout = ''
+  child.stdout.on('data', (c) => (stdout += c))
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+  return { code, out: JSON.parse(stdout.trim().split('\n').pop()!) }
+}
+
+/** A copy of the stopped server's data dir, tampered with through SQL directly on the file. */
+function tampered(sql: (db: DatabaseSync, last: number) => void): string {
+  const dir = tempDir('vitalwire-tamper-')
+  made.push(dir)
+  fs.cpSync(dataDir, dir, { recursive: true })
+  const db = new DatabaseSync(path.join(dir, 'vitalwire.db'))
+  sql(db, (db.prepare('SELECT MAX(seq) AS n FROM audit').get() as any).n)
+  db.close()
+  return dir
+}
+
+const hashOf = (prev: string, r: any) =>
+  createHash('sha256')
+    .update(
+      JSON.stringify([prev, r.at_ms, r.actor, r.action, r.outcome, r.patient_id, r.target, r.ip, r.detail]),
+    )
+    .digest('hex')
+
+describe('vitalwire audit verify', () => {
+  it('passes an untouched log and names the first bad entry after each kind of tampering', {
+    timeout: 300_000,
+  }, async () => {
+    await h.running.close() // the harness removes the dir in afterAll; the server must not write meanwhile
+    const clean = await verify(dataDir)
+    expect(clean.code).toBe(0)
+    expect(clean.out).toMatchObject({ ok: true, anchored: true })
+    const n = clean.out.entries as number
+    expect(n).toBeGreaterThan(8)
+
+    const editedP = verify(tampered((db) => db.exec("UPDATE audit SET actor = 'someone-else' WHERE seq = 5")))
+    const deletedP = verify(tampered((db) => db.exec('DELETE FROM audit WHERE seq = 5')))
+    const insertedP = verify(
+      tampered((db, last) => {
+        for (let s = last; s >= 5; s--) db.exec(`UPDATE audit SET seq = ${s + 1} WHERE seq = ${s}`)
+        const prev = (db.prepare('SELECT hash FROM audit WHERE seq = 4').get() as any).hash
+        const forged = {
+          at_ms: Date.now(),
+          actor: 'c@example.org',
+          action: 'login',
+          outcome: 'ok',
+          patient_id: null,
+          target: null,
+          ip: '10.0.0.1',
+          detail: null,
+        }
+        db.prepare(
+          'INSERT INTO audit (seq, at_ms, actor, action, outcome, patient_id, target, ip, detail, prev_hash, hash) VALUES (5, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        ).run(
+          forged.at_ms,
+          forged.actor,
+          forged.action,
+          forged.outcome,
+          null,
+          null,
+          forged.ip,
+          null,
+          prev,
+          hashOf(prev, forged),
+        )
+      }),
+    )
+    const appendedP = verify(
+      tampered((db, last) =>
+        db.exec(
+          `INSERT INTO audit (at_ms, actor, action, outcome, prev_hash, hash) VALUES (1, 'x', 'login', 'ok', (SELECT hash FROM audit WHERE seq = ${last}), '${'f'.repeat(64)}')`,
+        ),
+      ),
+    )
+    const truncatedP = verify(tampered((db, last) => db.exec(`DELETE FROM audit WHERE seq > ${last - 3}`)))
+    const edited = await editedP
+    expect(edited.code).toBe(1)
+    expect(edited.out).toMatchObject({ ok: false, firstBadSeq: 5 })
+    expect(edited.out.reason).toMatch(/edited/)
+
+    const deleted = await deletedP
+    expect(deleted.out).toMatchObject({ ok: false, firstBadSeq: 6 })
+    expect(deleted.out.reason).toMatch(/deleted or inserted/)
+
+    // A forged entry slipped in after entry 4, with a correctly computed hash (the algorithm is public):
+    // the entry after it still points at entry 4's hash.
+    const inserted = await insertedP
+    expect(inserted.out).toMatchObject({ ok: false, firstBadSeq: 6 })
+
+    const appended = await appendedP
+    expect(appended.out).toMatchObject({ ok: false, firstBadSeq: n + 1 })
+
+    // Cutting off the tail leaves a valid chain; the head anchor catches it.
+    const truncated = await truncatedP
+    expect(truncated.code).toBe(1)
+    expect(truncated.out).toMatchObject({ ok: false, firstBadSeq: n - 2 })
+    expect(truncated.out.reason).toMatch(/truncated/)
+
+    // Documented limit: whoever can also delete the anchor file can truncate undetected; verify says so.
+    const dir = tampered((db, last) => db.exec(`DELETE FROM audit WHERE seq > ${last - 3}`))
+    fs.rmSync(path.join(dir, 'vitalwire.db.audit-head'))
+    expect((await verify(dir)).out).toMatchObject({ ok: true, anchored: false })
+  })
+})

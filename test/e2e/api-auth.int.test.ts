@@ -1,0 +1,91 @@
+import { DatabaseSync } from 'node:sqlite'
+import { afterEach, describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
+import { call, cookieOf, eventually } from '../helpers/api-client.ts'
+import { type Harness, startHarness } from '../helpers/harness.ts'
+
+// Person and machine authentication against a real server: cookies, lockout, rate limit, idle logoff,
+// logout, the one-time password, API tokens.
+
+let h: Harness | undefined
+afterEach(async () => {
+  await h?.close()
+  h = undefined
+})
+
+const login = (base: string, email: string, password: string) =>
+  call(base, undefined, 'POST', '/api/session', { email, password })
+
+async function auditActions(hh: Harness, actor: string): Promise<string[]> {
+  const db = new DatabaseSync(`${hh.dataDir}/vitalwire.db`)
+  try {
+    return (
+      db.prepare('SELECT action, outcome FROM audit WHERE actor = ? ORDER BY seq').all(actor) as any[]
+    ).map((r) => `${r.action}:${r.outcome}`)
+  } finally {
+    db.close()
+  }
+}
+
+describe('authentication', () => {
+  it('sets an HttpOnly SameSite=Strict session cookie, audits logins, and logs out', async () => {
+    h = await startHarness({ only: ['dashboard'] })
+    await h.enrollPatient('p1')
+    const password = await h.addUser('c@example.org', 'coordinator', ['p1'])
+    expect((await login(h.httpUrl, 'c@example.org', 'wrong')).body.error.code).toBe('VW_ERR_AUTH_INVALID')
+    const ok = await login(h.httpUrl, 'c@example.org', password)
+    expect(ok.status).toBe(201)
+    const raw = ok.headers.getSetCookie().join('\n')
+    expect(raw).toMatch(/vw_session=/)
+    expect(raw).toMatch(/HttpOnly/i)
+    expect(raw).toMatch(/SameSite=Strict/i)
+    expect(raw).not.toMatch(/Secure/i) // plain HTTP on loopback; the TLS test checks Secure
+    const me = { name: 'c', cookie: cookieOf(ok) }
+    expect((await call(h.httpUrl, me, 'GET', '/api/patients')).status).toBe(200)
+    expect((await call(h.httpUrl, me, 'DELETE', '/api/session')).status).toBe(204)
+    const after = await call(h.httpUrl, me, 'GET', '/api/patients')
+    expect(after.status).toBe(401)
+    expect(after.body.error.code).toBe('VW_ERR_AUTH_REQUIRED')
+    await eventually(async () => (await auditActions(h!, 'c@example.org')).includes('logout:ok'))
+    expect(await auditActions(h, 'c@example.org')).toEqual(
+      expect.arrayContaining(['login:failed', 'login:ok', 'patients.list:ok', 'logout:ok']),
+    )
+  })
+
+  it('locks an account after 5 failed logins, even with the right password afterwards', async () => {
+    h = await startHarness({ only: ['dashboard'] })
+    const password = await h.addUser('a@example.org', 'admin')
+    for (let i = 0; i < 5; i++) expect((await login(h.httpUrl, 'a@example.org', `bad-${i}`)).status).toBe(401)
+    const locked = await login(h.httpUrl, 'a@example.org', password)
+    expect(locked.status).toBe(429)
+    expect(locked.body.error.code).toBe('VW_ERR_AUTH_LOCKED')
+  })
+
+  it('rate-limits login attempts per address across accounts', async () => {
+    h = await startHarness({ only: ['dashboard'] })
+    const codes: string[] = []
+    for (let i = 0; i < 12; i++)
+      codes.push((await login(h.httpUrl, `nobody${i}@example.org`, 'x')).body.error.code)
+    expect(codes.slice(0, 10).every((c) => c === 'VW_ERR_AUTH_INVALID')).toBe(true)
+    expect(codes.slice(10)).toEqual(['VW_ERR_RATE_LIMITED', 'VW_ERR_RATE_LIMITED'])
+  })
+
+  it('logs a session off after the idle time, activity extends it, and its WebSocket is closed', async () => {
+    // 0.01 min = 600 ms idle time.
+    h = await startHarness({ only: ['dashboard'], env: { VITALWIRE_SESSION_IDLE_MIN: '0.01' } })
+    await h.enrollPatient('p1')
+    const password = await h.addUser('c@example.org', 'coordinator', ['p1'])
+    const me = { name: 'c', cookie: await h.login('c@example.org', password) }
+    const ws = new WebSocket(`${h.httpUrl.replace(/^http/, 'ws')}/ws`, { headers: { cookie: me.cookie } })
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject))
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)))
+    // Activity at 300 ms intervals keeps the 600 ms session alive past its first deadline.
+    for (let i = 0; i < 4; i++) {
+      await new Promise((r) => setTimeout(r, 300))
+      expect((await call(h.httpUrl, me, 'GET', '/api/session')).status).toBe(200)
+    }
+    await new Promise((r) => setTimeout(r, 900)) // idle longer than 600 ms
+    expect((await call(h.httpUrl, me, 'GET', '/api/patients')).status).toBe(401)
+    expect(await closed).toBe(4401)
+  })
+})
