@@ -56,7 +56,8 @@ describe.skipIf(!requireBinary('chromium'))('web UI keyboard', { timeout: 120_00
     await page.keyboard.press('Tab')
     await page.keyboard.type(password)
     await page.keyboard.press('Enter')
-    await expect.poll(() => page.locator('li.alert').count(), WAIT).toBe(2)
+    // hr-high, rr-high, and NEWS2 (heart rate 3 + respiration 3 = 6, high).
+    await expect.poll(() => page.locator('li.alert').count(), WAIT).toBe(3)
 
     await tabTo(page, '.wl-row[data-patient="p1"] a')
     expect(await focusOutline(page)).toBe('solid 3px')
@@ -66,7 +67,7 @@ describe.skipIf(!requireBinary('chromium'))('web UI keyboard', { timeout: 120_00
     await expect.poll(() => text(page, '#patient-title'), WAIT).toBe('Ada Lovelace')
     await tabTo(page, 'a[href="#/"]')
     await page.keyboard.press('Enter')
-    await expect.poll(() => page.locator('li.alert').count(), WAIT).toBe(2)
+    await expect.poll(() => page.locator('li.alert').count(), WAIT).toBe(3)
 
     const hrId = await page.evaluate(() =>
       [...document.querySelectorAll('li.alert')]
@@ -87,7 +88,7 @@ describe.skipIf(!requireBinary('chromium'))('web UI keyboard', { timeout: 120_00
     await page.keyboard.press('Tab')
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Resolve alert')
     await page.keyboard.press('Enter')
-    await expect.poll(() => page.locator('li.alert').count(), WAIT).toBe(1)
+    await expect.poll(() => page.locator('li.alert').count(), WAIT).toBe(2)
 
     const cookie = await h.login('coord@example.org', password)
     const all = (await (await fetch(`${h.httpUrl}/api/alerts?patient=p1`, { headers: { cookie } })).json())
@@ -100,13 +101,19 @@ describe.skipIf(!requireBinary('chromium'))('web UI keyboard', { timeout: 120_00
       note: 'Called the patient: cuff was loose, recheck normal.',
     })
 
-    // Snooze the other one for 30 minutes, for me only.
-    await tabTo(page, 'li.alert select')
+    // Snooze rr-high for 30 minutes, for me only.
+    const rrId = await page.evaluate(() =>
+      [...document.querySelectorAll('li.alert')]
+        .find((li) => li.textContent!.includes('rr-high'))!
+        .getAttribute('data-alert'),
+    )
+    await tabTo(page, `li[data-alert="${rrId}"] select`)
     await page.keyboard.press('ArrowDown')
     expect(await page.evaluate(() => (document.activeElement as HTMLSelectElement).value)).toBe('30')
     await page.keyboard.press('Tab')
     await page.keyboard.press('Enter')
-    await expect.poll(() => page.locator('li.alert').count(), WAIT).toBe(0)
+    await expect.poll(() => page.locator('li.alert').count(), WAIT).toBe(1)
+    expect(await page.locator(`li[data-alert="${rrId}"]`).count()).toBe(0)
     expect(await text(page, '.snoozed-note')).toBe('1 snoozed by you (still visible to your team).')
     const mine = (await (await fetch(`${h.httpUrl}/api/alerts?status=open`, { headers: { cookie } })).json())
       .alerts
