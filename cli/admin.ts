@@ -12,7 +12,8 @@ import { configFromEnv, parseList } from './vitalwire.ts'
 
 type Out = { json?: boolean }
 
-async function withStorage<T>(
+/** Open the data dir's database for one command and close it afterwards (CLI and server share the file). */
+export async function withStorage<T>(
   fn: (s: ReturnType<typeof openEmbeddedStorage>, config: ReturnType<typeof configFromEnv>) => Promise<T>,
 ): Promise<T> {
   const config = configFromEnv()

@@ -2,8 +2,7 @@ import { type Command, InvalidArgumentError } from 'commander'
 import type { ReplayReport } from '../alerts/replay.ts'
 import { loadRuleFile } from '../alerts/rule-file.ts'
 import { createLogger } from '../shared/logger.ts'
-import { openEmbeddedStorage } from '../storage/sqlite/index.ts'
-import { configFromEnv } from './vitalwire.ts'
+import { withStorage } from './admin.ts'
 
 // `vitalwire rules test <rules-file> --since 30d [--json]`: replay stored history through a candidate
 // rule set and report what it would have raised, per rule, patient and severity, without raising any.
@@ -49,14 +48,7 @@ export function rulesCommands(program: Command) {
     .action(async (file: string, o: { since: number; json?: boolean }) => {
       // Validate the file before touching the database: a bad file fails fast with every problem listed.
       const candidate = loadRuleFile(file)
-      const config = configFromEnv()
-      const storage = openEmbeddedStorage({
-        dataDir: config.dataDir,
-        dbPath: config.dbPath,
-        dataKey: config.dataKey,
-        outbox: Boolean(config.influx),
-      })
-      try {
+      await withStorage(async (storage) => {
         const toMs = Date.now()
         const { replay } = await import('../alerts/replay.ts')
         const report = await replay({
@@ -68,8 +60,6 @@ export function rulesCommands(program: Command) {
           log: createLogger({ level: 'silent' }),
         })
         process.stdout.write(o.json ? `${JSON.stringify(report)}\n` : `${text(file, report)}\n`)
-      } finally {
-        storage.close()
-      }
+      })
     })
 }
