@@ -116,7 +116,9 @@ export function createEngine(deps: { readings: ReadingStore; lifecycle: Lifecycl
     p: Patient | undefined,
     resolveAfterMs: number,
   ) {
-    const items = await latest.around(obs, obs.effectiveMs - rule.windowMinutes * MIN)
+    const items = await latest.current(obs, rule.windowMinutes * MIN)
+    // A late reading older than the latest of its type leaves the current score as it is.
+    if (!items) return
     const result = scoreNews2(news2Input(items, p?.flags ?? {}))
     const severity = news2Severity(rule, result)
     if (!severity) return lifecycle.recovering(obs.patientId, rule.id, obs.effectiveMs, resolveAfterMs)

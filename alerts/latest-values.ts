@@ -4,8 +4,7 @@ import type { ReadingStore } from '../storage/ports.ts'
 
 // The latest observation of each type per patient, for NEWS2. Every committed observation of a patient
 // passes through this component in order (evaluation is serialized per patient), so after one seed
-// from the store the map stays exact without a query per reading. An observation older than what the
-// map holds (a device uploading its backlog) is answered from the store, bounded by its own time.
+// from the store the map stays exact without a query per reading.
 
 type Latest = Map<VitalType, StoredObservation>
 
@@ -40,8 +39,13 @@ export function createLatestValues(
       latest.set(obs.type, obs)
   }
 
-  /** Latest observation of each type at or before `obs` and at or after `fromMs`, `obs` included. */
-  async function around(obs: StoredObservation, fromMs: number): Promise<StoredObservation[]> {
+  /**
+   * The patient's current picture after `obs`: the latest observation of each type, within `windowMs` of
+   * the newest of them. A late reading older than what is already known for its type does not change
+   * the current picture, so it is answered without a query (null); only the very first observation of
+   * a patient seeds the map from the store. Observations arrive in commit order per patient.
+   */
+  async function current(obs: StoredObservation, windowMs: number): Promise<StoredObservation[] | null> {
     let latest = byPatient.get(obs.patientId)
     if (!latest) {
       const seeded = await fromStore(obs, Number.MIN_SAFE_INTEGER)
@@ -50,12 +54,13 @@ export function createLatestValues(
       byPatient.set(obs.patientId, latest)
     }
     observe(obs)
-    if (latest.get(obs.type) !== obs) return fromStore(obs, fromMs)
-    for (const o of latest.values()) if (o.effectiveMs > obs.effectiveMs) return fromStore(obs, fromMs)
-    const out: StoredObservation[] = [obs]
-    for (const o of latest.values()) if (o !== obs && o.effectiveMs >= fromMs) out.push(o)
+    if (latest.get(obs.type) !== obs) return null
+    let newest = obs.effectiveMs
+    for (const o of latest.values()) if (o.effectiveMs > newest) newest = o.effectiveMs
+    const out: StoredObservation[] = []
+    for (const o of latest.values()) if (o.effectiveMs >= newest - windowMs) out.push(o)
     return out
   }
 
-  return { around, observe }
+  return { current, observe }
 }
