@@ -12,7 +12,6 @@ import { startVitalwire } from '../main.ts'
 import { loadConfig } from '../shared/config.ts'
 import { createLogger } from '../shared/logger.ts'
 import { addUser } from '../shared/provisioning.ts'
-import { hashSecret } from '../shared/secrets.ts'
 import { openEmbeddedStorage } from '../storage/sqlite/index.ts'
 import { createSqliteTokenStore } from '../storage/sqlite/tokens.ts'
 import { makeReadings } from '../test/helpers/readings.ts'
@@ -107,9 +106,12 @@ async function fill(dataDir: string, env: Record<string, string>) {
     }
   }
   await s.readings.write(batch)
-  const admin = await addUser(s.registry, { email: 'admin@example.org', role: 'admin', patients: [] })
-  const adminUser = (await s.registry.getUserByEmail('admin@example.org'))!
-  await s.registry.setPassword(adminUser.id, await hashSecret(admin.password), false)
+  const admin = await addUser(s.registry, {
+    email: 'admin@example.org',
+    role: 'admin',
+    patients: [],
+    oneTimePassword: false,
+  })
   await addUser(s.registry, { email: 'coord@example.org', role: 'coordinator', patients: [...ids, 'year'] })
   const coord = (await s.registry.getUserByEmail('coord@example.org'))!
   const token = await createSqliteTokenStore(s.db).create(coord.id, 'bench')

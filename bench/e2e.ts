@@ -70,6 +70,7 @@ async function alertLatency(
     email: 'bench@vitalwire.local',
     role: 'admin',
     patients: [],
+    oneTimePassword: false,
   }).finally(() => storage.close())
   const res = await fetch(`${server.httpUrl}/api/session`, {
     method: 'POST',

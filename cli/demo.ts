@@ -66,11 +66,9 @@ async function runDemo(o: DemoOptions) {
       const db = storage.openEmbeddedStorage({ ...config, outbox: false })
       try {
         const email = `demo-${Date.now().toString(36)}@vitalwire.local`
-        login = await addUser(db.registry, { email, role: 'admin', patients: [] })
         // A throwaway login for a local demo: usable at once, without the one-time-password change the
         // API demands of real users (docs/api.md).
-        const user = (await db.registry.getUserByEmail(email))!
-        await db.registry.setPassword(user.id, user.passwordHash, false)
+        login = await addUser(db.registry, { email, role: 'admin', patients: [], oneTimePassword: false })
       } finally {
         db.close()
       }

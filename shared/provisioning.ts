@@ -86,7 +86,13 @@ export async function enrollDevice(
 
 export async function addUser(
   registry: Registry,
-  opts: { email: string; role: 'admin' | 'coordinator' | 'clinician'; patients: string[] },
+  opts: {
+    email: string
+    role: 'admin' | 'coordinator' | 'clinician'
+    patients: string[]
+    /** false only for throwaway logins (demo, tests, benchmarks): usable without the first change. */
+    oneTimePassword?: boolean
+  },
 ) {
   if (!/^[^@\s]+@[^@\s]+$/.test(opts.email))
     throw new VitalwireError('VW_ERR_VALIDATION', `not an email address: ${opts.email}`)
@@ -95,11 +101,13 @@ export async function addUser(
       throw new VitalwireError('VW_ERR_NOT_FOUND', `patient ${p} not found`)
   }
   const password = generatePassword()
-  await registry.addUser({
+  const passwordHash = await hashSecret(password)
+  const user = await registry.addUser({
     email: opts.email,
     role: opts.role,
-    passwordHash: await hashSecret(password),
+    passwordHash,
     patients: opts.patients,
   })
+  if (opts.oneTimePassword === false) await registry.setPassword(user.id, passwordHash, false)
   return { email: opts.email, password }
 }

@@ -112,12 +112,8 @@ export async function startHarness(
     },
     async addUser(email, role, patients = [], o = {}) {
       return withStorage(async (s) => {
-        const { password } = await addUser(s.registry, { email, role, patients })
-        if (!o.mustChangePassword) {
-          const u = (await s.registry.getUserByEmail(email))!
-          await s.registry.setPassword(u.id, u.passwordHash, false)
-        }
-        return password
+        const oneTimePassword = o.mustChangePassword === true
+        return (await addUser(s.registry, { email, role, patients, oneTimePassword })).password
       })
     },
     async connectDevice(id, creds, extra = {}) {
