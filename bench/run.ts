@@ -82,6 +82,12 @@ async function main() {
 }
 
 /** Replace the generated block of docs/benchmarks.md with a table of every results file. */
+/** The three load averages at the end of an `uptime` line. */
+function loadOf(uptime?: unknown): string | undefined {
+  if (typeof uptime !== 'string') return undefined
+  return uptime.match(/load average: (.*)$/)?.[1]?.replaceAll(',', '')
+}
+
 function updateDocs() {
   const doc = path.join(ROOT, 'docs', 'benchmarks.md')
   if (!fs.existsSync(doc) || !fs.existsSync(RESULTS)) return
@@ -92,9 +98,12 @@ function updateDocs() {
       const r = JSON.parse(fs.readFileSync(path.join(RESULTS, f), 'utf8'))
       // Each bench script records its machine in its own shape; take what is there.
       const m = r.machine ?? {}
-      const at = m.at ?? r.at ?? ''
+      const at = m.at ?? r.at ?? r.date ?? ''
       const cpu = m.cpu ?? `${m.cpus} x ${m.cpuModel}`
-      const where = `${cpu}, Node ${m.node}, load ${(m.loadAverage ?? m.loadavgBefore ?? []).join(' ')}`
+      const load =
+        m.loadAverage ?? m.loadavgBefore ?? m.loadAvgBefore ?? r.loadavg ?? r.loadBefore ?? loadOf(m.uptimeBefore)
+      const loadText = Array.isArray(load) ? load.join(' ') : (loadOf(load) ?? load ?? '?')
+      const where = `${cpu}, Node ${m.node ?? r.node}, load ${loadText}`
       return `| \`bench/results/${f}\` | ${at} | ${where} | \`${r.command ?? `node bench/${f.replace('.json', '.ts')}`}\` |`
     })
   const block = [
