@@ -101,7 +101,12 @@ function updateDocs() {
       const at = m.at ?? r.at ?? r.date ?? ''
       const cpu = m.cpu ?? `${m.cpus} x ${m.cpuModel}`
       const load =
-        m.loadAverage ?? m.loadavgBefore ?? m.loadAvgBefore ?? r.loadavg ?? r.loadBefore ?? loadOf(m.uptimeBefore)
+        m.loadAverage ??
+        m.loadavgBefore ??
+        m.loadAvgBefore ??
+        r.loadavg ??
+        r.loadBefore ??
+        loadOf(m.uptimeBefore)
       const loadText = Array.isArray(load) ? load.join(' ') : (loadOf(load) ?? load ?? '?')
       const where = `${cpu}, Node ${m.node ?? r.node}, load ${loadText}`
       return `| \`bench/results/${f}\` | ${at} | ${where} | \`${r.command ?? `node bench/${f.replace('.json', '.ts')}`}\` |`
