@@ -46,7 +46,8 @@ describe.skipIf(!requireBinary('chromium'))('web UI units', { timeout: 120_000 }
     await page.getByLabel('Glucose unit').selectOption('mmol/L')
     await page.getByLabel('Temperature unit').selectOption('[degF]')
     await expect.poll(() => text(page, glucose), WAIT).toBe('5.6 mmol/L')
-    expect(await text(page, temp)).toBe('98.6 °F')
+    // Each select re-renders on its own animation frame: wait for the second one too.
+    await expect.poll(() => text(page, temp), WAIT).toBe('98.6 °F')
     expect(await text(page, '[role=columnheader][data-type="blood-glucose"] .unit')).toBe('mmol/L')
     expect(await text(page, '[role=columnheader][data-type="body-temperature"] .unit')).toBe('°F')
     // Regression: a narrow glucose column clipped "5.6 mmol/L" to "5.6 m…", hiding the unit.
