@@ -13,7 +13,7 @@ import { toObservations } from '../ingest/to-observation.ts'
 import { loadConfig } from '../shared/config.ts'
 import { enrollDevice } from '../shared/provisioning.ts'
 import { openEmbeddedStorage } from '../storage/sqlite/index.ts'
-import { launch, readyUser } from '../test/e2e/web-browser.ts'
+import { launch } from '../test/e2e/web-browser.ts'
 import { startHarness } from '../test/helpers/harness.ts'
 import { openWs } from '../test/helpers/ws-client.ts'
 
@@ -78,7 +78,7 @@ for (let i = 0; i < PATIENTS; i++) {
   await s.readings.write(obs)
 }
 s.close()
-const password = await readyUser(h, 'bench@example.org', 'admin')
+const password = await h.addUser('bench@example.org', 'admin')
 const cookie = await h.login('bench@example.org', password)
 
 // The server's share: GET /api/patients for 1,000 patients, measured from Node (median of 3).

@@ -2,7 +2,7 @@ import type { Browser, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { type Harness, startHarness } from '../helpers/harness.ts'
 import { requireBinary } from '../helpers/requirements.ts'
-import { launch, openPage, readyUser, screenshot, signIn, text, WAIT } from './web-browser.ts'
+import { launch, openPage, screenshot, signIn, text, WAIT } from './web-browser.ts'
 
 // Admin pages: devices (enroll, the secret shown once with a copy button, revoke), patients (add, pause),
 // users and care teams. Endpoints still being built by the API engineer are probed first and the test
@@ -36,7 +36,7 @@ describe.skipIf(!requireBinary('chromium'))('web UI admin', { timeout: 120_000 }
   beforeEach(async () => {
     h = await startHarness()
     await h.enrollPatient('p1', { name: 'Ada Lovelace' })
-    password = await readyUser(h, 'admin@example.org', 'admin')
+    password = await h.addUser('admin@example.org', 'admin')
   })
   afterEach(async () => h.close())
 
@@ -74,7 +74,7 @@ describe.skipIf(!requireBinary('chromium'))('web UI admin', { timeout: 120_000 }
   })
 
   it('hides admin pages from coordinators', async () => {
-    const coord = await readyUser(h, 'coord@example.org', 'coordinator', ['p1'])
+    const coord = await h.addUser('coord@example.org', 'coordinator', ['p1'])
     const { page } = await openPage(browser, h.httpUrl)
     await signIn(page, 'coord@example.org', coord)
     await page.locator('.wl-row[data-patient="p1"]').waitFor()

@@ -1,9 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { type Browser, chromium, type Page } from 'playwright-core'
-import { loadConfig } from '../../shared/config.ts'
-import { hashSecret } from '../../shared/secrets.ts'
-import { openEmbeddedStorage } from '../../storage/sqlite/index.ts'
 import type { Harness } from '../helpers/harness.ts'
 import { findBinary } from '../helpers/requirements.ts'
 
@@ -46,31 +43,6 @@ export async function openPage(browser: Browser, url: string, viewport = { width
   page.on('pageerror', (e) => watched.consoleErrors.push(String(e)))
   await page.goto(url)
   return watched
-}
-
-/** A user who has already chosen a password (the one-time password flow has its own test). */
-export async function readyUser(
-  h: Harness,
-  email: string,
-  role: 'admin' | 'coordinator' | 'clinician',
-  patients: string[] = [],
-): Promise<string> {
-  await h.addUser(email, role, patients)
-  const password = `correct horse ${email}`
-  const config = loadConfig(h.env)
-  const s = openEmbeddedStorage({
-    dataDir: h.dataDir,
-    dbPath: config.dbPath,
-    dataKey: config.dataKey,
-    outbox: false,
-  })
-  try {
-    const u = await s.registry.getUserByEmail(email)
-    await s.registry.setPassword(u!.id, await hashSecret(password), false)
-  } finally {
-    s.close()
-  }
-  return password
 }
 
 export async function signIn(page: Page, email: string, password: string) {

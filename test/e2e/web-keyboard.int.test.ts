@@ -2,7 +2,7 @@ import type { Browser, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { type Harness, startHarness } from '../helpers/harness.ts'
 import { requireBinary } from '../helpers/requirements.ts'
-import { launch, openPage, reading, readyUser, screenshot, text, visible, WAIT } from './web-browser.ts'
+import { launch, openPage, reading, screenshot, text, visible, WAIT } from './web-browser.ts'
 
 // Keyboard only, no mouse: sign in, open a patient, resolve an alert with a note in an accessible dialog,
 // snooze another for this user only. Focus is always visible and never lost.
@@ -37,8 +37,8 @@ describe.skipIf(!requireBinary('chromium'))('web UI keyboard', { timeout: 120_00
 
   it('works with the keyboard alone: sign in, open a patient, resolve with a note, snooze for me only', async () => {
     const creds = await h.enrollDevice('hr-1', 'p1')
-    const password = await readyUser(h, 'coord@example.org', 'coordinator', ['p1'])
-    const colleague = await readyUser(h, 'colleague@example.org', 'coordinator', ['p1'])
+    const password = await h.addUser('coord@example.org', 'coordinator', ['p1'])
+    const colleague = await h.addUser('colleague@example.org', 'coordinator', ['p1'])
     const device = await h.connectDevice('hr-1', creds)
     await device.publishAsync('rpm/v1/devices/hr-1/readings', reading('r-1', 'heart-rate', { value: 142 }), {
       qos: 1,

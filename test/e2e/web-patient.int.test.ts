@@ -2,7 +2,7 @@ import type { Browser } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { type Harness, startHarness } from '../helpers/harness.ts'
 import { requireBinary } from '../helpers/requirements.ts'
-import { launch, openPage, readyUser, screenshot, signIn, text, WAIT } from './web-browser.ts'
+import { launch, openPage, screenshot, signIn, text, WAIT } from './web-browser.ts'
 
 // The patient view: uPlot trends with the default thresholds, day/week/month, devices, alert history and
 // the RPM days-with-readings band, all from real readings sent by a real device.
@@ -24,7 +24,7 @@ describe.skipIf(!requireBinary('chromium'))('web UI patient view', { timeout: 12
 
   it('draws trends with thresholds, switches range, and shows devices, alert history and the RPM band', async () => {
     const creds = await h.enrollDevice('ox-1', 'p1')
-    const password = await readyUser(h, 'coord@example.org', 'coordinator', ['p1'])
+    const password = await h.addUser('coord@example.org', 'coordinator', ['p1'])
     const device = await h.connectDevice('ox-1', creds)
     const now = Date.now()
     // One SpO2 reading a day for 10 days (the last one low, which alerts), and blood pressure today.

@@ -7,17 +7,7 @@ import { loadConfig } from '../../shared/config.ts'
 import { createLogger } from '../../shared/logger.ts'
 import { type Harness, startHarness } from '../helpers/harness.ts'
 import { requireBinary } from '../helpers/requirements.ts'
-import {
-  launch,
-  openPage,
-  reading,
-  readyUser,
-  screenshot,
-  signIn,
-  text,
-  visible,
-  WAIT,
-} from './web-browser.ts'
+import { launch, openPage, reading, screenshot, signIn, text, visible, WAIT } from './web-browser.ts'
 
 // Sessions: sign out, idle logoff with a warning first, the one-time password flow, and a live
 // connection that comes back by itself after the server restarts (and says so while it is down).
@@ -36,7 +26,7 @@ describe.skipIf(!requireBinary('chromium'))('web UI sessions', { timeout: 120_00
 
   it('signs out and the session is gone on the server', async () => {
     h = await startHarness()
-    const password = await readyUser(h, 'coord@example.org', 'coordinator')
+    const password = await h.addUser('coord@example.org', 'coordinator')
     const { page } = await openPage(browser, h.httpUrl)
     await signIn(page, 'coord@example.org', password)
     await expect.poll(() => text(page, '#live'), WAIT).toContain('Live')
@@ -49,7 +39,7 @@ describe.skipIf(!requireBinary('chromium'))('web UI sessions', { timeout: 120_00
   it('warns before the idle timeout, stays signed in on activity, signs out at the timeout', async () => {
     h = await startHarness({ env: { VITALWIRE_SESSION_IDLE_MIN: '1' } })
     await h.enrollPatient('p1', { name: 'Ada Lovelace' })
-    const password = await readyUser(h, 'coord@example.org', 'coordinator', ['p1'])
+    const password = await h.addUser('coord@example.org', 'coordinator', ['p1'])
     const { page } = await openPage(browser, 'about:blank')
     await page.clock.install()
     await page.goto(h.httpUrl)
@@ -109,7 +99,7 @@ describe.skipIf(!requireBinary('chromium'))('web UI sessions', { timeout: 120_00
     h = await startHarness()
     await h.enrollPatient('p1', { name: 'Ada Lovelace' })
     const creds = await h.enrollDevice('hr-1', 'p1')
-    const password = await readyUser(h, 'coord@example.org', 'coordinator', ['p1'])
+    const password = await h.addUser('coord@example.org', 'coordinator', ['p1'])
     const { page } = await openPage(browser, h.httpUrl)
     await signIn(page, 'coord@example.org', password)
     await expect.poll(() => text(page, '#live'), WAIT).toContain('Live')

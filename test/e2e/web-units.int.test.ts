@@ -2,7 +2,7 @@ import type { Browser } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { type Harness, startHarness } from '../helpers/harness.ts'
 import { requireBinary } from '../helpers/requirements.ts'
-import { launch, openPage, reading, readyUser, screenshot, signIn, text, WAIT } from './web-browser.ts'
+import { launch, openPage, reading, screenshot, signIn, text, WAIT } from './web-browser.ts'
 
 // Unit confusion (mg/dL vs mmol/L, °C vs °F) is the complaint users of other dashboards raise most: every
 // value carries its unit, the column header says it too, and the choice survives a reload.
@@ -22,7 +22,7 @@ describe.skipIf(!requireBinary('chromium'))('web UI units', { timeout: 120_000 }
 
   it('switches glucose to mmol/L and temperature to °F, labels every value, and keeps the choice', async () => {
     const creds = await h.enrollDevice('gl-1', 'p1')
-    const password = await readyUser(h, 'coord@example.org', 'coordinator', ['p1'])
+    const password = await h.addUser('coord@example.org', 'coordinator', ['p1'])
     const device = await h.connectDevice('gl-1', creds)
     await device.publishAsync(
       'rpm/v1/devices/gl-1/readings',

@@ -2,17 +2,7 @@ import type { Browser } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { type Harness, startHarness } from '../helpers/harness.ts'
 import { requireBinary } from '../helpers/requirements.ts'
-import {
-  launch,
-  openPage,
-  reading,
-  readyUser,
-  screenshot,
-  signIn,
-  text,
-  visible,
-  WAIT,
-} from './web-browser.ts'
+import { launch, openPage, reading, screenshot, signIn, text, visible, WAIT } from './web-browser.ts'
 
 // The coordinator's day in real Chromium: sign in, see the patient, a real device over TLS MQTT
 // breaches a threshold, the critical alert arrives live and cannot be missed, the coordinator
@@ -35,7 +25,7 @@ describe.skipIf(!requireBinary('chromium'))('web UI end to end', { timeout: 120_
 
   it('signs in, shows the patient, receives a live critical alert from a real MQTT publish and acknowledges it', async () => {
     const creds = await h.enrollDevice('ox-1', 'p1')
-    const password = await readyUser(h, 'coord@example.org', 'coordinator', ['p1', 'p2'])
+    const password = await h.addUser('coord@example.org', 'coordinator', ['p1', 'p2'])
     const device = await h.connectDevice('ox-1', creds)
     await device.publishAsync(
       'rpm/v1/devices/ox-1/readings',
@@ -118,7 +108,7 @@ describe.skipIf(!requireBinary('chromium'))('web UI end to end', { timeout: 120_
   })
 
   it('is served under a strict CSP that reports no violation, and the detector does catch one', async () => {
-    const password = await readyUser(h, 'coord@example.org', 'coordinator', ['p1'])
+    const password = await h.addUser('coord@example.org', 'coordinator', ['p1'])
     const res = await fetch(h.httpUrl)
     const csp = res.headers.get('content-security-policy') ?? ''
     expect(csp).toContain("script-src 'self'")
@@ -146,7 +136,7 @@ describe.skipIf(!requireBinary('chromium'))('web UI end to end', { timeout: 120_
 
   it('keeps rows the same height under a stream of readings and never re-creates untouched rows', async () => {
     const creds = await h.enrollDevice('hr-1', 'p1')
-    const password = await readyUser(h, 'coord@example.org', 'coordinator', ['p1', 'p2'])
+    const password = await h.addUser('coord@example.org', 'coordinator', ['p1', 'p2'])
     const { page } = await openPage(browser, h.httpUrl)
     await signIn(page, 'coord@example.org', password)
     await page.locator('.wl-row[data-patient="p2"]').waitFor()
