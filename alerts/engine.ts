@@ -83,7 +83,7 @@ export function createEngine(deps: { readings: ReadingStore; lifecycle: Lifecycl
     await lifecycle.raise(obs.patientId, rule.id, {
       severity: b.severity,
       message: (since, count) => breachMessage(rule, b, obs, since, count, lastedMs),
-      seenAt: obs.resource.effectiveDateTime,
+      seenAt: obs.effective,
       observationId: obs.id,
       value: b.value,
       lowerIsWorse: b.condition?.op.startsWith('<'),
@@ -100,7 +100,7 @@ export function createEngine(deps: { readings: ReadingStore; lifecycle: Lifecycl
       await lifecycle.raise(obs.patientId, rule.id, {
         severity: rule.severity,
         message: (since, count) => trendMessage(rule, b, since, count),
-        seenAt: obs.resource.effectiveDateTime,
+        seenAt: obs.effective,
         observationId: obs.id,
         value: b.rise,
         unit: rule.unit,
@@ -125,7 +125,7 @@ export function createEngine(deps: { readings: ReadingStore; lifecycle: Lifecycl
     await lifecycle.raise(obs.patientId, rule.id, {
       severity,
       message: (since) => news2Message(result, since, rule.windowMinutes),
-      seenAt: obs.resource.effectiveDateTime,
+      seenAt: obs.effective,
       observationId: obs.id,
       value: result.total,
       score: result.total,

@@ -40,8 +40,7 @@ export function evaluateThreshold(
   if (obs.type !== rule.type) return null
   if (rule.outOfRange && isEmpty(obs.values)) {
     // LO/HI from a glucometer: beyond what the meter can measure, so the most severe level applies.
-    const interp = obs.resource.interpretation?.[0]?.coding[0]?.code
-    return interp === rule.outOfRange ? { severity: levels[0].severity, field: 'value' } : null
+    return obs.outOfRange === rule.outOfRange ? { severity: levels[0].severity, field: 'value' } : null
   }
   for (let i = 0; i < levels.length; i++) {
     const any = levels[i].any
@@ -133,7 +132,7 @@ export function breachMessage(
   sustainedMs?: number,
 ): string {
   const lasting = sustainedMs !== undefined ? `, out of range for ${fmtDuration(sustainedMs)}` : ''
-  const since = count > 1 ? `; ${count} readings since ${sinceIso}` : ` at ${obs.resource.effectiveDateTime}`
+  const since = count > 1 ? `; ${count} readings since ${sinceIso}` : ` at ${obs.effective}`
   if (b.value === undefined || !b.condition) {
     const side = rule.outOfRange === 'L' ? 'below' : 'above'
     return `${rule.label} ${side} the meter's measuring range (${rule.outOfRange === 'L' ? 'LO' : 'HI'})${since}`

@@ -62,7 +62,7 @@ describe('default threshold rules (CLINICAL.md)', () => {
 
   it('treats a glucometer LO as the most severe low level', () => {
     const lo = obs('p', 'blood-glucose', {}, T0)
-    lo.resource.interpretation = [{ coding: [{ system: 'x', code: 'L' }] }]
+    lo.outOfRange = 'L'
     expect(check('glucose-low', lo)).toBe('critical')
     expect(check('glucose-high', lo)).toBeNull()
   })
@@ -142,6 +142,6 @@ describe('threshold messages', () => {
   ] as const)('%s says what, how far out and when', (id, o, text) => {
     const r = rule(id)
     const b = evaluateThreshold(r, o, levelsFor(r, {}))!
-    expect(breachMessage(r, b, o, o.resource.effectiveDateTime, 1)).toBe(text)
+    expect(breachMessage(r, b, o, o.effective, 1)).toBe(text)
   })
 })

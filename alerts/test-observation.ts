@@ -27,18 +27,7 @@ export function obs(
     effectiveMs: atMs,
     receivedMs: atMs,
     values,
-    resource: {
-      resourceType: 'Observation',
-      id,
-      meta: { profile: [] },
-      identifier: [{ system: 'urn:vitalwire:reading', value: key }],
-      status: 'final',
-      category: [],
-      code: { coding: [] },
-      subject: { reference: `Patient/${patientId}` },
-      device: { reference: `Device/${deviceId}` },
-      effectiveDateTime: effective,
-      issued: effective,
-    },
+    effective,
+    flags: [],
   }
 }

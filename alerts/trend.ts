@@ -48,7 +48,7 @@ export function trendMessage(rule: TrendRule, b: TrendBreach, sinceIso: string, 
   const advice = rule.advice ? `. ${rule.advice}` : ''
   return (
     `${rule.label} ${fmt(b.value)} ${rule.unit}, up ${b.rise.toFixed(1)} ${rule.unit} in ${window} ` +
-    `(from ${fmt(b.baseline.values[rule.field])} ${rule.unit} at ${b.baseline.resource.effectiveDateTime}; ` +
+    `(from ${fmt(b.baseline.values[rule.field])} ${rule.unit} at ${b.baseline.effective}; ` +
     `limit ${fmt(b.limit)} ${rule.unit})${since}${advice}`
   )
 }

@@ -1,21 +1,21 @@
 import type { Alert } from '../shared/alert.ts'
+import { vital } from '../shared/catalog.ts'
 import type { StoredObservation } from '../shared/fhir.ts'
 import type { Device, Patient } from '../storage/ports.ts'
 
 // JSON shapes of the REST API (not FHIR): small, stable, and free of internal fields.
 
 export function readingView(o: StoredObservation) {
-  const q = o.resource.valueQuantity
   return {
     id: o.id,
     type: o.type,
-    effective: o.resource.effectiveDateTime,
+    effective: o.effective,
     effectiveMs: o.effectiveMs,
     deviceId: o.deviceId,
     values: o.values,
-    unit: q?.code ?? o.resource.component?.[0]?.valueQuantity.code,
-    interpretation: o.resource.interpretation?.[0]?.coding[0]?.code,
-    flags: o.resource.meta.tag?.map((t) => t.code) ?? [],
+    unit: vital(o.type).ucum,
+    interpretation: o.outOfRange,
+    flags: o.flags,
   }
 }
 

@@ -3,7 +3,7 @@ import type { WebSocket } from 'ws'
 import type { Alert } from '../shared/alert.ts'
 import { VitalwireError } from '../shared/errors.ts'
 import type { DeviceStatus } from '../shared/events.ts'
-import type { StoredObservation } from '../shared/fhir.ts'
+import { observationResource, type StoredObservation } from '../shared/fhir.ts'
 import { auditReq, maySee, requireViewer, type Viewer, viewerFor } from './auth.ts'
 import type { DashboardDeps } from './deps.ts'
 
@@ -51,7 +51,7 @@ export function websocketRoutes(app: FastifyInstance, deps: DashboardDeps) {
   const onObservations = (batch: StoredObservation[]) => {
     for (const o of batch)
       broadcast(o.patientId, () =>
-        JSON.stringify({ type: 'observation', patientId: o.patientId, observation: o.resource }),
+        JSON.stringify({ type: 'observation', patientId: o.patientId, observation: observationResource(o) }),
       )
   }
   const onAlert = (type: 'alert' | 'alert-updated') => (a: Alert) =>

@@ -1,7 +1,7 @@
 import type { ValidateFunction } from 'ajv'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { CATALOG, type VitalType } from '../shared/catalog.ts'
-import type { Observation } from '../shared/fhir.ts'
+import { type Observation, observationResource } from '../shared/fhir.ts'
 import { decode } from './decode.ts'
 import { fhirObservationValidator } from './fhir-schema.test-support.ts'
 import { mappingFor, shippedMappings } from './mappings/index.ts'
@@ -195,11 +195,13 @@ describe('FHIR conformance of every Observation ingest produces', () => {
   it.each(cases)('%s sent in %s', (type, unit, i) => {
     const sample = sampleFor(type, unit)
     const [o] = observe({ id: `r-${i}`, type, value: sample, unit, ts: '2026-11-27T08:15:00+02:00' })
-    conforms(o.resource, type)
+    conforms(observationResource(o), type)
     const want = CLINICAL[type]
-    expect(o.resource.valueQuantity?.value).toBe(round(want.units[unit](sample), want.decimals))
-    expect(o.resource.effectiveDateTime).toBe('2026-11-27T08:15:00+02:00')
-    expect(o.resource.identifier).toEqual([{ system: 'urn:vitalwire:reading', value: `dev-1.a:r-${i}` }])
+    expect(observationResource(o).valueQuantity?.value).toBe(round(want.units[unit](sample), want.decimals))
+    expect(observationResource(o).effectiveDateTime).toBe('2026-11-27T08:15:00+02:00')
+    expect(observationResource(o).identifier).toEqual([
+      { system: 'urn:vitalwire:reading', value: `dev-1.a:r-${i}` },
+    ])
   })
 
   it.each([
@@ -217,10 +219,10 @@ describe('FHIR conformance of every Observation ingest produces', () => {
         pulse: 64,
         unit,
       })
-      conforms(bp.resource, 'blood-pressure')
-      expect(bp.resource.component?.map((c) => c.valueQuantity.value)).toEqual([ws, wd])
-      conforms(pulse.resource, 'heart-rate')
-      expect(pulse.resource.identifier[0].value).toBe('dev-1.a:b:pulse')
+      conforms(observationResource(bp), 'blood-pressure')
+      expect(observationResource(bp).component?.map((c) => c.valueQuantity.value)).toEqual([ws, wd])
+      conforms(observationResource(pulse), 'heart-rate')
+      expect(observationResource(pulse).identifier[0].value).toBe('dev-1.a:b:pulse')
     },
   )
 
@@ -229,8 +231,8 @@ describe('FHIR conformance of every Observation ingest produces', () => {
     ['a fraction in UCUM 1', { value: 0.97, unit: '1' }],
   ])('SpO2 as %s becomes percent with both codings', (_name, v) => {
     const [o] = observe({ id: 's', type: 'spo2', ...v })
-    conforms(o.resource, 'spo2')
-    expect(o.resource.valueQuantity?.value).toBe(97)
+    conforms(observationResource(o), 'spo2')
+    expect(observationResource(o).valueQuantity?.value).toBe(97)
   })
 
   it.each([
@@ -240,10 +242,10 @@ describe('FHIR conformance of every Observation ingest produces', () => {
     'glucose meter %s: no value, interpretation %s and off-scale %s, dataAbsentReason',
     (value, hl, scale) => {
       const [o] = observe({ id: 'g', type: 'blood-glucose', value, unit: 'mg/dL' })
-      conforms(o.resource, 'blood-glucose')
-      expect(o.resource.valueQuantity).toBeUndefined()
-      expect(o.resource.interpretation?.map((i) => i.coding[0].code)).toEqual([hl, scale])
-      expect(o.resource.dataAbsentReason?.coding[0]).toMatchObject({
+      conforms(observationResource(o), 'blood-glucose')
+      expect(observationResource(o).valueQuantity).toBeUndefined()
+      expect(observationResource(o).interpretation?.map((i) => i.coding[0].code)).toEqual([hl, scale])
+      expect(observationResource(o).dataAbsentReason?.coding[0]).toMatchObject({
         system: 'http://terminology.hl7.org/CodeSystem/data-absent-reason',
         code: 'unknown',
       })
@@ -252,8 +254,12 @@ describe('FHIR conformance of every Observation ingest produces', () => {
 
   it('flags a reading without device time and an SpO2 below 70 %, still conformant', () => {
     const [o] = observe({ id: 'f', type: 'spo2', value: 65 })
-    conforms(o.resource, 'spo2')
-    expect(o.resource.meta.tag?.map((t) => t.code).sort()).toEqual(['low-confidence', 'time-from-receipt'])
+    conforms(observationResource(o), 'spo2')
+    expect(
+      observationResource(o)
+        .meta.tag?.map((t) => t.code)
+        .sort(),
+    ).toEqual(['low-confidence', 'time-from-receipt'])
   })
 
   it.each([
@@ -263,8 +269,8 @@ describe('FHIR conformance of every Observation ingest produces', () => {
     ['+14:00', '2026-11-27T20:00:00+14:00', '2026-11-27T20:00:00+14:00'],
   ])('effectiveDateTime from %s is a valid FHIR dateTime', (_name, ts, want) => {
     const [o] = observe({ id: 't', type: 'heart-rate', value: 60, ts })
-    conforms(o.resource, 'heart-rate')
-    expect(o.resource.effectiveDateTime).toBe(want)
+    conforms(observationResource(o), 'heart-rate')
+    expect(observationResource(o).effectiveDateTime).toBe(want)
   })
 
   it('rejects an offset FHIR cannot represent (+14:30) instead of storing an invalid resource', () => {
@@ -293,7 +299,7 @@ describe('FHIR conformance of every Observation ingest produces', () => {
           patientId: 'p',
           receivedMs: late.nowMs,
         }))
-          conforms(o.resource, o.type)
+          conforms(observationResource(o), o.type)
       }
     }
   })

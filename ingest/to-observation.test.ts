@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { observationResource } from '../shared/fhir.ts'
 import { decode } from './decode.ts'
 import { toObservations } from './to-observation.ts'
 
@@ -21,7 +22,7 @@ describe('toObservations', () => {
       ts: '2026-11-27T08:15:00+02:00',
     })
     expect(o.key).toBe('dev-1:r1')
-    expect(o.resource).toEqual({
+    expect(observationResource(o)).toEqual({
       resourceType: 'Observation',
       id: o.id,
       meta: { profile: ['http://hl7.org/fhir/StructureDefinition/heartrate'] },
@@ -61,26 +62,30 @@ describe('toObservations', () => {
       pulse: 64,
       unit: 'mmHg',
     })
-    expect(bp.resource.code.coding[0].code).toBe('85354-9')
-    expect(bp.resource.valueQuantity).toBeUndefined()
+    expect(observationResource(bp).code.coding[0].code).toBe('85354-9')
+    expect(observationResource(bp).valueQuantity).toBeUndefined()
     expect(
-      bp.resource.component?.map((c) => [c.code.coding[0].code, c.valueQuantity.value, c.valueQuantity.code]),
+      observationResource(bp).component?.map((c) => [
+        c.code.coding[0].code,
+        c.valueQuantity.value,
+        c.valueQuantity.code,
+      ]),
     ).toEqual([
       ['8480-6', 128, 'mm[Hg]'],
       ['8462-4', 82, 'mm[Hg]'],
     ])
     expect(pulse.key).toBe('dev-1:b1:pulse')
-    expect(pulse.resource.code.coding[0].code).toBe('8867-4')
-    expect(pulse.resource.valueQuantity?.value).toBe(64)
+    expect(observationResource(pulse).code.coding[0].code).toBe('8867-4')
+    expect(observationResource(pulse).valueQuantity?.value).toBe(64)
   })
 
   it('codes SpO2 with both LOINC codes and glucose as laboratory', () => {
     const [s] = observe({ id: 's', type: 'spo2', value: 96 })
-    expect(s.resource.code.coding.map((c) => c.code)).toEqual(['2708-6', '59408-5'])
+    expect(observationResource(s).code.coding.map((c) => c.code)).toEqual(['2708-6', '59408-5'])
     const [g] = observe({ id: 'g', type: 'blood-glucose', value: 'LO', unit: 'mg/dL' })
-    expect(g.resource.category[0].coding[0].code).toBe('laboratory')
-    expect(g.resource.valueQuantity).toBeUndefined()
-    expect(g.resource.interpretation?.[0].coding[0].code).toBe('L')
+    expect(observationResource(g).category[0].coding[0].code).toBe('laboratory')
+    expect(observationResource(g).valueQuantity).toBeUndefined()
+    expect(observationResource(g).interpretation?.[0].coding[0].code).toBe('L')
   })
 
   it('derives the same id for the same key (replays map to the same resource)', () => {

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { operationOutcome } from '../../shared/fhir.ts'
+import { observationResource, operationOutcome } from '../../shared/fhir.ts'
 import type { Device, Patient } from '../../storage/ports.ts'
 import { auditReq, maySee, requireViewer } from '../auth.ts'
 import type { DashboardDeps } from '../deps.ts'
@@ -51,7 +51,7 @@ export function fhirReadRoutes(app: FastifyInstance, deps: DashboardDeps) {
   const reads: Record<string, Lookup> = {
     Observation: async (id) => {
       const o = await deps.readings.get(id)
-      return o && { patientId: o.patientId, resource: o.resource }
+      return o && { patientId: o.patientId, resource: observationResource(o) }
     },
     Patient: async (id) => {
       const p = await deps.registry.getPatient(id)

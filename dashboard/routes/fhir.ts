@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify'
 import { isVitalwireError } from '../../shared/errors.ts'
-import { operationOutcome, type StoredObservation } from '../../shared/fhir.ts'
+import { observationResource, operationOutcome, type StoredObservation } from '../../shared/fhir.ts'
 import { auditReq, requireViewer } from '../auth.ts'
 import type { DashboardDeps } from '../deps.ts'
 import { parseObservationSearch } from '../fhir-search.ts'
@@ -143,7 +143,7 @@ export function fhirRoutes(app: FastifyInstance, deps: DashboardDeps) {
         ? {
             entry: items.map((o) => ({
               fullUrl: `${base}/Observation/${o.id}`,
-              resource: o.resource,
+              resource: observationResource(o),
               search: { mode: 'match' },
             })),
           }

@@ -162,7 +162,7 @@ async function readingDays(deps: DashboardDeps, patientId: string, nowMs: number
       limit: 5000,
       after,
     })
-    for (const o of page.items) days.add(o.resource.effectiveDateTime.slice(0, 10))
+    for (const o of page.items) days.add(o.effective.slice(0, 10))
     after = page.next
   } while (after)
   return days.size

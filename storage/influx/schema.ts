@@ -9,9 +9,11 @@ import type { StoredObservation } from '../../shared/fhir.ts'
 //   tags         patient_id, device_id: pseudonymous ids only, never names. A device belongs to one
 //                patient, so series = devices x types they measure: bounded by the fleet, not by time.
 //   fields       id (Observation.id), key (idempotency key), effective_ms, received_ms (integers),
-//                resource (the whole FHIR Observation as JSON: reads are lossless, components included),
-//                and the canonical numeric values as floats (`value`, or `systolic`/`diastolic`) so
-//                Grafana and InfluxQL aggregates work without parsing JSON.
+//                effective (effectiveDateTime with the device's offset), flags and out_of_range (only
+//                when present), and the canonical numeric values as floats (`value`, or
+//                `systolic`/`diastolic`) so Grafana and InfluxQL aggregates work directly. These are
+//                every fact of the Observation, which shared/fhir.ts renders from them: reads are
+//                lossless (components included) at ~230 bytes a line instead of ~1 KB of JSON.
 //   timestamp    nanoseconds = effectiveMs * 1e6 + (FNV-1a-32(key) mod 1e6).
 //
 // InfluxDB identifies a point by measurement + tag set + timestamp: a replay of the same key lands on
@@ -31,7 +33,9 @@ const RESERVED = new Set([
   'key',
   'effective_ms',
   'received_ms',
-  'resource',
+  'effective',
+  'flags',
+  'out_of_range',
   TAG_PATIENT,
   TAG_DEVICE,
 ])
@@ -59,7 +63,9 @@ export function toPoint(o: StoredObservation): Point {
     .stringField('key', o.key)
     .intField('effective_ms', o.effectiveMs)
     .intField('received_ms', o.receivedMs)
-    .stringField('resource', JSON.stringify(o.resource))
+    .stringField('effective', o.effective)
+  if (o.flags.length) p.stringField('flags', o.flags.join(','))
+  if (o.outOfRange) p.stringField('out_of_range', o.outOfRange)
   for (const [name, v] of Object.entries(o.values)) {
     if (RESERVED.has(name)) throw new Error(`value name ${name} clashes with the point schema`)
     p.floatField(name, v)
@@ -95,7 +101,9 @@ export function rowToObservation(s: Series, row: unknown[]): StoredObservation {
     effectiveMs: Number(r.effective_ms),
     receivedMs: Number(r.received_ms),
     values,
-    resource: JSON.parse(String(r.resource)),
+    effective: String(r.effective),
+    flags: r.flags ? String(r.flags).split(',') : [],
+    ...(r.out_of_range === 'L' || r.out_of_range === 'H' ? { outOfRange: r.out_of_range } : {}),
   }
 }
 

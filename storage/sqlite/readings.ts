@@ -2,8 +2,8 @@ import type { StoredObservation } from '../../shared/fhir.ts'
 import type { ReadingPage, ReadingQuery, ReadingStore } from '../ports.ts'
 import type { Db } from './database.ts'
 
-// Embedded readings adapter. Rows are keyed by the idempotency key; the FHIR resource is kept whole
-// as JSON, with the columns that queries filter and sort on beside it.
+// Embedded readings adapter. Rows are keyed by the idempotency key and hold every fact of the
+// reading's Observation (shared/fhir.ts renders the resource from them on read).
 
 type Row = {
   key: string
@@ -14,7 +14,9 @@ type Row = {
   effective_ms: number
   received_ms: number
   vals: string
-  resource: string
+  effective: string
+  flags: string | null
+  out_of_range: 'L' | 'H' | null
 }
 
 export function rowToObservation(r: Row): StoredObservation {
@@ -27,12 +29,15 @@ export function rowToObservation(r: Row): StoredObservation {
     effectiveMs: r.effective_ms,
     receivedMs: r.received_ms,
     values: JSON.parse(r.vals),
-    resource: JSON.parse(r.resource),
+    effective: r.effective,
+    flags: r.flags ? r.flags.split(',') : [],
+    ...(r.out_of_range ? { outOfRange: r.out_of_range } : {}),
   }
 }
 
-export const INSERT_READING_SQL = `INSERT OR IGNORE INTO readings (key, id, patient_id, device_id, type, effective_ms, received_ms, vals, resource)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+export const INSERT_READING_SQL = `INSERT OR IGNORE INTO readings
+  (key, id, patient_id, device_id, type, effective_ms, received_ms, vals, effective, flags, out_of_range)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 export const UPSERT_LATEST_SQL = `INSERT INTO latest_readings (patient_id, type, key, effective_ms) VALUES (?, ?, ?, ?)
   ON CONFLICT (patient_id, type) DO UPDATE SET key = excluded.key, effective_ms = excluded.effective_ms
@@ -48,7 +53,9 @@ export function readingParams(o: StoredObservation) {
     o.effectiveMs,
     o.receivedMs,
     JSON.stringify(o.values),
-    JSON.stringify(o.resource),
+    o.effective,
+    o.flags.length ? o.flags.join(',') : null,
+    o.outOfRange ?? null,
   ] as const
 }
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { StoredObservation } from '../../shared/fhir.ts'
+import { observationResource, type StoredObservation } from '../../shared/fhir.ts'
 import type { ReadingQuery, ReadingStore } from '../../storage/ports.ts'
 import { heartRates, ids, NOW_MS, observe } from './fixtures.ts'
 
@@ -66,10 +66,20 @@ export function describeReadingStore(name: string, makeStore: MakeStore) {
           value: 65,
           ts: '2026-11-27T10:59:00.123+05:30',
         }),
+        // No device clock: receive time, flagged; and a second flag from the low SpO2.
+        ...observe(device, patient, { id: 'n', type: 'spo2', value: 68 }),
       ]
-      expect(batch.some((o) => o.resource.component?.length === 2)).toBe(true)
+      const resources = batch.map(observationResource)
+      expect(resources.some((r) => r.component?.length === 2)).toBe(true)
+      expect(resources.some((r) => r.dataAbsentReason && r.interpretation?.length === 2)).toBe(true)
+      expect(resources.some((r) => r.meta.tag?.length === 2)).toBe(true)
+      expect(resources.some((r) => r.effectiveDateTime.endsWith('+05:30'))).toBe(true)
       await store.write(batch)
-      for (const o of batch) expect(await store.get(o.id)).toEqual(o)
+      for (const [i, o] of batch.entries()) {
+        const back = await store.get(o.id)
+        expect(back).toEqual(o)
+        expect(observationResource(back!)).toEqual(resources[i])
+      }
       const page = await store.search({ patientIds: [patient], sort: 'asc', limit: 10 })
       const byKey = (a: StoredObservation, b: StoredObservation) => (a.key < b.key ? -1 : 1)
       expect([...page.items].sort(byKey)).toEqual([...batch].sort(byKey))
