@@ -69,6 +69,7 @@ export async function startVitalwire(
     dbPath: config.dbPath,
     dataKey: config.dataKey,
     outbox: Boolean(config.influx),
+    serve: { log },
   })
   const events = new EventBus()
   const metrics = createMetrics()
@@ -297,7 +298,7 @@ export async function startVitalwire(
           log.error({ err }, 'error while stopping')
         }
       }
-      storage.close()
+      await storage.close()
     },
   }
 }

@@ -81,7 +81,14 @@ async function startServer(dataDir: string, durable: boolean) {
     child.kill('SIGTERM')
     return exited
   }
-  return { ...ready, stop }
+  return { ...ready, stop, pid: child.pid as number }
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+function cpuSecondsOf(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+  // utime and stime are fields 14 and 15 of stat(5), in clock ticks (USER_HZ, 100 on Linux).
+  return (Number(fields[11]) + Number(fields[12])) / 100
 }
 
 interface Stats {
@@ -149,11 +156,15 @@ async function run(durable: boolean, ratePerS?: number) {
   // Warm-up (JIT, TLS buffers, SQLite pages), then the measured run.
   await Promise.all(clients.map((c, i) => drive(c, devices[i][0], 1, { inFlight: IN_FLIGHT })))
   const t0 = performance.now()
+  const serverCpu0 = cpuSecondsOf(server.pid)
+  const loadCpu0 = process.cpuUsage()
   const perClient = ratePerS ? ratePerS / PUBLISHERS : undefined
   const stats = await Promise.all(
     clients.map((c, i) => drive(c, devices[i][0], SECONDS, { inFlight: IN_FLIGHT, ratePerS: perClient })),
   )
   const elapsedS = (performance.now() - t0) / 1000
+  const serverCpuS = cpuSecondsOf(server.pid) - serverCpu0
+  const load = process.cpuUsage(loadCpu0)
   for (const c of clients) await c.endAsync()
   await server.stop()
   fs.rmSync(dataDir, { recursive: true, force: true })
@@ -165,6 +176,9 @@ async function run(durable: boolean, ratePerS?: number) {
     readings: acked,
     readingsPerS: Math.round(acked / elapsedS),
     latencyUs: { p50: pct(lat, 50), p99: pct(lat, 99), max: Math.round(lat[lat.length - 1] ?? 0) },
+    // CPU per reading: what the code costs, independent of what else the machine was doing.
+    serverCpuUsPerReading: Math.round((serverCpuS * 1e6) / Math.max(1, acked)),
+    loadGeneratorCpuUsPerReading: Math.round((load.user + load.system) / Math.max(1, acked)),
   }
 }
 

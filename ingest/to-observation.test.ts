@@ -50,7 +50,9 @@ describe('toObservations', () => {
       issued: '2026-11-27T10:00:00.000Z',
       valueQuantity: { value: 72, unit: 'beats/minute', system: 'http://unitsofmeasure.org', code: '/min' },
     })
-    expect(o.id).toMatch(/^[a-f0-9]{32}$/)
+    // Effective time first (base 36), then a hash of the key: ordered, deterministic, FHIR-legal.
+    expect(o.id).toMatch(/^[0-9a-z]{9}[a-f0-9]{23}$/)
+    expect(Number.parseInt(o.id.slice(0, 9), 36)).toBe(Date.parse('2026-11-27T08:15:00+02:00'))
   })
 
   it('maps blood pressure to a panel with components and a separate pulse Observation', () => {

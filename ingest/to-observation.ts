@@ -14,7 +14,7 @@ export interface Subject {
 export function toObservations(n: Normalized, s: Subject): StoredObservation[] {
   const key = `${s.deviceId}:${n.readingId}`
   const main: StoredObservation = {
-    id: observationId(key),
+    id: observationId(key, n.effectiveMs),
     key,
     patientId: s.patientId,
     deviceId: s.deviceId,
@@ -32,7 +32,7 @@ export function toObservations(n: Normalized, s: Subject): StoredObservation[] {
     main,
     {
       ...main,
-      id: observationId(pulseKey),
+      id: observationId(pulseKey, n.effectiveMs),
       key: pulseKey,
       type: 'heart-rate',
       values: { value: n.pulse },

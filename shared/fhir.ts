@@ -78,10 +78,16 @@ const FLAG_DISPLAY: Record<string, string> = {
   'low-confidence': 'SpO2 below 70 %: pulse oximeter accuracy is not claimed in this range',
 }
 
-/** Observation.id from the idempotency key: deterministic, so a replay maps to the same resource. */
-export function observationId(key: string): string {
+/**
+ * Observation.id: deterministic (a replay of a reading maps to the same resource) and ordered by
+ * effective time. The first 9 characters are the effective time in base 36, the other 23 a SHA-256
+ * of the idempotency key. Time first matters for storage: ids arrive in roughly ascending order, so
+ * the id index grows at its end like the time indexes do, instead of every insert landing on a
+ * random page of it (which made the durable commit about 5 times slower; see docs/storage.md).
+ */
+export function observationId(key: string, effectiveMs: number): string {
   // crypto.hash: one-shot, without a Hash object per reading (hot path).
-  return hash('sha256', key, 'hex').slice(0, 32)
+  return Math.max(0, effectiveMs).toString(36).padStart(9, '0') + hash('sha256', key, 'hex').slice(0, 23)
 }
 
 function quantity(type: VitalType, value: number): Quantity {

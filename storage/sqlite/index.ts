@@ -1,6 +1,8 @@
 import { createFieldCipher, loadDataKey } from '../../shared/data-key.ts'
+import type { Logger } from '../../shared/logger.ts'
 import { createSqliteAlertStore } from './alerts.ts'
 import { createSqliteAuditLog } from './audit.ts'
+import { type Checkpointer, startCheckpointer } from './checkpointer.ts'
 import { openDatabase } from './database.ts'
 import { createSqliteJournal } from './journal.ts'
 import { createSqliteReadingStore } from './readings.ts'
@@ -11,10 +13,26 @@ export function openEmbeddedStorage(opts: {
   dbPath: string
   dataKey?: string
   outbox: boolean
+  /**
+   * The long-running server (not the CLI): the journal gets its own connection that syncs the WAL
+   * off the event loop, and WAL checkpoints run on a worker thread (journal.ts, checkpointer.ts).
+   */
+  serve?: { log: Pick<Logger, 'warn' | 'error'> }
 }) {
   const db = openDatabase(opts.dbPath)
   const cipher = createFieldCipher(loadDataKey(opts.dataDir, opts.dataKey))
-  const journal = createSqliteJournal(db, { outbox: opts.outbox })
+  const serving = opts.serve && opts.dbPath !== ':memory:'
+  // Both connections live on the event loop and every transaction completes inside one synchronous
+  // call, so they never wait for each other's locks.
+  const journalDb = serving ? openDatabase(opts.dbPath, { synchronous: 'NORMAL' }) : db
+  const journal = createSqliteJournal(journalDb, {
+    outbox: opts.outbox,
+    walSync: serving ? { walPath: `${opts.dbPath}-wal` } : undefined,
+  })
+  const checkpointer: Checkpointer | undefined =
+    serving && opts.serve
+      ? startCheckpointer({ dbPath: opts.dbPath, connections: [db, journalDb], log: opts.serve.log })
+      : undefined
   const audit = createSqliteAuditLog(db)
   return {
     db,
@@ -23,11 +41,24 @@ export function openEmbeddedStorage(opts: {
     journal,
     alerts: createSqliteAlertStore(db),
     audit,
-    /** Commit what is queued, then close: no half-written state. */
-    close() {
-      journal.flush()
-      audit.flush()
-      if (db.isOpen) db.close()
+    /**
+     * Commit (and sync) what is queued, then close: no half-written state. Without `serve` this
+     * completes before it returns (the CLI reopens the file right after).
+     */
+    close(): Promise<void> {
+      if (!serving) {
+        void journal.flush()
+        audit.flush()
+        if (db.isOpen) db.close()
+        return Promise.resolve()
+      }
+      return (async () => {
+        await journal.close()
+        audit.flush()
+        await checkpointer?.close()
+        if (journalDb.isOpen) journalDb.close()
+        if (db.isOpen) db.close()
+      })()
     },
   }
 }

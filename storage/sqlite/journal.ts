@@ -1,11 +1,22 @@
+import fs from 'node:fs'
 import type { StoredObservation } from '../../shared/fhir.ts'
 import type { DeadLetter, Journal } from '../ports.ts'
 import type { Db } from './database.ts'
 import { INSERT_READING_SQL, readingParams, UPSERT_LATEST_SQL } from './readings.ts'
 
 // Durable acceptance with group commit: every entry submitted in one event-loop turn shares one
-// transaction (synchronous=FULL), and each caller hears back only after that transaction is on disk.
-// The broker calls this from authorizePublish, so a PUBACK always follows a commit.
+// transaction, and each caller hears back only after that transaction is on disk. The broker calls
+// this from authorizePublish, so a PUBACK always follows a commit that survives a power cut.
+//
+// Two ways to be on disk:
+// - `walSync` absent: the connection runs synchronous=FULL, so COMMIT itself fsyncs (simple; the CLI
+//   and tests on `:memory:` use this).
+// - `walSync` given (the server): the journal has its own connection with synchronous=NORMAL, so
+//   COMMIT only write()s the WAL frames (safe from a process crash, not yet from a power cut), and the
+//   journal then fdatasyncs the WAL file on libuv's thread pool before resolving. The event loop is
+//   never blocked on the disk, and while one fdatasync runs the next transaction gathers; one sync
+//   covers every transaction committed before it started. This is PostgreSQL's WAL-writer pattern,
+//   with SQLite's WAL as the log.
 
 interface Pending {
   entry: { accepted: StoredObservation[]; deadLetters: DeadLetter[] }
@@ -13,15 +24,27 @@ interface Pending {
   reject: (e: unknown) => void
 }
 
+export interface WalSync {
+  /** The database's `-wal` file. */
+  walPath: string
+  /** fdatasync; injectable only so a test can make the disk fail, which it cannot provoke for real. */
+  fdatasync?: (fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => void
+}
+
 export interface JournalOptions {
   /** Also queue fresh readings for the InfluxDB forwarder. */
   outbox: boolean
   /** Flush at once when this many entries wait, without waiting for the turn to end. */
   maxBatch?: number
+  /** Sync the WAL asynchronously (the connection must run synchronous=NORMAL in WAL mode). */
+  walSync?: WalSync
   now?: () => number
 }
 
-export function createSqliteJournal(db: Db, options: JournalOptions): Journal & { committed: () => number } {
+export function createSqliteJournal(
+  db: Db,
+  options: JournalOptions,
+): Journal & { committed: () => number; close: () => Promise<void> } {
   const insert = db.prepare(INSERT_READING_SQL)
   const latest = db.prepare(UPSERT_LATEST_SQL)
   const outbox = db.prepare('INSERT INTO outbox (key, enqueued_ms) VALUES (?, ?)')
@@ -30,15 +53,29 @@ export function createSqliteJournal(db: Db, options: JournalOptions): Journal & 
   )
   const now = options.now ?? Date.now
   const maxBatch = options.maxBatch ?? 1000
+  const walSync = options.walSync
+  const fdatasync = walSync?.fdatasync ?? fs.fdatasync
   let queue: Pending[] = []
   let scheduled = false
   let transactions = 0
+  // Committed but not yet synced, and the sync in flight.
+  let unsynced: (() => void)[] = []
+  let unsyncedFailures: ((e: unknown) => void)[] = []
+  let syncing: Promise<void> | undefined
+  let walFd: number | undefined
+  // After a failed fdatasync the kernel may have dropped the dirty pages and a later sync can
+  // falsely succeed (PostgreSQL's "fsyncgate"), so the journal refuses everything after one failure.
+  let broken: Error | undefined
 
   function flush() {
     scheduled = false
     const batch = queue
     queue = []
     if (batch.length === 0) return
+    if (broken) {
+      for (const p of batch) p.reject(broken)
+      return
+    }
     const results: StoredObservation[][] = []
     try {
       db.exec('BEGIN IMMEDIATE')
@@ -70,7 +107,42 @@ export function createSqliteJournal(db: Db, options: JournalOptions): Journal & 
       for (const p of batch) p.reject(e)
       return
     }
-    for (const [i, p] of batch.entries()) p.resolve({ fresh: results[i] })
+    if (!walSync) {
+      for (const [i, p] of batch.entries()) p.resolve({ fresh: results[i] })
+      return
+    }
+    unsynced.push(() => {
+      for (const [i, p] of batch.entries()) p.resolve({ fresh: results[i] })
+    })
+    unsyncedFailures.push((e) => {
+      for (const p of batch) p.reject(e)
+    })
+    if (!syncing) syncing = sync()
+  }
+
+  /** fdatasync the WAL until nothing committed is unsynced; one sync covers all committed before it. */
+  async function sync(): Promise<void> {
+    while (unsynced.length > 0) {
+      const done = unsynced
+      const failed = unsyncedFailures
+      unsynced = []
+      unsyncedFailures = []
+      try {
+        walFd ??= fs.openSync((walSync as WalSync).walPath, 'r')
+        const fd = walFd
+        await new Promise<void>((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())))
+      } catch (e) {
+        broken = new Error('the journal could not sync the database to disk; readings are refused', {
+          cause: e,
+        })
+        for (const f of [...failed, ...unsyncedFailures]) f(broken)
+        unsynced = []
+        unsyncedFailures = []
+        break
+      }
+      for (const d of done) d()
+    }
+    syncing = undefined
   }
 
   return {
@@ -86,7 +158,15 @@ export function createSqliteJournal(db: Db, options: JournalOptions): Journal & 
     },
     async flush() {
       flush()
+      while (syncing) await syncing
     },
     committed: () => transactions,
+    /** Commit and sync what is queued, then release the WAL file handle. */
+    async close() {
+      flush()
+      while (syncing) await syncing
+      if (walFd !== undefined) fs.closeSync(walFd)
+      walFd = undefined
+    },
   }
 }

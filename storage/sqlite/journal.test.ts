@@ -1,0 +1,131 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { heartRates, ids, NOW_MS } from '../../test/contract/fixtures.ts'
+import { openDatabase } from './database.ts'
+import { openEmbeddedStorage } from './index.ts'
+import { createSqliteJournal } from './journal.ts'
+
+describe('journal with the WAL synced off the event loop', () => {
+  const dirs: string[] = []
+  afterEach(() => {
+    for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true })
+  })
+  function tmp() {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vitalwire-journal-'))
+    dirs.push(dir)
+    return path.join(dir, 'v.db')
+  }
+
+  /** fdatasync held until the test releases it: the disk is the one thing a test cannot slow down. */
+  function gatedSync() {
+    const waiting: (() => void)[] = []
+    let calls = 0
+    return {
+      fdatasync(fd: number, cb: (err: NodeJS.ErrnoException | null) => void) {
+        calls++
+        waiting.push(() => fs.fdatasync(fd, cb))
+      },
+      release() {
+        for (const go of waiting.splice(0)) go()
+      },
+      calls: () => calls,
+    }
+  }
+
+  it('answers only after the WAL is synced, and one sync covers the transactions gathered meanwhile', async () => {
+    const file = tmp()
+    openDatabase(file).close()
+    const db = openDatabase(file, { synchronous: 'NORMAL' })
+    const gate = gatedSync()
+    const journal = createSqliteJournal(db, { outbox: false, walSync: { walPath: `${file}-wal`, ...gate } })
+    const { patient, device } = ids()
+    const readings = heartRates(device, patient, 30, NOW_MS - 60 * 60_000)
+
+    let answered = 0
+    const first = journal.commit({ accepted: readings.slice(0, 10), deadLetters: [] }).then((r) => {
+      answered++
+      return r
+    })
+    await new Promise((r) => setImmediate(r))
+    // Committed (another connection sees it) but not yet synced: no answer yet.
+    const reader = openDatabase(file)
+    expect((reader.prepare('SELECT COUNT(*) AS n FROM readings').get() as { n: number }).n).toBe(10)
+    expect(answered).toBe(0)
+    expect(gate.calls()).toBe(1)
+
+    // Two more transactions while that sync is in flight: they wait for one more sync, not two.
+    const later = [
+      journal.commit({ accepted: readings.slice(10, 20), deadLetters: [] }),
+      new Promise((r) => setImmediate(r)).then(() =>
+        journal.commit({ accepted: readings.slice(20), deadLetters: [] }),
+      ),
+    ]
+    await new Promise((r) => setTimeout(r, 20))
+    expect(journal.committed()).toBe(3)
+    expect(answered).toBe(0)
+    gate.release()
+    expect((await first).fresh).toHaveLength(10)
+    await new Promise((r) => setTimeout(r, 20))
+    expect(gate.calls()).toBe(2)
+    gate.release()
+    const [a, b] = await Promise.all(later)
+    expect([a.fresh.length, b.fresh.length]).toEqual([10, 10])
+    await journal.close()
+    reader.close()
+    db.close()
+  })
+
+  it('refuses this and every later commit once a sync has failed', async () => {
+    const file = tmp()
+    openDatabase(file).close()
+    const db = openDatabase(file, { synchronous: 'NORMAL' })
+    const journal = createSqliteJournal(db, {
+      outbox: false,
+      walSync: {
+        walPath: `${file}-wal`,
+        fdatasync: (_fd, cb) => cb(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' })),
+      },
+    })
+    const { patient, device } = ids()
+    const [one, two] = heartRates(device, patient, 2, NOW_MS - 60_000)
+    await expect(journal.commit({ accepted: [one], deadLetters: [] })).rejects.toThrow(/could not sync/)
+    await expect(journal.commit({ accepted: [two], deadLetters: [] })).rejects.toThrow(/could not sync/)
+    // The second never reached the database.
+    expect((db.prepare('SELECT COUNT(*) AS n FROM readings').get() as { n: number }).n).toBe(1)
+    await journal.close()
+    db.close()
+  })
+
+  it('in the server, syncs with the real fdatasync and checkpoints on a worker thread, not on COMMIT', async () => {
+    const dbPath = tmp()
+    const dataDir = path.dirname(dbPath)
+    const warnings: unknown[] = []
+    const s = openEmbeddedStorage({
+      dataDir,
+      dbPath,
+      outbox: false,
+      serve: {
+        log: { warn: (...a: unknown[]) => warnings.push(a), error: (...a: unknown[]) => warnings.push(a) },
+      },
+    })
+    const auto = s.db.prepare('PRAGMA wal_autocheckpoint').get() as { wal_autocheckpoint: number }
+    expect(auto.wal_autocheckpoint).toBe(0)
+    const { patient, device } = ids()
+    const readings = heartRates(device, patient, 3000, NOW_MS - 3000 * 60_000)
+    const { fresh } = await s.journal.commit({ accepted: readings, deadLetters: [] })
+    expect(fresh).toHaveLength(3000)
+    // The worker copies the WAL into the database file within its interval (1 s).
+    const before = fs.statSync(dbPath).size
+    for (let i = 0; i < 100 && fs.statSync(dbPath).size <= before; i++)
+      await new Promise((r) => setTimeout(r, 50))
+    expect(fs.statSync(dbPath).size).toBeGreaterThan(before)
+    await s.close()
+    expect(warnings).toEqual([])
+    const again = openDatabase(dbPath)
+    expect((again.prepare('SELECT COUNT(*) AS n FROM readings').get() as { n: number }).n).toBe(3000)
+    expect(again.prepare('PRAGMA integrity_check').get()).toEqual({ integrity_check: 'ok' })
+    again.close()
+  })
+})
