@@ -4,7 +4,10 @@
 //
 //   node bench/api.ts            (full size; about a minute to fill the store)
 //   BENCH_READINGS=50000 node bench/api.ts   (smaller history for a quick look)
+//   BENCH_ONLY=worklist node bench/api.ts     (only the measurements whose name starts with this)
+//   BENCH_PROFILE=/tmp/aprof node bench/api.ts   (a .cpuprofile of each measured loop, nothing else)
 import fs from 'node:fs'
+import { Session } from 'node:inspector/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { Writable } from 'node:stream'
@@ -21,19 +24,46 @@ const YEAR_READINGS = Number(process.env.BENCH_READINGS ?? 525_600)
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 300)
 const T0 = Date.parse('2025-11-27T00:00:00Z')
 const VITALS = ['heart-rate', 'spo2', 'body-temperature', 'respiratory-rate', 'body-weight'] as const
+const ONLY = process.env.BENCH_ONLY
+const PROFILE_DIR = process.env.BENCH_PROFILE
 
 function percentile(sorted: number[], p: number) {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]
 }
 
+/** Profile only the measured loop (not the fill), so a profile shows what one kind of request costs. */
+async function profiled<T>(name: string, run: () => Promise<T>): Promise<T> {
+  if (!PROFILE_DIR) return run()
+  const session = new Session()
+  session.connect()
+  await session.post('Profiler.enable')
+  await session.post('Profiler.start')
+  try {
+    return await run()
+  } finally {
+    const { profile } = await session.post('Profiler.stop')
+    session.disconnect()
+    fs.mkdirSync(PROFILE_DIR, { recursive: true })
+    const file = path.join(PROFILE_DIR, `${name.replace(/[^a-z0-9]+/gi, '-')}.cpuprofile`)
+    fs.writeFileSync(file, JSON.stringify(profile))
+    console.log(`  profile: ${file}`)
+  }
+}
+
 async function measure(name: string, n: number, request: (i: number) => Promise<Response>) {
+  if (ONLY && !name.startsWith(ONLY)) return undefined
   for (let i = 0; i < 20; i++) await (await request(i)).arrayBuffer() // warm-up
+  return profiled(name, () => loop(name, n, request))
+}
+
+async function loop(name: string, n: number, request: (i: number) => Promise<Response>) {
   const ms: number[] = []
+  let bytes = 0
   const cpu0 = process.cpuUsage()
   for (let i = 0; i < n; i++) {
     const t = performance.now()
     const res = await request(i)
-    await res.arrayBuffer()
+    bytes = (await res.arrayBuffer()).byteLength
     ms.push(performance.now() - t)
     if (!res.ok) throw new Error(`${name}: HTTP ${res.status}`)
   }
@@ -44,6 +74,7 @@ async function measure(name: string, n: number, request: (i: number) => Promise<
   ms.sort((a, b) => a - b)
   const r = {
     cpuMsPerRequest,
+    responseBytes: bytes,
     name,
     samples: n,
     p50: percentile(ms, 50),
@@ -52,7 +83,7 @@ async function measure(name: string, n: number, request: (i: number) => Promise<
     max: ms[ms.length - 1],
   }
   console.log(
-    `${name.padEnd(48)} p50 ${r.p50.toFixed(1)} ms  p95 ${r.p95.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  cpu/req ${r.cpuMsPerRequest.toFixed(1)} ms`,
+    `${name.padEnd(48)} p50 ${r.p50.toFixed(1)} ms  p95 ${r.p95.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  cpu/req ${r.cpuMsPerRequest.toFixed(1)} ms  ${(r.responseBytes / 1024).toFixed(0)} KiB`,
   )
   return r
 }
@@ -138,6 +169,7 @@ async function main() {
       .map((c) => c.split(';')[0])
       .join('; ')
     const bearer = { authorization: `Bearer ${token}` }
+    const loadavgAtStart = os.loadavg()
     const results = []
     results.push(
       await measure('worklist, admin session (1,000 patients)', SAMPLES, () =>
@@ -171,23 +203,22 @@ async function main() {
       ),
     )
     // Deep pages: next links from pages far into the history (keyset cursors, not offsets).
+    const deepName = 'FHIR search, deep pages via next links'
     const deepLinks: string[] = []
-    for (const frac of [0.25, 0.5, 0.75, 0.99]) {
+    for (const frac of ONLY && !deepName.startsWith(ONLY) ? [] : [0.25, 0.5, 0.75, 0.99]) {
       const at = new Date(T0 + Math.floor(YEAR_READINGS * frac) * 60_000).toISOString()
       const first = await (await fetch(`${search}&date=ge${at}`, { headers: bearer })).json()
       if (!first.link) throw new Error(JSON.stringify(first))
       deepLinks.push(first.link.find((l: any) => l.relation === 'next').url)
     }
     let walk = `${search}`
-    for (let i = 0; i < 50; i++) {
+    for (let i = 0; deepLinks.length && i < 50; i++) {
       const page = await (await fetch(walk, { headers: bearer })).json()
       walk = page.link.find((l: any) => l.relation === 'next').url
     }
     deepLinks.push(walk)
     results.push(
-      await measure('FHIR search, deep pages via next links', SAMPLES, (i) =>
-        fetch(deepLinks[i % deepLinks.length], { headers: bearer }),
-      ),
+      await measure(deepName, SAMPLES, (i) => fetch(deepLinks[i % deepLinks.length], { headers: bearer })),
     )
     const out = {
       at: new Date().toISOString(),
@@ -198,15 +229,20 @@ async function main() {
         memGiB: Math.round(os.totalmem() / 2 ** 30),
         platform: `${os.platform()} ${os.release()}`,
       },
+      // Wall-clock percentiles depend on what else runs on the machine; CPU per request hardly does.
+      loadavgAtStart,
       loadavg: os.loadavg(),
       patients: PATIENTS,
       yearReadings: YEAR_READINGS,
       targets: { worklistP99Ms: 20, fhirPageP99Ms: 50 },
-      results,
+      results: results.filter((r) => r !== undefined),
     }
+    const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ')
     console.log(
-      `node ${out.node}; ${out.machine.cpu} x${out.machine.cores}; load ${out.loadavg.map((l) => l.toFixed(2)).join(' ')}`,
+      `node ${out.node}; ${out.machine.cpu} x${out.machine.cores}; load ${load(loadavgAtStart)} at start, ${load(out.loadavg)} at end`,
     )
+    // A partial run (BENCH_ONLY) is a look, not a result: it does not replace the recorded figures.
+    if (ONLY) return
     fs.mkdirSync(path.join(import.meta.dirname, 'results'), { recursive: true })
     fs.writeFileSync(
       path.join(import.meta.dirname, 'results', 'api.json'),
