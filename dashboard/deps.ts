@@ -15,13 +15,29 @@ export interface Health {
   checks: Record<string, { ok: boolean; detail?: string }>
 }
 
+/** Where the worklist stands in the readings table (opaque to the dashboard). */
+export interface ReadingsCursor {
+  rowid: number
+  key: string | undefined
+}
+
 export interface DashboardDeps {
   registry: Registry
   readings: ReadingStore
-  /** Fast path for the worklist's latest values (SQLite); without it the worklist uses readings.latest. */
+  /**
+   * Fast path for the worklist (SQLite, storage/sqlite/latest.ts): the latest readings once, then only
+   * what changed since; without it the worklist asks readings.latest and alertStore on every request.
+   */
   latestIndex?: {
-    latestKeys(patientIds?: string[]): Promise<{ patientId: string; type: string; key: string }[]>
-    getByKeys(keys: string[]): Promise<StoredObservation[]>
+    latest(): Promise<{ cursor: ReadingsCursor; observations: StoredObservation[] }>
+    changesSince(
+      cursor: ReadingsCursor,
+      latestCount: number,
+    ): Promise<
+      | { kind: 'reload' }
+      | { kind: 'append'; cursor: ReadingsCursor; latestCount: number; observations: StoredObservation[] }
+    >
+    liveAlerts(): Promise<{ patientId: string; severity: string }[]>
   }
   alertStore: AlertStore
   alerts: Pick<Alerts, 'acknowledge' | 'resolve' | 'snooze'>

@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify'
-import { SEVERITY_RANK } from '../../shared/alert.ts'
 import { isVitalType } from '../../shared/catalog.ts'
 import { auditReq, maySee, notFound, requireViewer } from '../auth.ts'
 import type { DashboardDeps } from '../deps.ts'
@@ -12,7 +11,7 @@ import {
   worklistSchema,
 } from '../schemas.ts'
 import { deviceView, patientView, readingView } from '../views.ts'
-import { createLatestViews } from '../worklist.ts'
+import { createWorklist } from '../worklist.ts'
 
 const DAY_MS = 86_400_000
 
@@ -26,9 +25,9 @@ export function patientRoutes(app: FastifyInstance, deps: DashboardDeps) {
     return p
   }
   const tags = ['patients']
-  const latestViews = createLatestViews(deps)
+  const worklist = createWorklist(deps)
 
-  // The worklist: every visible patient with the latest value of each vital and open alerts.
+  // The worklist: every visible patient with the latest value of each vital and live alert counts.
   app.get(
     '/api/patients',
     {
@@ -36,35 +35,22 @@ export function patientRoutes(app: FastifyInstance, deps: DashboardDeps) {
       schema: {
         tags,
         summary: 'worklist',
+        // Documents the shape (/docs); the body is built by worklist.ts already serialized, and
+        // dashboard/worklist.test.ts checks it against this schema.
         response: { 200: json(worklistSchema, 'output'), ...errors(401, 403) },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const viewer = req.viewer!
-      const scope = viewer.patients ? [...viewer.patients] : undefined
-      const patients = await deps.registry.listPatients(scope)
-      const ids = patients.map((p) => p.id)
-      // Only live alerts: resolved ones pile up over time and have no place on the worklist.
-      const [latest, open, acked] = await Promise.all([
-        latestViews.latest(scope, ids),
-        deps.alertStore.list({ patientIds: scope, status: 'open', limit: 10_000 }),
-        deps.alertStore.list({ patientIds: scope, status: 'acknowledged', limit: 10_000 }),
-      ])
-      const byPatient = new Map<string, any>(
-        ids.map((id) => [id, { latest: latest.get(id), alerts: [] as any[] }]),
-      )
-      for (const a of [...open, ...acked]) byPatient.get(a.patientId)?.alerts.push(a)
-      auditReq(deps, req, { action: 'patients.list', outcome: 'ok', detail: { count: ids.length } })
-      return {
-        patients: patients.map((p) => {
-          const v = byPatient.get(p.id)
-          const top = v.alerts.reduce(
-            (m: number, a: any) => Math.max(m, SEVERITY_RANK[a.severity as keyof typeof SEVERITY_RANK]),
-            0,
-          )
-          return { ...patientView(p), latest: v.latest, openAlerts: v.alerts.length, topSeverityRank: top }
-        }),
-      }
+      const list = await worklist.render(viewer.patients)
+      // One entry for the whole list, naming every patient whose data it disclosed (HIPAA 164.312(b)).
+      auditReq(deps, req, {
+        action: 'patients.list',
+        outcome: 'ok',
+        detail: { count: list.patientIds.length, patientIds: list.patientIds },
+      })
+      // A Buffer with a JSON content type is sent as is (no second serialization).
+      return reply.type('application/json; charset=utf-8').send(list.json)
     },
   )
 
