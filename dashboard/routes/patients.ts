@@ -36,7 +36,7 @@ export function patientRoutes(app: FastifyInstance, deps: DashboardDeps) {
         tags,
         summary: 'worklist',
         // Documents the shape (/docs); the body is built by worklist.ts already serialized, and
-        // dashboard/worklist.test.ts checks it against this schema.
+        // test/e2e/api-worklist-view.test.ts checks it against this schema.
         response: { 200: json(worklistSchema, 'output'), ...errors(401, 403) },
       },
     },
