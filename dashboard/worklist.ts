@@ -31,6 +31,15 @@ interface Row {
 const OPEN = Buffer.from('{"patients":[')
 const COMMA = Buffer.from(',')
 const CLOSE = Buffer.from(']}')
+/** Bodies kept for repeat requests (one per viewer key; a body is about 1 KiB per patient). */
+const MAX_BODIES = 16
+
+interface Body {
+  version: number
+  alerts: string
+  patientIds: string[]
+  json: Buffer
+}
 
 export function createWorklist(deps: DashboardDeps) {
   let rows = new Map<string, Row>()
@@ -39,8 +48,12 @@ export function createWorklist(deps: DashboardDeps) {
   let registrySeen: number | undefined
   let cursor: ReadingsCursor | undefined
   let queue: Promise<unknown> = Promise.resolve()
+  /** Bumped by every change to a row; a kept body is served again only at the same version. */
+  let version = 0
+  const bodies = new Map<string, Body>()
 
   const touch = (patientId: string) => {
+    version++
     const r = rows.get(patientId)
     if (r) r.head = r.quiet = undefined
   }
@@ -60,6 +73,7 @@ export function createWorklist(deps: DashboardDeps) {
   }
 
   function resetLatest(observations: StoredObservation[]) {
+    version++
     latest.clear()
     latestCount = 0
     for (const r of rows.values()) r.head = r.quiet = undefined
@@ -83,6 +97,7 @@ export function createWorklist(deps: DashboardDeps) {
     const next = new Map<string, Row>()
     for (const p of await deps.registry.listPatients()) next.set(p.id, { patient: p })
     rows = next
+    version++
   }
 
   async function syncReadings() {
@@ -135,12 +150,27 @@ export function createWorklist(deps: DashboardDeps) {
     return Buffer.from(`${row.head},"openAlerts":${alerts.count},"topSeverityRank":${alerts.rank}}`)
   }
 
+  function body(patientIds: string[], alerts: Map<string, AlertCounts>): Buffer {
+    // Concatenating cached UTF-8 rows costs a fraction of joining strings and encoding the result.
+    const parts: Buffer[] = [OPEN]
+    for (const id of patientIds) {
+      if (parts.length > 1) parts.push(COMMA)
+      parts.push(encode(id, rows.get(id)!, alerts.get(id)))
+    }
+    parts.push(CLOSE)
+    return Buffer.concat(parts)
+  }
+
   return {
     /**
      * The worklist JSON for a viewer who may see `scope` (null = every patient), as of now, and the ids
-     * of the patients in it (for the audit entry).
+     * of the patients in it (for the audit entry). With a `key` (the viewer), the body is kept and
+     * served again while nothing in it changed: same rows version, same live alerts, same patients.
      */
-    async render(scope: ReadonlySet<string> | null): Promise<{ json: Buffer; patientIds: string[] }> {
+    async render(
+      scope: ReadonlySet<string> | null,
+      key?: string,
+    ): Promise<{ json: Buffer; patientIds: string[] }> {
       // One update at a time, each started after its request arrived: no request sees an older view.
       const run = queue.then(async () => {
         await syncRegistry()
@@ -149,17 +179,26 @@ export function createWorklist(deps: DashboardDeps) {
       queue = run.catch(() => {})
       await run
       const alerts = await liveAlerts(scope ? [...scope] : undefined)
-      // Concatenating cached UTF-8 rows costs a fraction of joining strings and encoding the result.
-      const parts: Buffer[] = [OPEN]
       const patientIds: string[] = []
-      for (const [id, row] of rows) {
-        if (scope && !scope.has(id)) continue
-        if (patientIds.length) parts.push(COMMA)
-        patientIds.push(id)
-        parts.push(encode(id, row, alerts.get(id)))
+      for (const id of rows.keys()) if (!scope || scope.has(id)) patientIds.push(id)
+      let alertSig = ''
+      for (const [id, c] of alerts) alertSig += `${id}:${c.count}:${c.rank};`
+      const kept = key === undefined ? undefined : bodies.get(key)
+      if (
+        kept &&
+        kept.version === version &&
+        kept.alerts === alertSig &&
+        kept.patientIds.length === patientIds.length &&
+        kept.patientIds.every((id, i) => id === patientIds[i])
+      )
+        return { json: kept.json, patientIds }
+      const json = body(patientIds, alerts)
+      if (key !== undefined) {
+        bodies.delete(key)
+        if (bodies.size >= MAX_BODIES) bodies.delete(bodies.keys().next().value!)
+        bodies.set(key, { version, alerts: alertSig, patientIds, json })
       }
-      parts.push(CLOSE)
-      return { json: Buffer.concat(parts), patientIds }
+      return { json, patientIds }
     },
   }
 }

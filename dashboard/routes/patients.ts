@@ -42,7 +42,7 @@ export function patientRoutes(app: FastifyInstance, deps: DashboardDeps) {
     },
     async (req, reply) => {
       const viewer = req.viewer!
-      const list = await worklist.render(viewer.patients)
+      const list = await worklist.render(viewer.patients, String(viewer.userId))
       // One entry for the whole list, naming every patient whose data it disclosed (HIPAA 164.312(b)).
       auditReq(deps, req, {
         action: 'patients.list',

@@ -103,7 +103,8 @@ async function reference(s: Storage, scope?: string[]) {
 }
 
 async function render(w: ReturnType<typeof createWorklist>, scope?: string[]) {
-  const r = await w.render(scope ? new Set(scope) : null)
+  // Always with a key: a kept body must never hide a change.
+  const r = await w.render(scope ? new Set(scope) : null, 'viewer')
   const body = JSON.parse(r.json.toString('utf8'))
   expect(worklistSchema.parse(body)).toEqual(body)
   return body
@@ -162,6 +163,18 @@ describe('worklist view', () => {
     expect(body).toEqual(await reference(server))
     expect(body.patients.find((p: any) => p.id === 'p2')).toMatchObject({ openAlerts: 0, topSeverityRank: 0 })
     expect(body.patients.find((p: any) => p.id === 'p1').flags).toEqual({ onOxygen: true })
+  })
+
+  it('shows an alert change alone (no reading, no patient change) on the next request', async () => {
+    const w = createWorklist(depsOf(server))
+    await render(w)
+    const a = alert('p3', 'low')
+    await other.alerts.insert(a)
+    expect((await render(w)).patients[2]).toMatchObject({ openAlerts: 1, topSeverityRank: 1 })
+    await other.alerts.update({ ...a, severity: 'critical' })
+    expect((await render(w)).patients[2]).toMatchObject({ openAlerts: 1, topSeverityRank: 4 })
+    await other.alerts.update({ ...a, status: 'resolved' })
+    expect(await render(w)).toEqual(await reference(server))
   })
 
   it('shows changes made through its own connection on the next request', async () => {
