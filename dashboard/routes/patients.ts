@@ -47,7 +47,7 @@ export function patientRoutes(app: FastifyInstance, deps: DashboardDeps) {
       auditReq(deps, req, {
         action: 'patients.list',
         outcome: 'ok',
-        detail: { count: list.patientIds.length, patientIds: list.patientIds },
+        detail: { patients: list.patientIds, count: list.patientIds.length },
       })
       // A Buffer with a JSON content type is sent as is (no second serialization).
       return reply.type('application/json; charset=utf-8').send(list.json)

@@ -113,7 +113,7 @@ describe('worklist freshness', () => {
     await worklist(coord)
     const r = await call(h.httpUrl, admin, 'GET', '/api/audit?action=patients.list&actor=coord@example.org')
     expect(r.body.entries).toEqual([
-      expect.objectContaining({ outcome: 'ok', detail: { count: 1, patientIds: ['p1'] } }),
+      expect.objectContaining({ outcome: 'ok', detail: { patients: ['p1'], count: 1 } }),
     ])
   })
 })
