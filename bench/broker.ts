@@ -24,9 +24,10 @@ import tls from 'node:tls'
 import { parseArgs } from 'node:util'
 import { COMPONENTS, startVitalwire } from '../main.ts'
 import { loadConfig } from '../shared/config.ts'
+import { hashDeviceSecret } from '../shared/device-secret.ts'
 import { createLogger } from '../shared/logger.ts'
 import { describeCertificate, ensureDevelopmentPki, issueCertificate } from '../shared/pki.ts'
-import { generateSecret, hashSecret, RANDOM_SECRET_COST } from '../shared/secrets.ts'
+import { generateSecret } from '../shared/secrets.ts'
 import { openEmbeddedStorage } from '../storage/sqlite/index.ts'
 
 const { values: opt } = parseArgs({
@@ -309,10 +310,9 @@ async function provision(dir: string, secretDevices: number, certDevices: number
   const pki = await ensureDevelopmentPki(path.join(dir, 'pki'))
   const storage = openEmbeddedStorage({ dataDir: dir, dbPath: path.join(dir, 'vitalwire.db'), outbox: false })
   await storage.registry.addPatient({ id: 'bench', name: 'Bench Patient' })
-  // One secret and one hash for every device keeps set-up quick; the broker still verifies scrypt
-  // once per device id (its verified-secret cache is keyed by device id).
+  // One secret for every device keeps set-up quick; the broker verifies it for each device id as usual.
   const secret = generateSecret()
-  const secretHash = await hashSecret(secret, RANDOM_SECRET_COST)
+  const secretHash = hashDeviceSecret(secret)
   const secrets: Creds[] = []
   for (let i = 0; i < secretDevices; i++) {
     const id = `s-${i}`

@@ -1,8 +1,9 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import type { Registry } from '../storage/ports.ts'
+import { hashDeviceSecret } from './device-secret.ts'
 import { VitalwireError } from './errors.ts'
-import { generatePassword, generateSecret, hashSecret, RANDOM_SECRET_COST } from './secrets.ts'
+import { generatePassword, generateSecret, hashSecret } from './secrets.ts'
 
 // Enrollment used by both the CLI and the REST API, so the two can never drift apart.
 
@@ -50,7 +51,7 @@ export async function enrollDevice(
       patientId: opts.patientId,
       type: opts.type,
       auth: 'secret',
-      secretHash: await hashSecret(secret, RANDOM_SECRET_COST),
+      secretHash: hashDeviceSecret(secret),
     })
     return { id: opts.id, patientId: opts.patientId, auth: 'secret', secret }
   }
