@@ -51,6 +51,12 @@ export function createAuthenticator(lookup: (id: string) => Promise<DeviceRecord
     if (presentedCert) {
       if (!socket!.authorized)
         return { ok: false, code: 5, reason: `client certificate rejected: ${socket!.authorizationError}` }
+      // A resumed TLS session (session ticket) skips certificate verification, so the validity period
+      // is checked here on every CONNECT: a ticket never outlives the certificate it was issued for.
+      if (input.nowMs >= Date.parse(peer.valid_to))
+        return { ok: false, code: 5, reason: 'client certificate expired' }
+      if (input.nowMs < Date.parse(peer.valid_from))
+        return { ok: false, code: 5, reason: 'client certificate not yet valid' }
       if (peer.subject?.CN !== clientId)
         return { ok: false, code: 2, reason: 'client id does not match certificate CN' }
       if (device.auth !== 'cert') return { ok: false, code: 5, reason: 'device enrolled for secret auth' }
