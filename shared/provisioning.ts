@@ -37,8 +37,19 @@ export async function enrollDevice(
     csr?: string
     /** Device types (payload mapping ids) this installation knows; others are refused. */
     knownTypes?: readonly string[]
+    /**
+     * The deployment's own device CA (VITALWIRE_DEVICE_CA), when set: the broker trusts only it, so a
+     * certificate from the development CA would be refused, and its private key is not ours to hold.
+     */
+    externalDeviceCa?: string
   },
 ): Promise<EnrolledDevice> {
+  if (opts.auth === 'cert' && opts.externalDeviceCa) {
+    throw new VitalwireError(
+      'VW_ERR_VALIDATION',
+      `this deployment uses its own device CA (VITALWIRE_DEVICE_CA=${opts.externalDeviceCa}); Vitalwire does not hold its private key, so it cannot issue device certificates: sign the device's CSR with that CA (docs/broker.md, "Using your own CA") or enroll the device with a secret`,
+    )
+  }
   if (opts.knownTypes && !opts.knownTypes.includes(opts.type)) {
     throw new VitalwireError(
       'VW_ERR_VALIDATION',
