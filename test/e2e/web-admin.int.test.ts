@@ -1,8 +1,8 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { launch, openPage, screenshot, signIn, text, WAIT } from '../helpers/browser.ts'
 import { type Harness, startHarness } from '../helpers/harness.ts'
 import { requireBinary } from '../helpers/requirements.ts'
-import { launch, openPage, screenshot, signIn, text, WAIT } from './web-browser.ts'
 
 // Admin pages: devices (enroll, the secret shown once with a copy button, revoke), patients (add, pause),
 // users and care teams. Endpoints still being built by the API engineer are probed first and the test

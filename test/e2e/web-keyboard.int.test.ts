@@ -1,8 +1,8 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { launch, openPage, reading, screenshot, text, visible, WAIT } from '../helpers/browser.ts'
 import { type Harness, startHarness } from '../helpers/harness.ts'
 import { requireBinary } from '../helpers/requirements.ts'
-import { launch, openPage, reading, screenshot, text, visible, WAIT } from './web-browser.ts'
 
 // Keyboard only, no mouse: sign in, open a patient, resolve an alert with a note in an accessible dialog,
 // snooze another for this user only. Focus is always visible and never lost.

@@ -1,8 +1,8 @@
 import type { Browser } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { launch, openPage, screenshot, signIn, text, WAIT } from '../helpers/browser.ts'
 import { type Harness, startHarness } from '../helpers/harness.ts'
 import { requireBinary } from '../helpers/requirements.ts'
-import { launch, openPage, screenshot, signIn, text, WAIT } from './web-browser.ts'
 
 // The patient view: uPlot trends with the default thresholds, day/week/month, devices, alert history and
 // the RPM days-with-readings band, all from real readings sent by a real device.

@@ -5,9 +5,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { COMPONENTS, startVitalwire } from '../../main.ts'
 import { loadConfig } from '../../shared/config.ts'
 import { createLogger } from '../../shared/logger.ts'
+import { launch, openPage, reading, screenshot, signIn, text, visible, WAIT } from '../helpers/browser.ts'
 import { type Harness, startHarness } from '../helpers/harness.ts'
 import { requireBinary } from '../helpers/requirements.ts'
-import { launch, openPage, reading, screenshot, signIn, text, visible, WAIT } from './web-browser.ts'
 
 // Sessions: sign out, idle logoff with a warning first, the one-time password flow, and a live
 // connection that comes back by itself after the server restarts (and says so while it is down).

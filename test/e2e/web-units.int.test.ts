@@ -1,8 +1,8 @@
 import type { Browser } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { launch, openPage, reading, screenshot, signIn, text, WAIT } from '../helpers/browser.ts'
 import { type Harness, startHarness } from '../helpers/harness.ts'
 import { requireBinary } from '../helpers/requirements.ts'
-import { launch, openPage, reading, screenshot, signIn, text, WAIT } from './web-browser.ts'
 
 // Unit confusion (mg/dL vs mmol/L, °C vs °F) is the complaint users of other dashboards raise most: every
 // value carries its unit, the column header says it too, and the choice survives a reload.

@@ -1,8 +1,8 @@
 import type { Browser } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { launch, openPage, reading, screenshot, signIn, text, visible, WAIT } from '../helpers/browser.ts'
 import { type Harness, startHarness } from '../helpers/harness.ts'
 import { requireBinary } from '../helpers/requirements.ts'
-import { launch, openPage, reading, screenshot, signIn, text, visible, WAIT } from './web-browser.ts'
 
 // The coordinator's day in real Chromium: sign in, see the patient, a real device over TLS MQTT
 // breaches a threshold, the critical alert arrives live and cannot be missed, the coordinator

@@ -1,8 +1,8 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { type Browser, chromium, type Page } from 'playwright-core'
-import type { Harness } from '../helpers/harness.ts'
-import { findBinary } from '../helpers/requirements.ts'
+import type { Harness } from './harness.ts'
+import { findBinary } from './requirements.ts'
 
 // Real headless Debian Chromium (never a downloaded browser) against a real Vitalwire, for the web UI's
 // end-to-end tests. Every page records CSP violations and console errors, and screenshots land in
