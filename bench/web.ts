@@ -443,7 +443,7 @@ const result = {
   },
   node: process.version,
   chromium: browser.version(),
-  command: `STREAM_S=${STREAM_S} STREAM_RUNS=${STREAM_RUNS} node bench/web.ts`,
+  command: `${['STREAM_S', 'STREAM_RUNS', 'TRACE', 'PROFILE'].map((k) => (process.env[k] ? `${k}=${process.env[k]} ` : '')).join('')}node bench/web.ts`,
   loadBefore,
   loadAfter: load(),
   firstRender: {
