@@ -98,7 +98,8 @@ export function createWorklist(root: HTMLElement, store: Store, prefs: () => Pre
       const m = memo.get(p.id)
       if (m && m.rev === rev && now < m.until) continue
       byPatient ??= groupByPatient(store.alerts.values())
-      const next = remember(p, attentionOf(p, byPatient.get(p.id) ?? [], now), rev, pr, now)
+      const at = attentionOf(p, byPatient.get(p.id) ?? [], now)
+      const next = remember(p, at, { generation: store.generation, rev }, pr, now)
       if (!m) resort = true
       else if (next.rank !== m.rank) moved.push(p.id)
       changed.push(p.id)
@@ -177,7 +178,13 @@ interface Memo {
   until: number
 }
 
-function remember(p: PatientRow, at: Attention, rev: number, pr: Prefs, now: number): Memo {
+function remember(
+  p: PatientRow,
+  at: Attention,
+  v: { generation: number; rev: number },
+  pr: Prefs,
+  now: number,
+): Memo {
   // Every reading (of any type: the newest one decides whether the patient is stale) that is not yet
   // 24 h old will change the row when it turns so.
   let until = Number.POSITIVE_INFINITY
@@ -185,13 +192,15 @@ function remember(p: PatientRow, at: Attention, rev: number, pr: Prefs, now: num
     const staleAt = Date.parse(r.effective) + STALE_MS
     if (staleAt >= now) until = Math.min(until, staleAt + 1)
   }
-  let sig = `${rev}|${p.name}|${p.monitoring}|${at.openRank}.${at.openCount}.${at.news2}.${at.ackCount}.${at.stale}`
+  // The load generation too: a reload resets every revision to 0, and a row whose new data came only in
+  // the reloaded snapshot must still be patched.
+  let sig = `${v.generation}.${v.rev}|${p.name}|${p.monitoring}|${at.openRank}.${at.openCount}.${at.news2}.${at.ackCount}.${at.stale}`
   for (const c of VITAL_COLUMNS) {
     const r = p.latest[c]
     if (r) sig += `|${now - Date.parse(r.effective) > STALE_MS}`
   }
   const rank = `${at.openRank}.${at.openCount}.${at.news2}.${at.ackRank}.${at.stale}.${at.stale ? at.lastReadingMs : ''}.${p.monitoring === false}.${p.name}`
-  return { rev, row: { p, at }, sig: `${sig}|${pr.glucose}${pr.temperature}`, rank, until }
+  return { rev: v.rev, row: { p, at }, sig: `${sig}|${pr.glucose}${pr.temperature}`, rank, until }
 }
 
 function setText(el: HTMLElement, text: string): void {
