@@ -248,7 +248,12 @@ export async function startVitalwire(
           return { live: true, ready, degraded, checks: health }
         },
         enroll: (o) =>
-          enrollDevice(storage.registry, { ...o, pkiDir: config.pkiDir, knownTypes: knownDeviceTypes() }),
+          enrollDevice(storage.registry, {
+            ...o,
+            pkiDir: config.pkiDir,
+            knownTypes: knownDeviceTypes(),
+            externalDeviceCa: config.mqtt.deviceCa,
+          }),
         revokeDevice: async (id) => {
           await storage.registry.revokeDevice(id)
           broker?.disconnect(id, 'revoked')

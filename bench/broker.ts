@@ -2,25 +2,32 @@
 // Broker benchmark (not a timed test): TLS connections established per second and memory per idle
 // connected device, for Vitalwire's broker and for Mosquitto on the same machine, certificates and load.
 //
-//   node bench/broker.ts [--devices 5000] [--cert-devices 2000] [--concurrency 64] [--no-mosquitto]
+//   node bench/broker.ts [--devices 5000] [--cert-devices 2000] [--concurrency 64] [--clients 2]
+//                        [--no-mosquitto] [--profile DIR]
 //
 // The server runs as a child process (with --expose-gc) so the load generator's memory is separate.
-// The load generator speaks raw MQTT 3.1.1 over node:tls (CONNECT, wait for CONNACK 0): cheaper on the
-// client than a full MQTT library, so more of the 2 cores go to the server under test.
+// The load generator speaks raw MQTT 3.1.1 over node:tls (CONNECT, wait for CONNACK 0), from --clients
+// child processes (a Node TLS client spends about as much CPU per handshake as the server, so one
+// client thread would cap the rate). Phases: full handshakes (first connect, reconnect, client
+// certificate) and TLS session resumption (each device reconnects with the ticket of its last session).
+// On one machine the load generator shares the cores with the server: the server's CPU time per
+// connection (and the per-core capacity derived from it) is the figure that load does not distort.
 // Writes bench/results/broker.json.
 
 import { execFileSync, fork, spawn } from 'node:child_process'
 import { pbkdf2Sync, randomBytes } from 'node:crypto'
 import fs from 'node:fs'
+import { Session } from 'node:inspector/promises'
 import os from 'node:os'
 import path from 'node:path'
 import tls from 'node:tls'
 import { parseArgs } from 'node:util'
 import { COMPONENTS, startVitalwire } from '../main.ts'
 import { loadConfig } from '../shared/config.ts'
+import { hashDeviceSecret } from '../shared/device-secret.ts'
 import { createLogger } from '../shared/logger.ts'
 import { describeCertificate, ensureDevelopmentPki, issueCertificate } from '../shared/pki.ts'
-import { generateSecret, hashSecret, RANDOM_SECRET_COST } from '../shared/secrets.ts'
+import { generateSecret } from '../shared/secrets.ts'
 import { openEmbeddedStorage } from '../storage/sqlite/index.ts'
 
 const { values: opt } = parseArgs({
@@ -30,6 +37,9 @@ const { values: opt } = parseArgs({
     'cert-devices': { type: 'string', default: '2000' },
     concurrency: { type: 'string', default: '64' },
     'no-mosquitto': { type: 'boolean', default: false },
+    load: { type: 'boolean', default: false },
+    clients: { type: 'string', default: '2' },
+    profile: { type: 'string' },
     // Mosquitto 2.0.11 here stops answering CONNECTs at about 520 TLS connections (not diagnosed yet).
     'mosquitto-devices': { type: 'string', default: '500' },
   },
@@ -37,6 +47,24 @@ const { values: opt } = parseArgs({
 
 type Creds = { id: string; secret?: string; cert?: string; key?: string }
 type Mem = { rss: number; heapUsed: number; external: number }
+
+// --profile DIR: the server's CPU profile of each connect phase alone, as DIR/server-<phase>.cpuprofile
+// (print the top functions with any .cpuprofile reader; the set-up and the disconnects are left out).
+let inspector: Session | undefined
+async function profile(m: string) {
+  if (!inspector) {
+    inspector = new Session()
+    inspector.connect()
+    await inspector.post('Profiler.enable')
+  }
+  if (m === 'profile:start') return void (await inspector.post('Profiler.start'))
+  const { profile: p } = await inspector.post('Profiler.stop')
+  fs.mkdirSync(opt.profile!, { recursive: true })
+  fs.writeFileSync(
+    path.join(opt.profile!, `server-${m.slice('profile:stop:'.length)}.cpuprofile`),
+    JSON.stringify(p),
+  )
+}
 
 /** Child process: Vitalwire's broker (+ ingest) exactly as `vitalwire start --only broker,ingest`. */
 async function serve() {
@@ -62,6 +90,7 @@ async function serve() {
       process.send!({ kind: 'cpu', cpuMs: (c.user + c.system) / 1000 })
     }
     if (m === 'stop') void running.close().then(() => process.exit(0))
+    if (m.startsWith('profile:')) void profile(m).then(() => process.send!({ kind: 'profiled' }))
   })
   process.send!({ kind: 'ready', port: running.mqttPort })
 }
@@ -89,67 +118,165 @@ function connectPacket(id: string, user?: string, pass?: string): Buffer {
   return Buffer.concat([Buffer.from([0x10, ...len]), body])
 }
 
-function mqttConnectOnce(
-  port: number,
-  ca: string,
-  c: Creds,
-  ctx?: tls.SecureContext,
-): Promise<tls.TLSSocket> {
-  return new Promise((resolve, reject) => {
-    const s = tls.connect({
-      host: '127.0.0.1',
-      port,
-      servername: 'localhost',
-      ...(ctx ? { secureContext: ctx } : { ca, cert: c.cert, key: c.key }),
-    })
-    s.setTimeout(STALL_MS, () => s.destroy(new Error(`stalled: no CONNACK within ${STALL_MS} ms: ${c.id}`)))
-    s.once('error', reject)
-    s.once('secureConnect', () => s.write(connectPacket(c.id, c.secret ? c.id : undefined, c.secret)))
-    s.once('data', (d: Buffer) => {
-      s.setTimeout(0)
-      if (d[0] === 0x20 && d[3] === 0) resolve(s)
-      else reject(new Error(`CONNACK ${d[3]} for ${c.id}`))
-    })
-    s.once('close', () => reject(new Error(`closed before CONNACK: ${c.id}`)))
-  })
-}
-
 // Mosquitto 2.0.11 over TLS 1.3 now and then never answers a CONNECT sent right after the handshake;
 // such a connection is retried once and counted as a stall rather than failing the run.
 const STALL_MS = 5_000
-let stalls = 0
-async function mqttConnect(port: number, ca: string, c: Creds, ctx?: tls.SecureContext) {
-  try {
-    return await mqttConnectOnce(port, ca, c, ctx)
-  } catch (e) {
-    if (!String((e as Error).message).startsWith('stalled')) throw e
-    stalls++
-    return mqttConnectOnce(port, ca, c, ctx)
+
+/**
+ * Load generator process (`--load`): connects its share of the devices when told to, keeps the sockets
+ * open until told to close them, and keeps each device's TLS session (ticket) so a later phase can
+ * resume it the way a reconnecting device does. Several of these run beside the server, so the load
+ * generator's own TLS work (about as much CPU per handshake as the server's) is spread over processes
+ * instead of capping the measurement at what one client thread can do.
+ */
+function loadGenerator() {
+  type Job = { port: number; ca: string; devices: Creds[]; concurrency: number; resume: boolean }
+  const sessions = new Map<string, Buffer>()
+  const contexts = new Map<string, tls.SecureContext>()
+  let job: Job | undefined
+  let sockets: tls.TLSSocket[] = []
+  let stalls = 0
+  const contextFor = (c: Creds) => {
+    const key = c.cert ? c.id : ''
+    let ctx = contexts.get(key)
+    if (!ctx) {
+      ctx = tls.createSecureContext({ ca: job!.ca, cert: c.cert, key: c.key })
+      contexts.set(key, ctx)
+    }
+    return ctx
   }
+  const once = (c: Creds, session?: Buffer) =>
+    new Promise<tls.TLSSocket>((resolve, reject) => {
+      const s = tls.connect({
+        host: '127.0.0.1',
+        port: job!.port,
+        servername: 'localhost',
+        secureContext: contextFor(c),
+        session,
+      })
+      s.on('session', (ticket: Buffer) => sessions.set(c.id, ticket))
+      s.setTimeout(STALL_MS, () => s.destroy(new Error(`stalled: no CONNACK within ${STALL_MS} ms: ${c.id}`)))
+      s.once('error', reject)
+      s.once('secureConnect', () => s.write(connectPacket(c.id, c.secret ? c.id : undefined, c.secret)))
+      s.once('data', (d: Buffer) => {
+        s.setTimeout(0)
+        if (d[0] === 0x20 && d[3] === 0) resolve(s)
+        else reject(new Error(`CONNACK ${d[3]} for ${c.id}`))
+      })
+      s.once('close', () => reject(new Error(`closed before CONNACK: ${c.id}`)))
+    })
+  const connect = async (c: Creds) => {
+    const session = job!.resume ? sessions.get(c.id) : undefined
+    try {
+      return await once(c, session)
+    } catch (e) {
+      if (!String((e as Error).message).startsWith('stalled')) throw e
+      stalls++
+      return once(c, session)
+    }
+  }
+  process.on('message', async (m: { kind: string; job?: Job }) => {
+    if (m.kind === 'prepare') {
+      job = m.job!
+      for (const c of job.devices) contextFor(c) // parsing keys is set-up, not handshake cost
+      process.send!({ kind: 'prepared' })
+    }
+    if (m.kind === 'go') {
+      const cpu0 = process.cpuUsage()
+      let next = 0
+      stalls = 0
+      sockets = []
+      const devices = job!.devices
+      await Promise.all(
+        Array.from({ length: job!.concurrency }, async () => {
+          while (next < devices.length) sockets.push(await connect(devices[next++]))
+        }),
+      )
+      const cpu = process.cpuUsage(cpu0)
+      process.send!({
+        kind: 'done',
+        cpuMs: (cpu.user + cpu.system) / 1000,
+        stalled: stalls,
+        protocol: sockets[0]?.getProtocol(),
+        resumed: sockets.filter((s) => s.isSessionReused()).length,
+      })
+    }
+    if (m.kind === 'close') {
+      await closeAll(sockets)
+      sockets = []
+      process.send!({ kind: 'closed' })
+    }
+    if (m.kind === 'exit') process.exit(0)
+  })
+  process.send!({ kind: 'ready' })
 }
 
-/** Connect every device with `concurrency` handshakes in flight; connections per second. */
-async function connectAll(port: number, ca: string, devices: Creds[], concurrency: number) {
-  console.error(`connecting ${devices.length} devices (${devices[0].secret ? 'secret' : 'cert'}) to :${port}`)
-  const ctx = devices[0].secret ? tls.createSecureContext({ ca }) : undefined
-  const sockets: tls.TLSSocket[] = []
-  let next = 0
-  const t0 = performance.now()
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < devices.length) sockets.push(await mqttConnect(port, ca, devices[next++], ctx))
-    }),
+type Reply = { kind: string; cpuMs: number; stalled: number; protocol?: string; resumed: number }
+
+/** The load generator processes; device i always goes to process i % n, so its TLS session stays there. */
+function startLoad(n: number) {
+  const procs = Array.from({ length: n }, () =>
+    fork(import.meta.filename, ['--load'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
   )
-  const seconds = (performance.now() - t0) / 1000
-  const stalled = stalls
-  stalls = 0
+  const ready = Promise.all(procs.map((p) => new Promise((r) => p.once('message', r))))
+  const all = (m: object) =>
+    Promise.all(
+      procs.map(
+        (p) =>
+          new Promise<Reply>((r) => {
+            p.once('message', (x: Reply) => r(x))
+            p.send(m)
+          }),
+      ),
+    )
   return {
-    sockets,
-    perSecond: Math.round(devices.length / seconds),
-    protocol: sockets[0]?.getProtocol(),
-    stalled,
+    /** Connect every device with `concurrency` handshakes in flight in all; connections per second. */
+    async connectAll(port: number, ca: string, devices: Creds[], concurrency: number, resume = false) {
+      await ready
+      const kind = `${devices[0].secret ? 'secret' : 'cert'}${resume ? ', resumed' : ''}`
+      console.error(`connecting ${devices.length} devices (${kind}) to :${port} from ${n} processes`)
+      await Promise.all(
+        procs.map(
+          (p, i) =>
+            new Promise((r) => {
+              p.once('message', r)
+              p.send({
+                kind: 'prepare',
+                job: {
+                  port,
+                  ca,
+                  devices: devices.filter((_, j) => j % n === i),
+                  concurrency: Math.ceil(concurrency / n),
+                  resume,
+                },
+              })
+            }),
+        ),
+      )
+      const t0 = performance.now()
+      const replies = await all({ kind: 'go' })
+      const seconds = (performance.now() - t0) / 1000
+      const sum = (f: (r: Reply) => number) => replies.reduce((a, r) => a + f(r), 0)
+      return {
+        perSecond: Math.round(devices.length / seconds),
+        protocol: replies[0].protocol,
+        stalled: sum((r) => r.stalled),
+        resumed: sum((r) => r.resumed),
+        clientCpuMs: Math.round((sum((r) => r.cpuMs) / devices.length) * 100) / 100,
+      }
+    },
+    async closeAll() {
+      await all({ kind: 'close' })
+    },
+    async stop() {
+      for (const p of procs) p.send({ kind: 'exit' })
+      await Promise.all(
+        procs.map((p) => new Promise((r) => (p.exitCode !== null ? r(0) : p.once('exit', r)))),
+      )
+    },
   }
 }
+type Load = ReturnType<typeof startLoad>
 
 async function closeAll(sockets: tls.TLSSocket[]) {
   await Promise.all(
@@ -183,10 +310,9 @@ async function provision(dir: string, secretDevices: number, certDevices: number
   const pki = await ensureDevelopmentPki(path.join(dir, 'pki'))
   const storage = openEmbeddedStorage({ dataDir: dir, dbPath: path.join(dir, 'vitalwire.db'), outbox: false })
   await storage.registry.addPatient({ id: 'bench', name: 'Bench Patient' })
-  // One secret and one hash for every device keeps set-up quick; the broker still verifies scrypt
-  // once per device id (its verified-secret cache is keyed by device id).
+  // One secret for every device keeps set-up quick; the broker verifies it for each device id as usual.
   const secret = generateSecret()
-  const secretHash = await hashSecret(secret, RANDOM_SECRET_COST)
+  const secretHash = hashDeviceSecret(secret)
   const secrets: Creds[] = []
   for (let i = 0; i < secretDevices; i++) {
     const id = `s-${i}`
@@ -212,8 +338,13 @@ async function provision(dir: string, secretDevices: number, certDevices: number
   return { pki, secrets, certs, ca: fs.readFileSync(pki.caCert, 'utf8') }
 }
 
-async function benchVitalwire(dir: string, p: Awaited<ReturnType<typeof provision>>, concurrency: number) {
-  const child = fork(import.meta.filename, ['--server'], {
+async function benchVitalwire(
+  dir: string,
+  p: Awaited<ReturnType<typeof provision>>,
+  concurrency: number,
+  load: Load,
+) {
+  const child = fork(import.meta.filename, ['--server', ...(opt.profile ? ['--profile', opt.profile] : [])], {
     execArgv: ['--expose-gc'],
     env: {
       ...process.env,
@@ -232,53 +363,62 @@ async function benchVitalwire(dir: string, p: Awaited<ReturnType<typeof provisio
     })
   const { port } = await new Promise<{ port: number }>((r) => child.once('message', (m: any) => r(m)))
   // Server CPU per connection tells the handshake's cost apart from the machine's other load.
-  const phase = async (devices: Creds[]) => {
+  const phase = async (name: string, devices: Creds[], resume = false) => {
+    if (opt.profile) await ask('profile:start')
     const c0 = (await ask<{ cpuMs: number }>('cpu')).cpuMs
-    const r = await connectAll(port, p.ca, devices, concurrency)
+    const r = await load.connectAll(port, p.ca, devices, concurrency, resume)
     const c1 = (await ask<{ cpuMs: number }>('cpu')).cpuMs
+    if (opt.profile) await ask(`profile:stop:${name}`)
     return { ...r, cpuMs: Math.round(((c1 - c0) / devices.length) * 100) / 100 }
   }
-  const allDown = () =>
-    untilTrue(async () => (await ask<{ connected: number }>('mem')).connected === 0, 'all down')
-  // First pass: every device pays scrypt once. It also warms the JIT and the allocator, so the memory
-  // measured on the second pass is what each idle connected device costs, not start-up growth.
+  const connected = async () => (await ask<{ connected: number }>('mem')).connected
+  const allUp = (n: number) => untilTrue(async () => (await connected()) === n, 'all up')
+  const closeEverything = async () => {
+    await load.closeAll()
+    await untilTrue(async () => (await connected()) === 0, 'all down')
+  }
+  // First pass: every device is authenticated for the first time. It also warms the JIT and the
+  // allocator, so the memory measured on the second pass is what each idle connected device costs,
+  // not start-up growth.
   const fresh = await ask<Mem>('mem')
-  const cold = await phase(p.secrets)
-  await untilTrue(async () => (await ask<{ connected: number }>('mem')).connected === p.secrets.length, 'up')
+  const cold = await phase('secret-first', p.secrets)
+  await allUp(p.secrets.length)
   const coldUp = await ask<Mem>('mem')
-  await closeAll(cold.sockets)
-  await allDown()
+  await closeEverything()
   const before = await ask<Mem>('mem')
-  const warm = await phase(p.secrets)
-  await untilTrue(
-    async () => (await ask<{ connected: number }>('mem')).connected === p.secrets.length,
-    'all up',
-  )
+  const warm = await phase('secret-reconnect', p.secrets)
+  await allUp(p.secrets.length)
   const after = await ask<Mem>('mem')
-  await closeAll(warm.sockets)
-  await allDown()
-  const cert = await phase(p.certs)
-  await closeAll(cert.sockets)
+  await closeEverything()
+  // Reconnect with the session ticket each device got on its last connection (TLS session resumption).
+  const resumed = await phase('secret-resumed', p.secrets, true)
+  await closeEverything()
+  const cert = await phase('cert', p.certs)
+  await closeEverything()
+  const certResumed = await phase('cert-resumed', p.certs, true)
+  await closeEverything()
   child.send('stop')
   await new Promise((r) => child.once('exit', r))
   const n = p.secrets.length
+  const phases = {
+    secretFirstConnect: cold,
+    secretReconnect: warm,
+    secretResumed: resumed,
+    cert,
+    certResumed,
+  }
+  const each = <T>(f: (r: typeof cold) => T) =>
+    Object.fromEntries(Object.entries(phases).map(([k, r]) => [k, f(r)])) as Record<keyof typeof phases, T>
   return {
     tlsProtocol: cold.protocol,
-    connectionsPerSecond: {
-      secretFirstConnect: cold.perSecond,
-      secretReconnect: warm.perSecond,
-      cert: cert.perSecond,
-    },
-    stalledConnectsRetried: {
-      secretFirstConnect: cold.stalled,
-      secretReconnect: warm.stalled,
-      cert: cert.stalled,
-    },
-    serverCpuMsPerConnection: {
-      secretFirstConnect: cold.cpuMs,
-      secretReconnect: warm.cpuMs,
-      cert: cert.cpuMs,
-    },
+    loadProcesses: Number(opt.clients),
+    connectionsPerSecond: each((r) => r.perSecond),
+    serverCpuMsPerConnection: each((r) => r.cpuMs),
+    /** Connections the server could accept per second on one core, from its CPU time per connection. */
+    serverCapacityPerCore: each((r) => Math.round(1000 / r.cpuMs)),
+    loadGeneratorCpuMsPerConnection: each((r) => r.clientCpuMs),
+    sessionsResumed: each((r) => r.resumed),
+    stalledConnectsRetried: each((r) => r.stalled),
     memory: {
       idleDevices: n,
       rssPerDeviceKiB: kib((after.rss - before.rss) / n),
@@ -318,7 +458,12 @@ async function startMosquitto(dir: string, name: string, lines: string[]) {
   return { proc, port }
 }
 
-async function benchMosquitto(dir: string, all: Awaited<ReturnType<typeof provision>>, concurrency: number) {
+async function benchMosquitto(
+  dir: string,
+  all: Awaited<ReturnType<typeof provision>>,
+  concurrency: number,
+  load: Load,
+) {
   const m = Number(opt['mosquitto-devices'])
   const p = { ...all, secrets: all.secrets.slice(0, m), certs: all.certs.slice(0, m) }
   const mdir = path.join(dir, 'mosquitto')
@@ -342,9 +487,9 @@ async function benchMosquitto(dir: string, all: Awaited<ReturnType<typeof provis
   // Mosquitto has no JIT to warm: one pass from a fresh process (a second pass with the same ids
   // stalled on takeovers of the abruptly closed first-pass connections in 2.0.11).
   const before = rssOf(secretM.proc.pid!)
-  const up = await connectAll(secretM.port, p.ca, p.secrets, concurrency)
+  const up = await load.connectAll(secretM.port, p.ca, p.secrets, concurrency)
   const after = rssOf(secretM.proc.pid!)
-  await closeAll(up.sockets)
+  await load.closeAll()
   secretM.proc.kill()
   const certM = await startMosquitto(mdir, 'cert', [
     ...tlsLines,
@@ -352,8 +497,8 @@ async function benchMosquitto(dir: string, all: Awaited<ReturnType<typeof provis
     'use_identity_as_username true',
     'allow_anonymous false',
   ])
-  const cert = await connectAll(certM.port, p.ca, p.certs, concurrency)
-  await closeAll(cert.sockets)
+  const cert = await load.connectAll(certM.port, p.ca, p.certs, concurrency)
+  await load.closeAll()
   certM.proc.kill()
   return {
     tlsProtocol: up.protocol,
@@ -379,10 +524,12 @@ async function main() {
   }
   console.log(machine)
   const p = await provision(dir, devices, Number(opt['cert-devices']))
-  const vitalwire = await benchVitalwire(dir, p, concurrency)
-  console.log({ vitalwire })
-  const mosquitto = opt['no-mosquitto'] ? undefined : await benchMosquitto(dir, p, concurrency)
+  const load = startLoad(Number(opt.clients))
+  const vitalwire = await benchVitalwire(dir, p, concurrency, load)
+  console.dir({ vitalwire }, { depth: 4 })
+  const mosquitto = opt['no-mosquitto'] ? undefined : await benchMosquitto(dir, p, concurrency, load)
   console.log({ mosquitto })
+  await load.stop()
   const result = {
     at: new Date().toISOString(),
     machine: { ...machine, uptimeAfter: sh('uptime', []) },
@@ -390,6 +537,7 @@ async function main() {
       devices,
       certDevices: p.certs.length,
       concurrency,
+      loadProcesses: Number(opt.clients),
       certificates: 'ECDSA P-256',
       keepaliveS: 600,
     },
@@ -405,4 +553,5 @@ async function main() {
 
 // Last, so every module-level constant above is initialised before either mode runs.
 if (opt.server) await serve()
+else if (opt.load) loadGenerator()
 else await main()

@@ -58,7 +58,7 @@ async function raw(size: number, lines: (o: StoredObservation) => string = toLin
 }
 
 /** The same series and timestamps with only the numeric value: what "raw InfluxDB speed" usually means. */
-const smallLine = (o: StoredObservation) => toLine(o).replace(/ effective_ms=.*,value=/, ' value=')
+const smallLine = (o: StoredObservation) => toLine(o).replace(/ key=.*,value=/, ' value=')
 
 async function adapter(size: number) {
   const store = createInfluxReadingStore({ url: influxd.url, database: await freshDb() })

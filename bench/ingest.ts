@@ -127,7 +127,12 @@ function drive(
       const start = performance.now()
       const tick = setInterval(() => {
         const now = performance.now()
-        if (now >= end) return clearInterval(tick)
+        if (now >= end) {
+          clearInterval(tick)
+          // The last acknowledgement may have come before the end: nothing else would resolve.
+          if (outstanding === 0) resolve(stats)
+          return
+        }
         const due = Math.floor(((now - start) / 1000) * opts.ratePerS!)
         while (seq < due && outstanding < opts.inFlight) one()
       }, 1)

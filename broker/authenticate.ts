@@ -1,6 +1,7 @@
-import { createHash, timingSafeEqual } from 'node:crypto'
+import { timingSafeEqual } from 'node:crypto'
 import type { TLSSocket } from 'node:tls'
-import { generateSecret, hashSecret, RANDOM_SECRET_COST, verifySecret } from '../shared/secrets.ts'
+import { digestDeviceSecret, storedDigest, verifyDeviceSecret } from '../shared/device-secret.ts'
+import { generateSecret } from '../shared/secrets.ts'
 import type { Device } from '../storage/ports.ts'
 import { DEVICE_ID } from './topics.ts'
 
@@ -25,19 +26,19 @@ export interface AuthInput {
 }
 
 export function createAuthenticator(lookup: (id: string) => Promise<DeviceRecord | undefined>) {
-  // A verified secret is remembered as its SHA-256 so a reconnect storm does not pay scrypt each time.
+  // Secrets enrolled before the SHA-256 format have scrypt hashes: once verified, such a secret is
+  // remembered as its SHA-256 so a reconnect storm does not pay scrypt each time.
   const verified = new Map<string, Buffer>()
-  const digest = (s: Buffer) => createHash('sha256').update(s).digest()
-  // An unknown id pays the same scrypt as a wrong secret and gets the same return code, so neither
-  // timing nor the CONNACK tells an attacker which device ids exist.
-  const dummyHash = hashSecret(generateSecret(), RANDOM_SECRET_COST)
+  // An unknown id costs the same digest and constant-time compare as a wrong secret and gets the same
+  // return code, so neither timing nor the CONNACK tells an attacker which device ids exist.
+  const dummyDigest = digestDeviceSecret(generateSecret())
 
   async function authenticate(input: AuthInput): Promise<AuthOutcome> {
     const { clientId } = input
     if (!DEVICE_ID.test(clientId)) return { ok: false, code: 2, reason: 'client id is not a valid device id' }
     const record = await lookup(clientId)
     if (!record) {
-      if (input.password?.length) await verifySecret(input.password.toString('utf8'), await dummyHash)
+      if (input.password?.length) timingSafeEqual(digestDeviceSecret(input.password), dummyDigest)
       return { ok: false, code: input.password?.length ? 4 : 5, reason: 'unknown device' }
     }
     const { device } = record
@@ -50,6 +51,12 @@ export function createAuthenticator(lookup: (id: string) => Promise<DeviceRecord
     if (presentedCert) {
       if (!socket!.authorized)
         return { ok: false, code: 5, reason: `client certificate rejected: ${socket!.authorizationError}` }
+      // A resumed TLS session (session ticket) skips certificate verification, so the validity period
+      // is checked here on every CONNECT: a ticket never outlives the certificate it was issued for.
+      if (input.nowMs >= Date.parse(peer.valid_to))
+        return { ok: false, code: 5, reason: 'client certificate expired' }
+      if (input.nowMs < Date.parse(peer.valid_from))
+        return { ok: false, code: 5, reason: 'client certificate not yet valid' }
       if (peer.subject?.CN !== clientId)
         return { ok: false, code: 2, reason: 'client id does not match certificate CN' }
       if (device.auth !== 'cert') return { ok: false, code: 5, reason: 'device enrolled for secret auth' }
@@ -66,10 +73,16 @@ export function createAuthenticator(lookup: (id: string) => Promise<DeviceRecord
     if (!input.password || input.password.length === 0 || input.password.length > 256) {
       return { ok: false, code: 4, reason: 'missing or oversized password' }
     }
-    const d = digest(input.password)
+    const d = digestDeviceSecret(input.password)
+    const stored = storedDigest(device.secretHash)
+    if (stored) {
+      if (timingSafeEqual(stored, d)) return { ok: true, device }
+      return { ok: false, code: 4, reason: 'wrong secret' }
+    }
+    // A scrypt hash from before the SHA-256 format.
     const known = verified.get(clientId)
     if (known && timingSafeEqual(known, d)) return { ok: true, device }
-    if (!(await verifySecret(input.password.toString('utf8'), device.secretHash))) {
+    if (!(await verifyDeviceSecret(input.password, device.secretHash))) {
       return { ok: false, code: 4, reason: 'wrong secret' }
     }
     verified.set(clientId, d)

@@ -50,7 +50,8 @@ export function trackDeviceStatus(
     const t = now()
     record({ id: client.id, connected: true, lastSeenMs: t }, true)
     emit(client.id, patientId, true, t)
-    deps.log.info({ deviceId: client.id }, 'device connected')
+    // debug: per-device events in a reconnect storm of thousands; refusals and takeovers stay at warn.
+    deps.log.debug({ deviceId: client.id }, 'device connected')
   })
   broker.on('clientDisconnect', (client) => {
     deps.metrics.mqttConnections.set(broker.connectedClients)
@@ -61,7 +62,7 @@ export function trackDeviceStatus(
     const t = now()
     record({ id: client.id, connected: false, lastSeenMs: t }, true)
     emit(client.id, patientId, false, t)
-    deps.log.info({ deviceId: client.id }, 'device disconnected')
+    deps.log.debug({ deviceId: client.id }, 'device disconnected')
   })
 
   return {

@@ -9,6 +9,9 @@ import type { Outcomes } from './outcomes.ts'
 // Addresses that used up their authentication failures are dropped at accept, before the TLS handshake
 // costs us anything; connections beyond maxConnections are dropped by Node and counted.
 
+/** Lifetime of a TLS session ticket (Node's default, stated here because resumption is part of the design). */
+export const TLS_SESSION_TIMEOUT_S = 300
+
 export const ipOfSocket = (s: net.Socket) => (s.remoteAddress ?? 'unknown').replace(/^::ffff:/, '')
 
 export function isLoopback(host: string): boolean {
@@ -33,6 +36,11 @@ export function createListeners(
       requestCert: true,
       rejectUnauthorized: false,
       handshakeTimeout: 10_000,
+      // Session tickets let a reconnecting device resume (RFC 8446 2.2) instead of a full handshake.
+      // Ticket keys are random per process (a restart invalidates every ticket); a ticket lasts
+      // TLS_SESSION_TIMEOUT_S. Resumption only shortens the handshake: authenticate still checks each
+      // CONNECT (secret, certificate fingerprint and validity period, CN = client id, revocation).
+      sessionTimeout: TLS_SESSION_TIMEOUT_S,
     },
     handle,
   )

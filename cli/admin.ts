@@ -1,3 +1,4 @@
+import fs from 'node:fs'
 import { type Command, InvalidArgumentError, Option } from 'commander'
 import { knownDeviceTypes } from '../ingest/mappings/index.ts'
 import { prepareDataDir } from '../shared/components.ts'
@@ -52,6 +53,16 @@ function deviceType(value: string): string {
   const known = knownDeviceTypes()
   if (!known.includes(value)) throw new InvalidArgumentError(`unknown mapping; known: ${known.join(', ')}`)
   return value
+}
+
+function readCsr(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8')
+  } catch (e) {
+    throw new VitalwireError('VW_ERR_CLI_ARGUMENT', `cannot read --csr ${file}: ${(e as Error).message}`, {
+      cause: e,
+    })
+  }
 }
 
 const cliActor = () => `cli:${process.env.USER ?? 'unknown'}`
@@ -145,6 +156,10 @@ export function adminCommands(program: Command) {
       '--out <dir>',
       'with --auth cert: where to write <id>.crt and <id>.key (default <data>/pki/devices)',
     )
+    .option(
+      '--csr <file>',
+      "with --auth cert: sign this PEM certificate signing request (the device's key never leaves it); writes only <id>.crt",
+    )
     .option('--days <n>', 'with --auth cert: certificate validity in days', (v) => {
       const n = Number(v)
       if (!Number.isInteger(n) || n < 1 || n > 3650)
@@ -160,10 +175,21 @@ export function adminCommands(program: Command) {
           type: string
           auth: 'secret' | 'cert'
           out?: string
+          csr?: string
           days?: number
         } & Out,
       ) =>
         withStorage(async (s, config) => {
+          if (o.csr !== undefined && o.auth !== 'cert')
+            throw new VitalwireError('VW_ERR_CLI_ARGUMENT', '--csr needs --auth cert')
+          if (o.auth === 'cert' && config.mqtt.deviceCa) {
+            // The broker trusts only VITALWIRE_DEVICE_CA then; a development-CA certificate would be refused.
+            throw new VitalwireError(
+              'VW_ERR_CONFIG_INVALID',
+              `VITALWIRE_DEVICE_CA is set (${config.mqtt.deviceCa}): issuing a device certificate requires that CA's private key, which Vitalwire does not hold. Sign the device's CSR with your CA (docs/broker.md, "Using your own CA"); --auth cert issues only from the development CA`,
+            )
+          }
+          const csr = o.csr === undefined ? undefined : readCsr(o.csr)
           if (o.auth === 'cert') await (await import('../shared/pki.ts')).ensureDevelopmentPki(config.pkiDir)
           const d = await enrollDevice(s.registry, {
             id: o.id,
@@ -174,6 +200,7 @@ export function adminCommands(program: Command) {
             knownTypes: knownDeviceTypes(),
             outDir: o.out,
             days: o.days,
+            csr,
           })
           s.audit.append({
             actor: cliActor(),
@@ -191,8 +218,8 @@ export function adminCommands(program: Command) {
           } else {
             print(
               o,
-              { id: d.id, cert: d.cert, key: d.key, ca: d.ca, notAfter: d.notAfter },
-              `device ${d.id} enrolled for patient ${d.patientId}\ncertificate: ${d.cert}\nkey:         ${d.key}\nCA to trust: ${d.ca}\nvalid until ${d.notAfter}`,
+              { id: d.id, cert: d.cert, ...(d.key ? { key: d.key } : {}), ca: d.ca, notAfter: d.notAfter },
+              `device ${d.id} enrolled for patient ${d.patientId}\ncertificate: ${d.cert}\n${d.key ? `key:         ${d.key}\n` : ''}CA to trust: ${d.ca}\nvalid until ${d.notAfter}`,
             )
           }
         }),

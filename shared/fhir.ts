@@ -90,6 +90,14 @@ export function observationId(key: string, effectiveMs: number): string {
   return Math.max(0, effectiveMs).toString(36).padStart(9, '0') + hash('sha256', key, 'hex').slice(0, 23)
 }
 
+/** The effective time an Observation id starts with, if it has that form. */
+export function idTimeMs(id: string): number | undefined {
+  if (!/^[0-9a-z]{9}[0-9a-f]{23}$/.test(id)) return undefined
+  const ms = Number.parseInt(id.slice(0, 9), 36)
+  // InfluxDB time is int64 ns, so up to the year 2262; older all-hex ids may parse beyond that.
+  return ms <= 9_000_000_000_000 ? ms : undefined
+}
+
 function quantity(type: VitalType, value: number): Quantity {
   const def = vital(type)
   return { value, unit: def.display, system: UCUM, code: def.ucum }

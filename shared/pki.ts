@@ -142,6 +142,75 @@ export async function issueCertificate(
   return { cert: cert.toString('pem'), key: await keyPem(keys.privateKey) }
 }
 
+/** Public keys a device CSR may carry: what the broker's TLS stack and the devices we know use. */
+function acceptableKey(alg: Algorithm & { namedCurve?: string; modulusLength?: number }): boolean {
+  if (alg.name === 'ECDSA') return alg.namedCurve === 'P-256' || alg.namedCurve === 'P-384'
+  if (alg.name === 'RSASSA-PKCS1-v1_5' || alg.name === 'RSA-PSS') return (alg.modulusLength ?? 0) >= 2048
+  return false
+}
+
+export type CsrCheck = { ok: true; csr: x509.Pkcs10CertificateRequest } | { ok: false; problem: string }
+
+/**
+ * Parse a PKCS#10 request and check it before anything is signed: the signature proves the requester
+ * holds the private key; the subject CN, when present, must be the device id (a request made for
+ * another device is a mix-up, not something to rename silently); the key must be one we accept.
+ */
+export async function checkDeviceCsr(pem: string, deviceId: string): Promise<CsrCheck> {
+  let csr: x509.Pkcs10CertificateRequest
+  try {
+    csr = new x509.Pkcs10CertificateRequest(pem)
+  } catch (e) {
+    return { ok: false, problem: `not a PEM certificate signing request (${(e as Error).message})` }
+  }
+  let signed = false
+  try {
+    signed = await csr.verify()
+  } catch {
+    signed = false
+  }
+  if (!signed) return { ok: false, problem: 'the request signature does not verify' }
+  const cn = csr.subjectName.getField('CN')
+  if (cn.length > 1 || (cn.length === 1 && cn[0] !== deviceId)) {
+    return { ok: false, problem: `the request is for CN=${cn.join(',')}, not the device id ${deviceId}` }
+  }
+  if (!acceptableKey(csr.publicKey.algorithm as any)) {
+    return { ok: false, problem: 'the request key must be ECDSA P-256/P-384 or RSA of at least 2048 bits' }
+  }
+  return { ok: true, csr }
+}
+
+/**
+ * Issue a client certificate for a device's own key pair (its private key never leaves the device).
+ * Only the request's public key is used: the subject is always CN = device id and the extensions are
+ * ours (end entity, clientAuth), never ones the request asks for.
+ */
+export async function issueCertificateForCsr(
+  p: PkiPaths,
+  csr: x509.Pkcs10CertificateRequest,
+  opts: { commonName: string; days: number },
+): Promise<string> {
+  const ca = await loadCa(p)
+  const notBefore = new Date(Date.now() - 60_000)
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: serial(),
+    subject: new x509.Name([{ CN: [opts.commonName] }]),
+    issuer: ca.cert.subject,
+    notBefore,
+    notAfter: new Date(notBefore.getTime() + opts.days * DAY_MS),
+    signingAlgorithm: ALG,
+    publicKey: csr.publicKey,
+    signingKey: ca.key as CryptoKey,
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth], false),
+      await x509.AuthorityKeyIdentifierExtension.create(ca.cert),
+    ],
+  })
+  return cert.toString('pem')
+}
+
 /** SHA-256 fingerprint and expiry of a PEM certificate, as Node reports them. */
 export function describeCertificate(pem: string): {
   fingerprint256: string

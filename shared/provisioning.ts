@@ -1,8 +1,9 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import type { Registry } from '../storage/ports.ts'
+import { hashDeviceSecret } from './device-secret.ts'
 import { VitalwireError } from './errors.ts'
-import { generatePassword, generateSecret, hashSecret, RANDOM_SECRET_COST } from './secrets.ts'
+import { generatePassword, generateSecret, hashSecret } from './secrets.ts'
 
 // Enrollment used by both the CLI and the REST API, so the two can never drift apart.
 
@@ -11,7 +12,16 @@ export const PATIENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9.-]{0,63}$/
 
 export type EnrolledDevice =
   | { id: string; patientId: string; auth: 'secret'; secret: string }
-  | { id: string; patientId: string; auth: 'cert'; cert: string; key: string; ca: string; notAfter: string }
+  | {
+      id: string
+      patientId: string
+      auth: 'cert'
+      cert: string
+      /** Absent when the certificate was issued for the device's own CSR: its key stays on the device. */
+      key?: string
+      ca: string
+      notAfter: string
+    }
 
 export async function enrollDevice(
   registry: Registry,
@@ -23,10 +33,23 @@ export async function enrollDevice(
     pkiDir: string
     outDir?: string
     days?: number
+    /** With auth 'cert': the device's PKCS#10 request (PEM); the certificate is issued for its key. */
+    csr?: string
     /** Device types (payload mapping ids) this installation knows; others are refused. */
     knownTypes?: readonly string[]
+    /**
+     * The deployment's own device CA (VITALWIRE_DEVICE_CA), when set: the broker trusts only it, so a
+     * certificate from the development CA would be refused, and its private key is not ours to hold.
+     */
+    externalDeviceCa?: string
   },
 ): Promise<EnrolledDevice> {
+  if (opts.auth === 'cert' && opts.externalDeviceCa) {
+    throw new VitalwireError(
+      'VW_ERR_VALIDATION',
+      `this deployment uses its own device CA (VITALWIRE_DEVICE_CA=${opts.externalDeviceCa}); Vitalwire does not hold its private key, so it cannot issue device certificates: sign the device's CSR with that CA (docs/broker.md, "Using your own CA") or enroll the device with a secret`,
+    )
+  }
   if (opts.knownTypes && !opts.knownTypes.includes(opts.type)) {
     throw new VitalwireError(
       'VW_ERR_VALIDATION',
@@ -50,21 +73,31 @@ export async function enrollDevice(
       patientId: opts.patientId,
       type: opts.type,
       auth: 'secret',
-      secretHash: await hashSecret(secret, RANDOM_SECRET_COST),
+      secretHash: hashDeviceSecret(secret),
     })
     return { id: opts.id, patientId: opts.patientId, auth: 'secret', secret }
   }
   // The X.509 library is loaded only when a certificate is issued (it is the CLI's heaviest import).
-  const { describeCertificate, issueCertificate, pkiPaths } = await import('./pki.ts')
+  const { checkDeviceCsr, describeCertificate, issueCertificate, issueCertificateForCsr, pkiPaths } =
+    await import('./pki.ts')
   const p = pkiPaths(opts.pkiDir)
-  const issued = await issueCertificate(p, { commonName: opts.id, usage: 'client', days: opts.days ?? 365 })
+  const days = opts.days ?? 365
+  let issued: { cert: string; key?: string }
+  if (opts.csr !== undefined) {
+    const checked = await checkDeviceCsr(opts.csr, opts.id)
+    if (!checked.ok)
+      throw new VitalwireError('VW_ERR_VALIDATION', `certificate signing request refused: ${checked.problem}`)
+    issued = { cert: await issueCertificateForCsr(p, checked.csr, { commonName: opts.id, days }) }
+  } else {
+    issued = await issueCertificate(p, { commonName: opts.id, usage: 'client', days })
+  }
   const info = describeCertificate(issued.cert)
   const outDir = opts.outDir ?? path.join(opts.pkiDir, 'devices')
   fs.mkdirSync(outDir, { recursive: true, mode: 0o700 })
   const cert = path.join(outDir, `${opts.id}.crt`)
-  const key = path.join(outDir, `${opts.id}.key`)
+  const key = issued.key === undefined ? undefined : path.join(outDir, `${opts.id}.key`)
   fs.writeFileSync(cert, issued.cert, { mode: 0o644 })
-  fs.writeFileSync(key, issued.key, { mode: 0o600 })
+  if (key) fs.writeFileSync(key, issued.key!, { mode: 0o600 })
   await registry.addDevice({
     id: opts.id,
     patientId: opts.patientId,

@@ -120,6 +120,29 @@ describe.runIf(requireBinary('influxd'))('outbox forwarder (real influxd, real S
     expect((await s.metrics.outboxBacklog.get()).values[0].value).toBe(0)
   })
 
+  it('keeps two requests in flight; a batch that fails stays queued while the other settles', async () => {
+    const proxy = await faultProxy(influxd.url, [{ status: 503 }])
+    closers.push(() => proxy.close())
+    const s = setup(proxy.url, { baseDelayMs: 2000, maxDelayMs: 2000, random: () => 1 })
+    const { patient, device } = ids()
+    await s.journal.commit({
+      accepted: heartRates(device, patient, 2000, NOW_MS - 5 * 86_400_000),
+      deadLetters: [],
+    })
+    s.fwd.start()
+    // The two batches went out together: one landed while the other's failure is still unretried
+    // (one at a time, the backlog reaches 1,000 only once the failed batch is retried, clearing the error).
+    await waitFor(
+      () => s.backlog() === 1000 && s.fwd.status().lastError !== undefined,
+      5000,
+      'one batch settled, the other queued',
+    )
+    expect(await s.count()).toBe(1000)
+    await waitFor(() => s.backlog() === 0, 20_000, 'outbox drained')
+    expect(proxy.writes).toHaveLength(3)
+    expect(await s.count()).toBe(2000)
+  })
+
   it('bisects a rejected batch, dead-letters only the bad reading and keeps the queue flowing', async () => {
     const s = setup()
     const { patient, device } = ids()

@@ -24,6 +24,11 @@ export interface ForwardSink {
 export interface ForwarderOptions {
   /** Readings per InfluxDB request: see docs/storage.md for why 1,000. */
   batchSize?: number
+  /**
+   * Requests in flight at once (default 2): InfluxDB parses each request on its own core, and while
+   * one request is in InfluxDB the next is being built. Each batch settles on its own.
+   */
+  concurrency?: number
   /** Poll for new outbox rows this often when idle (wake() is the fast path). */
   idlePollMs?: number
   baseDelayMs?: number
@@ -53,6 +58,7 @@ export function createOutboxForwarder(
   const now = options.now ?? Date.now
   const random = options.random ?? Math.random
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE
+  const concurrency = options.concurrency ?? 2
   const idlePollMs = options.idlePollMs ?? 250
   const baseDelayMs = options.baseDelayMs ?? 100
   const maxDelayMs = options.maxDelayMs ?? 5000
@@ -132,34 +138,44 @@ export function createOutboxForwarder(
     return Math.max(jittered, Math.min(e?.retryAfterMs ?? 0, 60_000))
   }
 
-  async function step(): Promise<'idle' | 'busy' | 'retry'> {
-    const rows = select.all(batchSize) as OutboxRow[]
-    if (rows.length === 0) return 'idle'
+  /** Send one batch of outbox rows and settle it: its rows leave the outbox only once InfluxDB has them. */
+  async function forward(rows: OutboxRow[]): Promise<void> {
     const orphans = rows.filter((r) => r.key === null)
     if (orphans.length) log.error({ keys: orphans.length }, 'outbox rows without a reading dropped')
     const batch = rows.filter((r) => r.key !== null).map((r) => rowToObservation(r as any))
-    try {
-      const rejected = batch.length ? await send(batch) : []
-      settle(rows, rejected)
+    const rejected = batch.length ? await send(batch) : []
+    settle(rows, rejected)
+    deps.metrics.forwarded.inc(batch.length - rejected.length)
+    // InfluxDB's reason may quote the line (patient data): it goes to dead_letters, not to the log.
+    for (const r of rejected)
+      log.warn({ deviceId: r.o.deviceId, code: 'VW_ERR_STORAGE_REJECTED' }, 'reading dead-lettered')
+  }
+
+  async function step(): Promise<'idle' | 'busy' | 'retry'> {
+    const rows = select.all(batchSize * concurrency) as OutboxRow[]
+    if (rows.length === 0) return 'idle'
+    const batches: OutboxRow[][] = []
+    for (let i = 0; i < rows.length; i += batchSize) batches.push(rows.slice(i, i + batchSize))
+    // Batches cover disjoint seq ranges, so each settles alone; one that failed is simply still
+    // queued next time (a re-sent point overwrites itself).
+    const outcomes = await Promise.allSettled(batches.map(forward))
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected')
+    if (!failed) {
       if (!reachable) log.info({ failures }, 'InfluxDB reachable again; forwarding')
       reachable = true
       failures = 0
       lastError = undefined
-      deps.metrics.forwarded.inc(batch.length - rejected.length)
-      // InfluxDB's reason may quote the line (patient data): it goes to dead_letters, not to the log.
-      for (const r of rejected)
-        log.warn({ deviceId: r.o.deviceId, code: 'VW_ERR_STORAGE_REJECTED' }, 'reading dead-lettered')
       return 'busy'
-    } catch (e: any) {
-      failures++
-      reachable = false
-      lastError = `${e?.code ?? 'error'}: ${e?.message ?? e}`
-      const delayMs = delayFor(e)
-      const level = e?.code === 'VW_ERR_STORAGE_CONFIG' ? 'error' : failures === 1 ? 'warn' : 'debug'
-      log[level]({ code: e?.code, err: e?.message, failures, delayMs }, 'forwarding failed; will retry')
-      await pause(delayMs)
-      return 'retry'
     }
+    const e = failed.reason
+    failures++
+    reachable = false
+    lastError = `${e?.code ?? 'error'}: ${e?.message ?? e}`
+    const delayMs = delayFor(e)
+    const level = e?.code === 'VW_ERR_STORAGE_CONFIG' ? 'error' : failures === 1 ? 'warn' : 'debug'
+    log[level]({ code: e?.code, err: e?.message, failures, delayMs }, 'forwarding failed; will retry')
+    await pause(delayMs)
+    return 'retry'
   }
 
   async function run() {

@@ -1,5 +1,5 @@
 import { VITAL_TYPES, type VitalType } from '../../shared/catalog.ts'
-import type { StoredObservation } from '../../shared/fhir.ts'
+import { idTimeMs, type StoredObservation } from '../../shared/fhir.ts'
 import type { ReadingPage, ReadingQuery, ReadingStore } from '../ports.ts'
 import { createInfluxHttp, type InfluxOptions, InfluxWriteError } from './http.ts'
 import {
@@ -143,17 +143,29 @@ export function createInfluxReadingStore(
     },
 
     async get(id) {
+      const all = VITAL_TYPES.map((t) => api.from(t)).join(', ')
+      const find = async (q: string) => rows(await api.query(q)).find((k) => k.o.id === id)?.o
       const at = await deps.locate?.(id)
-      const q = at
-        ? select(api.from(at.type), [
+      if (at) {
+        return find(
+          select(api.from(at.type), [
             `${ident(TAG_PATIENT)} = ${literal(at.patientId)}`,
             `${ident(TAG_DEVICE)} = ${literal(at.deviceId)}`,
             `time = ${timestampNs(at.effectiveMs, at.key)}`,
-          ])
-        : // Field filter: scans every point. Only for ids the local index no longer knows.
-          select(VITAL_TYPES.map((t) => api.from(t)).join(', '), [`"id" = ${literal(id)}`], ' LIMIT 1')
-      const found = rows(await api.query(q)).find((k) => k.o.id === id)
-      return found?.o
+          ]),
+        )
+      }
+      // Ids the local index no longer knows. An id starts with its effective time (observationId),
+      // so one millisecond of every measurement holds it; ids from before that scheme (all hex,
+      // stored as an `id` field) need a scan of that field.
+      const ms = idTimeMs(id)
+      const inTime =
+        ms !== undefined
+          ? await find(
+              select(all, [`time >= ${BigInt(ms) * 1_000_000n}`, `time < ${BigInt(ms + 1) * 1_000_000n}`]),
+            )
+          : undefined
+      return inTime ?? find(select(all, [`"id" = ${literal(id)}`], ' LIMIT 1'))
     },
 
     async close() {

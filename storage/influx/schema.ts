@@ -1,6 +1,6 @@
 import { Point } from '@influxdata/influxdb-client'
 import { VITAL_TYPES, type VitalType } from '../../shared/catalog.ts'
-import type { StoredObservation } from '../../shared/fhir.ts'
+import { observationId, type StoredObservation } from '../../shared/fhir.ts'
 
 // The point schema, chosen for the queries Vitalwire runs (a patient's readings of some types in a
 // time range, newest first; latest per patient and type) and for bounded series cardinality:
@@ -8,12 +8,14 @@ import type { StoredObservation } from '../../shared/fhir.ts'
 //   measurement  the vital type, e.g. `heart-rate`, `blood-pressure` (10 at most, from the catalog)
 //   tags         patient_id, device_id: pseudonymous ids only, never names. A device belongs to one
 //                patient, so series = devices x types they measure: bounded by the fleet, not by time.
-//   fields       id (Observation.id), key (idempotency key), effective_ms, received_ms (integers),
-//                effective (effectiveDateTime with the device's offset), flags and out_of_range (only
-//                when present), and the canonical numeric values as floats (`value`, or
-//                `systolic`/`diastolic`) so Grafana and InfluxQL aggregates work directly. These are
-//                every fact of the Observation, which shared/fhir.ts renders from them: reads are
-//                lossless (components included) at ~230 bytes a line instead of ~1 KB of JSON.
+//   fields       key (idempotency key), effective_ms, received_ms (integers), effective (the
+//                effectiveDateTime with the device's offset, only when it is not the plain UTC form of
+//                effective_ms), flags and out_of_range (only when present), and the canonical numeric
+//                values as floats (`value`, or `systolic`/`diastolic`) so Grafana and InfluxQL aggregates
+//                work directly. These are every fact of the Observation, which shared/fhir.ts renders
+//                from them: reads are lossless (components included) at ~150 bytes a line. The
+//                Observation id is not stored: it is a function of key and effective time
+//                (observationId), and points written before carry it as an `id` field, read as is.
 //   timestamp    nanoseconds = effectiveMs * 1e6 + (FNV-1a-32(key) mod 1e6).
 //
 // InfluxDB identifies a point by measurement + tag set + timestamp: a replay of the same key lands on
@@ -55,15 +57,16 @@ export function timestampNs(effectiveMs: number, key: string): bigint {
   return BigInt(effectiveMs) * 1_000_000n + BigInt(fnv1a32(key) % 1_000_000)
 }
 
+const utcIso = (ms: number) => new Date(ms).toISOString()
+
 export function toPoint(o: StoredObservation): Point {
   const p = new Point(o.type)
     .tag(TAG_PATIENT, o.patientId)
     .tag(TAG_DEVICE, o.deviceId)
-    .stringField('id', o.id)
     .stringField('key', o.key)
     .intField('effective_ms', o.effectiveMs)
     .intField('received_ms', o.receivedMs)
-    .stringField('effective', o.effective)
+  if (o.effective !== utcIso(o.effectiveMs)) p.stringField('effective', o.effective)
   if (o.flags.length) p.stringField('flags', o.flags.join(','))
   if (o.outOfRange) p.stringField('out_of_range', o.outOfRange)
   for (const [name, v] of Object.entries(o.values)) {
@@ -92,16 +95,18 @@ export function rowToObservation(s: Series, row: unknown[]): StoredObservation {
   for (const [i, c] of s.columns.entries()) if (row[i] !== null && !(c in r)) r[c] = row[i]
   const values: Record<string, number> = {}
   for (const [c, v] of Object.entries(r)) if (!RESERVED.has(c) && typeof v === 'number') values[c] = v
+  const key = String(r.key)
+  const effectiveMs = Number(r.effective_ms)
   return {
-    id: String(r.id),
-    key: String(r.key),
+    id: typeof r.id === 'string' ? r.id : observationId(key, effectiveMs),
+    key,
     patientId: String(r[TAG_PATIENT]),
     deviceId: String(r[TAG_DEVICE]),
     type: s.name as VitalType,
-    effectiveMs: Number(r.effective_ms),
+    effectiveMs,
     receivedMs: Number(r.received_ms),
     values,
-    effective: String(r.effective),
+    effective: typeof r.effective === 'string' ? r.effective : utcIso(effectiveMs),
     flags: r.flags ? String(r.flags).split(',') : [],
     ...(r.out_of_range === 'L' || r.out_of_range === 'H' ? { outOfRange: r.out_of_range } : {}),
   }

@@ -1,3 +1,4 @@
+import { VITAL_TYPES } from '../../shared/catalog.ts'
 import type { StoredObservation } from '../../shared/fhir.ts'
 import type { ReadingPage, ReadingQuery, ReadingStore } from '../ports.ts'
 import type { Db } from './database.ts'
@@ -93,6 +94,9 @@ function where(q: Omit<ReadingQuery, 'sort' | 'limit' | 'after'>) {
   return { clauses, params }
 }
 
+/** Above this many (patient, type) pairs a search is one query that SQLite plans by itself. */
+const MAX_SEEKS = 64
+
 export function createSqliteReadingStore(db: Db): ReadingStore {
   const insert = db.prepare(INSERT_READING_SQL)
   const latest = db.prepare(UPSERT_LATEST_SQL)
@@ -112,17 +116,37 @@ export function createSqliteReadingStore(db: Db): ReadingStore {
       }
     },
     async search(q): Promise<ReadingPage> {
-      const { clauses, params } = where(q)
       const cursor = q.after ? decodeCursor(q.after) : undefined
-      if (cursor) {
-        // Keyset paging on (effective_ms, id): constant cost however deep the page.
-        clauses.push(q.sort === 'asc' ? '(effective_ms, id) > (?, ?)' : '(effective_ms, id) < (?, ?)')
-        params.push(cursor.effectiveMs, cursor.id)
-      }
       const dir = q.sort === 'asc' ? 'ASC' : 'DESC'
-      const sql = `SELECT * FROM readings ${clauses.length ? `WHERE ${clauses.join(' AND ')}` : ''}
-        ORDER BY effective_ms ${dir}, id ${dir} LIMIT ?`
-      const rows = db.prepare(sql).all(...params, q.limit + 1) as Row[]
+      const order = `ORDER BY effective_ms ${dir}, id ${dir}`
+      const ranged = (query: Omit<ReadingQuery, 'sort' | 'limit' | 'after'>) => {
+        const { clauses, params } = where(query)
+        if (cursor) {
+          // Keyset paging on (effective_ms, id): constant cost however deep the page.
+          clauses.push(q.sort === 'asc' ? '(effective_ms, id) > (?, ?)' : '(effective_ms, id) < (?, ?)')
+          params.push(cursor.effectiveMs, cursor.id)
+        }
+        return {
+          sql: `SELECT * FROM readings ${clauses.length ? `WHERE ${clauses.join(' AND ')}` : ''}`,
+          params,
+        }
+      }
+      const types = q.types ?? VITAL_TYPES
+      let rows: Row[]
+      if (q.patientIds && q.patientIds.length * types.length <= MAX_SEEKS) {
+        // One seek per patient and type on (patient_id, type, effective_ms, id), each already in
+        // order and cut at the page size, then one small merge: fast at any depth of any history.
+        const parts = q.patientIds.flatMap((p) =>
+          types.map((t) => ranged({ ...q, patientIds: [p], types: [t] })),
+        )
+        if (parts.length === 0) return { items: [] }
+        const sql = `${parts.map((x) => `SELECT * FROM (${x.sql} ${order} LIMIT ?)`).join(' UNION ALL ')} ${order} LIMIT ?`
+        const params = parts.flatMap((x) => [...x.params, q.limit + 1])
+        rows = db.prepare(sql).all(...params, q.limit + 1) as Row[]
+      } else {
+        const x = ranged(q)
+        rows = db.prepare(`${x.sql} ${order} LIMIT ?`).all(...x.params, q.limit + 1) as Row[]
+      }
       const items = rows.slice(0, q.limit).map(rowToObservation)
       return { items, next: rows.length > q.limit ? encodeCursor(items[items.length - 1]) : undefined }
     },

@@ -2,10 +2,14 @@ import fs from 'node:fs'
 import path from 'node:path'
 import mqtt from 'mqtt'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { loadConfig } from '../../shared/config.ts'
+import { hashDeviceSecret } from '../../shared/device-secret.ts'
 import { ensureDevelopmentPki, issueCertificate, pkiPaths } from '../../shared/pki.ts'
+import { generateSecret, hashSecret, RANDOM_SECRET_COST } from '../../shared/secrets.ts'
+import { openEmbeddedStorage } from '../../storage/sqlite/index.ts'
 import { type Harness, startHarness, tempDir } from '../helpers/harness.ts'
 import { requireBinary } from '../helpers/requirements.ts'
-import { auditRows, observed, reading, run, waitForAudit } from './broker-helpers.ts'
+import { auditRows, deviceRow, observed, reading, run, waitForAudit } from './broker-helpers.ts'
 
 // Both ways a device proves who it is, over real TLS, with mqtt.js and with the Debian mosquitto clients.
 
@@ -56,9 +60,33 @@ describe('broker authentication', () => {
     const everything = JSON.stringify(auditRows(h)) + JSON.stringify(h.logs)
     expect(everything).not.toContain(wrong)
     expect(everything).not.toContain(secret)
-    // Hash at rest: the database holds an scrypt hash, never the secret.
+    // Hash at rest: the database holds a SHA-256 digest of the (256-bit random) secret, never the secret.
     const db = fs.readFileSync(path.join(h.dataDir, 'vitalwire.db'))
     expect(db.includes(Buffer.from(secret!))).toBe(false)
+    expect(deviceRow(h, 's1')?.secret_hash).toBe(hashDeviceSecret(secret!))
+  })
+
+  it('still accepts a device whose secret was hashed with scrypt before the SHA-256 format', async () => {
+    const secret = generateSecret()
+    const config = loadConfig(h.env)
+    const s = openEmbeddedStorage({ dataDir: h.dataDir, dbPath: config.dbPath, outbox: false })
+    await s.registry.addDevice({
+      id: 'old1',
+      patientId: 'p1',
+      type: 'generic',
+      auth: 'secret',
+      secretHash: await hashSecret(secret, RANDOM_SECRET_COST),
+    })
+    s.close()
+    const wrong = generateSecret()
+    expect(await connackCode(h, { clientId: 'old1', username: 'old1', password: wrong })).toBe(4)
+    // Twice: the second connection is checked against the verified-secret cache instead of scrypt.
+    for (const r of ['r1', 'r2']) {
+      const c = await h.connectDevice('old1', { secret })
+      await c.publishAsync('rpm/v1/devices/old1/readings', reading(r), { qos: 1 })
+      await c.endAsync()
+    }
+    expect(await connackCode(h, { clientId: 'old1', username: 'old1', password: wrong })).toBe(4)
   })
 
   it('accepts a device certificate with CN = device id; refuses expired, foreign-CA and mismatched ones', async () => {

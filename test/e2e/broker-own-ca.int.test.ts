@@ -127,4 +127,28 @@ describe('broker with the deployment’s own CA', () => {
     await expect(connect('dev-1-wrong-ca')).rejects.toMatchObject({ code: 5 })
     fs.rmSync(dir, { recursive: true, force: true })
   })
+
+  it('refuses to issue a device certificate through the API, since the CA key is the deployment’s', async () => {
+    const dir = tempDir('own-pki-')
+    makeCa(dir, 'device-ca')
+    h = await startHarness({ env: { VITALWIRE_DEVICE_CA: path.join(dir, 'device-ca.crt') } })
+    await h.enrollPatient('p1')
+    const cookie = await h.login('admin@example.org', await h.addUser('admin@example.org', 'admin'))
+    const enroll = (auth: string) =>
+      fetch(`${h!.httpUrl}/api/devices`, {
+        method: 'POST',
+        headers: { cookie, 'content-type': 'application/json' },
+        body: JSON.stringify({ id: `dev-${auth}`, patientId: 'p1', auth }),
+      })
+    const refused = await enroll('cert')
+    expect(refused.status).toBe(400)
+    const body = await refused.json()
+    expect(body.error.code).toBe('VW_ERR_VALIDATION')
+    expect(body.error.message).toMatch(/VITALWIRE_DEVICE_CA/)
+    const listed = await fetch(`${h.httpUrl}/api/devices`, { headers: { cookie } })
+    expect((await listed.json()).devices.map((d: { id: string }) => d.id)).not.toContain('dev-cert')
+    // Secrets still work: they need no CA.
+    expect((await enroll('secret')).status).toBe(201)
+    fs.rmSync(dir, { recursive: true, force: true })
+  })
 })

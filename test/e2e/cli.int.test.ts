@@ -40,7 +40,9 @@ describe('vitalwire CLI', { timeout: 120_000 }, () => {
     expect(raw.includes(user.password)).toBe(false)
     expect(raw.includes('Ada Lovelace')).toBe(false)
     const db = new DatabaseSync(path.join(dataDir, 'vitalwire.db'), { readOnly: true })
-    expect((db.prepare('SELECT secret_hash FROM devices').get() as any).secret_hash).toMatch(/^scrypt\$/)
+    expect((db.prepare('SELECT secret_hash FROM devices').get() as any).secret_hash).toMatch(
+      /^sha256\$[A-Za-z0-9_-]{43}$/,
+    )
     db.close()
     expect(fs.statSync(dataDir).mode & 0o777).toBe(0o700)
     expect(fs.statSync(path.join(dataDir, 'vitalwire.db')).mode & 0o777).toBe(0o600)

@@ -1,8 +1,7 @@
-import type { Browser, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { type Harness, startHarness } from '../helpers/harness.ts'
-import { requireBinary } from '../helpers/requirements.ts'
-import { launch, openPage, screenshot, signIn, text, WAIT } from './web-browser.ts'
+import type { Page } from 'playwright-core'
+import { expect } from 'vitest'
+import { describeWeb, openPage, screenshot, signIn, text, WAIT, webTest } from '../helpers/browser.ts'
+import type { Harness } from '../helpers/harness.ts'
 
 // Admin pages: devices (enroll, the secret shown once with a copy button, revoke), patients (add, pause),
 // users and care teams. Endpoints still being built by the API engineer are probed first and the test
@@ -25,22 +24,18 @@ async function go(page: Page, hash: string) {
   }, hash)
 }
 
-describe.skipIf(!requireBinary('chromium'))('web UI admin', { timeout: 120_000 }, () => {
-  let browser: Browser
-  let h: Harness
+const it = webTest({ p1: 'Ada Lovelace' })
+
+describeWeb('web UI admin', () => {
   let password: string
-  beforeAll(async () => {
-    browser = await launch()
-  })
-  afterAll(async () => browser?.close())
-  beforeEach(async () => {
-    h = await startHarness()
-    await h.enrollPatient('p1', { name: 'Ada Lovelace' })
+  it.beforeEach(async ({ h }) => {
     password = await h.addUser('admin@example.org', 'admin')
   })
-  afterEach(async () => h.close())
 
-  it('enrolls a device, shows its secret once with a copy button that works, and revokes it', async () => {
+  it('enrolls a device, shows its secret once with a copy button that works, and revokes it', async ({
+    browser,
+    h,
+  }) => {
     const { page, violations } = await openPage(browser, h.httpUrl)
     await page.context().grantPermissions(['clipboard-read', 'clipboard-write'])
     await signIn(page, 'admin@example.org', password)
@@ -73,7 +68,7 @@ describe.skipIf(!requireBinary('chromium'))('web UI admin', { timeout: 120_000 }
     expect(violations).toEqual([])
   })
 
-  it('hides admin pages from coordinators', async () => {
+  it('hides admin pages from coordinators', async ({ browser, h }) => {
     const coord = await h.addUser('coord@example.org', 'coordinator', ['p1'])
     const { page } = await openPage(browser, h.httpUrl)
     await signIn(page, 'coord@example.org', coord)
@@ -83,9 +78,9 @@ describe.skipIf(!requireBinary('chromium'))('web UI admin', { timeout: 120_000 }
     await expect.poll(() => text(page, 'main'), WAIT).toContain('Admin pages are for administrators only.')
   })
 
-  it('adds a patient and pauses monitoring', async (ctx) => {
+  it('adds a patient and pauses monitoring', async ({ browser, h, skip }) => {
     const cookie = await h.login('admin@example.org', password)
-    if (!(await has(h, cookie, 'POST', '/api/patients'))) return ctx.skip()
+    if (!(await has(h, cookie, 'POST', '/api/patients'))) return skip()
     const { page } = await openPage(browser, h.httpUrl)
     await signIn(page, 'admin@example.org', password)
     await page.getByRole('link', { name: 'Patients' }).click()
@@ -103,9 +98,13 @@ describe.skipIf(!requireBinary('chromium'))('web UI admin', { timeout: 120_000 }
     await screenshot(page, 'web-admin-patients')
   })
 
-  it('adds a user with a care team, shows the one-time password once, and edits the team', async (ctx) => {
+  it('adds a user with a care team, shows the one-time password once, and edits the team', async ({
+    browser,
+    h,
+    skip,
+  }) => {
     const cookie = await h.login('admin@example.org', password)
-    if (!(await has(h, cookie, 'GET', '/api/users'))) return ctx.skip()
+    if (!(await has(h, cookie, 'GET', '/api/users'))) return skip()
     await h.enrollPatient('p2', { name: 'Grace Hopper' })
     const { page } = await openPage(browser, h.httpUrl)
     await signIn(page, 'admin@example.org', password)

@@ -1,8 +1,15 @@
-import type { Browser, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { type Harness, startHarness } from '../helpers/harness.ts'
-import { requireBinary } from '../helpers/requirements.ts'
-import { launch, openPage, reading, screenshot, text, visible, WAIT } from './web-browser.ts'
+import type { Page } from 'playwright-core'
+import { expect } from 'vitest'
+import {
+  describeWeb,
+  openPage,
+  reading,
+  screenshot,
+  text,
+  visible,
+  WAIT,
+  webTest,
+} from '../helpers/browser.ts'
 
 // Keyboard only, no mouse: sign in, open a patient, resolve an alert with a note in an accessible dialog,
 // snooze another for this user only. Focus is always visible and never lost.
@@ -22,20 +29,13 @@ const focusOutline = (page: Page) =>
     return `${s.outlineStyle} ${s.outlineWidth}`
   })
 
-describe.skipIf(!requireBinary('chromium'))('web UI keyboard', { timeout: 120_000 }, () => {
-  let browser: Browser
-  let h: Harness
-  beforeAll(async () => {
-    browser = await launch()
-  })
-  afterAll(async () => browser?.close())
-  beforeEach(async () => {
-    h = await startHarness()
-    await h.enrollPatient('p1', { name: 'Ada Lovelace' })
-  })
-  afterEach(async () => h.close())
+const it = webTest({ p1: 'Ada Lovelace' })
 
-  it('works with the keyboard alone: sign in, open a patient, resolve with a note, snooze for me only', async () => {
+describeWeb('web UI keyboard', () => {
+  it('works with the keyboard alone: sign in, open a patient, resolve with a note, snooze for me only', async ({
+    browser,
+    h,
+  }) => {
     const creds = await h.enrollDevice('hr-1', 'p1')
     const password = await h.addUser('coord@example.org', 'coordinator', ['p1'])
     const colleague = await h.addUser('colleague@example.org', 'coordinator', ['p1'])

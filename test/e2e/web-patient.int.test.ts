@@ -1,28 +1,18 @@
-import type { Browser } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { type Harness, startHarness } from '../helpers/harness.ts'
-import { requireBinary } from '../helpers/requirements.ts'
-import { launch, openPage, screenshot, signIn, text, WAIT } from './web-browser.ts'
+import { expect } from 'vitest'
+import { describeWeb, openPage, screenshot, signIn, text, WAIT, webTest } from '../helpers/browser.ts'
 
 // The patient view: uPlot trends with the default thresholds, day/week/month, devices, alert history and
 // the RPM days-with-readings band, all from real readings sent by a real device.
 
 const DAY = 86_400_000
 
-describe.skipIf(!requireBinary('chromium'))('web UI patient view', { timeout: 120_000 }, () => {
-  let browser: Browser
-  let h: Harness
-  beforeAll(async () => {
-    browser = await launch()
-  })
-  afterAll(async () => browser?.close())
-  beforeEach(async () => {
-    h = await startHarness()
-    await h.enrollPatient('p1', { name: 'Ada Lovelace' })
-  })
-  afterEach(async () => h.close())
+const it = webTest({ p1: 'Ada Lovelace' })
 
-  it('draws trends with thresholds, switches range, and shows devices, alert history and the RPM band', async () => {
+describeWeb('web UI patient view', () => {
+  it('draws trends with thresholds, switches range, and shows devices, alert history and the RPM band', async ({
+    browser,
+    h,
+  }) => {
     const creds = await h.enrollDevice('ox-1', 'p1')
     const password = await h.addUser('coord@example.org', 'coordinator', ['p1'])
     const device = await h.connectDevice('ox-1', creds)

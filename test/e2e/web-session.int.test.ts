@@ -1,31 +1,30 @@
 import { Writable } from 'node:stream'
 import mqtt from 'mqtt'
-import type { Browser } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { expect } from 'vitest'
 import { COMPONENTS, startVitalwire } from '../../main.ts'
 import { loadConfig } from '../../shared/config.ts'
 import { createLogger } from '../../shared/logger.ts'
-import { type Harness, startHarness } from '../helpers/harness.ts'
-import { requireBinary } from '../helpers/requirements.ts'
-import { launch, openPage, reading, screenshot, signIn, text, visible, WAIT } from './web-browser.ts'
+import {
+  describeWeb,
+  openPage,
+  reading,
+  screenshot,
+  signIn,
+  text,
+  visible,
+  WAIT,
+  webTest,
+} from '../helpers/browser.ts'
 
 // Sessions: sign out, idle logoff with a warning first, the one-time password flow, and a live
 // connection that comes back by itself after the server restarts (and says so while it is down).
 
-describe.skipIf(!requireBinary('chromium'))('web UI sessions', { timeout: 120_000 }, () => {
-  let browser: Browser
-  let h: Harness | undefined
-  beforeAll(async () => {
-    browser = await launch()
-  })
-  afterAll(async () => browser?.close())
-  afterEach(async () => {
-    await h?.close()
-    h = undefined
-  })
+// Each test starts its own server (`start`): one has a short idle timeout, another is restarted.
+const it = webTest()
 
-  it('signs out and the session is gone on the server', async () => {
-    h = await startHarness()
+describeWeb('web UI sessions', () => {
+  it('signs out and the session is gone on the server', async ({ browser, start }) => {
+    const h = await start()
     const password = await h.addUser('coord@example.org', 'coordinator')
     const { page } = await openPage(browser, h.httpUrl)
     await signIn(page, 'coord@example.org', password)
@@ -36,8 +35,11 @@ describe.skipIf(!requireBinary('chromium'))('web UI sessions', { timeout: 120_00
     expect(await visible(page, '#live')).toBe(false)
   })
 
-  it('warns before the idle timeout, stays signed in on activity, signs out at the timeout', async () => {
-    h = await startHarness({ env: { VITALWIRE_SESSION_IDLE_MIN: '1' } })
+  it('warns before the idle timeout, stays signed in on activity, signs out at the timeout', async ({
+    browser,
+    start,
+  }) => {
+    const h = await start({ env: { VITALWIRE_SESSION_IDLE_MIN: '1' } })
     await h.enrollPatient('p1', { name: 'Ada Lovelace' })
     const password = await h.addUser('coord@example.org', 'coordinator', ['p1'])
     const { page } = await openPage(browser, 'about:blank')
@@ -68,13 +70,17 @@ describe.skipIf(!requireBinary('chromium'))('web UI sessions', { timeout: 120_00
     expect((await page.request.get(`${h.httpUrl}/api/session`)).status()).toBe(401)
   })
 
-  it('makes a user with a one-time password choose a new one before seeing patients', async (ctx) => {
-    h = await startHarness()
+  it('makes a user with a one-time password choose a new one before seeing patients', async ({
+    browser,
+    start,
+    skip,
+  }) => {
+    const h = await start()
     await h.enrollPatient('p1', { name: 'Ada Lovelace' })
     const probe = await fetch(`${h.httpUrl}/api/session/password`, { method: 'POST' })
     if (probe.status === 404) {
       process.stderr.write('\n*** SKIPPING: POST /api/session/password is not on this server yet ***\n\n')
-      return ctx.skip()
+      return skip()
     }
     const oneTime = await h.addUser('new@example.org', 'coordinator', ['p1'], { mustChangePassword: true })
     const { page, violations } = await openPage(browser, h.httpUrl)
@@ -95,8 +101,11 @@ describe.skipIf(!requireBinary('chromium'))('web UI sessions', { timeout: 120_00
     expect(violations).toEqual([])
   })
 
-  it('says when it is not live and reconnects by itself after a server restart', async () => {
-    h = await startHarness()
+  it('says when it is not live and reconnects by itself after a server restart', async ({
+    browser,
+    start,
+  }) => {
+    const h = await start()
     await h.enrollPatient('p1', { name: 'Ada Lovelace' })
     const creds = await h.enrollDevice('hr-1', 'p1')
     const password = await h.addUser('coord@example.org', 'coordinator', ['p1'])

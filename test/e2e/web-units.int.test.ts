@@ -1,26 +1,25 @@
-import type { Browser } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { type Harness, startHarness } from '../helpers/harness.ts'
-import { requireBinary } from '../helpers/requirements.ts'
-import { launch, openPage, reading, screenshot, signIn, text, WAIT } from './web-browser.ts'
+import { expect } from 'vitest'
+import {
+  describeWeb,
+  openPage,
+  reading,
+  screenshot,
+  signIn,
+  text,
+  WAIT,
+  webTest,
+} from '../helpers/browser.ts'
 
 // Unit confusion (mg/dL vs mmol/L, °C vs °F) is the complaint users of other dashboards raise most: every
 // value carries its unit, the column header says it too, and the choice survives a reload.
 
-describe.skipIf(!requireBinary('chromium'))('web UI units', { timeout: 120_000 }, () => {
-  let browser: Browser
-  let h: Harness
-  beforeAll(async () => {
-    browser = await launch()
-  })
-  afterAll(async () => browser?.close())
-  beforeEach(async () => {
-    h = await startHarness()
-    await h.enrollPatient('p1', { name: 'Ada Lovelace' })
-  })
-  afterEach(async () => h.close())
+const it = webTest({ p1: 'Ada Lovelace' })
 
-  it('switches glucose to mmol/L and temperature to °F, labels every value, and keeps the choice', async () => {
+describeWeb('web UI units', () => {
+  it('switches glucose to mmol/L and temperature to °F, labels every value, and keeps the choice', async ({
+    browser,
+    h,
+  }) => {
     const creds = await h.enrollDevice('gl-1', 'p1')
     const password = await h.addUser('coord@example.org', 'coordinator', ['p1'])
     const device = await h.connectDevice('gl-1', creds)

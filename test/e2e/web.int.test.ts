@@ -1,29 +1,27 @@
-import type { Browser } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { type Harness, startHarness } from '../helpers/harness.ts'
-import { requireBinary } from '../helpers/requirements.ts'
-import { launch, openPage, reading, screenshot, signIn, text, visible, WAIT } from './web-browser.ts'
+import { expect } from 'vitest'
+import {
+  describeWeb,
+  openPage,
+  reading,
+  screenshot,
+  signIn,
+  text,
+  visible,
+  WAIT,
+  webTest,
+} from '../helpers/browser.ts'
 
 // The coordinator's day in real Chromium: sign in, see the patient, a real device over TLS MQTT
 // breaches a threshold, the critical alert arrives live and cannot be missed, the coordinator
 // acknowledges it. The strict CSP must hold throughout.
 
-describe.skipIf(!requireBinary('chromium'))('web UI end to end', { timeout: 120_000 }, () => {
-  let browser: Browser
-  let h: Harness
-  beforeAll(async () => {
-    browser = await launch()
-  })
-  afterAll(async () => browser?.close())
-  beforeEach(async () => {
-    h = await startHarness()
-    await h.enrollPatient('p1', { name: 'Ada Lovelace' })
-    await h.enrollPatient('p2', { name: 'Grace Hopper' })
-    await h.enrollPatient('p3', { name: 'Not Mine' })
-  })
-  afterEach(async () => h.close())
+const it = webTest({ p1: 'Ada Lovelace', p2: 'Grace Hopper', p3: 'Not Mine' })
 
-  it('signs in, shows the patient, receives a live critical alert from a real MQTT publish and acknowledges it', async () => {
+describeWeb('web UI end to end', () => {
+  it('signs in, shows the patient, receives a live critical alert from a real MQTT publish and acknowledges it', async ({
+    browser,
+    h,
+  }) => {
     const creds = await h.enrollDevice('ox-1', 'p1')
     const password = await h.addUser('coord@example.org', 'coordinator', ['p1', 'p2'])
     const device = await h.connectDevice('ox-1', creds)
@@ -107,7 +105,10 @@ describe.skipIf(!requireBinary('chromium'))('web UI end to end', { timeout: 120_
     expect(consoleErrors).toEqual([])
   })
 
-  it('is served under a strict CSP that reports no violation, and the detector does catch one', async () => {
+  it('is served under a strict CSP that reports no violation, and the detector does catch one', async ({
+    browser,
+    h,
+  }) => {
     const password = await h.addUser('coord@example.org', 'coordinator', ['p1'])
     const res = await fetch(h.httpUrl)
     const csp = res.headers.get('content-security-policy') ?? ''
@@ -134,7 +135,10 @@ describe.skipIf(!requireBinary('chromium'))('web UI end to end', { timeout: 120_
     expect(await page.evaluate(() => (window as any).__ran)).toBeUndefined()
   })
 
-  it('keeps rows the same height under a stream of readings and never re-creates untouched rows', async () => {
+  it('keeps rows the same height under a stream of readings and never re-creates untouched rows', async ({
+    browser,
+    h,
+  }) => {
     const creds = await h.enrollDevice('hr-1', 'p1')
     const password = await h.addUser('coord@example.org', 'coordinator', ['p1', 'p2'])
     const { page } = await openPage(browser, h.httpUrl)

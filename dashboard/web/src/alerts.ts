@@ -4,8 +4,11 @@ import { button, h, reconcile } from './dom.ts'
 import { ago, SEVERITY_ICON } from './format.ts'
 import { type AlertItem, RANK, type Store } from './store.ts'
 
-// The alert feed: most severe and newest first; acknowledge, resolve with a note, snooze (for this user
-// only, never critical). Items are reused by key so live updates do not steal focus.
+// The alert feed: open before acknowledged, most severe first, then the most recently opened; acknowledge,
+// resolve with a note, snooze (for this user only, never critical). The order never depends on the last
+// update: an alert that keeps firing (a count going up every few seconds) stays where it is instead of
+// jumping to the top under the user's pointer. Items are kept by key and patched in place, so live
+// updates neither steal focus nor reset a snooze duration the user is choosing.
 
 const SNOOZE_MINUTES = [15, 30, 60, 120, 240]
 
@@ -36,6 +39,19 @@ export function createAlertFeed(root: HTMLElement, store: Store) {
     })
   }
 
+  /** The parts of an item a live update may change without rebuilding it. */
+  function patch(el: HTMLElement, a: AlertItem): boolean {
+    if (el.dataset.shape !== shapeOf(a)) return false
+    const who = el.querySelector('.who')?.lastChild
+    const msg = el.querySelector('.msg')
+    const when = el.querySelector('.when')
+    if (!who || !msg || !when) return false
+    who.textContent = ruleText(a)
+    msg.textContent = a.message
+    when.replaceChildren(...whenText(a))
+    return true
+  }
+
   function build(a: AlertItem): HTMLElement {
     const patient = store.patients.get(a.patientId)
     const actions = h('div', { class: 'actions' })
@@ -57,7 +73,7 @@ export function createAlertFeed(root: HTMLElement, store: Store) {
     } else actions.append(h('span', { class: 'hint' }, 'Critical: cannot be snoozed'))
     return h(
       'li',
-      { class: `alert sev-${a.severity} status-${a.status}`, 'data-alert': a.id },
+      { class: `alert sev-${a.severity} status-${a.status}`, 'data-alert': a.id, 'data-shape': shapeOf(a) },
       h(
         'p',
         { class: 'sev' },
@@ -72,15 +88,10 @@ export function createAlertFeed(root: HTMLElement, store: Store) {
         'p',
         { class: 'who' },
         h('a', { href: `#/patients/${encodeURIComponent(a.patientId)}` }, patient?.name ?? a.patientId),
-        ` — ${a.rule}${a.score !== undefined ? ` (score ${a.score})` : ''}`,
+        ruleText(a),
       ),
       h('p', { class: 'msg' }, a.message),
-      h(
-        'p',
-        { class: 'when' },
-        h('time', { datetime: a.openedAt }, `opened ${ago(a.openedAt)}`),
-        a.count > 1 ? ` · ${a.count} readings` : '',
-      ),
+      h('p', { class: 'when' }, ...whenText(a)),
       actions,
     )
   }
@@ -95,7 +106,8 @@ export function createAlertFeed(root: HTMLElement, store: Store) {
         (a, b) =>
           Number(b.status === 'open') - Number(a.status === 'open') ||
           RANK[b.severity] - RANK[a.severity] ||
-          Date.parse(b.updatedAt) - Date.parse(a.updatedAt),
+          Date.parse(b.openedAt) - Date.parse(a.openedAt) ||
+          (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
       )
     title.textContent = `Alerts (${items.length})`
     empty.hidden = items.length > 0
@@ -109,7 +121,20 @@ export function createAlertFeed(root: HTMLElement, store: Store) {
       (a) => `${a.status}|${a.severity}|${a.count}|${a.updatedAt}|${Math.floor(now / 60_000)}`,
       build,
       cache,
+      patch,
     )
   }
   return render
+}
+
+/** What decides an item's controls (acknowledge only while open, snooze never for critical). */
+const shapeOf = (a: AlertItem) => `${a.status}|${a.severity}|${a.patientId}`
+
+const ruleText = (a: AlertItem) => ` — ${a.rule}${a.score !== undefined ? ` (score ${a.score})` : ''}`
+
+function whenText(a: AlertItem): (Node | string)[] {
+  return [
+    h('time', { datetime: a.openedAt }, `opened ${ago(a.openedAt)}`),
+    a.count > 1 ? ` · ${a.count} readings` : '',
+  ]
 }

@@ -16,9 +16,15 @@ export function createCriticalBanner(store: Store, opts: { soundEnabled: () => b
     const open = [...store.alerts.values()]
       .filter((a) => a.severity === 'critical' && a.status === 'open')
       .sort((a, b) => Date.parse(b.openedAt) - Date.parse(a.openedAt))
-    banner.hidden = open.length === 0
-    document.title = open.length ? `(${open.length} CRITICAL) ${baseTitle}` : baseTitle
-    if (!open.length) return banner.replaceChildren()
+    // Only real changes touch the DOM: this runs on every alert update, and setting the title (even to
+    // the same text) replaces its text node and tells the browser process.
+    const title = open.length ? `(${open.length} CRITICAL) ${baseTitle}` : baseTitle
+    if (document.title !== title) document.title = title
+    if (banner.hidden !== (open.length === 0)) banner.hidden = open.length === 0
+    if (!open.length) {
+      if (banner.firstChild) banner.replaceChildren()
+      return
+    }
     const a = open[0]
     const name = store.patients.get(a.patientId)?.name ?? a.patientId
     banner.replaceChildren(

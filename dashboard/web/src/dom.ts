@@ -27,8 +27,10 @@ export function srOnly(text: string): HTMLElement {
 }
 
 /**
- * Keyed reconciliation: rebuild only the children whose signature changed and move nodes only when the
- * order changed, so a stream of updates touches a handful of rows, and focus survives a reorder.
+ * Keyed reconciliation: update (or else rebuild) only the children whose signature changed and move nodes
+ * only when the order changed, so a stream of updates touches a handful of rows, and focus survives a
+ * reorder. `update` patches an existing element in place and returns false when it cannot (then the
+ * element is rebuilt): patching keeps the element, its focus and its form state.
  */
 export function reconcile<T>(
   parent: HTMLElement,
@@ -37,6 +39,7 @@ export function reconcile<T>(
   signature: (item: T) => string,
   build: (item: T) => HTMLElement,
   cache: Map<string, { el: HTMLElement; sig: string }>,
+  update?: (el: HTMLElement, item: T) => boolean,
 ): void {
   const seen = new Set<string>()
   const els: HTMLElement[] = []
@@ -45,7 +48,8 @@ export function reconcile<T>(
     seen.add(k)
     const sig = signature(item)
     let entry = cache.get(k)
-    if (!entry || entry.sig !== sig) {
+    if (entry && entry.sig !== sig && update?.(entry.el, item)) entry.sig = sig
+    else if (!entry || entry.sig !== sig) {
       const el = build(item)
       if (entry) {
         carryFocus(entry.el, el)

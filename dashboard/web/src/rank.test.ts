@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { rankPatients } from './rank.ts'
+import { placeMoved, rankPatients } from './rank.ts'
 import type { AlertItem, PatientRow } from './store.ts'
 
 const NOW = Date.parse('2026-11-27T12:00:00Z')
@@ -64,5 +64,24 @@ describe('worklist order: who needs attention first', () => {
       'resolved',
       'paused',
     ])
+  })
+})
+
+describe('placeMoved', () => {
+  // A seeded generator: the same cases on every run.
+  let seed = 7
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31
+    return seed % n
+  }
+  it.each([0, 1, 2, 5, 30])('re-placing %i changed keys gives the order a full sort gives', (changes) => {
+    for (let round = 0; round < 50; round++) {
+      const rank = new Map(Array.from({ length: 200 }, (_, i) => [`k${i}`, rand(20)]))
+      const compare = (a: string, b: string) => rank.get(b)! - rank.get(a)! || (a < b ? -1 : a > b ? 1 : 0)
+      const order = [...rank.keys()].sort(compare)
+      const moved = Array.from({ length: changes }, () => `k${rand(200)}`)
+      for (const k of moved) rank.set(k, rand(20))
+      expect(placeMoved(order, moved, compare)).toEqual([...rank.keys()].sort(compare))
+    }
   })
 })

@@ -1,16 +1,24 @@
 import { h, reconcile, srOnly } from './dom.ts'
-import { formatReading, LABELS, localTime, SEVERITY_ICON, shortTime, VITAL_COLUMNS } from './format.ts'
+import { LABELS, VITAL_COLUMNS } from './format.ts'
 import type { Prefs } from './prefs.ts'
-import { type Attention, attentionOf, compareAttention, groupByPatient, STALE_MS } from './rank.ts'
-import type { PatientRow, Store } from './store.ts'
+import {
+  type Attention,
+  attentionOf,
+  compareAttention,
+  groupByPatient,
+  placeMoved,
+  STALE_MS,
+} from './rank.ts'
+import type { AlertItem, PatientRow, Store } from './store.ts'
 import { displayUnit, unitLabel } from './units.ts'
+import { buildRow, patchRow } from './worklist-row.ts'
 
 // The worklist: who needs attention now. An ARIA table laid out as CSS grid rows of fixed height, rows
-// reused by key so a stream of readings rewrites only the rows that changed (no layout jumps, no lost
-// focus). Not a <table>: grid rows can use `content-visibility: auto`, so the browser skips layout and
-// paint of the rows off screen (a 1,000-row <table> re-lays out every row on each update).
+// kept by key and patched in place (worklist-row.ts), so a stream of readings rewrites only the cells
+// that changed (no layout jumps, no lost focus). Not a <table>: grid rows can use
+// `content-visibility: auto`, so the browser skips layout and paint of the rows off screen (a 1,000-row
+// <table> re-lays out every row on each update).
 
-const SEV_NAME = ['none', 'low', 'medium', 'high', 'critical']
 type Row = { p: PatientRow; at: Attention }
 const SHORT: Record<string, string> = {
   'blood-pressure': 'BP',
@@ -42,8 +50,13 @@ export function createWorklist(root: HTMLElement, store: Store, prefs: () => Pre
   // chunks on the following frames, so no single task blocks the page and the top of the list shows at once.
   let shown = 0
   let more = false
-  const memo = new Map<string, { rev: number; row: Row; sig: string }>()
+  // Per patient: its attention and row signature, recomputed only when the patient changed (store.rev) or
+  // when time alone changes what the row shows (`until`: a reading turning 24 h old).
+  const memo = new Map<string, Memo>()
   let memoKey = ''
+  // The order of the last sort: kept while no patient's rank changed, so a reading never re-sorts 1,000
+  // rows, and rows never move unless someone's attention did.
+  let order: string[] = []
 
   function renderHead(pr: Prefs) {
     const sig = `${pr.glucose}|${pr.temperature}`
@@ -64,34 +77,75 @@ export function createWorklist(root: HTMLElement, store: Store, prefs: () => Pre
     )
   }
 
+  /**
+   * Refresh the memo. Returns the patients whose row changed, and which of them may have changed place
+   * (`resort` when the whole list must be sorted again: a new load, other units, a new day).
+   */
+  function update(pr: Prefs, now: number) {
+    // Short times read "14:05" today and "26 Nov 14:05" before: every row is recomputed after midnight.
+    const key = `${store.generation}|${pr.glucose}|${pr.temperature}|${new Date(now).toDateString()}`
+    let resort = false
+    if (key !== memoKey) {
+      memo.clear()
+      memoKey = key
+      resort = true
+    }
+    const changed: string[] = []
+    const moved: string[] = []
+    let byPatient: Map<string, AlertItem[]> | undefined
+    for (const p of store.patients.values()) {
+      const rev = store.rev.get(p.id) ?? 0
+      const m = memo.get(p.id)
+      if (m && m.rev === rev && now < m.until) continue
+      byPatient ??= groupByPatient(store.alerts.values())
+      const at = attentionOf(p, byPatient.get(p.id) ?? [], now)
+      const next = remember(p, at, { generation: store.generation, rev }, pr, now)
+      if (!m) resort = true
+      else if (next.rank !== m.rank) moved.push(p.id)
+      changed.push(p.id)
+      memo.set(p.id, next)
+    }
+    return { resort: resort || memo.size !== order.length || moved.length > 32, moved, changed }
+  }
+
+  /** Put the list in order: a full sort, or only the few patients whose rank changed. */
+  function reorder(u: ReturnType<typeof update>): boolean {
+    const row = (id: string) => memo.get(id)!.row
+    if (u.resort) {
+      order = [...memo.values()]
+        .map((m) => m.row)
+        .sort(compareAttention)
+        .map((r) => r.p.id)
+      return true
+    }
+    if (u.moved.length) order = placeMoved(order, u.moved, (a, b) => compareAttention(row(a), row(b)))
+    return u.moved.length > 0
+  }
+
   function render() {
     const pr = prefs()
     const now = Date.now()
     renderHead(pr)
-    // Attention and row signatures are recomputed only for patients that changed since the last frame
-    // (or when the units, the minute or the whole list changed): 100 updates a second stay cheap.
-    const key = `${store.generation}|${pr.glucose}|${pr.temperature}|${Math.floor(now / 60_000)}`
-    if (key !== memoKey) {
-      memo.clear()
-      memoKey = key
-    }
-    const byPatient = groupByPatient(store.alerts.values())
-    const rows: Row[] = []
-    for (const p of store.patients.values()) {
-      const rev = store.rev.get(p.id) ?? 0
-      let m = memo.get(p.id)
-      if (!m || m.rev !== rev) {
-        const at = attentionOf(p, byPatient.get(p.id) ?? [], now)
-        m = { rev, row: { p, at }, sig: signature(p, at, pr, now) }
-        memo.set(p.id, m)
+    const u = update(pr, now)
+    const moved = reorder(u)
+    // Steady state under a stream: nobody changed place and every row is in, so only the rows of the
+    // patients that changed are patched (no walk over 1,000 rows).
+    if (!moved && shown === order.length && cache.size === order.length) {
+      for (const id of u.changed) {
+        const entry = cache.get(id)
+        const m = memo.get(id)!
+        if (!entry || entry.sig === m.sig) continue
+        patchRow(entry.el, m.row.p, m.row.at, pr, now)
+        entry.sig = m.sig
       }
-      rows.push(m.row)
+      return
     }
-    rows.sort(compareAttention)
-    caption.textContent = `${rows.length} patient${rows.length === 1 ? '' : 's'}, most urgent first`
+    const rows = order.map((id) => memo.get(id)!.row)
+    setText(caption, `${rows.length} patient${rows.length === 1 ? '' : 's'}, most urgent first`)
     shown = Math.min(rows.length, shown === 0 ? FIRST_ROWS : Math.max(shown, cache.size) + CHUNK_ROWS)
     const complete = shown >= rows.length
-    table.setAttribute('aria-busy', String(!complete))
+    if (table.getAttribute('aria-busy') !== String(!complete))
+      table.setAttribute('aria-busy', String(!complete))
     if (!complete && !more) {
       more = true
       requestAnimationFrame(() => {
@@ -106,10 +160,51 @@ export function createWorklist(root: HTMLElement, store: Store, prefs: () => Pre
       (r) => memo.get(r.p.id)!.sig,
       (r) => buildRow(r.p, r.at, pr, now),
       cache,
+      (el, r) => patchRow(el, r.p, r.at, pr, now),
     )
     if (complete && rows.length) onComplete?.()
   }
   return render
+}
+
+interface Memo {
+  rev: number
+  row: Row
+  /** What the row shows: reconcile patches the row when it changes. */
+  sig: string
+  /** What the row's place depends on: the list is re-sorted only when one of these changes. */
+  rank: string
+  /** When time alone changes the row (a reading turns stale), in ms since the epoch. */
+  until: number
+}
+
+function remember(
+  p: PatientRow,
+  at: Attention,
+  v: { generation: number; rev: number },
+  pr: Prefs,
+  now: number,
+): Memo {
+  // Every reading (of any type: the newest one decides whether the patient is stale) that is not yet
+  // 24 h old will change the row when it turns so.
+  let until = Number.POSITIVE_INFINITY
+  for (const r of Object.values(p.latest)) {
+    const staleAt = Date.parse(r.effective) + STALE_MS
+    if (staleAt >= now) until = Math.min(until, staleAt + 1)
+  }
+  // The load generation too: a reload resets every revision to 0, and a row whose new data came only in
+  // the reloaded snapshot must still be patched.
+  let sig = `${v.generation}.${v.rev}|${p.name}|${p.monitoring}|${at.openRank}.${at.openCount}.${at.news2}.${at.ackCount}.${at.stale}`
+  for (const c of VITAL_COLUMNS) {
+    const r = p.latest[c]
+    if (r) sig += `|${now - Date.parse(r.effective) > STALE_MS}`
+  }
+  const rank = `${at.openRank}.${at.openCount}.${at.news2}.${at.ackRank}.${at.stale}.${at.stale ? at.lastReadingMs : ''}.${p.monitoring === false}.${p.name}`
+  return { rev: v.rev, row: { p, at }, sig: `${sig}|${pr.glucose}${pr.temperature}`, rank, until }
+}
+
+function setText(el: HTMLElement, text: string): void {
+  if (el.textContent !== text) el.textContent = text
 }
 
 const FIRST_ROWS = 60
@@ -117,77 +212,4 @@ const CHUNK_ROWS = 250
 
 function headUnit(type: string, pr: Prefs): string {
   return type === 'steps' ? '' : unitLabel(displayUnit(type, pr))
-}
-
-function signature(p: PatientRow, at: Attention, pr: Prefs, now: number): string {
-  let s = `${p.name}|${p.monitoring}|${at.openRank}.${at.openCount}.${at.news2}.${at.ackRank}.${at.ackCount}.${at.stale}|${pr.glucose}${pr.temperature}`
-  for (const c of VITAL_COLUMNS) {
-    const r = p.latest[c]
-    if (r)
-      s += `|${r.effective}:${JSON.stringify(r.values)}:${r.interpretation}:${now - Date.parse(r.effective) > STALE_MS}`
-  }
-  return s
-}
-
-function attentionText(at: Attention): (Node | string)[] {
-  const parts: (Node | string)[] = []
-  if (at.openCount) {
-    const sev = SEV_NAME[at.openRank]
-    parts.push(
-      h('span', { class: `badge sev-${sev}` }, `${SEVERITY_ICON[sev]} ${sev.toUpperCase()}`),
-      ` ${at.openCount} open`,
-    )
-  }
-  if (at.news2 !== undefined) parts.push(h('span', { class: 'news2' }, `NEWS2 ${at.news2}`))
-  if (at.ackCount) parts.push(h('span', { class: 'acked' }, `${at.ackCount} acknowledged`))
-  if (at.stale)
-    parts.push(
-      h(
-        'span',
-        { class: 'stale' },
-        at.lastReadingMs === undefined ? '◔ stale: no data yet' : '◔ stale: no data for 24 h+',
-      ),
-    )
-  if (!parts.length) parts.push(h('span', { class: 'ok' }, '✓ nothing open'))
-  return parts
-}
-
-function buildRow(p: PatientRow, at: Attention, pr: Prefs, now: number): HTMLElement {
-  const sev = SEV_NAME[at.openRank]
-  return h(
-    'div',
-    {
-      role: 'row',
-      'data-patient': p.id,
-      class: `wl-row sev-${sev}${p.monitoring === false ? ' paused' : ''}`,
-    },
-    h(
-      'div',
-      { role: 'rowheader', class: 'c-patient' },
-      h('a', { href: `#/patients/${encodeURIComponent(p.id)}`, 'data-focus-key': 'open' }, p.name),
-      h('span', { class: 'pid' }, p.monitoring === false ? `${p.id} · monitoring paused` : p.id),
-    ),
-    h('div', { role: 'cell', class: 'c-attn' }, ...attentionText(at)),
-    ...VITAL_COLUMNS.map((c) => {
-      const r = p.latest[c]
-      if (!r)
-        return h(
-          'div',
-          { role: 'cell', 'data-type': c },
-          h('span', { class: 'none' }, '—'),
-          srOnly('no reading'),
-        )
-      const old = now - Date.parse(r.effective) > STALE_MS
-      return h(
-        'div',
-        { role: 'cell', 'data-type': c, class: old ? 'old' : undefined },
-        h('span', { class: 'val', title: formatReading(r, pr) }, formatReading(r, pr)),
-        h(
-          'time',
-          { datetime: r.effective, title: localTime(r.effective) },
-          old ? `◔ ${shortTime(r.effective, now)}` : shortTime(r.effective, now),
-        ),
-      )
-    }),
-  )
 }

@@ -1,20 +1,66 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { type Browser, chromium, type Page } from 'playwright-core'
-import type { Harness } from '../helpers/harness.ts'
-import { findBinary } from '../helpers/requirements.ts'
+import { describe, test } from 'vitest'
+import { type Harness, startHarness } from './harness.ts'
+import { findBinary, requireBinary } from './requirements.ts'
 
 // Real headless Debian Chromium (never a downloaded browser) against a real Vitalwire, for the web UI's
-// end-to-end tests. Every page records CSP violations and console errors, and screenshots land in
-// test-artifacts/ (gitignored) so a person can look at what the tests saw.
+// end-to-end tests and bench/web.ts. Every page records CSP violations and console errors, and
+// screenshots land in test-artifacts/ (gitignored) so a person can look at what the tests saw.
 
 export const ARTIFACTS = path.join(import.meta.dirname, '..', '..', 'test-artifacts')
 
+/** Debian's /usr/bin/chromium through playwright-core; nothing is ever downloaded. */
 export async function launch(): Promise<Browser> {
+  const executablePath = findBinary('chromium')
+  if (!executablePath) throw new Error('chromium not found: sudo apt-get install -y chromium')
   return chromium.launch({
-    executablePath: findBinary('chromium'),
+    executablePath,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   })
+}
+
+/**
+ * describe() for a browser suite: without Debian's chromium it is skipped with a loud message, except in
+ * CI (CI=true), where the missing browser fails the run (test/helpers/requirements.ts).
+ */
+export function describeWeb(name: string, fn: () => void): void {
+  describe.skipIf(!requireBinary('chromium'))(name, { timeout: 120_000 }, fn)
+}
+
+/**
+ * `it` with what every web UI test needs, each started only when a test asks for it: `browser`, one
+ * headless Chromium per file; `h`, a fresh Vitalwire per test with `patients` (id -> name) enrolled; and
+ * `start`, for a test that needs its own server settings. Every harness is closed after its test.
+ */
+export function webTest(patients: Record<string, string> = {}) {
+  return (
+    test
+      // biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from this pattern
+      .extend('browser', { scope: 'file' }, async ({}, { onCleanup }) => {
+        const browser = await launch()
+        onCleanup(() => browser.close())
+        return browser
+      })
+      // biome-ignore lint/correctness/noEmptyPattern: as above
+      .extend('start', async ({}, { onCleanup }) => {
+        const started: Harness[] = []
+        onCleanup(async () => {
+          for (const h of started) await h.close()
+        })
+        return async (opts: Parameters<typeof startHarness>[0] = {}) => {
+          const h = await startHarness(opts)
+          started.push(h)
+          return h
+        }
+      })
+      .extend('h', async ({ start }) => {
+        const h = await start()
+        for (const [id, name] of Object.entries(patients)) await h.enrollPatient(id, { name })
+        return h
+      })
+  )
 }
 
 export interface WatchedPage {
