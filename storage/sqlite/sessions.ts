@@ -17,7 +17,10 @@ export function createSqliteSessionStore(db: Db, idleMs: number, now: () => numb
   // moves the expiry by less than this slack (and changes nothing else) is skipped: the idle timeout
   // is then exact to within the slack (10 s at the default 15 min).
   const slackMs = Math.min(10_000, idleMs / 50)
-  const written = new Map<string, { data: string; expiresMs: number }>()
+  // What a touch may skip writing is compared without the cookie: with rolling sessions its `expires`
+  // moves on every request, so comparing it would write (and fsync) on every request after all.
+  const written = new Map<string, { content: string; expiresMs: number }>()
+  const contentOf = (session: any) => JSON.stringify({ ...session, cookie: undefined })
   return {
     get(sid: string, cb: Cb<any>) {
       const row = get.get(sid) as { data: string; expires_ms: number } | undefined
@@ -25,12 +28,12 @@ export function createSqliteSessionStore(db: Db, idleMs: number, now: () => numb
       cb(null, JSON.parse(row.data))
     },
     set(sid: string, session: any, cb: Cb) {
-      const data = JSON.stringify(session)
+      const content = contentOf(session)
       const expiresMs = now() + idleMs
       const last = written.get(sid)
-      if (last && last.data === data && expiresMs - last.expiresMs < slackMs) return cb()
-      set.run(sid, data, expiresMs)
-      written.set(sid, { data, expiresMs })
+      if (last && last.content === content && expiresMs - last.expiresMs < slackMs) return cb()
+      set.run(sid, JSON.stringify(session), expiresMs)
+      written.set(sid, { content, expiresMs })
       cb()
     },
     destroy(sid: string, cb: Cb) {
