@@ -22,7 +22,7 @@ export interface ForwardSink {
 }
 
 export interface ForwarderOptions {
-  /** Readings per InfluxDB request: see docs/storage.md for why 1,000. */
+  /** Readings per InfluxDB request: see docs/storage.md for why 5,000. */
   batchSize?: number
   /**
    * Requests in flight at once (default 2): InfluxDB parses each request on its own core, and while
@@ -39,7 +39,7 @@ export interface ForwarderOptions {
   random?: () => number
 }
 
-export const DEFAULT_BATCH_SIZE = 1000
+export const DEFAULT_BATCH_SIZE = 5000
 
 export interface ForwarderStatus {
   reachable: boolean
