@@ -24,6 +24,8 @@ export function startCheckpointer(opts: {
   auto(0)
   const worker = new Worker(new URL('./checkpointer-worker.ts', import.meta.url), {
     workerData: { dbPath: opts.dbPath, intervalMs: opts.intervalMs ?? 1000 },
+    // Not the parent's flags (--input-type, --cpu-prof, ...): the worker is a plain module.
+    execArgv: [],
   })
   // The worker must not keep a finished process alive on its own.
   worker.unref()
@@ -44,6 +46,8 @@ export function startCheckpointer(opts: {
   return {
     async close() {
       closing = true
+      // Referenced again so the process waits for the last checkpoint instead of exiting under it.
+      worker.ref()
       worker.postMessage('close')
       await exited
     },

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -127,5 +128,22 @@ describe('journal with the WAL synced off the event loop', () => {
     expect((again.prepare('SELECT COUNT(*) AS n FROM readings').get() as { n: number }).n).toBe(3000)
     expect(again.prepare('PRAGMA integrity_check').get()).toEqual({ integrity_check: 'ok' })
     again.close()
+  })
+
+  it('closes a process that has nothing else to do: the last checkpoint is awaited, not abandoned', () => {
+    const dbPath = tmp()
+    const index = new URL('./index.ts', import.meta.url).pathname
+    const script = `
+      import { openEmbeddedStorage } from ${JSON.stringify(index)}
+      const s = openEmbeddedStorage({ dataDir: ${JSON.stringify(path.dirname(dbPath))}, dbPath: ${JSON.stringify(dbPath)}, outbox: false, serve: { log: console } })
+      await s.close()
+      console.log('closed')`
+    // Before the fix the worker was still unreferenced while close() waited for it, so the process
+    // ran out of work mid-close and exited 13 ("unsettled top-level await") with the database open.
+    const file = path.join(path.dirname(dbPath), 'close.mjs')
+    fs.writeFileSync(file, script)
+    const out = execFileSync(process.execPath, [file], { encoding: 'utf8' })
+    expect(out.trim()).toBe('closed')
+    expect(fs.existsSync(`${dbPath}-wal`)).toBe(false)
   })
 })
