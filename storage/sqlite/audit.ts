@@ -88,6 +88,9 @@ export function createSqliteAuditLog(db: Db, now: () => number = Date.now) {
   const insert = db.prepare(
     'INSERT INTO audit (at_ms, actor, action, outcome, patient_id, target, ip, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
   )
+  const disclosed = db.prepare('INSERT OR IGNORE INTO audit_patients (patient_id, seq) VALUES (?, ?)')
+  // Which patients an entry's batch of patients names (detail.patients), kept beside the queued row.
+  const patientsOf = new WeakMap<object, string[]>()
   function flush() {
     clearTimeout(timer)
     timer = undefined
@@ -113,6 +116,7 @@ export function createSqliteAuditLog(db: Db, now: () => number = Date.now) {
           hash,
         )
         last = { seq: Number(res.lastInsertRowid), hash, atMs: r.at_ms }
+        for (const p of patientsOf.get(r) ?? []) disclosed.run(p, last.seq)
         prev = hash
       }
       db.exec('COMMIT')
@@ -124,7 +128,7 @@ export function createSqliteAuditLog(db: Db, now: () => number = Date.now) {
   }
   return {
     append(e: AuditEntry): void {
-      queue.push({
+      const row = {
         at_ms: now(),
         actor: e.actor,
         action: e.action,
@@ -133,7 +137,15 @@ export function createSqliteAuditLog(db: Db, now: () => number = Date.now) {
         target: e.target ?? null,
         ip: e.ip ?? null,
         detail: e.detail ? JSON.stringify(e.detail) : null,
-      })
+      }
+      const patients = e.detail?.patients
+      if (Array.isArray(patients)) {
+        patientsOf.set(
+          row,
+          patients.filter((p): p is string => typeof p === 'string'),
+        )
+      }
+      queue.push(row)
       // One durable commit per window rather than per entry: node:sqlite is synchronous, so each commit
       // (an fsync) holds the event loop that also runs ingest. Reads (list, verify) flush first.
       if (!timer || queue.length === MAX_BATCH) {
@@ -207,8 +219,9 @@ export function createSqliteAuditLog(db: Db, now: () => number = Date.now) {
       const clauses: string[] = []
       const params: (string | number)[] = []
       if (q.patientId) {
-        clauses.push('patient_id = ?')
-        params.push(q.patientId)
+        // Entries about this patient, and reads that disclosed it among others (worklist, FHIR search).
+        clauses.push('(patient_id = ? OR seq IN (SELECT seq FROM audit_patients WHERE patient_id = ?))')
+        params.push(q.patientId, q.patientId)
       }
       if (q.actor) {
         clauses.push('actor = ?')

@@ -64,4 +64,23 @@ describe('schema migrations', () => {
     const cols = db.prepare('PRAGMA table_info(readings)').all() as { name: string }[]
     expect(cols.map((c) => c.name)).not.toContain('resource')
   })
+
+  it('indexes the patients of audit entries written before migration 3 (detail.patients)', () => {
+    const db = new DatabaseSync(':memory:')
+    for (const m of MIGRATIONS.slice(0, 2)) db.exec(m)
+    db.exec('PRAGMA user_version = 2')
+    const add = db.prepare(
+      `INSERT INTO audit (at_ms, actor, action, outcome, patient_id, detail, prev_hash, hash)
+       VALUES (1, 'a', ?, 'ok', ?, ?, 'x', 'y')`,
+    )
+    add.run('patients.list', null, JSON.stringify({ patients: ['p1', 'p2'], count: 2 }))
+    add.run('patient.read', 'p3', null)
+    add.run('audit.list', null, JSON.stringify({ count: 0 }))
+    migrate(db)
+    const rows = db.prepare('SELECT patient_id, seq FROM audit_patients ORDER BY patient_id').all()
+    expect(rows).toEqual([
+      { patient_id: 'p1', seq: 1 },
+      { patient_id: 'p2', seq: 1 },
+    ])
+  })
 })

@@ -163,4 +163,18 @@ export const MIGRATIONS: string[] = [
   CREATE INDEX readings_patient_type_time ON readings(patient_id, type, effective_ms, id);
   CREATE INDEX readings_time ON readings(effective_ms, id);
   `,
+  // The patients an entry disclosed when it names several (a worklist or FHIR search read lists
+  // them in detail.patients), so "who saw patient X" finds those reads too. A derived index, not part
+  // of the hash chain: the chain still covers detail itself. Entries written before are indexed here.
+  `
+  CREATE TABLE audit_patients (
+    patient_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (patient_id, seq)
+  ) STRICT, WITHOUT ROWID;
+  INSERT OR IGNORE INTO audit_patients (patient_id, seq)
+    SELECT j.value, a.seq FROM audit a, json_each(a.detail, '$.patients') j
+    WHERE a.detail IS NOT NULL AND json_valid(a.detail) AND json_type(a.detail, '$.patients') = 'array'
+      AND j.type = 'text';
+  `,
 ]

@@ -50,7 +50,7 @@ describe('audit trail', () => {
       async () => (await call(h.httpUrl, who.admin, 'GET', '/api/audit?patient=p1')).body.entries.length >= 3,
     )
     const { entries } = (await call(h.httpUrl, who.admin, 'GET', '/api/audit?patient=p1')).body
-    expect(entries.every((e: any) => e.patientId === 'p1')).toBe(true)
+    expect(entries.every((e: any) => e.patientId === 'p1' || e.detail?.patients?.includes('p1'))).toBe(true)
     const summary = entries.map((e: any) => `${e.actor} ${e.action} ${e.outcome}`)
     expect(summary).toEqual(
       expect.arrayContaining([
@@ -72,6 +72,20 @@ describe('audit trail', () => {
       .entries
     expect(page2[0].seq).toBeLessThan(page1[1].seq)
     expect((await call(h.httpUrl, who.coord, 'GET', '/api/audit')).status).toBe(403)
+  })
+
+  it('finds a patient in reads that disclosed several patients (worklist, FHIR search)', async () => {
+    await call(h.httpUrl, who.outsider, 'GET', '/api/patients')
+    await call(h.httpUrl, who.admin, 'GET', '/api/patients')
+    const actions = async (patient: string) =>
+      (
+        (await call(h.httpUrl, who.admin, 'GET', `/api/audit?patient=${patient}&action=patients.list`)).body
+          .entries as any[]
+      ).map((e) => e.actor)
+    // The admin's worklist showed both patients, the outsider's only p2.
+    await eventually(async () => (await actions('p2')).length >= 2)
+    expect((await actions('p2')).sort()).toEqual(['admin@example.org', 'o@example.org'])
+    expect(await actions('p1')).toEqual(['admin@example.org'])
   })
 })
 
