@@ -82,15 +82,13 @@ function writeAnchor(file: string | undefined, a: Anchor) {
 
 export function createSqliteAuditLog(db: Db, now: () => number = Date.now) {
   const anchorFile = anchorPath(db)
-  let queue: Omit<Row, 'seq' | 'hash' | 'prev_hash'>[] = []
+  let queue: (Omit<Row, 'seq' | 'hash' | 'prev_hash'> & { patients: string[] })[] = []
   let timer: NodeJS.Timeout | undefined
   const head = db.prepare('SELECT hash FROM audit ORDER BY seq DESC LIMIT 1')
   const insert = db.prepare(
     'INSERT INTO audit (at_ms, actor, action, outcome, patient_id, target, ip, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
   )
   const disclosed = db.prepare('INSERT OR IGNORE INTO audit_patients (patient_id, seq) VALUES (?, ?)')
-  // Which patients an entry's batch of patients names (detail.patients), kept beside the queued row.
-  const patientsOf = new WeakMap<object, string[]>()
   function flush() {
     clearTimeout(timer)
     timer = undefined
@@ -116,7 +114,7 @@ export function createSqliteAuditLog(db: Db, now: () => number = Date.now) {
           hash,
         )
         last = { seq: Number(res.lastInsertRowid), hash, atMs: r.at_ms }
-        for (const p of patientsOf.get(r) ?? []) disclosed.run(p, last.seq)
+        for (const p of r.patients) disclosed.run(p, last.seq)
         prev = hash
       }
       db.exec('COMMIT')
@@ -128,7 +126,8 @@ export function createSqliteAuditLog(db: Db, now: () => number = Date.now) {
   }
   return {
     append(e: AuditEntry): void {
-      const row = {
+      const patients = e.detail?.patients
+      queue.push({
         at_ms: now(),
         actor: e.actor,
         action: e.action,
@@ -137,15 +136,9 @@ export function createSqliteAuditLog(db: Db, now: () => number = Date.now) {
         target: e.target ?? null,
         ip: e.ip ?? null,
         detail: e.detail ? JSON.stringify(e.detail) : null,
-      }
-      const patients = e.detail?.patients
-      if (Array.isArray(patients)) {
-        patientsOf.set(
-          row,
-          patients.filter((p): p is string => typeof p === 'string'),
-        )
-      }
-      queue.push(row)
+        // The patients a multi-patient read disclosed (detail.patients), for the audit_patients index.
+        patients: Array.isArray(patients) ? patients.filter((p): p is string => typeof p === 'string') : [],
+      })
       // One durable commit per window rather than per entry: node:sqlite is synchronous, so each commit
       // (an fsync) holds the event loop that also runs ingest. Reads (list, verify) flush first.
       if (!timer || queue.length === MAX_BATCH) {

@@ -13,8 +13,7 @@ const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)')
 
 function run() {
   try {
-    const r = checkpoint.get() as { busy: number; log: number; checkpointed: number }
-    parentPort?.postMessage({ type: 'checkpointed', frames: r.checkpointed, walFrames: r.log })
+    checkpoint.get()
   } catch (e) {
     parentPort?.postMessage({ type: 'error', message: (e as Error).message })
   }
@@ -22,7 +21,6 @@ function run() {
 
 const timer = setInterval(run, intervalMs)
 parentPort?.on('message', (m: string) => {
-  if (m === 'now') run()
   if (m === 'close') {
     clearInterval(timer)
     run()

@@ -21,7 +21,8 @@ export function openEmbeddedStorage(opts: {
 }) {
   const db = openDatabase(opts.dbPath)
   const cipher = createFieldCipher(loadDataKey(opts.dataDir, opts.dataKey))
-  const serving = opts.serve && opts.dbPath !== ':memory:'
+  const serve = opts.dbPath === ':memory:' ? undefined : opts.serve
+  const serving = serve !== undefined
   // Both connections live on the event loop and every transaction completes inside one synchronous
   // call, so they never wait for each other's locks.
   const journalDb = serving ? openDatabase(opts.dbPath, { synchronous: 'NORMAL' }) : db
@@ -29,10 +30,9 @@ export function openEmbeddedStorage(opts: {
     outbox: opts.outbox,
     walSync: serving ? { walPath: `${opts.dbPath}-wal` } : undefined,
   })
-  const checkpointer: Checkpointer | undefined =
-    serving && opts.serve
-      ? startCheckpointer({ dbPath: opts.dbPath, connections: [db, journalDb], log: opts.serve.log })
-      : undefined
+  const checkpointer: Checkpointer | undefined = serve
+    ? startCheckpointer({ dbPath: opts.dbPath, connections: [db, journalDb], log: serve.log })
+    : undefined
   const audit = createSqliteAuditLog(db)
   return {
     db,

@@ -59,8 +59,7 @@ export function createSqliteJournal(
   let scheduled = false
   let transactions = 0
   // Committed but not yet synced, and the sync in flight.
-  let unsynced: (() => void)[] = []
-  let unsyncedFailures: ((e: unknown) => void)[] = []
+  let unsynced: { batch: Pending[]; results: StoredObservation[][] }[] = []
   let syncing: Promise<void> | undefined
   let walFd: number | undefined
   // After a failed fdatasync the kernel may have dropped the dirty pages and a later sync can
@@ -107,26 +106,20 @@ export function createSqliteJournal(
       for (const p of batch) p.reject(e)
       return
     }
-    if (!walSync) {
-      for (const [i, p] of batch.entries()) p.resolve({ fresh: results[i] })
-      return
-    }
-    unsynced.push(() => {
-      for (const [i, p] of batch.entries()) p.resolve({ fresh: results[i] })
-    })
-    unsyncedFailures.push((e) => {
-      for (const p of batch) p.reject(e)
-    })
+    if (!walSync) return answer({ batch, results })
+    unsynced.push({ batch, results })
     if (!syncing) syncing = sync()
+  }
+
+  function answer(u: { batch: Pending[]; results: StoredObservation[][] }) {
+    for (const [i, p] of u.batch.entries()) p.resolve({ fresh: u.results[i] })
   }
 
   /** fdatasync the WAL until nothing committed is unsynced; one sync covers all committed before it. */
   async function sync(): Promise<void> {
     while (unsynced.length > 0) {
       const done = unsynced
-      const failed = unsyncedFailures
       unsynced = []
-      unsyncedFailures = []
       try {
         walFd ??= fs.openSync((walSync as WalSync).walPath, 'r')
         const fd = walFd
@@ -135,12 +128,12 @@ export function createSqliteJournal(
         broken = new Error('the journal could not sync the database to disk; readings are refused', {
           cause: e,
         })
-        for (const f of [...failed, ...unsyncedFailures]) f(broken)
+        // Those committed while this sync ran are not known to be on disk either.
+        for (const u of [...done, ...unsynced]) for (const p of u.batch) p.reject(broken)
         unsynced = []
-        unsyncedFailures = []
         break
       }
-      for (const d of done) d()
+      for (const u of done) answer(u)
     }
     syncing = undefined
   }
