@@ -16,6 +16,7 @@ import { openDatabase } from '../storage/sqlite/database.ts'
 import { createSqliteJournal } from '../storage/sqlite/journal.ts'
 import { heartRates, NOW_MS } from '../test/contract/fixtures.ts'
 import { startInfluxd, waitFor } from '../test/helpers/influxd.ts'
+import { cpuSecondsOf } from './proc.ts'
 
 const N = Number(process.env.BENCH_N ?? 100_000)
 const DEVICES = 500
@@ -86,17 +87,30 @@ async function drain() {
   }
   const log = createLogger({ level: 'warn', destination: new Writable({ write: (_c, _e, cb) => cb() }) })
   const fwd = createOutboxForwarder({ db, sink, log, metrics: createMetrics() })
+  // Cheap emptiness check (status() counts the whole outbox, which would tax the drain it measures).
+  const queued = db.prepare('SELECT EXISTS (SELECT 1 FROM outbox) AS q')
+  const influxdPid = influxd.pid()
+  if (!influxdPid) throw new Error('influxd is not running')
+  const influxdCpu0 = cpuSecondsOf(influxdPid)
+  const cpu0 = process.cpuUsage()
   const start = performance.now()
   fwd.start()
-  await waitFor(() => fwd.status().backlog === 0, 120_000, 'drain')
+  await waitFor(() => (queued.get() as { q: number }).q === 0, 120_000, 'drain')
   const wallMs = performance.now() - start
+  const cpu = process.cpuUsage(cpu0)
+  const influxdCpuMs = (cpuSecondsOf(influxdPid) - influxdCpu0) * 1000
   await fwd.close()
   const stored = await store.count({})
   await store.close()
   db.close()
   fs.rmSync(dir, { recursive: true, force: true })
   if (stored !== N) throw new Error(`drained ${stored} of ${N}`)
-  return { wallMs: Math.round(wallMs), influxWriteMs: Math.round(influxMs) }
+  return {
+    wallMs: Math.round(wallMs),
+    influxWriteMs: Math.round(influxMs),
+    influxdCpuMs: Math.round(influxdCpuMs),
+    forwarderCpuMs: Math.round((cpu.user + cpu.system) / 1000),
+  }
 }
 
 // The machine is shared: each figure is the best of ROUNDS runs, raw and adapter interleaved.
@@ -123,9 +137,13 @@ const rawSmallPerS = await best(() => raw(DEFAULT_BATCH_SIZE, smallLine))
 console.log(
   `batch ${DEFAULT_BATCH_SIZE}, value-only lines (no Observation JSON): raw /write ${rawSmallPerS}/s`,
 )
-const backlog = await drain()
+let backlog = await drain()
+for (let r = 1; r < ROUNDS; r++) {
+  const again = await drain()
+  if (again.wallMs < backlog.wallMs) backlog = again
+}
 console.log(
-  `${N}-reading backlog at batch ${DEFAULT_BATCH_SIZE}: ${backlog.wallMs} ms wall, ${backlog.influxWriteMs} ms in InfluxDB writes`,
+  `${N}-reading backlog at batch ${DEFAULT_BATCH_SIZE}: ${backlog.wallMs} ms wall; influxd ${backlog.influxdCpuMs} ms CPU, forwarder ${backlog.forwarderCpuMs} ms CPU; ${backlog.influxWriteMs} ms in write calls (summed over requests in flight)`,
 )
 await influxd.close()
 

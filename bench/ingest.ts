@@ -9,6 +9,7 @@ import { loadConfig } from '../shared/config.ts'
 import { createLogger } from '../shared/logger.ts'
 import { enrollDevice } from '../shared/provisioning.ts'
 import { openEmbeddedStorage } from '../storage/sqlite/index.ts'
+import { cpuSecondsOf } from './proc.ts'
 
 // Ingest benchmark: accepted readings/s end to end (TLS, QoS 1, 4 publishers x 100 in flight, one
 // reading per message) with durable acceptance on and off, and publish-to-PUBACK latency at a fixed
@@ -82,13 +83,6 @@ async function startServer(dataDir: string, durable: boolean) {
     return exited
   }
   return { ...ready, stop, pid: child.pid as number }
-}
-
-/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
-function cpuSecondsOf(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-  // utime and stime are fields 14 and 15 of stat(5), in clock ticks (USER_HZ, 100 on Linux).
-  return (Number(fields[11]) + Number(fields[12])) / 100
 }
 
 interface Stats {

@@ -16,8 +16,14 @@ import { createOutboxForwarder } from './outbox-forwarder.ts'
 import { openDatabase } from './sqlite/database.ts'
 import { createSqliteJournal } from './sqlite/journal.ts'
 
-/** A real HTTP hop in front of influxd that answers the first /write requests from a script. */
-function faultProxy(target: string, script: { status: number; headers?: Record<string, string> }[]) {
+/**
+ * A real HTTP hop in front of influxd that answers the first /write requests from a script: a status
+ * answers instead of influxd; a delay holds the request that long before passing it on.
+ */
+function faultProxy(
+  target: string,
+  script: { status?: number; delayMs?: number; headers?: Record<string, string> }[],
+) {
   const writes: number[] = []
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = []
@@ -27,7 +33,8 @@ function faultProxy(target: string, script: { status: number; headers?: Record<s
       if (req.url?.startsWith('/write')) {
         writes.push(Date.now())
         const fault = script.shift()
-        if (fault) {
+        if (fault?.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs))
+        if (fault?.status) {
           res.writeHead(fault.status, { 'content-type': 'application/json', ...fault.headers })
           res.end(JSON.stringify({ error: `injected ${fault.status}` }))
           return
@@ -141,6 +148,25 @@ describe.runIf(requireBinary('influxd'))('outbox forwarder (real influxd, real S
     await waitFor(() => s.backlog() === 0, 20_000, 'outbox drained')
     expect(proxy.writes).toHaveLength(3)
     expect(await s.count()).toBe(2000)
+  })
+
+  it('sends the next batch as soon as one settles, not when the slowest of the round does', async () => {
+    const proxy = await faultProxy(influxd.url, [{ delayMs: 3000 }])
+    closers.push(() => proxy.close())
+    const s = setup(proxy.url, { batchSize: 1000, concurrency: 2 })
+    const { patient, device } = ids()
+    await s.journal.commit({
+      accepted: heartRates(device, patient, 3000, NOW_MS - 5 * 86_400_000),
+      deadLetters: [],
+    })
+    s.fwd.start()
+    // Batch 1 is held in the proxy; batch 2 lands, which frees a slot for batch 3, which lands too.
+    await waitFor(() => s.backlog() === 1000, 2800, 'batches 2 and 3 settled while batch 1 is held')
+    expect(proxy.writes).toHaveLength(3)
+    expect(await s.count()).toBe(2000)
+    await waitFor(() => s.backlog() === 0, 5000, 'outbox drained')
+    expect(await s.count()).toBe(3000)
+    expect(proxy.writes).toHaveLength(3)
   })
 
   it('bisects a rejected batch, dead-letters only the bad reading and keeps the queue flowing', async () => {

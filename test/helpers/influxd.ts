@@ -12,6 +12,8 @@ import { findBinary } from './requirements.ts'
 export interface Influxd {
   url: string
   dataDir: string
+  /** The running influxd's process id (benchmarks read its CPU time from /proc). */
+  pid(): number | undefined
   start(): Promise<void>
   stop(): Promise<void>
   /** Run InfluxQL statements (e.g. CREATE DATABASE) and return the parsed JSON. */
@@ -97,6 +99,7 @@ export async function startInfluxd(): Promise<Influxd> {
   const h: Influxd = {
     url,
     dataDir,
+    pid: () => child?.pid,
     async start() {
       if (child) return
       stderr = ''
