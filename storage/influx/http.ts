@@ -103,7 +103,8 @@ export function createInfluxHttp(options: InfluxOptions) {
     },
     /** Run InfluxQL (several statements may be joined by `;`); one array of series per statement. */
     async query(q: string): Promise<Series[][]> {
-      const body = new URLSearchParams({ q, db: options.database }).toString()
+      // epoch=ms: `time` as integer ms, which for a reading is its effective time (schema.ts).
+      const body = new URLSearchParams({ q, db: options.database, epoch: 'ms' }).toString()
       let json: any
       try {
         json = await transport.request('/query', body, {

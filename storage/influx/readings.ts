@@ -130,7 +130,7 @@ export function createInfluxReadingStore(
       const p = plan(q)
       if (!p) return 0
       const where = p.where.length ? ` WHERE ${p.where.join(' AND ')}` : ''
-      const [series] = await api.query(`SELECT COUNT("effective_ms") FROM ${p.from}${where}`)
+      const [series] = await api.query(`SELECT COUNT("key") FROM ${p.from}${where}`)
       return series.reduce((n, s) => n + s.values.reduce((m, v) => m + Number(v[1] ?? 0), 0), 0)
     },
 

@@ -12,6 +12,8 @@ describe('point schema', () => {
     // FNV-1a test vector: the offset must never change between versions, or replays would duplicate.
     expect(fnv1a32('a')).toBe(0xe40c292c)
     expect(toLine(o)).toMatch(new RegExp(`^heart-rate,device_id=d1,patient_id=p1 .* ${ns}$`))
+    // The timestamp carries the effective time; it is not repeated as a field.
+    expect(toLine(o)).not.toMatch(/effective_ms=/)
   })
 
   it('writes tags with pseudonymous ids only and the values as float fields', () => {
