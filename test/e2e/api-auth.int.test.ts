@@ -71,20 +71,22 @@ describe('authentication', () => {
   })
 
   it('logs a session off after the idle time, activity extends it, and its WebSocket is closed', async () => {
-    // 0.01 min = 600 ms idle time.
-    h = await startHarness({ only: ['dashboard'], env: { VITALWIRE_SESSION_IDLE_MIN: '0.01' } })
+    // 0.04 min = 2.4 s idle time: margins of seconds, so a loaded CI machine cannot make it flaky.
+    h = await startHarness({ only: ['dashboard'], env: { VITALWIRE_SESSION_IDLE_MIN: '0.04' } })
     await h.enrollPatient('p1')
     const password = await h.addUser('c@example.org', 'coordinator', ['p1'])
     const me = { name: 'c', cookie: await h.login('c@example.org', password) }
     const ws = new WebSocket(`${h.httpUrl.replace(/^http/, 'ws')}/ws`, { headers: { cookie: me.cookie } })
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject))
     const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)))
-    // Activity at 300 ms intervals keeps the 600 ms session alive past its first deadline.
-    for (let i = 0; i < 4; i++) {
-      await new Promise((r) => setTimeout(r, 300))
+    // Activity every 800 ms keeps the 2.4 s session alive well past its first deadline.
+    const started = Date.now()
+    for (let i = 0; i < 5; i++) {
+      await new Promise((r) => setTimeout(r, 800))
       expect((await call(h.httpUrl, me, 'GET', '/api/session')).status).toBe(200)
     }
-    await new Promise((r) => setTimeout(r, 900)) // idle longer than 600 ms
+    expect(Date.now() - started).toBeGreaterThan(3600)
+    await new Promise((r) => setTimeout(r, 3600)) // idle longer than 2.4 s
     expect((await call(h.httpUrl, me, 'GET', '/api/patients')).status).toBe(401)
     expect(await closed).toBe(4401)
   })
