@@ -17,6 +17,13 @@ const GENESIS = '0'.repeat(64)
 /** Longest an entry waits in memory before its batch is committed; close() flushes what is left. */
 const BATCH_MS = 50
 const MAX_BATCH = 1000
+/** Distinct disclosed-patient lists remembered for `audit_patients` references (see `flush`). */
+const MAX_DISCLOSURE_SETS = 64
+/**
+ * In audit_patients, a row keyed by this prefix and an entry's seq instead of a patient id means "disclosed
+ * the same patients as that entry". Patient ids start with a letter or digit, so the keys cannot collide.
+ */
+const SAME_AS = '#'
 
 type Row = {
   seq: number
@@ -89,6 +96,11 @@ export function createSqliteAuditLog(db: Db, now: () => number = Date.now) {
     'INSERT INTO audit (at_ms, actor, action, outcome, patient_id, target, ip, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
   )
   const disclosed = db.prepare('INSERT OR IGNORE INTO audit_patients (patient_id, seq) VALUES (?, ?)')
+  // A worklist read discloses the same 1,000 patients every time. Indexing each read under every patient
+  // costs 1,000 B-tree inserts into 1,000 different pages (and writing those pages at commit) per request;
+  // instead the first read of a list is indexed in full and later reads of the same list (this process
+  // remembers which) get one row pointing at it. list() follows the pointers.
+  const disclosureSets = new Map<string, number>()
   function flush() {
     clearTimeout(timer)
     timer = undefined
@@ -96,6 +108,7 @@ export function createSqliteAuditLog(db: Db, now: () => number = Date.now) {
     queue = []
     if (batch.length === 0) return
     let last: Anchor | undefined
+    const newSets: string[] = []
     db.exec('BEGIN IMMEDIATE')
     try {
       let prev = (head.get() as { hash: string } | undefined)?.hash ?? GENESIS
@@ -114,12 +127,24 @@ export function createSqliteAuditLog(db: Db, now: () => number = Date.now) {
           hash,
         )
         last = { seq: Number(res.lastInsertRowid), hash, atMs: r.at_ms }
-        for (const p of r.patients) disclosed.run(p, last.seq)
+        if (r.patients.length > 1) {
+          const key = r.patients.join('\n')
+          const same = disclosureSets.get(key)
+          if (same !== undefined) disclosed.run(`${SAME_AS}${same}`, last.seq)
+          else {
+            for (const p of r.patients) disclosed.run(p, last.seq)
+            if (disclosureSets.size >= MAX_DISCLOSURE_SETS) disclosureSets.clear()
+            disclosureSets.set(key, last.seq)
+            newSets.push(key)
+          }
+        } else if (r.patients.length === 1) disclosed.run(r.patients[0], last.seq)
         prev = hash
       }
       db.exec('COMMIT')
     } catch (e) {
       db.exec('ROLLBACK')
+      // Only lists indexed in full by a committed transaction may be pointed at.
+      for (const key of newSets) disclosureSets.delete(key)
       throw e
     }
     if (last) writeAnchor(anchorFile, last)
@@ -212,9 +237,14 @@ export function createSqliteAuditLog(db: Db, now: () => number = Date.now) {
       const clauses: string[] = []
       const params: (string | number)[] = []
       if (q.patientId) {
-        // Entries about this patient, and reads that disclosed it among others (worklist, FHIR search).
-        clauses.push('(patient_id = ? OR seq IN (SELECT seq FROM audit_patients WHERE patient_id = ?))')
-        params.push(q.patientId, q.patientId)
+        // Entries about this patient, and reads that disclosed it among others (worklist, FHIR search),
+        // directly or by pointing at an entry that disclosed the same patients.
+        clauses.push(
+          `(patient_id = ? OR seq IN (SELECT seq FROM audit_patients WHERE patient_id = ? UNION ALL
+            SELECT same.seq FROM audit_patients d JOIN audit_patients same ON same.patient_id = '${SAME_AS}' || d.seq
+            WHERE d.patient_id = ?))`,
+        )
+        params.push(q.patientId, q.patientId, q.patientId)
       }
       if (q.actor) {
         clauses.push('actor = ?')
