@@ -1,4 +1,8 @@
-import { describe, expect, it } from 'vitest'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { DatabaseSync } from 'node:sqlite'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createSqliteAuditLog } from './audit.ts'
 import { openDatabase } from './database.ts'
 
@@ -47,5 +51,64 @@ describe('audit log: patients disclosed by multi-patient reads', () => {
     expect(await seqsFor(second, 'p2')).toEqual([1, 2, 3, 4])
     expect(await seqsFor(first, 'p1')).toEqual([1, 2, 3, 4])
     expect(second.verify()).toMatchObject({ ok: true, entries: 4 })
+  })
+})
+
+describe('audit log: durability on a file', () => {
+  const entry = { actor: 'c@example.org', action: 'patient.read', outcome: 'ok' as const, patientId: 'p1' }
+  const dirs: string[] = []
+  afterEach(() => {
+    for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true })
+  })
+  function open() {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vitalwire-audit-'))
+    dirs.push(dir)
+    const file = path.join(dir, 'vitalwire.db')
+    const db = openDatabase(file)
+    const anchor = () => {
+      try {
+        return JSON.parse(fs.readFileSync(`${file}.audit-head`, 'utf8')).seq as number
+      } catch {
+        return undefined
+      }
+    }
+    return { db, file, anchor }
+  }
+
+  it('commits a batch after its window, syncs it off the event loop, then anchors it', async () => {
+    const { db, file, anchor } = open()
+    const log = createSqliteAuditLog(db)
+    log.append(entry)
+    log.append(entry)
+    const other = new DatabaseSync(file)
+    const count = () => (other.prepare('SELECT COUNT(*) AS n FROM audit').get() as { n: number }).n
+    expect(count()).toBe(0)
+    await vi.waitFor(() => expect(anchor()).toBe(2), { timeout: 2000, interval: 10 })
+    expect(count()).toBe(2)
+    // The connection syncs its own commits again (the registry, sessions, alerts share it).
+    expect((db.prepare('PRAGMA synchronous').get() as { synchronous: number }).synchronous).toBe(2)
+    other.close()
+    db.close()
+  })
+
+  it('flush() returns with everything committed, synced and anchored, also what the timer committed', async () => {
+    const { db, anchor } = open()
+    const log = createSqliteAuditLog(db)
+    log.append(entry)
+    // Let the timer commit (its sync and anchor run in the background), then flush at once.
+    await vi.waitFor(() => expect((db.prepare('SELECT COUNT(*) AS n FROM audit').get() as any).n).toBe(1), {
+      timeout: 2000,
+      interval: 1,
+    })
+    log.flush()
+    expect(anchor()).toBe(1)
+    log.append(entry)
+    log.flush()
+    expect(anchor()).toBe(2)
+    expect(log.verify()).toMatchObject({ ok: true, entries: 2, anchored: true })
+    // A background write finishing late never moves the anchor back.
+    await new Promise((r) => setTimeout(r, 100))
+    expect(anchor()).toBe(2)
+    db.close()
   })
 })

@@ -12,6 +12,13 @@ import type { Db } from './database.ts'
 // batch the head (seq + hash) is also written to an anchor file beside the database; verify() fails if
 // the anchored entry is gone or changed. Operators should also copy the head off the machine (see
 // docs/api.md): an attacker who controls both files can truncate and rewrite the anchor.
+//
+// Durability: a batch is durable when its WAL frames are synced. The batches committed by the timer (the
+// server's steady state) commit without the sync (synchronous=NORMAL for that one transaction: the frames
+// are written, safe from a process crash) and then fdatasync the WAL on libuv's thread pool, like the
+// journal; the anchor follows the sync. So the event loop never waits for the disk, and the window in
+// which a power cut can lose an entry is the same as before: its batch window plus one sync. flush() (close,
+// list, verify) commits and syncs before it returns, as before.
 
 const GENESIS = '0'.repeat(64)
 /** Longest an entry waits in memory before its batch is committed; close() flushes what is left. */
@@ -87,6 +94,50 @@ function writeAnchor(file: string | undefined, a: Anchor) {
   fs.renameSync(tmp, file)
 }
 
+/** writeAnchor on the thread pool; the caller makes sure no other write of this process overlaps. */
+async function writeAnchorAsync(file: string, a: Anchor) {
+  let current: Anchor | undefined
+  try {
+    const c = JSON.parse(await fs.promises.readFile(file, 'utf8'))
+    current = Number.isSafeInteger(c.seq) ? c : undefined
+  } catch {}
+  if (current && current.seq >= a.seq) return
+  const tmp = `${file}.${process.pid}.async.tmp`
+  await fs.promises.writeFile(tmp, `${JSON.stringify(a)}\n`, { mode: 0o600 })
+  await fs.promises.rename(tmp, file)
+}
+
+function datasyncNow(file: string) {
+  let fd: number
+  try {
+    fd = fs.openSync(file, 'r')
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return
+    throw e
+  }
+  try {
+    fs.fdatasyncSync(fd)
+  } finally {
+    fs.closeSync(fd)
+  }
+}
+
+/** fdatasync a file on the thread pool. A WAL that is gone was checkpointed into the (synced) database. */
+async function datasync(file: string) {
+  let fh: fs.promises.FileHandle
+  try {
+    fh = await fs.promises.open(file, 'r')
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return
+    throw e
+  }
+  try {
+    await fh.datasync()
+  } finally {
+    await fh.close()
+  }
+}
+
 export function createSqliteAuditLog(db: Db, now: () => number = Date.now) {
   const anchorFile = anchorPath(db)
   let queue: (Omit<Row, 'seq' | 'hash' | 'prev_hash'> & { patients: string[] })[] = []
@@ -101,14 +152,62 @@ export function createSqliteAuditLog(db: Db, now: () => number = Date.now) {
   // instead the first read of a list is indexed in full and later reads of the same list (this process
   // remembers which) get one row pointing at it. list() follows the pointers.
   const disclosureSets = new Map<string, number>()
-  function flush() {
+  // Syncing the WAL off the event loop needs a WAL file and a connection that would otherwise sync on
+  // commit (FULL or EXTRA); an in-memory database, or one already at NORMAL or OFF, keeps its setting.
+  const synchronous = (db.prepare('PRAGMA synchronous').get() as { synchronous: number }).synchronous
+  const walFile = anchorFile && synchronous >= 2 ? `${db.location()}-wal` : undefined
+  /** The newest head committed by the timer and not yet known to be synced (the sync may be running). */
+  let unsynced: Anchor | undefined
+  /** The head whose sync or anchor write is running. */
+  let inFlight: Anchor | undefined
+  /** The newest head this log anchored synchronously (flush()). */
+  let anchored: Anchor | undefined
+
+  async function syncInBackground() {
+    try {
+      while (unsynced) {
+        const a = unsynced
+        inFlight = a
+        // One sync covers every batch committed before it started.
+        await datasync(walFile!)
+        if (unsynced === a) unsynced = undefined
+        // flush() (close, list, verify) may meanwhile have synced and anchored this head or a newer one.
+        const superseded = () => anchored !== undefined && anchored.seq >= a.seq
+        if (superseded()) continue
+        try {
+          await writeAnchorAsync(anchorFile!, a)
+        } catch (e) {
+          // After close() anchored it, the directory may be gone.
+          if (!superseded()) throw e
+        }
+        // If flush() anchored a newer head while this write was in flight, this older one may have landed
+        // last: put the newer one back.
+        if (anchored && anchored.seq > a.seq) writeAnchor(anchorFile, anchored)
+      }
+    } finally {
+      inFlight = undefined
+    }
+  }
+
+  /** Commit the queue; `durable`: sync (and anchor) before returning, else sync in the background. */
+  function commit(durable: boolean) {
     clearTimeout(timer)
     timer = undefined
     const batch = queue
     queue = []
-    if (batch.length === 0) return
+    if (batch.length === 0) {
+      // Nothing to commit, but a durable flush still owes the sync and anchor of what the timer committed.
+      const owed = unsynced ?? inFlight
+      if (durable && owed) {
+        datasyncNow(walFile!)
+        anchorNow(owed)
+      }
+      return
+    }
     let last: Anchor | undefined
     const newSets: string[] = []
+    const background = !durable && walFile !== undefined
+    if (background) db.exec('PRAGMA synchronous = NORMAL')
     db.exec('BEGIN IMMEDIATE')
     try {
       let prev = (head.get() as { hash: string } | undefined)?.hash ?? GENESIS
@@ -146,9 +245,24 @@ export function createSqliteAuditLog(db: Db, now: () => number = Date.now) {
       // Only lists indexed in full by a committed transaction may be pointed at.
       for (const key of newSets) disclosureSets.delete(key)
       throw e
+    } finally {
+      if (background) db.exec(`PRAGMA synchronous = ${synchronous}`)
     }
-    if (last) writeAnchor(anchorFile, last)
+    if (background) {
+      if (last) unsynced = last
+      // A failed sync rejects unhandled and stops the process, as a failed commit in the timer does.
+      if (unsynced && !inFlight) void syncInBackground()
+      return
+    }
+    // This commit synced the WAL (FULL), which covers the batches committed before it without a sync.
+    if (last) anchorNow(last)
   }
+  function anchorNow(a: Anchor) {
+    unsynced = undefined
+    writeAnchor(anchorFile, a)
+    if (!anchored || anchored.seq < a.seq) anchored = a
+  }
+  const flush = () => commit(true)
   return {
     append(e: AuditEntry): void {
       const patients = e.detail?.patients
@@ -168,7 +282,7 @@ export function createSqliteAuditLog(db: Db, now: () => number = Date.now) {
       // (an fsync) holds the event loop that also runs ingest. Reads (list, verify) flush first.
       if (!timer || queue.length === MAX_BATCH) {
         clearTimeout(timer)
-        timer = setTimeout(flush, queue.length >= MAX_BATCH ? 0 : BATCH_MS)
+        timer = setTimeout(() => commit(false), queue.length >= MAX_BATCH ? 0 : BATCH_MS)
         timer.unref()
       }
     },
