@@ -111,4 +111,22 @@ describe('audit log: durability on a file', () => {
     expect(anchor()).toBe(2)
     db.close()
   })
+
+  it('closing while a background sync runs: flush() anchors it, the late sync writes nothing after', async () => {
+    for (let i = 0; i < 20; i++) {
+      const { db, file, anchor } = open()
+      const log = createSqliteAuditLog(db)
+      log.append(entry)
+      await vi.waitFor(() => expect((db.prepare('SELECT COUNT(*) AS n FROM audit').get() as any).n).toBe(1), {
+        timeout: 2000,
+        interval: 1,
+      })
+      log.flush()
+      expect(anchor()).toBe(1)
+      db.close()
+      // The data dir goes away at once (a test's cleanup, a bench run's end).
+      fs.rmSync(path.dirname(file), { recursive: true, force: true })
+    }
+    await new Promise((r) => setTimeout(r, 200))
+  })
 })

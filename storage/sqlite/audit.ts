@@ -16,7 +16,7 @@ import type { Db } from './database.ts'
 // Durability: a batch is durable when its WAL frames are synced. The batches committed by the timer (the
 // server's steady state) commit without the sync (synchronous=NORMAL for that one transaction: the frames
 // are written, safe from a process crash) and then fdatasync the WAL on libuv's thread pool, like the
-// journal; the anchor follows the sync. So the event loop never waits for the disk, and the window in
+// journal; the anchor is written when the sync is done. So the event loop never waits for the disk, and the window in
 // which a power cut can lose an entry is the same as before: its batch window plus one sync. flush() (close,
 // list, verify) commits and syncs before it returns, as before.
 
@@ -94,19 +94,6 @@ function writeAnchor(file: string | undefined, a: Anchor) {
   fs.renameSync(tmp, file)
 }
 
-/** writeAnchor on the thread pool; the caller makes sure no other write of this process overlaps. */
-async function writeAnchorAsync(file: string, a: Anchor) {
-  let current: Anchor | undefined
-  try {
-    const c = JSON.parse(await fs.promises.readFile(file, 'utf8'))
-    current = Number.isSafeInteger(c.seq) ? c : undefined
-  } catch {}
-  if (current && current.seq >= a.seq) return
-  const tmp = `${file}.${process.pid}.async.tmp`
-  await fs.promises.writeFile(tmp, `${JSON.stringify(a)}\n`, { mode: 0o600 })
-  await fs.promises.rename(tmp, file)
-}
-
 function datasyncNow(file: string) {
   let fd: number
   try {
@@ -160,7 +147,7 @@ export function createSqliteAuditLog(db: Db, now: () => number = Date.now) {
   let unsynced: Anchor | undefined
   /** The head whose sync or anchor write is running. */
   let inFlight: Anchor | undefined
-  /** The newest head this log anchored synchronously (flush()). */
+  /** The newest head this log anchored. */
   let anchored: Anchor | undefined
 
   async function syncInBackground() {
@@ -172,17 +159,11 @@ export function createSqliteAuditLog(db: Db, now: () => number = Date.now) {
         await datasync(walFile!)
         if (unsynced === a) unsynced = undefined
         // flush() (close, list, verify) may meanwhile have synced and anchored this head or a newer one.
-        const superseded = () => anchored !== undefined && anchored.seq >= a.seq
-        if (superseded()) continue
-        try {
-          await writeAnchorAsync(anchorFile!, a)
-        } catch (e) {
-          // After close() anchored it, the directory may be gone.
-          if (!superseded()) throw e
+        // The anchor itself is one small file written at once, so it never races with flush()'s.
+        if (!anchored || anchored.seq < a.seq) {
+          writeAnchor(anchorFile, a)
+          anchored = a
         }
-        // If flush() anchored a newer head while this write was in flight, this older one may have landed
-        // last: put the newer one back.
-        if (anchored && anchored.seq > a.seq) writeAnchor(anchorFile, anchored)
       }
     } finally {
       inFlight = undefined
