@@ -39,6 +39,20 @@ describe('audit log: patients disclosed by multi-patient reads', () => {
     expect(log.verify()).toMatchObject({ ok: true, entries: 6 })
   })
 
+  it('a frozen detail (the worklist repeats one) is stored and hashed exactly like a fresh one', async () => {
+    const db = openDatabase(':memory:')
+    const log = createSqliteAuditLog(db)
+    const detail = Object.freeze({ patients: Object.freeze(['p1', 'p"2', 'p\u00e93']), count: 3 })
+    log.append({ ...read([]), detail })
+    log.append({ ...read([]), detail })
+    log.append(read(['p1', 'p"2', 'p\u00e93']))
+    const entries = await log.list({ limit: 10 })
+    expect(entries.map((e) => e.detail)).toEqual([detail, detail, detail])
+    // verify() recomputes every hash from the stored row, without the cached encoding.
+    expect(log.verify()).toMatchObject({ ok: true, entries: 3 })
+    expect(await seqsFor(log, 'p"2')).toEqual([1, 2, 3])
+  })
+
   it('a log opened later (another process, a restart) reads the pointers and indexes its own lists', async () => {
     const db = openDatabase(':memory:')
     const first = createSqliteAuditLog(db)

@@ -46,19 +46,32 @@ type Row = {
   hash: string
 }
 
-function entryHash(prev: string, r: Omit<Row, 'seq' | 'hash' | 'prev_hash'>): string {
-  const canonical = JSON.stringify([
-    prev,
-    r.at_ms,
-    r.actor,
-    r.action,
-    r.outcome,
-    r.patient_id,
-    r.target,
-    r.ip,
-    r.detail,
-  ])
-  return createHash('sha256').update(canonical).digest('hex')
+/**
+ * SHA-256 of JSON.stringify([prev, at_ms, actor, action, outcome, patient_id, target, ip, detail]), hashed
+ * in two parts so that a detail's JSON string encoding (`detailJson`, 20 KB for a worklist read) can be
+ * made once and reused.
+ */
+function entryHash(
+  prev: string,
+  r: Omit<Row, 'seq' | 'hash' | 'prev_hash'>,
+  detailJson: string | Buffer = JSON.stringify(r.detail),
+): string {
+  const head = JSON.stringify([prev, r.at_ms, r.actor, r.action, r.outcome, r.patient_id, r.target, r.ip])
+  return createHash('sha256')
+    .update(head.slice(0, -1))
+    .update(',')
+    .update(detailJson)
+    .update(']')
+    .digest('hex')
+}
+
+/** An entry's detail as stored and as hashed, and the patients it discloses (see audit_patients). */
+interface Described {
+  detail: string | null
+  detailJson?: Buffer
+  patients: string[]
+  /** The patients joined, the key of a list disclosed again; empty for fewer than two. */
+  listKey: string
 }
 
 export type AuditLog = ReturnType<typeof createSqliteAuditLog>
@@ -127,7 +140,27 @@ async function datasync(file: string) {
 
 export function createSqliteAuditLog(db: Db, now: () => number = Date.now) {
   const anchorFile = anchorPath(db)
-  let queue: (Omit<Row, 'seq' | 'hash' | 'prev_hash'> & { patients: string[] })[] = []
+  let queue: (Omit<Row, 'seq' | 'hash' | 'prev_hash' | 'detail'> & Described)[] = []
+  // A caller that audits the same detail again and again (the worklist: 1,000 patient ids) passes it
+  // frozen, with everything in it, and it is serialized once.
+  const frozen = new WeakMap<object, Described>()
+  function describe(detail: Record<string, unknown> | undefined): Described {
+    if (!detail) return { detail: null, patients: [], listKey: '' }
+    const known = frozen.get(detail)
+    if (known) return known
+    const p = detail.patients
+    const patients = Array.isArray(p) ? p.filter((x): x is string => typeof x === 'string') : []
+    const d: Described = {
+      detail: JSON.stringify(detail),
+      patients,
+      listKey: patients.length > 1 ? patients.join('\n') : '',
+    }
+    if (Object.isFrozen(detail)) {
+      d.detailJson = Buffer.from(JSON.stringify(d.detail))
+      frozen.set(detail, d)
+    }
+    return d
+  }
   let timer: NodeJS.Timeout | undefined
   const head = db.prepare('SELECT hash FROM audit ORDER BY seq DESC LIMIT 1')
   const insert = db.prepare(
@@ -193,7 +226,7 @@ export function createSqliteAuditLog(db: Db, now: () => number = Date.now) {
     try {
       let prev = (head.get() as { hash: string } | undefined)?.hash ?? GENESIS
       for (const r of batch) {
-        const hash = entryHash(prev, r)
+        const hash = entryHash(prev, r, r.detailJson)
         const res = insert.run(
           r.at_ms,
           r.actor,
@@ -207,8 +240,8 @@ export function createSqliteAuditLog(db: Db, now: () => number = Date.now) {
           hash,
         )
         last = { seq: Number(res.lastInsertRowid), hash, atMs: r.at_ms }
-        if (r.patients.length > 1) {
-          const key = r.patients.join('\n')
+        if (r.listKey) {
+          const key = r.listKey
           const same = disclosureSets.get(key)
           if (same !== undefined) disclosed.run(`${SAME_AS}${same}`, last.seq)
           else {
@@ -246,7 +279,6 @@ export function createSqliteAuditLog(db: Db, now: () => number = Date.now) {
   const flush = () => commit(true)
   return {
     append(e: AuditEntry): void {
-      const patients = e.detail?.patients
       queue.push({
         at_ms: now(),
         actor: e.actor,
@@ -255,9 +287,8 @@ export function createSqliteAuditLog(db: Db, now: () => number = Date.now) {
         patient_id: e.patientId ?? null,
         target: e.target ?? null,
         ip: e.ip ?? null,
-        detail: e.detail ? JSON.stringify(e.detail) : null,
-        // The patients a multi-patient read disclosed (detail.patients), for the audit_patients index.
-        patients: Array.isArray(patients) ? patients.filter((p): p is string => typeof p === 'string') : [],
+        // With the patients a multi-patient read disclosed (detail.patients), for audit_patients.
+        ...describe(e.detail),
       })
       // One durable commit per window rather than per entry: node:sqlite is synchronous, so each commit
       // (an fsync) holds the event loop that also runs ingest. Reads (list, verify) flush first.
