@@ -16,9 +16,9 @@ import type { Db } from './database.ts'
 // Durability: a batch is durable when its WAL frames are synced. The batches committed by the timer (the
 // server's steady state) commit without the sync (synchronous=NORMAL for that one transaction: the frames
 // are written, safe from a process crash) and then fdatasync the WAL on libuv's thread pool, like the
-// journal; the anchor is written when the sync is done. So the event loop never waits for the disk, and the window in
-// which a power cut can lose an entry is the same as before: its batch window plus one sync. flush() (close,
-// list, verify) commits and syncs before it returns, as before.
+// journal; the anchor is written when the sync is done. So the event loop never waits for the disk, and
+// the window in which a power cut can lose an entry is as before: its batch window plus one sync.
+// flush() (close, list, verify) commits and syncs before it returns, as before.
 
 const GENESIS = '0'.repeat(64)
 /** Longest an entry waits in memory before its batch is committed; close() flushes what is left. */
@@ -367,8 +367,8 @@ export function createSqliteAuditLog(db: Db, now: () => number = Date.now) {
         // directly or by pointing at an entry that disclosed the same patients.
         clauses.push(
           `(patient_id = ? OR seq IN (SELECT seq FROM audit_patients WHERE patient_id = ? UNION ALL
-            SELECT same.seq FROM audit_patients d JOIN audit_patients same ON same.patient_id = '${SAME_AS}' || d.seq
-            WHERE d.patient_id = ?))`,
+            SELECT same.seq FROM audit_patients d
+            JOIN audit_patients same ON same.patient_id = '${SAME_AS}' || d.seq WHERE d.patient_id = ?))`,
         )
         params.push(q.patientId, q.patientId, q.patientId)
       }
