@@ -10,8 +10,8 @@ export interface Viewer {
   userId: number
   email: string
   role: Role
-  /** Patients this viewer may see; null = all (admin). */
-  patients: Set<string> | null
+  /** Patients this viewer may see; null = all (admin). Shared between requests: never modify. */
+  patients: ReadonlySet<string> | null
   via: 'session' | 'token'
   mustChangePassword: boolean
 }
@@ -28,6 +28,45 @@ declare module '@fastify/session' {
   }
 }
 
+type Registry = DashboardDeps['registry']
+
+/**
+ * Care teams as of the registry's latest event, so a request does not read and index 1,000 rows each
+ * time. Every care-team change is committed with a `user-changed` event naming the user (registry.ts), by
+ * whichever process makes it; each lookup first reads the events since the last one (usually none) and
+ * forgets the teams they name, so a change still applies on the next request.
+ */
+const careTeams = new WeakMap<Registry, { seen?: number; teams: Map<number, ReadonlySet<string>> }>()
+
+async function careTeamOf(registry: Registry, userId: number): Promise<ReadonlySet<string>> {
+  let c = careTeams.get(registry)
+  if (!c) {
+    c = { teams: new Map() }
+    careTeams.set(registry, c)
+  }
+  const head = registry.lastEventId()
+  if (head !== c.seen) {
+    let from = c.seen ?? head
+    if (c.seen === undefined || head < c.seen) c.teams.clear()
+    for (; from < head; ) {
+      const events = registry.eventsSince(from)
+      if (events.length === 0) break
+      for (const e of events) if (e.kind === 'user-changed') c.teams.delete(Number(e.subject))
+      from = events[events.length - 1].id
+    }
+    // Seen before reading: a change committed meanwhile is read again next time, never missed.
+    c.seen = head
+  }
+  let team = c.teams.get(userId)
+  if (!team) {
+    const at = c.seen
+    team = new Set(await registry.careTeamOf(userId))
+    // Kept only if no newer event was taken in meanwhile (it may have changed this team).
+    if (c.seen === at) c.teams.set(userId, team)
+  }
+  return team
+}
+
 export async function viewerFor(
   deps: DashboardDeps,
   userId: number,
@@ -35,7 +74,7 @@ export async function viewerFor(
 ): Promise<Viewer | undefined> {
   const user = await deps.registry.getUser(userId)
   if (!user || user.disabledMs !== undefined) return undefined
-  const patients = user.role === 'admin' ? null : new Set(await deps.registry.careTeamOf(user.id))
+  const patients = user.role === 'admin' ? null : await careTeamOf(deps.registry, user.id)
   return {
     userId: user.id,
     email: user.email,

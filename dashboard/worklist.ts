@@ -37,9 +37,12 @@ const MAX_BODIES = 16
 interface Body {
   version: number
   alerts: string
-  patientIds: string[]
+  patientIds: readonly string[]
   json: Buffer
 }
+
+/** The memo key of an admin's scope (every patient). */
+const EVERYONE = {}
 
 export function createWorklist(deps: DashboardDeps) {
   let rows = new Map<string, Row>()
@@ -51,6 +54,21 @@ export function createWorklist(deps: DashboardDeps) {
   /** Bumped by every change to a row; a kept body is served again only at the same version. */
   let version = 0
   const bodies = new Map<string, Body>()
+  /**
+   * The visible patients' ids per scope (the same Set while a care team is unchanged, dashboard/auth.ts)
+   * and `rows` (replaced whenever a patient is added or changed): one array per list, not one per request.
+   */
+  const visible = new WeakMap<object, { rows: Map<string, Row>; ids: readonly string[] }>()
+
+  function visibleIds(scope: ReadonlySet<string> | null): readonly string[] {
+    const m = visible.get(scope ?? EVERYONE)
+    if (m && m.rows === rows) return m.ids
+    const ids: string[] = []
+    for (const id of rows.keys()) if (!scope || scope.has(id)) ids.push(id)
+    Object.freeze(ids)
+    visible.set(scope ?? EVERYONE, { rows, ids })
+    return ids
+  }
 
   const touch = (patientId: string) => {
     version++
@@ -117,13 +135,13 @@ export function createWorklist(deps: DashboardDeps) {
     cursor = all.cursor
   }
 
-  async function liveAlerts(ids: string[] | undefined): Promise<Map<string, AlertCounts>> {
+  async function liveAlerts(scope: ReadonlySet<string> | null): Promise<Map<string, AlertCounts>> {
     const list = deps.latestIndex
       ? await deps.latestIndex.liveAlerts()
       : (
           await Promise.all(
             (['open', 'acknowledged'] as const).map((status) =>
-              deps.alertStore.list({ patientIds: ids, status, limit: 10_000 }),
+              deps.alertStore.list({ patientIds: scope ? [...scope] : undefined, status, limit: 10_000 }),
             ),
           )
         ).flat()
@@ -150,7 +168,7 @@ export function createWorklist(deps: DashboardDeps) {
     return Buffer.from(`${row.head},"openAlerts":${alerts.count},"topSeverityRank":${alerts.rank}}`)
   }
 
-  function body(patientIds: string[], alerts: Map<string, AlertCounts>): Buffer {
+  function body(patientIds: readonly string[], alerts: Map<string, AlertCounts>): Buffer {
     // Concatenating cached UTF-8 rows costs a fraction of joining strings and encoding the result.
     const parts: Buffer[] = [OPEN]
     for (const id of patientIds) {
@@ -164,13 +182,14 @@ export function createWorklist(deps: DashboardDeps) {
   return {
     /**
      * The worklist JSON for a viewer who may see `scope` (null = every patient), as of now, and the ids
-     * of the patients in it (for the audit entry). With a `key` (the viewer), the body is kept and
-     * served again while nothing in it changed: same rows version, same live alerts, same patients.
+     * of the patients in it (for the audit entry; frozen, and the same array while the list is the same).
+     * With a `key` (the viewer), the body is kept and served again while nothing in it changed: same rows
+     * version, same live alerts, same patients.
      */
     async render(
       scope: ReadonlySet<string> | null,
       key?: string,
-    ): Promise<{ json: Buffer; patientIds: string[] }> {
+    ): Promise<{ json: Buffer; patientIds: readonly string[] }> {
       // One update at a time, each started after its request arrived: no request sees an older view.
       const run = queue.then(async () => {
         await syncRegistry()
@@ -178,9 +197,8 @@ export function createWorklist(deps: DashboardDeps) {
       })
       queue = run.catch(() => {})
       await run
-      const alerts = await liveAlerts(scope ? [...scope] : undefined)
-      const patientIds: string[] = []
-      for (const id of rows.keys()) if (!scope || scope.has(id)) patientIds.push(id)
+      const alerts = await liveAlerts(scope)
+      const patientIds = visibleIds(scope)
       let alertSig = ''
       for (const [id, c] of alerts) alertSig += `${id}:${c.count}:${c.rank};`
       const kept = key === undefined ? undefined : bodies.get(key)
@@ -188,8 +206,9 @@ export function createWorklist(deps: DashboardDeps) {
         kept &&
         kept.version === version &&
         kept.alerts === alertSig &&
-        kept.patientIds.length === patientIds.length &&
-        kept.patientIds.every((id, i) => id === patientIds[i])
+        (kept.patientIds === patientIds ||
+          (kept.patientIds.length === patientIds.length &&
+            kept.patientIds.every((id, i) => id === patientIds[i])))
       )
         return { json: kept.json, patientIds }
       const json = body(patientIds, alerts)

@@ -26,6 +26,20 @@ export function patientRoutes(app: FastifyInstance, deps: DashboardDeps) {
   }
   const tags = ['patients']
   const worklist = createWorklist(deps)
+  // The worklist's audit detail, one frozen object per list of patients (the same array while the list is
+  // the same), so the audit log serializes and hashes its 20 KB once, not on every request.
+  const listDetails = new WeakMap<
+    readonly string[],
+    Readonly<{ patients: readonly string[]; count: number }>
+  >()
+  const listDetail = (ids: readonly string[]) => {
+    let d = listDetails.get(ids)
+    if (!d) {
+      d = Object.freeze({ patients: Object.isFrozen(ids) ? ids : Object.freeze([...ids]), count: ids.length })
+      listDetails.set(ids, d)
+    }
+    return d
+  }
 
   // The worklist: every visible patient with the latest value of each vital and live alert counts.
   app.get(
@@ -44,11 +58,7 @@ export function patientRoutes(app: FastifyInstance, deps: DashboardDeps) {
       const viewer = req.viewer!
       const list = await worklist.render(viewer.patients, String(viewer.userId))
       // One entry for the whole list, naming every patient whose data it disclosed (HIPAA 164.312(b)).
-      auditReq(deps, req, {
-        action: 'patients.list',
-        outcome: 'ok',
-        detail: { patients: list.patientIds, count: list.patientIds.length },
-      })
+      auditReq(deps, req, { action: 'patients.list', outcome: 'ok', detail: listDetail(list.patientIds) })
       // A Buffer with a JSON content type is sent as is (no second serialization).
       return reply.type('application/json; charset=utf-8').send(list.json)
     },

@@ -1,4 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { loadConfig } from '../../shared/config.ts'
+import { openEmbeddedStorage } from '../../storage/sqlite/index.ts'
 import { type Caller, call } from '../helpers/api-client.ts'
 import { type Harness, startHarness } from '../helpers/harness.ts'
 import { openWs } from '../helpers/ws-client.ts'
@@ -107,6 +109,34 @@ describe('worklist freshness', () => {
         .status,
     ).toBe(200)
     expect((await worklist(coord)).map((p) => p.id)).toEqual(['p3', 'p4'])
+  })
+
+  it('applies a care-team change made by another process on the next request, by cookie and by token', async () => {
+    const token = (
+      await call(h.httpUrl, admin, 'POST', '/api/tokens', { email: 'coord@example.org', label: 't' })
+    ).body.token
+    const machine: Caller = { name: 'coord-token', token }
+    const ids = async (who: Caller) => (await worklist(who)).map((p) => p.id)
+    expect(await ids(coord)).toEqual(['p1'])
+    expect(await ids(machine)).toEqual(['p1'])
+    // The CLI's way: a second connection to the same file, no event in this process.
+    const config = loadConfig(h.env)
+    const other = openEmbeddedStorage({ dataDir: h.dataDir, dbPath: config.dbPath, outbox: false })
+    try {
+      await other.registry.setCareTeam(coordId, ['p2'])
+    } finally {
+      await other.close()
+    }
+    expect(await ids(machine)).toEqual(['p2'])
+    expect(await ids(coord)).toEqual(['p2'])
+    expect((await call(h.httpUrl, machine, 'GET', '/api/patients/p1')).status).toBe(404)
+    expect((await call(h.httpUrl, coord, 'GET', '/api/patients/p2')).status).toBe(200)
+    // Through the API as well, and unrelated registry events in between change nothing.
+    await h.enrollPatient('p3')
+    expect(await ids(machine)).toEqual(['p2'])
+    await call(h.httpUrl, admin, 'PUT', `/api/users/${coordId}/patients`, { patients: ['p1', 'p3'] })
+    expect(await ids(coord)).toEqual(['p1', 'p3'])
+    expect(await ids(machine)).toEqual(['p1', 'p3'])
   })
 
   it('audits a worklist read as one entry naming every patient it disclosed', async () => {
