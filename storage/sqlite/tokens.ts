@@ -9,6 +9,8 @@ export type TokenStore = ReturnType<typeof createSqliteTokenStore>
 const digest = (s: string) => createHash('sha256').update(s).digest()
 
 export function createSqliteTokenStore(db: Db, now: () => number = Date.now) {
+  // Checked on every machine request: prepared once.
+  const byId = db.prepare('SELECT user_id, token_hash, revoked_ms FROM api_tokens WHERE id = ?')
   return {
     async create(userId: number, label: string): Promise<{ id: string; token: string }> {
       const id = randomBytes(6).toString('hex')
@@ -21,9 +23,9 @@ export function createSqliteTokenStore(db: Db, now: () => number = Date.now) {
     async verify(token: string): Promise<number | undefined> {
       const m = /^vwt_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/.exec(token)
       if (!m) return undefined
-      const row = db
-        .prepare('SELECT user_id, token_hash, revoked_ms FROM api_tokens WHERE id = ?')
-        .get(m[1]) as { user_id: number; token_hash: string; revoked_ms: number | null } | undefined
+      const row = byId.get(m[1]) as
+        | { user_id: number; token_hash: string; revoked_ms: number | null }
+        | undefined
       if (!row || row.revoked_ms !== null) return undefined
       return timingSafeEqual(Buffer.from(row.token_hash, 'hex'), digest(m[2])) ? row.user_id : undefined
     },
