@@ -188,7 +188,12 @@ for (let r = 0; r < RUNS; r++) {
 console.log('first render', JSON.stringify(firstRender, null, 1))
 fs.mkdirSync(ARTIFACTS, { recursive: true })
 await page.screenshot({ path: path.join(ARTIFACTS, 'bench-web-1000.png') })
-if (STREAM_S === 0) process.exit(0)
+if (STREAM_S === 0) {
+  // First render only: close the browser and the server (and so remove its data dir) before leaving.
+  await browser.close()
+  await h.close()
+  process.exit(0)
+}
 
 // 2. The stream: 100 devices, each one reading a second; every 20th reading is a high heart rate (alerts).
 const probe = await openWs(h.httpUrl, cookie)
