@@ -40,6 +40,7 @@ export function reconcile<T>(
   build: (item: T) => HTMLElement,
   cache: Map<string, { el: HTMLElement; sig: string }>,
   update?: (el: HTMLElement, item: T) => boolean,
+  place: (els: HTMLElement[]) => void = (els) => moveInto(parent, els),
 ): void {
   const seen = new Set<string>()
   const els: HTMLElement[] = []
@@ -66,7 +67,7 @@ export function reconcile<T>(
       cache.delete(k)
     }
   const focused = document.activeElement as HTMLElement | null
-  moveInto(parent, els)
+  place(els)
   if (focused && focused !== document.activeElement && parent.contains(focused))
     focused.focus({ preventScroll: true })
 }
@@ -75,9 +76,10 @@ export function reconcile<T>(
  * Put `parent`'s children in the order of `els` with the fewest moves: the children already in the right
  * relative order (a longest increasing subsequence of their old positions) stay; only the others move.
  * When one patient rises to the top of 1,000 rows, that is one DOM move, not 1,000 (re-inserting every
- * row would restyle the whole list: a long task under a stream of alerts).
+ * row would restyle the whole list: a long task under a stream of alerts). Children of `parent` that are
+ * not in `els` are left in it, for a later call to move into their own parent (worklist blocks).
  */
-function moveInto(parent: HTMLElement, els: HTMLElement[]): void {
+export function moveInto(parent: HTMLElement, els: HTMLElement[]): void {
   const current = parent.children
   let same = current.length === els.length
   for (let k = 0; same && k < els.length; k++) same = current[k] === els[k]

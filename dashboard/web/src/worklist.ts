@@ -1,4 +1,4 @@
-import { h, reconcile, srOnly } from './dom.ts'
+import { h, moveInto, reconcile, srOnly } from './dom.ts'
 import { LABELS, VITAL_COLUMNS } from './format.ts'
 import type { Prefs } from './prefs.ts'
 import {
@@ -15,9 +15,9 @@ import { buildRow, patchRow } from './worklist-row.ts'
 
 // The worklist: who needs attention now. An ARIA table laid out as CSS grid rows of fixed height, rows
 // kept by key and patched in place (worklist-row.ts), so a stream of readings rewrites only the cells
-// that changed (no layout jumps, no lost focus). Not a <table>: grid rows can use
-// `content-visibility: auto`, so the browser skips layout and paint of the rows off screen (a 1,000-row
-// <table> re-lays out every row on each update).
+// that changed (no layout jumps, no lost focus). Not a <table>: rows can be grouped in blocks with
+// `content-visibility: auto` (placeInBlocks), so the browser skips layout and paint of the blocks off
+// screen (a 1,000-row <table> re-lays out every row on each update).
 
 type Row = { p: PatientRow; at: Attention }
 const SHORT: Record<string, string> = {
@@ -161,6 +161,7 @@ export function createWorklist(root: HTMLElement, store: Store, prefs: () => Pre
       (r) => buildRow(r.p, r.at, pr, now),
       cache,
       (el, r) => patchRow(el, r.p, r.at, pr, now),
+      (els) => placeInBlocks(tbody, els),
     )
     if (complete && rows.length) onComplete?.()
   }
@@ -207,6 +208,32 @@ function setText(el: HTMLElement, text: string): void {
   if (el.textContent !== text) el.textContent = text
 }
 
+/**
+ * Rows go into blocks of BLOCK_ROWS, each block a `content-visibility: auto` element of a fixed height,
+ * so the browser tracks some 40 blocks instead of 1,000 rows. With one such element per row, a frame in
+ * which a new alert moved a patient to the top shifted every row above its old place: the browser then
+ * recomputed the intersection of every row with the viewport (to decide which to skip), updated the
+ * paint properties of every row and repainted them, and because rows crossed the viewport's edge, ran
+ * style, layout and pre-paint a second time in the same frame (trace: 25–48 ms of main-thread CPU per
+ * such frame, two layout passes). Each block keeps exactly BLOCK_ROWS rows (a row that rises pushes one
+ * row from each block above its old place into the next), so no block changes height, nothing below the
+ * visible blocks moves, and the blocks off screen stay skipped.
+ */
+function placeInBlocks(tbody: HTMLElement, els: HTMLElement[]): void {
+  const blocks = tbody.children
+  const count = Math.ceil(els.length / BLOCK_ROWS)
+  while (blocks.length < count) tbody.append(h('div', { class: 'wl-block' }))
+  while (blocks.length > count) tbody.lastElementChild!.remove()
+  for (let b = 0; b < count; b++) {
+    const block = blocks[b] as HTMLElement
+    const rows = els.slice(b * BLOCK_ROWS, (b + 1) * BLOCK_ROWS)
+    // The last block, when not full, is never skipped: its placeholder size would be a full block's.
+    block.classList.toggle('wl-tail', rows.length < BLOCK_ROWS)
+    moveInto(block, rows)
+  }
+}
+
+export const BLOCK_ROWS = 25
 const FIRST_ROWS = 60
 const CHUNK_ROWS = 250
 
