@@ -3,7 +3,7 @@
 // connected device, for Vitalwire's broker and for Mosquitto on the same machine, certificates and load.
 //
 //   node bench/broker.ts [--devices 5000] [--cert-devices 2000] [--concurrency 64] [--clients 2]
-//                        [--no-mosquitto] [--profile DIR] [--out FILE]
+//                        [--no-mosquitto] [--profile DIR] [--out FILE] [--server-flags '...']
 //   node bench/broker.ts --quick      # iterations: 1000 + 250 devices, no Mosquitto, result in the
 //                                     # temp dir (bench/results/broker.json is left alone), ~1 min
 //
@@ -44,6 +44,8 @@ const { values: opt } = parseArgs({
     load: { type: 'boolean', default: false },
     clients: { type: 'string', default: '2' },
     profile: { type: 'string' },
+    // Node/V8 flags for the server process only, e.g. '--single-threaded-gc' (recorded in the results).
+    'server-flags': { type: 'string' },
     // Mosquitto 2.0.11 here stops answering CONNECTs at about 520 TLS connections (not diagnosed yet).
     'mosquitto-devices': { type: 'string', default: '500' },
   },
@@ -396,7 +398,7 @@ async function benchVitalwire(
   load: Load,
 ) {
   const child = fork(import.meta.filename, ['--server', ...(opt.profile ? ['--profile', opt.profile] : [])], {
-    execArgv: ['--expose-gc', ...(process.env.BENCH_SERVER_FLAGS?.split(' ').filter(Boolean) ?? [])],
+    execArgv: ['--expose-gc', ...(opt['server-flags']?.split(' ').filter(Boolean) ?? [])],
     env: {
       ...process.env,
       VITALWIRE_DATA_DIR: dir,
@@ -605,6 +607,7 @@ async function main() {
       loadProcesses: Number(opt.clients),
       certificates: 'ECDSA P-256',
       keepaliveS: 600,
+      serverFlags: opt['server-flags'],
     },
     vitalwire,
     mosquitto,
