@@ -99,7 +99,7 @@ async function serve() {
     if (m === 'count') process.send!({ kind: 'count', connected })
     if (m === 'cpu') {
       const c = process.cpuUsage()
-      const t = process.threadCpuUsage() // the event loop's thread only: no GC helper threads
+      const t = process.threadCpuUsage() // the event loop's thread only (not V8's GC helpers)
       process.send!({ kind: 'cpu', cpuMs: (c.user + c.system) / 1000, mainMs: (t.user + t.system) / 1000 })
     }
     if (m === 'stop') void running.close().then(() => process.exit(0))
@@ -474,7 +474,7 @@ async function benchVitalwire(
     loadProcesses: Number(opt.clients),
     connectionsPerSecond: each((r) => r.perSecond),
     serverCpuMsPerConnection: each((r) => r.cpuMs),
-    /** Of which the event loop's thread (the rest: V8's GC helper threads). */
+    /** Of which the event loop's thread; the rest is other threads, mostly V8's GC helpers. */
     serverMainThreadCpuMsPerConnection: each((r) => r.mainMs),
     /** Connections the server could accept per second on one core, from its CPU time per connection. */
     serverCapacityPerCore: each((r) => Math.round(1000 / r.cpuMs)),
@@ -522,6 +522,16 @@ async function startMosquitto(dir: string, name: string, lines: string[]) {
   return { proc, port }
 }
 
+/** SIGTERM, then SIGKILL: Mosquitto 2.0.11 here sometimes ignored SIGTERM and kept the bench waiting. */
+async function stopMosquitto(proc: ReturnType<typeof spawn>) {
+  if (proc.exitCode !== null || proc.signalCode !== null) return
+  const exited = new Promise((r) => proc.once('exit', r))
+  proc.kill()
+  const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000)
+  await exited
+  clearTimeout(timer)
+}
+
 async function benchMosquitto(
   dir: string,
   all: Awaited<ReturnType<typeof provision>>,
@@ -556,7 +566,7 @@ async function benchMosquitto(
   })
   const after = rssOf(secretM.proc.pid!)
   await load.closeAll()
-  secretM.proc.kill()
+  await stopMosquitto(secretM.proc)
   const certM = await startMosquitto(mdir, 'cert', [
     ...tlsLines,
     'require_certificate true',
@@ -565,7 +575,7 @@ async function benchMosquitto(
   ])
   const cert = await load.connectAll(certM.port, p.ca, p.certs, concurrency, { groups: KEY_SHARE.mosquitto })
   await load.closeAll()
-  certM.proc.kill()
+  await stopMosquitto(certM.proc)
   return {
     tlsProtocol: up.protocol,
     keyExchange: up.group,
