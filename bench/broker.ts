@@ -3,7 +3,9 @@
 // connected device, for Vitalwire's broker and for Mosquitto on the same machine, certificates and load.
 //
 //   node bench/broker.ts [--devices 5000] [--cert-devices 2000] [--concurrency 64] [--clients 2]
-//                        [--no-mosquitto] [--profile DIR]
+//                        [--no-mosquitto] [--profile DIR] [--out FILE] [--server-flags '...']
+//   node bench/broker.ts --quick      # iterations: 1000 + 250 devices, no Mosquitto, result in the
+//                                     # temp dir (bench/results/broker.json is left alone), ~1 min
 //
 // The server runs as a child process (with --expose-gc) so the load generator's memory is separate.
 // The load generator speaks raw MQTT 3.1.1 over node:tls (CONNECT, wait for CONNACK 0), from --clients
@@ -33,17 +35,24 @@ import { openEmbeddedStorage } from '../storage/sqlite/index.ts'
 const { values: opt } = parseArgs({
   options: {
     server: { type: 'boolean', default: false },
-    devices: { type: 'string', default: '5000' },
-    'cert-devices': { type: 'string', default: '2000' },
+    devices: { type: 'string' },
+    'cert-devices': { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    out: { type: 'string' },
     concurrency: { type: 'string', default: '64' },
     'no-mosquitto': { type: 'boolean', default: false },
     load: { type: 'boolean', default: false },
     clients: { type: 'string', default: '2' },
     profile: { type: 'string' },
+    // Node/V8 flags for the server process only, e.g. '--single-threaded-gc' (recorded in the results).
+    'server-flags': { type: 'string' },
     // Mosquitto 2.0.11 here stops answering CONNECTs at about 520 TLS connections (not diagnosed yet).
     'mosquitto-devices': { type: 'string', default: '500' },
   },
 })
+opt.devices ??= opt.quick ? '1000' : '5000'
+opt['cert-devices'] ??= opt.quick ? '250' : '2000'
+if (opt.quick) opt['no-mosquitto'] = true
 
 type Creds = { id: string; secret?: string; cert?: string; key?: string }
 type Mem = { rss: number; heapUsed: number; external: number }
@@ -85,9 +94,13 @@ async function serve() {
       const cpuMs = (c.user + c.system) / 1000
       process.send!({ kind: 'mem', rss: u.rss, heapUsed: u.heapUsed, external: u.external, connected, cpuMs })
     }
+    // Polled every 100 ms while waiting for all devices up or down: no forced GC here (the full GCs of
+    // 'mem' would run ten times a second and skew V8's heap-growing heuristics going into a phase).
+    if (m === 'count') process.send!({ kind: 'count', connected })
     if (m === 'cpu') {
       const c = process.cpuUsage()
-      process.send!({ kind: 'cpu', cpuMs: (c.user + c.system) / 1000 })
+      const t = process.threadCpuUsage() // the event loop's thread only (not V8's GC helpers)
+      process.send!({ kind: 'cpu', cpuMs: (c.user + c.system) / 1000, mainMs: (t.user + t.system) / 1000 })
     }
     if (m === 'stop') void running.close().then(() => process.exit(0))
     if (m.startsWith('profile:')) void profile(m).then(() => process.send!({ kind: 'profiled' }))
@@ -130,17 +143,28 @@ const STALL_MS = 5_000
  * instead of capping the measurement at what one client thread can do.
  */
 function loadGenerator() {
-  type Job = { port: number; ca: string; devices: Creds[]; concurrency: number; resume: boolean }
+  type Job = {
+    port: number
+    ca: string
+    devices: Creds[]
+    concurrency: number
+    resume: boolean
+    /** Keep the session tickets of this phase for a later resumed phase (a 'session' event per ticket). */
+    keepTickets: boolean
+    groups: string
+  }
   const sessions = new Map<string, Buffer>()
   const contexts = new Map<string, tls.SecureContext>()
+  const packets = new Map<string, Buffer>() // each device's CONNECT, built once
   let job: Job | undefined
   let sockets: tls.TLSSocket[] = []
   let stalls = 0
   const contextFor = (c: Creds) => {
-    const key = c.cert ? c.id : ''
+    const key = `${job!.groups} ${c.cert ? c.id : ''}`
     let ctx = contexts.get(key)
     if (!ctx) {
-      ctx = tls.createSecureContext({ ca: job!.ca, cert: c.cert, key: c.key })
+      // ecdhCurve: one key share, for the group the server will pick (see KEY_SHARE), not Node's two.
+      ctx = tls.createSecureContext({ ca: job!.ca, cert: c.cert, key: c.key, ecdhCurve: job!.groups })
       contexts.set(key, ctx)
     }
     return ctx
@@ -154,10 +178,10 @@ function loadGenerator() {
         secureContext: contextFor(c),
         session,
       })
-      s.on('session', (ticket: Buffer) => sessions.set(c.id, ticket))
+      if (job!.keepTickets) s.on('session', (ticket: Buffer) => sessions.set(c.id, ticket))
       s.setTimeout(STALL_MS, () => s.destroy(new Error(`stalled: no CONNACK within ${STALL_MS} ms: ${c.id}`)))
       s.once('error', reject)
-      s.once('secureConnect', () => s.write(connectPacket(c.id, c.secret ? c.id : undefined, c.secret)))
+      s.once('secureConnect', () => s.write(packets.get(c.id)!))
       s.once('data', (d: Buffer) => {
         s.setTimeout(0)
         if (d[0] === 0x20 && d[3] === 0) resolve(s)
@@ -178,7 +202,11 @@ function loadGenerator() {
   process.on('message', async (m: { kind: string; job?: Job }) => {
     if (m.kind === 'prepare') {
       job = m.job!
-      for (const c of job.devices) contextFor(c) // parsing keys is set-up, not handshake cost
+      // Parsing keys and building CONNECT packets is set-up, not handshake cost.
+      for (const c of job.devices) {
+        contextFor(c)
+        packets.set(c.id, connectPacket(c.id, c.secret ? c.id : undefined, c.secret))
+      }
       process.send!({ kind: 'prepared' })
     }
     if (m.kind === 'go') {
@@ -198,6 +226,7 @@ function loadGenerator() {
         cpuMs: (cpu.user + cpu.system) / 1000,
         stalled: stalls,
         protocol: sockets[0]?.getProtocol(),
+        group: (sockets[0]?.getEphemeralKeyInfo() as tls.EphemeralKeyInfo | undefined)?.name,
         resumed: sockets.filter((s) => s.isSessionReused()).length,
       })
     }
@@ -211,7 +240,22 @@ function loadGenerator() {
   process.send!({ kind: 'ready' })
 }
 
-type Reply = { kind: string; cpuMs: number; stalled: number; protocol?: string; resumed: number }
+type Reply = {
+  kind: string
+  cpuMs: number
+  stalled: number
+  protocol?: string
+  group?: string
+  resumed: number
+}
+
+/**
+ * The load generator's key share. Node 24 (OpenSSL 3.5) offers two by default, X25519MLKEM768 and
+ * X25519, and computes both; a device sends one, for the group its server uses. Vitalwire's broker (Node)
+ * picks the post-quantum hybrid X25519MLKEM768; Mosquitto 2.0.11 here (OpenSSL 3.0) has no ML-KEM and
+ * picks X25519. The negotiated group is in the results.
+ */
+const KEY_SHARE = { vitalwire: 'X25519MLKEM768:X25519:P-256', mosquitto: 'X25519:P-256' }
 
 /** The load generator processes; device i always goes to process i % n, so its TLS session stays there. */
 function startLoad(n: number) {
@@ -231,7 +275,13 @@ function startLoad(n: number) {
     )
   return {
     /** Connect every device with `concurrency` handshakes in flight in all; connections per second. */
-    async connectAll(port: number, ca: string, devices: Creds[], concurrency: number, resume = false) {
+    async connectAll(
+      port: number,
+      ca: string,
+      devices: Creds[],
+      concurrency: number,
+      { resume = false, keepTickets = false, groups = KEY_SHARE.vitalwire } = {},
+    ) {
       await ready
       const kind = `${devices[0].secret ? 'secret' : 'cert'}${resume ? ', resumed' : ''}`
       console.error(`connecting ${devices.length} devices (${kind}) to :${port} from ${n} processes`)
@@ -248,6 +298,8 @@ function startLoad(n: number) {
                   devices: devices.filter((_, j) => j % n === i),
                   concurrency: Math.ceil(concurrency / n),
                   resume,
+                  keepTickets,
+                  groups,
                 },
               })
             }),
@@ -260,6 +312,7 @@ function startLoad(n: number) {
       return {
         perSecond: Math.round(devices.length / seconds),
         protocol: replies[0].protocol,
+        group: replies[0].group,
         stalled: sum((r) => r.stalled),
         resumed: sum((r) => r.resumed),
         clientCpuMs: Math.round((sum((r) => r.cpuMs) / devices.length) * 100) / 100,
@@ -345,7 +398,7 @@ async function benchVitalwire(
   load: Load,
 ) {
   const child = fork(import.meta.filename, ['--server', ...(opt.profile ? ['--profile', opt.profile] : [])], {
-    execArgv: ['--expose-gc'],
+    execArgv: ['--expose-gc', ...(opt['server-flags']?.split(' ').filter(Boolean) ?? [])],
     env: {
       ...process.env,
       VITALWIRE_DATA_DIR: dir,
@@ -363,15 +416,21 @@ async function benchVitalwire(
     })
   const { port } = await new Promise<{ port: number }>((r) => child.once('message', (m: any) => r(m)))
   // Server CPU per connection tells the handshake's cost apart from the machine's other load.
-  const phase = async (name: string, devices: Creds[], resume = false) => {
+  type Cpu = { cpuMs: number; mainMs: number }
+  const phase = async (
+    name: string,
+    devices: Creds[],
+    how: { resume?: boolean; keepTickets?: boolean } = {},
+  ) => {
     if (opt.profile) await ask('profile:start')
-    const c0 = (await ask<{ cpuMs: number }>('cpu')).cpuMs
-    const r = await load.connectAll(port, p.ca, devices, concurrency, resume)
-    const c1 = (await ask<{ cpuMs: number }>('cpu')).cpuMs
+    const c0 = await ask<Cpu>('cpu')
+    const r = await load.connectAll(port, p.ca, devices, concurrency, how)
+    const c1 = await ask<Cpu>('cpu')
     if (opt.profile) await ask(`profile:stop:${name}`)
-    return { ...r, cpuMs: Math.round(((c1 - c0) / devices.length) * 100) / 100 }
+    const per = (ms: number) => Math.round((ms / devices.length) * 100) / 100
+    return { ...r, cpuMs: per(c1.cpuMs - c0.cpuMs), mainMs: per(c1.mainMs - c0.mainMs) }
   }
-  const connected = async () => (await ask<{ connected: number }>('mem')).connected
+  const connected = async () => (await ask<{ connected: number }>('count')).connected
   const allUp = (n: number) => untilTrue(async () => (await connected()) === n, 'all up')
   const closeEverything = async () => {
     await load.closeAll()
@@ -386,16 +445,16 @@ async function benchVitalwire(
   const coldUp = await ask<Mem>('mem')
   await closeEverything()
   const before = await ask<Mem>('mem')
-  const warm = await phase('secret-reconnect', p.secrets)
+  const warm = await phase('secret-reconnect', p.secrets, { keepTickets: true })
   await allUp(p.secrets.length)
   const after = await ask<Mem>('mem')
   await closeEverything()
   // Reconnect with the session ticket each device got on its last connection (TLS session resumption).
-  const resumed = await phase('secret-resumed', p.secrets, true)
+  const resumed = await phase('secret-resumed', p.secrets, { resume: true })
   await closeEverything()
-  const cert = await phase('cert', p.certs)
+  const cert = await phase('cert', p.certs, { keepTickets: true })
   await closeEverything()
-  const certResumed = await phase('cert-resumed', p.certs, true)
+  const certResumed = await phase('cert-resumed', p.certs, { resume: true })
   await closeEverything()
   child.send('stop')
   await new Promise((r) => child.once('exit', r))
@@ -411,12 +470,17 @@ async function benchVitalwire(
     Object.fromEntries(Object.entries(phases).map(([k, r]) => [k, f(r)])) as Record<keyof typeof phases, T>
   return {
     tlsProtocol: cold.protocol,
+    keyExchange: cold.group,
     loadProcesses: Number(opt.clients),
     connectionsPerSecond: each((r) => r.perSecond),
     serverCpuMsPerConnection: each((r) => r.cpuMs),
+    /** Of which the event loop's thread; the rest is other threads, mostly V8's GC helpers. */
+    serverMainThreadCpuMsPerConnection: each((r) => r.mainMs),
     /** Connections the server could accept per second on one core, from its CPU time per connection. */
     serverCapacityPerCore: each((r) => Math.round(1000 / r.cpuMs)),
     loadGeneratorCpuMsPerConnection: each((r) => r.clientCpuMs),
+    /** Server + load generator: what one connection costs the machine; 2 cores / this = the ceiling. */
+    machineCpuMsPerConnection: each((r) => Math.round((r.cpuMs + r.clientCpuMs) * 100) / 100),
     sessionsResumed: each((r) => r.resumed),
     stalledConnectsRetried: each((r) => r.stalled),
     memory: {
@@ -458,6 +522,16 @@ async function startMosquitto(dir: string, name: string, lines: string[]) {
   return { proc, port }
 }
 
+/** SIGTERM, then SIGKILL: Mosquitto 2.0.11 here sometimes ignored SIGTERM and kept the bench waiting. */
+async function stopMosquitto(proc: ReturnType<typeof spawn>) {
+  if (proc.exitCode !== null || proc.signalCode !== null) return
+  const exited = new Promise((r) => proc.once('exit', r))
+  proc.kill()
+  const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000)
+  await exited
+  clearTimeout(timer)
+}
+
 async function benchMosquitto(
   dir: string,
   all: Awaited<ReturnType<typeof provision>>,
@@ -487,21 +561,24 @@ async function benchMosquitto(
   // Mosquitto has no JIT to warm: one pass from a fresh process (a second pass with the same ids
   // stalled on takeovers of the abruptly closed first-pass connections in 2.0.11).
   const before = rssOf(secretM.proc.pid!)
-  const up = await load.connectAll(secretM.port, p.ca, p.secrets, concurrency)
+  const up = await load.connectAll(secretM.port, p.ca, p.secrets, concurrency, {
+    groups: KEY_SHARE.mosquitto,
+  })
   const after = rssOf(secretM.proc.pid!)
   await load.closeAll()
-  secretM.proc.kill()
+  await stopMosquitto(secretM.proc)
   const certM = await startMosquitto(mdir, 'cert', [
     ...tlsLines,
     'require_certificate true',
     'use_identity_as_username true',
     'allow_anonymous false',
   ])
-  const cert = await load.connectAll(certM.port, p.ca, p.certs, concurrency)
+  const cert = await load.connectAll(certM.port, p.ca, p.certs, concurrency, { groups: KEY_SHARE.mosquitto })
   await load.closeAll()
-  certM.proc.kill()
+  await stopMosquitto(certM.proc)
   return {
     tlsProtocol: up.protocol,
+    keyExchange: up.group,
     connectionsPerSecond: { secret: up.perSecond, cert: cert.perSecond },
     stalledConnectsRetried: { secret: up.stalled, cert: cert.stalled },
     memory: { idleDevices: p.secrets.length, rssPerDeviceKiB: kib((after - before) / p.secrets.length) },
@@ -540,11 +617,16 @@ async function main() {
       loadProcesses: Number(opt.clients),
       certificates: 'ECDSA P-256',
       keepaliveS: 600,
+      serverFlags: opt['server-flags'],
     },
     vitalwire,
     mosquitto,
   }
-  const out = path.join(import.meta.dirname, 'results', 'broker.json')
+  const out =
+    opt.out ??
+    (opt.quick
+      ? path.join(os.tmpdir(), 'broker-quick.json')
+      : path.join(import.meta.dirname, 'results', 'broker.json'))
   fs.mkdirSync(path.dirname(out), { recursive: true })
   fs.writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`)
   console.log(`wrote ${out}`)
