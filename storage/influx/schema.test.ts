@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { heartRates, NOW_MS, observe } from '../../test/contract/fixtures.ts'
 import { parseRetryAfter } from './http.ts'
-import { fnv1a32, literal, timestampNs, toLine } from './schema.ts'
+import { fnv1a32, isUtcIsoOf, literal, timestampNs, toLine } from './schema.ts'
 
 describe('point schema', () => {
   it('puts a reading at effective ms plus a stable sub-millisecond offset from its key', () => {
@@ -33,6 +33,24 @@ describe('point schema', () => {
   it('refuses a value whose name clashes with a schema field', () => {
     const [o] = heartRates('d1', 'p1', 1, NOW_MS - 60_000)
     expect(() => toLine({ ...o, values: { key: 1 } })).toThrow(/clashes/)
+  })
+
+  it('knows a plain UTC effective time exactly as toISOString renders it, and nothing else', () => {
+    // Random instants across 0000-9999, leap days and the ends of days, months and years.
+    const instants = [0, -1, 951_782_400_000, 253_402_300_799_999, -62_167_219_200_000, NOW_MS]
+    for (let i = 0; i < 20_000; i++)
+      instants.push(Math.floor((Math.random() * 2 - 0.5) * 253_402_300_799_999))
+    for (const ms of instants) {
+      const iso = new Date(ms).toISOString()
+      expect(isUtcIsoOf(iso, ms), iso).toBe(iso.length === 24)
+      expect(isUtcIsoOf(iso, ms + 1), iso).toBe(false)
+    }
+    // What Date.parse would read as the same instant but is not the same text: kept as written.
+    const ms = Date.parse('2026-03-02T10:00:00.000Z')
+    for (const s of ['2026-02-30T10:00:00.000Z', '2026-03-02 10:00:00.000Z', '2026-03-02t10:00:00.000Z'])
+      expect(isUtcIsoOf(s, ms), s).toBe(false)
+    expect(isUtcIsoOf('2026-03-01T24:00:00.000Z', Date.parse('2026-03-02T00:00:00.000Z'))).toBe(false)
+    expect(isUtcIsoOf('2026-03-02T10:00:00.000+00:00', ms)).toBe(false)
   })
 
   it('escapes InfluxQL string literals', () => {
