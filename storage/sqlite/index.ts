@@ -17,7 +17,11 @@ export function openEmbeddedStorage(opts: {
    * The long-running server (not the CLI): the journal gets its own connection that syncs the WAL
    * off the event loop, and WAL checkpoints run on a worker thread (journal.ts, checkpointer.ts).
    */
-  serve?: { log: Pick<Logger, 'warn' | 'error'> }
+  serve?: {
+    log: Pick<Logger, 'warn' | 'error'>
+    /** Checkpoint cadence and the WAL size that makes it start over (tests shrink them). */
+    checkpoints?: { intervalMs?: number; restartFrames?: number }
+  }
 }) {
   const db = openDatabase(opts.dbPath)
   const cipher = createFieldCipher(loadDataKey(opts.dataDir, opts.dataKey))
@@ -31,7 +35,13 @@ export function openEmbeddedStorage(opts: {
     walSync: serving ? { walPath: `${opts.dbPath}-wal` } : undefined,
   })
   const checkpointer: Checkpointer | undefined = serve
-    ? startCheckpointer({ dbPath: opts.dbPath, connections: [db, journalDb], log: serve.log })
+    ? startCheckpointer({
+        dbPath: opts.dbPath,
+        connections: [db, journalDb],
+        log: serve.log,
+        hold: journal.hold,
+        ...serve.checkpoints,
+      })
     : undefined
   const audit = createSqliteAuditLog(db)
   return {

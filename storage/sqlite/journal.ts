@@ -4,8 +4,8 @@ import type { DeadLetter, Journal } from '../ports.ts'
 import type { Db } from './database.ts'
 import { INSERT_READING_SQL, readingParams, UPSERT_LATEST_SQL } from './readings.ts'
 
-// Durable acceptance with group commit: every entry submitted in one event-loop turn shares one
-// transaction, and each caller hears back only after that transaction is on disk. The broker calls
+// Durable acceptance with group commit: every entry submitted in one event-loop turn (or, while the
+// previous transaction's sync is in flight, until that sync returns) shares one transaction, and each caller hears back only after that transaction is on disk. The broker calls
 // this from authorizePublish, so a PUBACK always follows a commit that survives a power cut.
 //
 // Two ways to be on disk:
@@ -44,7 +44,11 @@ export interface JournalOptions {
 export function createSqliteJournal(
   db: Db,
   options: JournalOptions,
-): Journal & { committed: () => number; close: () => Promise<void> } {
+): Journal & {
+  committed: () => number
+  hold: (work: () => Promise<void>) => Promise<void>
+  close: () => Promise<void>
+} {
   const insert = db.prepare(INSERT_READING_SQL)
   const latest = db.prepare(UPSERT_LATEST_SQL)
   const outbox = db.prepare('INSERT INTO outbox (key, enqueued_ms) VALUES (?, ?)')
@@ -58,6 +62,8 @@ export function createSqliteJournal(
   let queue: Pending[] = []
   let scheduled = false
   let transactions = 0
+  // While held (see `hold`), what arrives queues as it does during a sync.
+  let holding = false
   // Committed but not yet synced, and the sync in flight.
   let unsynced: { batch: Pending[]; results: StoredObservation[][] }[] = []
   let syncing: Promise<void> | undefined
@@ -66,8 +72,18 @@ export function createSqliteJournal(
   // falsely succeed (PostgreSQL's "fsyncgate"), so the journal refuses everything after one failure.
   let broken: Error | undefined
 
+  /** The end of an event-loop turn that queued entries. */
   function flush() {
     scheduled = false
+    // While a sync is in flight, what arrives waits for it and becomes one transaction when it returns
+    // (unless maxBatch entries wait): its callers would wait for the next sync anyway, and one larger
+    // transaction writes each touched B-tree page to the WAL once instead of once per turn, which
+    // with many devices (keys and patients spread over many pages) is most of the commit's cost.
+    if ((syncing || holding) && queue.length < maxBatch) return
+    commitQueued()
+  }
+
+  function commitQueued() {
     const batch = queue
     queue = []
     if (batch.length === 0) return
@@ -131,9 +147,13 @@ export function createSqliteJournal(
         // Those committed while this sync ran are not known to be on disk either.
         for (const u of [...done, ...unsynced]) for (const p of u.batch) p.reject(broken)
         unsynced = []
+        // And what waited for this sync to end is refused too (it was never committed).
+        for (const p of queue.splice(0)) p.reject(broken)
         break
       }
       for (const u of done) answer(u)
+      // What gathered during the sync: one transaction, and the next round syncs it.
+      if (queue.length > 0 && !holding) commitQueued()
     }
     syncing = undefined
   }
@@ -142,7 +162,7 @@ export function createSqliteJournal(
     commit(entry) {
       return new Promise((resolve, reject) => {
         queue.push({ entry, resolve, reject })
-        if (queue.length >= maxBatch) flush()
+        if (queue.length >= maxBatch) commitQueued()
         else if (!scheduled) {
           scheduled = true
           setImmediate(flush)
@@ -150,13 +170,28 @@ export function createSqliteJournal(
       })
     },
     async flush() {
-      flush()
+      commitQueued()
       while (syncing) await syncing
     },
     committed: () => transactions,
+    /**
+     * Run `work` while the journal commits nothing: what arrives waits (as during a sync) until it
+     * settles. The checkpointer uses it so that one checkpoint can copy the whole WAL; the next
+     * commit then starts the WAL over from its beginning instead of growing it forever under a load
+     * that never pauses. A sync in flight goes on: its frames are committed, so they are copied too.
+     */
+    async hold(work: () => Promise<void>): Promise<void> {
+      holding = true
+      try {
+        await work()
+      } finally {
+        holding = false
+        if (queue.length > 0) commitQueued()
+      }
+    },
     /** Commit and sync what is queued, then release the WAL file handle. */
     async close() {
-      flush()
+      commitQueued()
       while (syncing) await syncing
       if (walFd !== undefined) fs.closeSync(walFd)
       walFd = undefined
