@@ -2,7 +2,7 @@ import type { Aedes, Client } from 'aedes'
 import type { BrokerDeps, DeviceStatusUpdate } from './options.ts'
 
 // Device status for the dashboard and the registry: connected/disconnected, last seen, battery when a
-// reading reports it. Events go out at once; registry writes are batched (connect, disconnect and
+// reading reports a level different from the last one. Events go out at once; registry writes are batched (connect, disconnect and
 // battery within STATUS_FLUSH_MS, last-seen of busy devices every LAST_SEEN_FLUSH_MS), because each
 // SQLite commit is an fsync and a reconnect storm of thousands of devices must not be thousands of them.
 
@@ -17,6 +17,9 @@ export function trackDeviceStatus(
   now: () => number,
 ) {
   let pending = new Map<string, DeviceStatusUpdate>()
+  // The battery level each connected device last reported: a wearable repeats it in every reading, and
+  // only a change is news (an event to every dashboard, a registry write).
+  const battery = new Map<string, number>()
   let soon: NodeJS.Timeout | undefined
   const flush = async () => {
     clearTimeout(soon)
@@ -59,6 +62,7 @@ export function trackDeviceStatus(
     // After a takeover the new connection owns the id; the old one's disconnect changes nothing.
     const current = clients()[client.id]
     if (!patientId || (current && current !== client)) return
+    battery.delete(client.id)
     const t = now()
     record({ id: client.id, connected: false, lastSeenMs: t }, true)
     emit(client.id, patientId, false, t)
@@ -67,13 +71,12 @@ export function trackDeviceStatus(
 
   return {
     /** A message from the device was accepted; `battery` when the reading reported one. */
-    touched(deviceId: string, patientId: string, battery?: number) {
+    touched(deviceId: string, patientId: string, level?: number) {
       const t = now()
-      record(
-        { id: deviceId, lastSeenMs: t, ...(battery !== undefined ? { battery } : {}) },
-        battery !== undefined,
-      )
-      if (battery !== undefined) emit(deviceId, patientId, true, t, battery)
+      const changed = level !== undefined && battery.get(deviceId) !== level
+      if (changed) battery.set(deviceId, level)
+      record({ id: deviceId, lastSeenMs: t, ...(changed ? { battery: level } : {}) }, changed)
+      if (changed) emit(deviceId, patientId, true, t, level)
     },
     async close() {
       clearInterval(periodic)

@@ -28,6 +28,18 @@ describe('broker device status', () => {
     const battery = await ws.next((m) => m.type === 'device-status' && m.battery === 87)
     expect(battery).toMatchObject({ deviceId: 'd1', connected: true })
     await until(() => deviceRow(h, 'd1')?.battery === 87, 'battery in the registry')
+    // The same level again is no news; a new level is.
+    for (const [id, level] of [
+      ['r2', 87],
+      ['r3', 87],
+      ['r4', 86],
+    ] as const)
+      await d1.publishAsync('rpm/v1/devices/d1/readings', reading(id, { battery: level }), { qos: 1 })
+    await ws.next((m) => m.type === 'device-status' && m.battery === 86)
+    expect(
+      ws.messages.filter((m) => m.type === 'device-status' && m.battery !== undefined).map((m) => m.battery),
+    ).toEqual([87, 86])
+    await until(() => deviceRow(h, 'd1')?.battery === 86, 'new battery level in the registry')
 
     const gone = closed(d1)
     await d1.endAsync()
