@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 
-// Real parts, not stand-ins: a test that needs InfluxDB, mosquitto-clients or Chromium and cannot find
+// Real parts, not stand-ins: a test that needs InfluxDB, mosquitto-clients, Chromium or Compose and cannot find
 // it fails in CI (CI=true) and is skipped elsewhere with a loud message saying how to install it.
 
 const INSTALL: Record<string, string> = {
@@ -10,6 +10,7 @@ const INSTALL: Record<string, string> = {
   mosquitto_sub: 'sudo apt-get update && sudo apt-get install -y mosquitto-clients',
   mosquitto: 'sudo apt-get update && sudo apt-get install -y mosquitto',
   chromium: 'sudo apt-get update && sudo apt-get install -y chromium',
+  'docker-compose': 'sudo apt-get update && sudo apt-get install -y docker-compose',
 }
 
 export function findBinary(name: string): string | undefined {
