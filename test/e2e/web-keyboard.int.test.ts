@@ -88,7 +88,11 @@ describeWeb('web UI keyboard', () => {
     await page.keyboard.press('Tab')
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Resolve alert')
     await page.keyboard.press('Enter')
-    await expect.poll(() => page.locator('li.alert').count(), WAIT).toBe(2)
+    // While focus is in the feed, the resolved item keeps its slot, greyed and saying so, with the focus
+    // on it (its buttons are gone); it leaves the feed when the focus does (freeze.ts).
+    await expect.poll(() => page.locator('li.alert:not(.gone)').count(), WAIT).toBe(2)
+    expect(await text(page, `li.alert.gone[data-alert="${hrId}"] .status`)).toContain('Resolved')
+    expect(await page.evaluate(() => (document.activeElement as HTMLElement).dataset.alert)).toBe(hrId)
 
     const cookie = await h.login('coord@example.org', password)
     const all = (await (await fetch(`${h.httpUrl}/api/alerts?patient=p1`, { headers: { cookie } })).json())
@@ -112,6 +116,10 @@ describeWeb('web UI keyboard', () => {
     expect(await page.evaluate(() => (document.activeElement as HTMLSelectElement).value)).toBe('30')
     await page.keyboard.press('Tab')
     await page.keyboard.press('Enter')
+    await expect.poll(() => page.locator('li.alert:not(.gone)').count(), WAIT).toBe(1)
+    expect(await text(page, `li.alert.gone[data-alert="${rrId}"] .status`)).toContain('Snoozed for you')
+    // Tabbing out of the feed (round to the worklist) lets the two gone items go.
+    await tabTo(page, '.wl-row a')
     await expect.poll(() => page.locator('li.alert').count(), WAIT).toBe(1)
     expect(await page.locator(`li[data-alert="${rrId}"]`).count()).toBe(0)
     expect(await text(page, '.snoozed-note')).toBe('1 snoozed by you (still visible to your team).')

@@ -4,7 +4,8 @@ import { describeWeb, openPage, reading, signIn, WAIT, webTest } from '../helper
 
 // The worklist's rows live in blocks of 25 (worklist.ts placeInBlocks): the browser skips the blocks off
 // screen as a whole. Whatever the blocks, the rows must read as one list in rank order, to the eye and to a
-// screen reader, and a patient who rises to the top keeps their row element and the keyboard focus.
+// screen reader, and a patient who rises to the top keeps their row element. (Rows never move while the
+// user works in the worklist: the rise waits for "Show new order", which puts focus on the first row.)
 
 const N = 60
 const ids = Array.from({ length: N }, (_, i) => `p${String(i + 1).padStart(2, '0')}`)
@@ -76,8 +77,12 @@ describeWeb('web UI worklist order', () => {
       expect.stringContaining('Patient 60'),
     ])
 
-    // Patient 55 (in the last block) gets a high heart rate: an open alert puts them first.
+    // Patient 55 (in the last block) gets a high heart rate: an open alert puts them first. While the
+    // keyboard focus is in the worklist the order is paused (rows do not move under the user) and a line
+    // says so; "Show new order" applies it, and the risen row keeps its element (and here the focus).
     const link = page.locator('.wl-row[data-patient="p55"] a[data-focus-key="open"]')
+    // Keyboard focus (a key pressed first: only keyboard focus pauses the order, not a mouse click's).
+    await page.keyboard.press('Tab')
     await link.focus()
     await page.evaluate(() => {
       ;(window as any).__p55 = document.querySelector('.wl-row[data-patient="p55"]')
@@ -85,6 +90,12 @@ describeWeb('web UI worklist order', () => {
     await device.publishAsync('rpm/v1/devices/hr-55/readings', reading('r-1', 'heart-rate', { value: 150 }), {
       qos: 1,
     })
+    await expect
+      .poll(() => page.locator('.wl-paused').textContent(), WAIT)
+      .toContain('Order paused while you work — 1 patient changed rank.')
+    expect((await layout(page)).rows).toEqual(ids)
+    await page.getByRole('button', { name: 'Show new order' }).focus()
+    await page.keyboard.press('Enter')
     const risen = ['p55', ...ids.filter((id) => id !== 'p55')]
     await expect.poll(async () => (await layout(page)).rows, WAIT).toEqual(risen)
     expect((await layout(page)).blocks).toEqual([25, 25, 10])

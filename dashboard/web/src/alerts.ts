@@ -1,7 +1,9 @@
+import { buildAlertItem, goneReason, markGone, patchAlertItem } from './alert-item.ts'
 import { api } from './api.ts'
 import { openDialog } from './dialog.ts'
 import { button, h, reconcile } from './dom.ts'
-import { ago, SEVERITY_ICON } from './format.ts'
+import { watchEngagement } from './engagement.ts'
+import { freezeList, liveSlots, pendingAlertsLabel, type Slot } from './freeze.ts'
 import { type AlertItem, RANK, type Store } from './store.ts'
 
 // The alert feed: open before acknowledged, most severe first, then the most recently opened; acknowledge,
@@ -9,16 +11,37 @@ import { type AlertItem, RANK, type Store } from './store.ts'
 // update: an alert that keeps firing (a count going up every few seconds) stays where it is instead of
 // jumping to the top under the user's pointer. Items are kept by key and patched in place, so live
 // updates neither steal focus nor reset a snooze duration the user is choosing.
-
-const SNOOZE_MINUTES = [15, 30, 60, 120, 240]
+//
+// While the user works in the feed (pointer over it, focus in it, or its resolve dialog open) it is frozen
+// (freeze.ts): new alerts wait behind a "N new alerts — show" control in a slot that is always reserved,
+// items do not reorder, and an item that leaves keeps its slot greyed. Leaving the feed, or the control,
+// applies what waited: the feed is then exactly what it would have been without the freeze.
 
 export function createAlertFeed(root: HTMLElement, store: Store) {
   const title = h('h2', { id: 'feed-title' })
+  const showPending = button('', () => applyPending())
+  showPending.id = 'feed-pending'
+  showPending.hidden = true
+  // role=status: the count is announced politely; the slot keeps its height when empty (styles.css).
+  const pendingBar = h('div', { class: 'feed-pending', role: 'status' }, showPending)
   const list = h('ul', { class: 'alerts', 'aria-labelledby': 'feed-title' })
   const empty = h('p', { class: 'empty' }, 'No open alerts.')
   const snoozedNote = h('p', { class: 'snoozed-note' })
-  root.append(title, empty, list, snoozedNote)
+  root.append(title, pendingBar, empty, list, snoozedNote)
   const cache = new Map<string, { el: HTMLElement; sig: string }>()
+  let shown: Slot<AlertItem>[] = []
+  let scheduled = false
+  const rerender = () => {
+    if (scheduled) return
+    scheduled = true
+    requestAnimationFrame(() => {
+      scheduled = false
+      render()
+    })
+  }
+  const engagement = watchEngagement(root, (engaged) => {
+    if (!engaged) rerender()
+  })
 
   async function act(a: AlertItem, path: string, body: unknown) {
     const updated = await api<AlertItem>('POST', `/api/alerts/${encodeURIComponent(a.id)}/${path}`, body)
@@ -28,7 +51,7 @@ export function createAlertFeed(root: HTMLElement, store: Store) {
 
   function resolveWithNote(a: AlertItem) {
     const note = h('textarea', { id: 'resolve-note', maxlength: '2000', rows: '4' }) as HTMLTextAreaElement
-    void openDialog({
+    const dialog = openDialog({
       title: `Resolve: ${a.message}`,
       body: [h('label', { for: 'resolve-note' }, 'Resolution note (optional)'), note],
       submitLabel: 'Resolve alert',
@@ -36,105 +59,107 @@ export function createAlertFeed(root: HTMLElement, store: Store) {
         await act(a, 'resolve', note.value.trim() ? { note: note.value.trim() } : {})
         return undefined
       },
+    }).then((ok) => {
+      // The dialog gives focus back to the button that opened it; when the item is gone (its controls
+      // inert), focus goes to the item instead of the page, and so stays in the feed.
+      const el = cache.get(a.id)?.el
+      if (el?.isConnected && !root.contains(document.activeElement)) el.focus({ preventScroll: true })
+      return ok
     })
+    void engagement.during(dialog)
   }
 
-  /** The parts of an item a live update may change without rebuilding it. */
-  function patch(el: HTMLElement, a: AlertItem): boolean {
-    if (el.dataset.shape !== shapeOf(a)) return false
-    const who = el.querySelector('.who')?.lastChild
-    const msg = el.querySelector('.msg')
-    const when = el.querySelector('.when')
-    if (!who || !msg || !when) return false
-    who.textContent = ruleText(a)
-    msg.textContent = a.message
-    when.replaceChildren(...whenText(a))
-    return true
+  /** The "N new alerts — show" control: show them now, and put focus on the first of them. */
+  function applyPending() {
+    const before = new Set(shown.map((s) => s.key))
+    render(true)
+    const first = shown.find((s) => !before.has(s.key))
+    cache.get(first?.key ?? '')?.el.focus({ preventScroll: true })
   }
 
-  function build(a: AlertItem): HTMLElement {
-    const patient = store.patients.get(a.patientId)
-    const actions = h('div', { class: 'actions' })
-    if (a.status === 'open')
-      actions.append(button('Acknowledge', () => void act(a, 'ack', {}), { 'data-focus-key': 'ack' }))
-    actions.append(button('Resolve…', () => resolveWithNote(a), { 'data-focus-key': 'resolve' }))
-    if (a.severity !== 'critical') {
-      const sel = h(
-        'select',
-        { 'aria-label': `Snooze duration for ${a.rule}`, 'data-focus-key': 'snooze-min' },
-        ...SNOOZE_MINUTES.map((m) => h('option', { value: String(m) }, m < 60 ? `${m} min` : `${m / 60} h`)),
-      ) as HTMLSelectElement
-      actions.append(
-        sel,
-        button('Snooze for me', () => void act(a, 'snooze', { minutes: Number(sel.value) }), {
-          'data-focus-key': 'snooze',
-        }),
-      )
-    } else actions.append(h('span', { class: 'hint' }, 'Critical: cannot be snoozed'))
-    return h(
-      'li',
-      { class: `alert sev-${a.severity} status-${a.status}`, 'data-alert': a.id, 'data-shape': shapeOf(a) },
-      h(
-        'p',
-        { class: 'sev' },
-        h(
-          'span',
-          { class: `badge sev-${a.severity}` },
-          `${SEVERITY_ICON[a.severity]} ${a.severity.toUpperCase()}`,
-        ),
-        ` ${a.status === 'open' ? 'Open' : 'Acknowledged'}`,
-      ),
-      h(
-        'p',
-        { class: 'who' },
-        h('a', { href: `#/patients/${encodeURIComponent(a.patientId)}` }, patient?.name ?? a.patientId),
-        ruleText(a),
-      ),
-      h('p', { class: 'msg' }, a.message),
-      h('p', { class: 'when' }, ...whenText(a)),
-      actions,
-    )
+  const actions = {
+    act: (a: AlertItem, path: string, body: unknown) => void act(a, path, body),
+    resolve: resolveWithNote,
   }
 
-  function render() {
+  function render(applyNow = false) {
     const now = Date.now()
     const all = [...store.alerts.values()].filter((a) => a.status !== 'resolved')
     const snoozed = all.filter((a) => a.snoozedUntil && Date.parse(a.snoozedUntil) > now)
-    const items = all
-      .filter((a) => !snoozed.includes(a))
-      .sort(
-        (a, b) =>
-          Number(b.status === 'open') - Number(a.status === 'open') ||
-          RANK[b.severity] - RANK[a.severity] ||
-          Date.parse(b.openedAt) - Date.parse(a.openedAt) ||
-          (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
-      )
+    const items = all.filter((a) => !snoozed.includes(a)).sort(compareFeed)
+    let pending: AlertItem[] = []
+    const frozen = engagement.engaged() && !applyNow
+    if (frozen) {
+      const frozen = freezeList(shown, items, (a) => a.id)
+      shown = frozen.slots
+      pending = frozen.pending
+    } else shown = liveSlots(items, (a) => a.id)
     title.textContent = `Alerts (${items.length})`
-    empty.hidden = items.length > 0
+    empty.hidden = shown.length > 0
     snoozedNote.textContent = snoozed.length
       ? `${snoozed.length} snoozed by you (still visible to your team).`
       : ''
+    const label = pendingAlertsLabel(pending.length, pending.filter((a) => a.severity === 'critical').length)
+    if (showPending.textContent !== label) showPending.textContent = label
+    showPending.hidden = !label
+    if (!frozen) releaseHeights()
     reconcile(
       list,
-      items,
-      (a) => a.id,
-      (a) => `${a.status}|${a.severity}|${a.count}|${a.updatedAt}|${Math.floor(now / 60_000)}`,
-      build,
+      shown,
+      (s) => s.key,
+      (s) =>
+        s.gone
+          ? 'gone'
+          : `${s.item.status}|${s.item.severity}|${s.item.count}|${s.item.updatedAt}|${Math.floor(now / 60_000)}`,
+      (s) => {
+        const el = buildAlertItem(s.item, store, actions)
+        if (s.gone) markGone(el, why(s.key))
+        holdHeight(el, s.key)
+        return el
+      },
       cache,
-      patch,
+      (el, s) => {
+        if (s.gone) {
+          markGone(el, why(s.key))
+          return true
+        }
+        if (patchAlertItem(el, s.item)) return true
+        // Rebuilt (acknowledged: its Acknowledge button goes, and the item may lose a line): while frozen,
+        // the new item keeps at least the old one's height, so nothing below it moves up.
+        if (frozen) heldHeights.set(s.key, el.getBoundingClientRect().height)
+        return false
+      },
     )
   }
-  return render
+
+  /** Items rebuilt while frozen keep their old height (a min-height, set through the CSSOM: CSP allows it). */
+  const heldHeights = new Map<string, number>()
+  function holdHeight(el: HTMLElement, key: string) {
+    const height = heldHeights.get(key)
+    if (height === undefined) return
+    heldHeights.delete(key)
+    el.style.minHeight = `${height}px`
+    el.classList.add('held')
+  }
+  function releaseHeights() {
+    for (const el of list.querySelectorAll<HTMLElement>('li.held')) {
+      el.classList.remove('held')
+      el.removeAttribute('style')
+    }
+  }
+
+  const why = (id: string) => {
+    const a = store.alerts.get(id)
+    return goneReason(a, !!a?.snoozedUntil && Date.parse(a.snoozedUntil) > Date.now())
+  }
+  return () => render()
 }
 
-/** What decides an item's controls (acknowledge only while open, snooze never for critical). */
-const shapeOf = (a: AlertItem) => `${a.status}|${a.severity}|${a.patientId}`
-
-const ruleText = (a: AlertItem) => ` — ${a.rule}${a.score !== undefined ? ` (score ${a.score})` : ''}`
-
-function whenText(a: AlertItem): (Node | string)[] {
-  return [
-    h('time', { datetime: a.openedAt }, `opened ${ago(a.openedAt)}`),
-    a.count > 1 ? ` · ${a.count} readings` : '',
-  ]
+function compareFeed(a: AlertItem, b: AlertItem): number {
+  return (
+    Number(b.status === 'open') - Number(a.status === 'open') ||
+    RANK[b.severity] - RANK[a.severity] ||
+    Date.parse(b.openedAt) - Date.parse(a.openedAt) ||
+    (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+  )
 }

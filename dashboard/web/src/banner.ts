@@ -5,9 +5,15 @@ import type { AlertItem, Store } from './store.ts'
 // acknowledged, an announcement in an assertive live region (focus is never moved: the user may be
 // typing a note), the tab title, and a tone, only if the user switched sound on (browsers allow audio
 // only after a user gesture, and an unexpected sound on a ward is its own problem).
+// The banner appears at once, whatever the alert feed and worklist hold back while the user works in them
+// (freeze.ts), and in a slot of fixed height that is always there once signed in (styles.css
+// .critical-slot), showing "no unacknowledged critical alerts" when calm: its appearance moves nothing
+// below it. (In the page flow it pushed the whole page down by its height: a layout shift of everything
+// on screen, under the pointer, at the very moment a critical alert arrived.)
 
 export function createCriticalBanner(store: Store, opts: { soundEnabled: () => boolean }) {
   const banner = document.getElementById('critical')!
+  const calm = document.getElementById('critical-calm')!
   const announcer = document.getElementById('announce')!
   const baseTitle = document.title
   let audio: AudioContext | undefined
@@ -21,6 +27,7 @@ export function createCriticalBanner(store: Store, opts: { soundEnabled: () => b
     const title = open.length ? `(${open.length} CRITICAL) ${baseTitle}` : baseTitle
     if (document.title !== title) document.title = title
     if (banner.hidden !== (open.length === 0)) banner.hidden = open.length === 0
+    if (calm.hidden !== open.length > 0) calm.hidden = open.length > 0
     if (!open.length) {
       if (banner.firstChild) banner.replaceChildren()
       return
@@ -29,7 +36,9 @@ export function createCriticalBanner(store: Store, opts: { soundEnabled: () => b
     const name = store.patients.get(a.patientId)?.name ?? a.patientId
     banner.replaceChildren(
       h('strong', {}, `✖ CRITICAL ALERT${open.length > 1 ? `S (${open.length})` : ''}`),
-      h('span', { class: 'msg' }, ` ${name}: ${a.message}`),
+      // One line (the slot's height is fixed): a long message ends in an ellipsis; the full text is in the
+      // title, the assertive announcement and the alert feed.
+      h('span', { class: 'msg', title: `${name}: ${a.message}` }, ` ${name}: ${a.message}`),
       h('a', { href: `#/patients/${encodeURIComponent(a.patientId)}`, class: 'button' }, 'Open patient'),
     )
   }
@@ -74,6 +83,7 @@ export function createCriticalBanner(store: Store, opts: { soundEnabled: () => b
     close() {
       off()
       banner.hidden = true
+      calm.hidden = true
       banner.replaceChildren()
       document.title = baseTitle
     },

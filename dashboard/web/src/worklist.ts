@@ -1,5 +1,7 @@
-import { h, moveInto, reconcile, srOnly } from './dom.ts'
+import { button, h, moveInto, reconcile, srOnly } from './dom.ts'
+import { watchEngagement } from './engagement.ts'
 import { LABELS, VITAL_COLUMNS } from './format.ts'
+import { pausedOrderLabel, rankChanges } from './freeze.ts'
 import type { Prefs } from './prefs.ts'
 import {
   type Attention,
@@ -43,7 +45,22 @@ export function createWorklist(root: HTMLElement, store: Store, prefs: () => Pre
     h('div', { role: 'rowgroup', class: 'wl-head' }, headRow),
     tbody,
   )
-  root.append(h('h2', { id: 'wl-title' }, 'Worklist'), caption, table)
+  // While the user works in the worklist (pointer over it, focus in it) rows are patched in place but do
+  // not move (freeze.ts): the new order waits until they leave, or ask for it, and a reserved line says so.
+  const showOrder = button('Show new order', () => applyOrder())
+  const pausedText = h('span')
+  const paused = h('p', { class: 'wl-paused', role: 'status' }, pausedText, showOrder)
+  showOrder.hidden = true
+  root.append(h('h2', { id: 'wl-title' }, 'Worklist'), caption, paused, table)
+  let releasing = false
+  const engagement = watchEngagement(root, (engaged) => {
+    if (engaged || releasing) return
+    releasing = true
+    requestAnimationFrame(() => {
+      releasing = false
+      render()
+    })
+  })
   const cache = new Map<string, { el: HTMLElement; sig: string }>()
   let headSig = ''
   // Progressive first render: the most urgent rows (a screenful and more) in the first frame, the rest in
@@ -57,6 +74,11 @@ export function createWorklist(root: HTMLElement, store: Store, prefs: () => Pre
   // The order of the last sort: kept while no patient's rank changed, so a reading never re-sorts 1,000
   // rows, and rows never move unless someone's attention did.
   let order: string[] = []
+  // The order on screen, and whether `order` may differ from it (a reorder held back while engaged).
+  let displayed: string[] = []
+  let behind = false
+  /** Every row is on screen: only then may the order freeze (the first render adds rows in chunks). */
+  let settled = false
 
   function renderHead(pr: Prefs) {
     const sig = `${pr.glucose}|${pr.temperature}`
@@ -122,24 +144,25 @@ export function createWorklist(root: HTMLElement, store: Store, prefs: () => Pre
     return u.moved.length > 0
   }
 
-  function render() {
+  function render(applyNow = false) {
     const pr = prefs()
     const now = Date.now()
     renderHead(pr)
     const u = update(pr, now)
-    const moved = reorder(u)
+    const reordered = reorder(u)
+    if (reordered) behind = true
+    const loaded = shown === order.length && cache.size === order.length
     // Steady state under a stream: nobody changed place and every row is in, so only the rows of the
     // patients that changed are patched (no walk over 1,000 rows).
-    if (!moved && shown === order.length && cache.size === order.length) {
-      for (const id of u.changed) {
-        const entry = cache.get(id)
-        const m = memo.get(id)!
-        if (!entry || entry.sig === m.sig) continue
-        patchRow(entry.el, m.row.p, m.row.at, pr, now)
-        entry.sig = m.sig
-      }
+    if (!behind && loaded) return patchChanged(u.changed, pr, now)
+    // Frozen (once every row is in): the rows shown are patched in place, the new order waits.
+    if (!applyNow && settled && engagement.engaged()) {
+      patchChanged(u.changed, pr, now)
+      if (reordered) setPaused(rankChanges(displayed, order))
       return
     }
+    setPaused(0)
+    behind = false
     const rows = order.map((id) => memo.get(id)!.row)
     setText(caption, `${rows.length} patient${rows.length === 1 ? '' : 's'}, most urgent first`)
     shown = Math.min(rows.length, shown === 0 ? FIRST_ROWS : Math.max(shown, cache.size) + CHUNK_ROWS)
@@ -153,9 +176,10 @@ export function createWorklist(root: HTMLElement, store: Store, prefs: () => Pre
         render()
       })
     }
+    const visibleRows = complete ? rows : rows.slice(0, shown)
     reconcile(
       tbody,
-      complete ? rows : rows.slice(0, shown),
+      visibleRows,
       (r) => r.p.id,
       (r) => memo.get(r.p.id)!.sig,
       (r) => buildRow(r.p, r.at, pr, now),
@@ -163,9 +187,32 @@ export function createWorklist(root: HTMLElement, store: Store, prefs: () => Pre
       (el, r) => patchRow(el, r.p, r.at, pr, now),
       (els) => placeInBlocks(tbody, els),
     )
+    displayed = visibleRows.map((r) => r.p.id)
+    settled = complete
     if (complete && rows.length) onComplete?.()
   }
-  return render
+
+  function patchChanged(ids: string[], pr: Prefs, now: number): void {
+    for (const id of ids) {
+      const entry = cache.get(id)
+      const m = memo.get(id)!
+      if (!entry || entry.sig === m.sig) continue
+      patchRow(entry.el, m.row.p, m.row.at, pr, now)
+      entry.sig = m.sig
+    }
+  }
+
+  function setPaused(changed: number): void {
+    setText(pausedText, pausedOrderLabel(changed))
+    showOrder.hidden = changed === 0
+  }
+
+  /** "Show new order": apply it now, and put focus on the first row (the button goes away). */
+  function applyOrder() {
+    render(true)
+    tbody.querySelector<HTMLElement>('.wl-row a')?.focus({ preventScroll: true })
+  }
+  return () => render()
 }
 
 interface Memo {
