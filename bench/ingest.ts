@@ -14,7 +14,7 @@ import { cpuSecondsOf } from './proc.ts'
 // Ingest benchmark: accepted readings/s end to end (TLS, QoS 1, 4 publishers x 100 in flight, one
 // reading per message) with durable acceptance on and off, and publish-to-PUBACK latency at a fixed
 // 5,000 readings/s. The server runs in a child process (this file with --serve); the load generator is
-// this process. `node bench/ingest.ts [--seconds 10] [--only broker,ingest] [--out ingest.json] [--paced-only]` prints
+// this process. `node bench/ingest.ts [--seconds 10] [--only broker,ingest] [--out ingest.json] [--paced-only | --saturated-only]` prints
 // the results and writes bench/results/<out>. Durable acceptance off exists only here, to measure what it costs.
 
 const PUBLISHERS = 4
@@ -191,6 +191,11 @@ async function main() {
     loadAvgBefore: os.loadavg().map((n) => +n.toFixed(2)),
   }
   console.log(JSON.stringify(machine))
+  if (process.argv.includes('--saturated-only')) {
+    // The durable saturated phase alone (nothing written to results/), e.g. under --cpu-prof.
+    console.log(JSON.stringify(await run(true)))
+    return
+  }
   if (process.argv.includes('--paced-only')) {
     // A quick look at the latency phase alone (nothing written to results/).
     console.log(JSON.stringify(await run(true, 5000)))

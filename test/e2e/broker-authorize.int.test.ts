@@ -90,6 +90,22 @@ describe('broker authorization', { timeout: 60_000 }, () => {
     expect(got).toEqual(['rpm/v1/devices/d1/errors'])
   })
 
+  it('never relays a reading, not even to the device subscribed under its own prefix', async () => {
+    const d1 = await h.connectDevice('d1', { secret })
+    const got: string[] = []
+    d1.on('message', (t) => got.push(t))
+    await d1.subscribeAsync('rpm/v1/devices/d1/#', { qos: 1 })
+    const stored = observed(h, 'd1:r-echo')
+    await d1.publishAsync('rpm/v1/devices/d1/readings', reading('r-echo'), { qos: 1 })
+    await stored
+    // The marker's error is published after the valid reading was handled: a relay of that reading
+    // would have arrived first.
+    const first = new Promise<void>((r) => d1.once('message', () => r()))
+    await d1.publishAsync('rpm/v1/devices/d1/readings', '{"id":"bad-marker"}', { qos: 1 })
+    await first
+    expect(got).toEqual(['rpm/v1/devices/d1/errors'])
+  })
+
   it('reports a bad reading on the device’s errors topic', async () => {
     const d1 = await h.connectDevice('d1', { secret })
     await d1.subscribeAsync('rpm/v1/devices/d1/errors', { qos: 1 })
