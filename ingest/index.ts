@@ -46,6 +46,9 @@ export function createIngest(deps: IngestDeps, options: IngestOptions) {
   const log = deps.log.child({ component: 'ingest' })
   const now = deps.now ?? Date.now
   const durable = options.durable ?? true
+  // Label sets resolved once: the hot path increments without hashing a labels object per message.
+  const acceptedCount = deps.metrics.readings.labels({ outcome: 'accepted', code: '' })
+  const duplicateCount = deps.metrics.readings.labels({ outcome: 'duplicate', code: '' })
 
   async function accept(deviceId: string, device: DeviceBinding, payload: Uint8Array): Promise<AcceptResult> {
     const receivedMs = now()
@@ -110,8 +113,8 @@ export function createIngest(deps: IngestDeps, options: IngestOptions) {
   }
 
   function count(fresh: number, duplicates: number, rejected: Rejection[], deviceId: string) {
-    if (fresh) deps.metrics.readings.inc({ outcome: 'accepted', code: '' }, fresh)
-    if (duplicates) deps.metrics.readings.inc({ outcome: 'duplicate', code: '' }, duplicates)
+    if (fresh) acceptedCount.inc(fresh)
+    if (duplicates) duplicateCount.inc(duplicates)
     for (const r of rejected) {
       deps.metrics.readings.inc({ outcome: 'rejected', code: r.code })
       log.warn({ deviceId, readingId: r.readingId, code: r.code, reason: r.message }, 'reading rejected')
