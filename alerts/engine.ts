@@ -82,7 +82,7 @@ export function createEngine(deps: { readings: ReadingStore; lifecycle: Lifecycl
     }
     await lifecycle.raise(obs.patientId, rule.id, {
       severity: b.severity,
-      message: (since, count) => breachMessage(rule, b, obs, since, count, lastedMs),
+      message: () => breachMessage(rule, b, obs, lastedMs),
       seenAt: obs.effective,
       observationId: obs.id,
       value: b.value,
@@ -99,7 +99,7 @@ export function createEngine(deps: { readings: ReadingStore; lifecycle: Lifecycl
       const b = r.breach
       await lifecycle.raise(obs.patientId, rule.id, {
         severity: rule.severity,
-        message: (since, count) => trendMessage(rule, b, since, count),
+        message: () => trendMessage(rule, b),
         seenAt: obs.effective,
         observationId: obs.id,
         value: b.rise,

@@ -123,16 +123,19 @@ export function fmtDuration(ms: number): string {
 }
 
 /** Text a coordinator can act on at a glance: what, how far out of range, since when. */
+/**
+ * The alert's text, from its latest breaching reading. How many readings and since when are the alert's
+ * own fields (count, firstSeenAt), shown beside the text, not in it: a text that grew a clause on the
+ * second reading moved everything below it on the coordinator's screen.
+ */
 export function breachMessage(
   rule: ThresholdLike,
   b: Breach,
   obs: StoredObservation,
-  sinceIso: string,
-  count: number,
   sustainedMs?: number,
 ): string {
   const lasting = sustainedMs !== undefined ? `, out of range for ${fmtDuration(sustainedMs)}` : ''
-  const since = count > 1 ? `; ${count} readings since ${sinceIso}` : ` at ${obs.effective}`
+  const since = ` at ${obs.effective}`
   if (b.value === undefined || !b.condition) {
     const side = rule.outOfRange === 'L' ? 'below' : 'above'
     return `${rule.label} ${side} the meter's measuring range (${rule.outOfRange === 'L' ? 'LO' : 'HI'})${since}`

@@ -142,6 +142,6 @@ describe('threshold messages', () => {
   ] as const)('%s says what, how far out and when', (id, o, text) => {
     const r = rule(id)
     const b = evaluateThreshold(r, o, levelsFor(r, {}))!
-    expect(breachMessage(r, b, o, o.effective, 1)).toBe(text)
+    expect(breachMessage(r, b, o)).toBe(text)
   })
 })

@@ -42,13 +42,13 @@ export function evaluateTrend(
   return { breach, recovered: !breach && recovered }
 }
 
-export function trendMessage(rule: TrendRule, b: TrendBreach, sinceIso: string, count: number): string {
+/** The alert's text; how many readings and since when are the alert's own fields (see breachMessage). */
+export function trendMessage(rule: TrendRule, b: TrendBreach): string {
   const window = b.hours % 24 === 0 && b.hours > 24 ? `${b.hours / 24} days` : `${b.hours} h`
-  const since = count > 1 ? `; ${count} readings since ${sinceIso}` : ''
   const advice = rule.advice ? `. ${rule.advice}` : ''
   return (
     `${rule.label} ${fmt(b.value)} ${rule.unit}, up ${b.rise.toFixed(1)} ${rule.unit} in ${window} ` +
     `(from ${fmt(b.baseline.values[rule.field])} ${rule.unit} at ${b.baseline.effective}; ` +
-    `limit ${fmt(b.limit)} ${rule.unit})${since}${advice}`
+    `limit ${fmt(b.limit)} ${rule.unit})${advice}`
   )
 }
