@@ -181,6 +181,34 @@ describeWeb('web UI frozen while the user works in it', () => {
     expect(consoleErrors).toEqual([])
   })
 
+  it('shows a critical alert in view however far down the user has scrolled, moving nothing', async ({
+    browser,
+    h,
+  }) => {
+    const { password, send } = await setup(h)
+    const { page } = await signedIn(browser, h, password)
+    // A short window, scrolled to the bottom: the slot under the header is far above the viewport.
+    await page.setViewportSize({ width: 1100, height: 320 })
+    await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight))
+    const scrolledBy = await page.evaluate(() => window.scrollY)
+    expect(scrolledBy).toBeGreaterThan(100)
+    const mainTop = () =>
+      page.evaluate(() => document.getElementById('main')!.getBoundingClientRect().top + window.scrollY)
+    const top = await mainTop()
+
+    await send('p3', 'spo2', 82)
+    await expect.poll(() => visible(page, '#critical'), WAIT).toBe(true)
+    const box = await page.evaluate(() => {
+      const r = document.getElementById('critical')!.getBoundingClientRect()
+      return { top: r.top, bottom: r.bottom, viewport: window.innerHeight }
+    })
+    expect(box.top).toBeGreaterThanOrEqual(0)
+    expect(box.bottom).toBeLessThanOrEqual(box.viewport)
+    // Drawn over the top of the viewport: the page did not scroll and nothing below the slot moved.
+    expect(await page.evaluate(() => window.scrollY)).toBe(scrolledBy)
+    expect(await mainTop()).toBe(top)
+  })
+
   it('keeps the worklist order while the pointer is over it, patching values in place, and reorders after it leaves', async ({
     browser,
     h,
@@ -200,7 +228,8 @@ describeWeb('web UI frozen while the user works in it', () => {
     await expect
       .poll(() => text(page, '.wl-paused'), WAIT)
       .toContain('Order paused while you work — 1 patient changed rank.')
-    expect(await text(page, '.wl-row[data-patient="p4"] .c-attn')).toContain('HIGH')
+    // The alert comes on its own message, after the reading that already changed her rank.
+    await expect.poll(() => text(page, '.wl-row[data-patient="p4"] .c-attn'), WAIT).toContain('HIGH')
     expect(await rows(page)).toEqual(order)
     const during = await positions(page)
     for (const p of order) expect(during[p!]).toBe(before[p!])
