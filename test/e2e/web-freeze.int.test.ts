@@ -239,6 +239,40 @@ describeWeb('web UI frozen while the user works in it', () => {
     expect(await text(page, '.wl-paused')).not.toContain('paused')
   })
 
+  it('stops pausing the worklist order when the pointer has rested on it for 15 s without moving', async ({
+    browser,
+    h,
+  }) => {
+    const { password, send } = await setup(h)
+    const watched = await openPage(browser, h.httpUrl)
+    const page = watched.page
+    // A clock the test can move forward; it runs in real time otherwise (WebSocket, frames, renders).
+    await page.clock.install()
+    await page.reload()
+    await signIn(page, 'coord@example.org', password)
+    await page.locator('.wl-row[data-patient="p4"]').waitFor()
+    expect(await rows(page)).toEqual(['p1', 'p4', 'p2', 'p3'])
+    await page.locator('.wl-row[data-patient="p2"] .c-attn').hover()
+
+    await send('p4', 'heart-rate', 150)
+    await expect.poll(() => text(page, '.wl-row[data-patient="p4"] .c-attn'), WAIT).toContain('HIGH')
+    await expect.poll(() => text(page, '.wl-paused'), WAIT).toContain('Order paused while you work')
+    expect(await rows(page)).toEqual(['p1', 'p4', 'p2', 'p3'])
+
+    // The pointer rests where it was: 15 s later the order is no longer held back.
+    await page.clock.fastForward(14_000)
+    expect(await rows(page)).toEqual(['p1', 'p4', 'p2', 'p3'])
+    await page.clock.fastForward(2_000)
+    await expect.poll(() => rows(page), WAIT).toEqual(['p4', 'p1', 'p2', 'p3'])
+    expect(await text(page, '.wl-paused')).not.toContain('paused')
+
+    // Moving it again is working again: the next rank change waits.
+    await page.mouse.move(300, (await page.locator('.wl-row[data-patient="p3"]').boundingBox())!.y + 5)
+    await send('p3', 'heart-rate', 150)
+    await expect.poll(() => text(page, '.wl-paused'), WAIT).toContain('Order paused while you work')
+    expect((await rows(page))[0]).toBe('p4')
+  })
+
   it('never drops an update: after the freeze the page equals one that was never frozen', async ({
     browser,
     h,

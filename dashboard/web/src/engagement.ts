@@ -12,7 +12,20 @@ export interface Engagement {
   during<T>(p: Promise<T>): Promise<T>
 }
 
-export function watchEngagement(el: HTMLElement, onChange: (engaged: boolean) => void): Engagement {
+export interface EngagementOptions {
+  /**
+   * A pointer resting this long without moving no longer counts (it stops engaging until it moves
+   * again). For the worklist: a mouse parked over it while the coordinator reads elsewhere must not keep
+   * the sickest patients from rising to the top. Unset: a resting pointer engages for as long as it rests.
+   */
+  pointerIdleMs?: number
+}
+
+export function watchEngagement(
+  el: HTMLElement,
+  onChange: (engaged: boolean) => void,
+  options: EngagementOptions = {},
+): Engagement {
   let pointer = false
   let focus = false
   let dialogs = 0
@@ -23,15 +36,42 @@ export function watchEngagement(el: HTMLElement, onChange: (engaged: boolean) =>
     last = now
     onChange(now)
   }
+  // One timer per idle period, not one per pointermove: it re-arms itself for the time left.
+  const idleMs = options.pointerIdleMs
+  let movedAt = 0
+  let idleTimer: ReturnType<typeof setTimeout> | undefined
+  const checkIdle = () => {
+    idleTimer = undefined
+    const left = (idleMs as number) - (performance.now() - movedAt)
+    if (left > 0) idleTimer = setTimeout(checkIdle, left)
+    else if (pointer) {
+      pointer = false
+      update()
+    }
+  }
+  const moved = () => {
+    if (idleMs === undefined) return
+    movedAt = performance.now()
+    idleTimer ??= setTimeout(checkIdle, idleMs)
+  }
   // Pointer events cover mouse, pen and touch (a touch is "over" the region from down to up).
   el.addEventListener('pointerenter', () => {
     pointer = true
+    moved()
     update()
   })
   el.addEventListener('pointerleave', () => {
     pointer = false
     update()
   })
+  if (idleMs !== undefined)
+    el.addEventListener('pointermove', () => {
+      moved()
+      if (!pointer) {
+        pointer = true
+        update()
+      }
+    })
   el.addEventListener('focusin', (ev) => {
     focus = keyboardFocus(ev.target as Element)
     update()

@@ -15,6 +15,9 @@ import type { AlertItem, PatientRow, Store } from './store.ts'
 import { displayUnit, unitLabel } from './units.ts'
 import { buildRow, patchRow } from './worklist-row.ts'
 
+/** A pointer resting on the worklist this long stops pausing its order (engagement.ts). */
+export const POINTER_IDLE_MS = 15_000
+
 // The worklist: who needs attention now. An ARIA table laid out as CSS grid rows of fixed height, rows
 // kept by key and patched in place (worklist-row.ts), so a stream of readings rewrites only the cells
 // that changed (no layout jumps, no lost focus). Not a <table>: rows can be grouped in blocks with
@@ -53,14 +56,18 @@ export function createWorklist(root: HTMLElement, store: Store, prefs: () => Pre
   showOrder.hidden = true
   root.append(h('h2', { id: 'wl-title' }, 'Worklist'), caption, paused, table)
   let releasing = false
-  const engagement = watchEngagement(root, (engaged) => {
-    if (engaged || releasing) return
-    releasing = true
-    requestAnimationFrame(() => {
-      releasing = false
-      render()
-    })
-  })
+  const engagement = watchEngagement(
+    root,
+    (engaged) => {
+      if (engaged || releasing) return
+      releasing = true
+      requestAnimationFrame(() => {
+        releasing = false
+        render()
+      })
+    },
+    { pointerIdleMs: POINTER_IDLE_MS },
+  )
   const cache = new Map<string, { el: HTMLElement; sig: string }>()
   let headSig = ''
   // Progressive first render: the most urgent rows (a screenful and more) in the first frame, the rest in
