@@ -1,18 +1,45 @@
+import fs from 'node:fs'
 import type { Alert, AlertStatus } from '../../shared/alert.ts'
 import type { AlertStore } from '../ports.ts'
-import type { Db } from './database.ts'
+import { backgroundSyncWal, type Db } from './database.ts'
 
 // Alerts persist across restarts. One live (open or acknowledged) alert per patient and rule is
 // enforced by a partial unique index, so dedupe holds even if two writers race.
-// Writes are group-committed: inserts and updates queued in one event-loop turn share one transaction
-// (one fsync under synchronous=FULL), and each caller's promise settles after that commit.
+// Writes are group-committed: inserts and updates queued in one event-loop turn share one transaction,
+// and each caller's promise settles after that transaction is on disk. On a file-backed connection
+// that syncs on commit (the server's, synchronous=FULL) the transaction commits without the sync
+// (synchronous=NORMAL for it alone: its frames are written, safe from a process crash) and the WAL is
+// then fdatasynced on libuv's thread pool before the callers hear back, as the journal and the audit
+// log do: with many patients in alert, a breaching reading updates its alert, and a sync per turn on
+// the event loop would hold up every device's PUBACK behind the disk.
 
-function createWriteQueue(db: Db) {
+export interface AlertStoreOptions {
+  /** fdatasync; injectable only so a test can hold or fail the disk, which it cannot provoke for real. */
+  datasync?: (file: string) => Promise<void>
+}
+
+function createWriteQueue(db: Db, options: AlertStoreOptions) {
+  const background = backgroundSyncWal(db)
+  // The WAL stays open while this connection is (SQLite keeps the file while any connection has the
+  // database open): one thread-pool round trip per sync, not open + sync + close.
+  let walFd: number | undefined
+  const datasync =
+    options.datasync ??
+    ((file: string) =>
+      new Promise<void>((resolve, reject) => {
+        try {
+          walFd ??= fs.openSync(file, 'r')
+        } catch (e) {
+          return reject(e)
+        }
+        fs.fdatasync(walFd, (err) => (err ? reject(err) : resolve()))
+      }))
   let pending: { run: () => void; resolve: () => void; reject: (e: unknown) => void }[] = []
   function flush() {
     const batch = pending
     pending = []
     const failed = new Map<number, unknown>()
+    if (background) db.exec('PRAGMA synchronous = NORMAL')
     try {
       db.exec('BEGIN IMMEDIATE')
       batch.forEach((w, i) => {
@@ -28,10 +55,19 @@ function createWriteQueue(db: Db) {
       if (db.isTransaction) db.exec('ROLLBACK')
       for (const w of batch) w.reject(e)
       return
+    } finally {
+      if (background) db.exec(`PRAGMA synchronous = ${background.synchronous}`)
     }
-    batch.forEach((w, i) => {
-      if (failed.has(i)) w.reject(failed.get(i))
-      else w.resolve()
+    const settle = () =>
+      batch.forEach((w, i) => {
+        if (failed.has(i)) w.reject(failed.get(i))
+        else w.resolve()
+      })
+    if (!background) return settle()
+    // One sync per batch; the disk is not known to hold the batch until it returns.
+    datasync(background.wal).then(settle, (e) => {
+      const err = new Error('alert changes could not be synced to disk', { cause: e })
+      for (const w of batch) w.reject(err)
     })
   }
   return (run: () => void) =>
@@ -41,8 +77,8 @@ function createWriteQueue(db: Db) {
     })
 }
 
-export function createSqliteAlertStore(db: Db): AlertStore {
-  const write = createWriteQueue(db)
+export function createSqliteAlertStore(db: Db, options: AlertStoreOptions = {}): AlertStore {
+  const write = createWriteQueue(db, options)
   const parse = (r: { data: string } | undefined): Alert | undefined => (r ? JSON.parse(r.data) : undefined)
   const insertStmt = db.prepare(
     'INSERT INTO alerts (id, patient_id, rule, severity, status, opened_ms, updated_ms, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',

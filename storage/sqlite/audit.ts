@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import type { AuditEntry } from '../ports.ts'
-import type { Db } from './database.ts'
+import { backgroundSyncWal, type Db, datasyncFile } from './database.ts'
 
 // Append-only, tamper-evident audit log: each entry carries the hash of the previous one, so an edited,
 // inserted or deleted entry breaks the chain at that point. Writes are queued and committed in batches
@@ -122,22 +122,6 @@ function datasyncNow(file: string) {
   }
 }
 
-/** fdatasync a file on the thread pool. A WAL that is gone was checkpointed into the (synced) database. */
-async function datasync(file: string) {
-  let fh: fs.promises.FileHandle
-  try {
-    fh = await fs.promises.open(file, 'r')
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return
-    throw e
-  }
-  try {
-    await fh.datasync()
-  } finally {
-    await fh.close()
-  }
-}
-
 export function createSqliteAuditLog(db: Db, now: () => number = Date.now) {
   const anchorFile = anchorPath(db)
   let queue: (Omit<Row, 'seq' | 'hash' | 'prev_hash' | 'detail'> & Described)[] = []
@@ -174,8 +158,8 @@ export function createSqliteAuditLog(db: Db, now: () => number = Date.now) {
   const disclosureSets = new Map<string, number>()
   // Syncing the WAL off the event loop needs a WAL file and a connection that would otherwise sync on
   // commit (FULL or EXTRA); an in-memory database, or one already at NORMAL or OFF, keeps its setting.
-  const synchronous = (db.prepare('PRAGMA synchronous').get() as { synchronous: number }).synchronous
-  const walFile = anchorFile && synchronous >= 2 ? `${db.location()}-wal` : undefined
+  const bg = anchorFile ? backgroundSyncWal(db) : undefined
+  const walFile = bg?.wal
   /** The newest head committed by the timer and not yet known to be synced (the sync may be running). */
   let unsynced: Anchor | undefined
   /** The head whose sync or anchor write is running. */
@@ -189,7 +173,7 @@ export function createSqliteAuditLog(db: Db, now: () => number = Date.now) {
         const a = unsynced
         inFlight = a
         // One sync covers every batch committed before it started.
-        await datasync(walFile!)
+        await datasyncFile(walFile!)
         if (unsynced === a) unsynced = undefined
         // flush() (close, list, verify) may meanwhile have synced and anchored this head or a newer one.
         // The anchor itself is one small file written at once, so it never races with flush()'s.
@@ -260,7 +244,7 @@ export function createSqliteAuditLog(db: Db, now: () => number = Date.now) {
       for (const key of newSets) disclosureSets.delete(key)
       throw e
     } finally {
-      if (background) db.exec(`PRAGMA synchronous = ${synchronous}`)
+      if (background) db.exec(`PRAGMA synchronous = ${bg!.synchronous}`)
     }
     if (background) {
       if (last) unsynced = last

@@ -55,6 +55,36 @@ export function migrate(db: Db): number {
   return MIGRATIONS.length
 }
 
+/**
+ * fdatasync a file on the thread pool (the event loop never waits for the disk). A WAL that is gone
+ * was checkpointed into the (synced) database.
+ */
+export async function datasyncFile(file: string): Promise<void> {
+  let fh: fs.promises.FileHandle
+  try {
+    fh = await fs.promises.open(file, 'r')
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return
+    throw e
+  }
+  try {
+    await fh.datasync()
+  } finally {
+    await fh.close()
+  }
+}
+
+/**
+ * The WAL file to sync in the background after a commit made with synchronous=NORMAL, for a
+ * file-backed connection that would otherwise sync on every commit (FULL or EXTRA); undefined for an
+ * in-memory database or one already at NORMAL or OFF, which keep their setting.
+ */
+export function backgroundSyncWal(db: Db): { wal: string; synchronous: number } | undefined {
+  const synchronous = (db.prepare('PRAGMA synchronous').get() as { synchronous: number }).synchronous
+  const location = db.location()
+  return location && synchronous >= 2 ? { wal: `${location}-wal`, synchronous } : undefined
+}
+
 /** Run `fn` in one transaction. */
 export function transaction<T>(db: Db, fn: () => T): T {
   db.exec('BEGIN IMMEDIATE')

@@ -1,0 +1,88 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { Alert } from '../../shared/alert.ts'
+import { createSqliteAlertStore } from './alerts.ts'
+import { openDatabase } from './database.ts'
+
+// Alert writes are durable before their promise settles, and on the server's connection (synchronous=FULL)
+// the sync runs on the thread pool, not on the event loop that acknowledges readings.
+
+const at = '2026-11-27T10:00:00.000Z'
+const alert = (id: string): Alert => ({
+  id,
+  patientId: 'p1',
+  rule: `hr-high-${id}`,
+  severity: 'high',
+  status: 'open',
+  message: 'Heart rate 140 /min, 10 above the limit > 130 at 2026-11-27T10:00:00.000Z',
+  openedAt: at,
+  updatedAt: at,
+  firstSeenAt: at,
+  lastSeenAt: at,
+  observationIds: [],
+  count: 1,
+  history: [{ at, by: 'system', action: 'opened' }],
+})
+
+describe('alert store writes', () => {
+  const dirs: string[] = []
+  afterEach(() => {
+    for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true })
+  })
+  function file() {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vitalwire-alerts-'))
+    dirs.push(dir)
+    return path.join(dir, 'v.db')
+  }
+
+  it('commit without the sync, then settle only after the WAL is synced off the event loop', async () => {
+    const dbPath = file()
+    const db = openDatabase(dbPath)
+    const synced: string[] = []
+    let release: (() => void) | undefined
+    const store = createSqliteAlertStore(db, {
+      datasync: (f) =>
+        new Promise<void>((resolve) => {
+          synced.push(f)
+          release = resolve
+        }),
+    })
+    let settled = false
+    const write = store.insert(alert('a1')).then(() => (settled = true))
+    await new Promise((r) => setTimeout(r, 20))
+    // Committed (another connection sees it), the WAL sync asked for, the caller not answered yet.
+    const reader = openDatabase(dbPath)
+    expect((reader.prepare('SELECT COUNT(*) AS n FROM alerts').get() as { n: number }).n).toBe(1)
+    expect(synced).toEqual([`${dbPath}-wal`])
+    expect(settled).toBe(false)
+    // The connection is back to syncing on commit for everything else that writes through it.
+    expect(db.prepare('PRAGMA synchronous').get()).toEqual({ synchronous: 2 })
+    release?.()
+    await write
+    expect(settled).toBe(true)
+    reader.close()
+    db.close()
+  })
+
+  it('refuses the writes whose sync failed, saying so', async () => {
+    const db = openDatabase(file())
+    const store = createSqliteAlertStore(db, {
+      datasync: () => Promise.reject(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' })),
+    })
+    await expect(store.update(alert('a2'))).rejects.toThrow(/could not be synced/)
+    await expect(store.insert(alert('a3'))).rejects.toThrow(/could not be synced/)
+    db.close()
+  })
+
+  it('an in-memory database commits and settles at once, with no sync to run', async () => {
+    const db = openDatabase(':memory:')
+    let syncs = 0
+    const store = createSqliteAlertStore(db, { datasync: async () => void syncs++ })
+    await store.insert(alert('a4'))
+    expect(await store.get('a4')).toMatchObject({ id: 'a4', status: 'open' })
+    expect(syncs).toBe(0)
+    db.close()
+  })
+})
