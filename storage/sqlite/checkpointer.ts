@@ -35,11 +35,12 @@ export function startCheckpointer(opts: {
     for (const db of opts.connections) if (db.isOpen) db.exec(`PRAGMA wal_autocheckpoint = ${pages}`)
   }
   auto(0)
+  const restartFrames = opts.restartFrames ?? 16384
   const worker = new Worker(new URL('./checkpointer-worker.ts', import.meta.url), {
     workerData: {
       dbPath: opts.dbPath,
       intervalMs: opts.intervalMs ?? 50,
-      restartFrames: opts.restartFrames ?? 16384,
+      restartFrames,
     },
     // Not the parent's flags (--input-type, --cpu-prof, ...): the worker is a plain module.
     execArgv: [],
@@ -61,10 +62,23 @@ export function startCheckpointer(opts: {
       }
       worker.postMessage('restart')
     })
-  worker.on('message', (m: { type: string; message?: string }) => {
+  // A WAL several times past the restart size means the restarts are not happening (another process
+  // writing all the time, a reader holding an old snapshot, a disk too slow for the hold): say so, at
+  // most once a minute, before the disk fills.
+  let warnedAt = Number.NEGATIVE_INFINITY
+  worker.on('message', (m: { type: string; message?: string; frames?: number }) => {
     if (m.type === 'error') opts.log.warn({ reason: m.message }, 'WAL checkpoint failed; will retry')
     else if (m.type === 'restarted') restarted?.()
-    else if (m.type === 'wal-large' && opts.hold && !restarting && !closing) {
+    if (m.type !== 'wal-large') return
+    const frames = m.frames ?? 0
+    if (frames >= 4 * restartFrames && performance.now() - warnedAt > 60_000) {
+      warnedAt = performance.now()
+      opts.log.warn(
+        { walFrames: frames, restartFrames },
+        'the WAL keeps growing: checkpoints cannot start it over',
+      )
+    }
+    if (opts.hold && !restarting && !closing) {
       restarting = true
       opts
         .hold(restart)

@@ -2,11 +2,13 @@ import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { heartRates, ids, NOW_MS } from '../../test/contract/fixtures.ts'
-import { openDatabase } from './database.ts'
+import { startCheckpointer } from './checkpointer.ts'
+import { openDatabase, transaction } from './database.ts'
 import { openEmbeddedStorage } from './index.ts'
 import { createSqliteJournal } from './journal.ts'
+import { INSERT_READING_SQL, readingParams } from './readings.ts'
 
 describe('journal with the WAL synced off the event loop', () => {
   const dirs: string[] = []
@@ -173,6 +175,44 @@ describe('journal with the WAL synced off the event loop', () => {
     expect((again.prepare('SELECT COUNT(*) AS n FROM readings').get() as { n: number }).n).toBe(32_000)
     expect(again.prepare('PRAGMA integrity_check').get()).toEqual({ integrity_check: 'ok' })
     again.close()
+  })
+
+  it('warns when the WAL keeps growing because checkpoints cannot start it over (a reader holds an old snapshot)', async () => {
+    const dbPath = tmp()
+    const db = openDatabase(dbPath)
+    const reader = openDatabase(dbPath)
+    reader.exec('BEGIN')
+    reader.prepare('SELECT COUNT(*) FROM readings').get()
+    const warnings: unknown[][] = []
+    const errors: unknown[][] = []
+    const checkpointer = startCheckpointer({
+      dbPath,
+      connections: [db],
+      log: { warn: (...a: unknown[]) => warnings.push(a), error: (...a: unknown[]) => errors.push(a) },
+      intervalMs: 5,
+      restartFrames: 16,
+      hold: (work) => work(),
+    })
+    const { patient, device } = ids()
+    const rs = heartRates(device, patient, 5000, NOW_MS - 5000 * 60_000)
+    const insert = db.prepare(INSERT_READING_SQL)
+    for (let i = 0; i < rs.length && warnings.length === 0; i += 50) {
+      transaction(db, () => {
+        for (const o of rs.slice(i, i + 50)) insert.run(...readingParams(o))
+      })
+      await new Promise((r) => setTimeout(r, 2))
+    }
+    await vi.waitFor(() => expect(warnings.length).toBeGreaterThan(0), { timeout: 5000 })
+    expect(warnings[0][1]).toBe('the WAL keeps growing: checkpoints cannot start it over')
+    expect((warnings[0][0] as { walFrames: number }).walFrames).toBeGreaterThanOrEqual(64)
+    // Once a minute at most.
+    await new Promise((r) => setTimeout(r, 50))
+    expect(warnings).toHaveLength(1)
+    expect(errors).toEqual([])
+    reader.exec('COMMIT')
+    reader.close()
+    await checkpointer.close()
+    db.close()
   })
 
   it('in the server, syncs with the real fdatasync and checkpoints on a worker thread, not on COMMIT', async () => {
