@@ -5,8 +5,9 @@ import type { Db } from './database.ts'
 import { INSERT_READING_SQL, readingParams, UPSERT_LATEST_SQL } from './readings.ts'
 
 // Durable acceptance with group commit: every entry submitted in one event-loop turn (or, while the
-// previous transaction's sync is in flight, until that sync returns) shares one transaction, and each caller hears back only after that transaction is on disk. The broker calls
-// this from authorizePublish, so a PUBACK always follows a commit that survives a power cut.
+// previous transaction's sync is in flight, until that sync returns) shares one transaction, and each
+// caller hears back only after that transaction is on disk. The broker calls this from
+// authorizePublish, so a PUBACK always follows a commit that survives a power cut.
 //
 // Two ways to be on disk:
 // - `walSync` absent: the connection runs synchronous=FULL, so COMMIT itself fsyncs (simple; the CLI
