@@ -172,7 +172,9 @@ describe('journal with the WAL synced off the event loop', () => {
     await s.close()
     // No checkpoint failed. (A busy CI machine may delay a few of these 1 MiB restarts, which the growth
     // warning, four times the restart size, then reports: noise at this size, so it is let through.)
-    expect(warnings.filter((w) => !String(w[1]).startsWith('the WAL keeps growing'))).toEqual([])
+    expect(warnings.filter((w) => !String((w as unknown[])[1]).startsWith('the WAL keeps growing'))).toEqual(
+      [],
+    )
     const again = openDatabase(dbPath)
     expect((again.prepare('SELECT COUNT(*) AS n FROM readings').get() as { n: number }).n).toBe(32_000)
     expect(again.prepare('PRAGMA integrity_check').get()).toEqual({ integrity_check: 'ok' })
