@@ -46,8 +46,8 @@ const { values: opt } = parseArgs({
     profile: { type: 'string' },
     // Node/V8 flags for the server process only, e.g. '--single-threaded-gc' (recorded in the results).
     'server-flags': { type: 'string' },
-    // Mosquitto 2.0.11 here stops answering CONNECTs at about 520 TLS connections (not diagnosed yet).
-    'mosquitto-devices': { type: 'string', default: '500' },
+    // Devices for the Mosquitto run; by default as many as Vitalwire's (--devices, --cert-devices).
+    'mosquitto-devices': { type: 'string' },
   },
 })
 opt.devices ??= opt.quick ? '1000' : '5000'
@@ -504,8 +504,21 @@ async function startMosquitto(dir: string, name: string, lines: string[]) {
     })
   })
   const conf = path.join(dir, `${name}.conf`)
-  fs.writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'max_connections -1', ...lines, ''].join('\n'))
+  // Errors and warnings only, and always read: Mosquitto logs two notice lines per connection, and an
+  // unread stderr pipe filled up after ~520 connections and blocked it (the "stall" of earlier runs).
+  const log = ['log_dest stderr', 'log_type error', 'log_type warning']
+  fs.writeFileSync(
+    conf,
+    [`listener ${port} 127.0.0.1`, 'max_connections -1', ...log, ...lines, ''].join('\n'),
+  )
   const proc = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] })
+  let tail = ''
+  proc.stderr?.on('data', (d) => {
+    tail = (tail + d).slice(-2000)
+  })
+  proc.once('exit', (code) => {
+    if (code) process.stderr.write(`mosquitto exited with ${code}: ${tail}\n`)
+  })
   await untilTrue(
     () =>
       new Promise<boolean>((r) =>
@@ -538,7 +551,7 @@ async function benchMosquitto(
   concurrency: number,
   load: Load,
 ) {
-  const m = Number(opt['mosquitto-devices'])
+  const m = Number(opt['mosquitto-devices'] ?? Math.max(all.secrets.length, all.certs.length))
   const p = { ...all, secrets: all.secrets.slice(0, m), certs: all.certs.slice(0, m) }
   const mdir = path.join(dir, 'mosquitto')
   fs.mkdirSync(mdir, { mode: 0o755 })
