@@ -12,6 +12,7 @@ import { createHistogram, createStats } from '../simulators/stats.ts'
 import { openEmbeddedStorage } from '../storage/sqlite/index.ts'
 import { runBaseline } from './baselines/relay.ts'
 import { type RunningServer, startServer } from './baselines/vitalwire.ts'
+import { cpuSecondsOf } from './proc.ts'
 
 // End-to-end benchmark: Vitalwire durable readings/s (TLS, QoS 1, PUBACK after the local commit),
 // publish->stored and publish->alert latency, connected devices per GB, and side by side in the same
@@ -171,8 +172,20 @@ export async function runE2e(o: E2eOptions, log: (line: string) => void = () => 
     const plan = planFleet({ devices: o.devices, profile: 'healthy', seed: 1, prefix: 'bench' })
     const secrets = await enrollFleet(plan, location(dataDir))
     log(`vitalwire: ${o.devices} devices, window ${o.window}, ${o.durationS}s at max rate`)
+    const serverCpu0 = cpuSecondsOf(server.pid)
+    const loadCpu0 = process.cpuUsage()
     const max = await throughput(server, secrets, plan, o, 'max')
-    log(`  durable end to end: ${max.ackedPerS} readings/s`)
+    // What the code costs per reading, apart from how busy the machine was: the server process (all
+    // its threads) and this process, which runs the load generator.
+    const loadCpu = process.cpuUsage(loadCpu0)
+    const per = (us: number) => Math.round((us / Math.max(1, max.readingsAcked)) * 10) / 10
+    const cpuUsPerReading = {
+      server: per((cpuSecondsOf(server.pid) - serverCpu0) * 1e6),
+      loadGenerator: per(loadCpu.user + loadCpu.system),
+    }
+    log(
+      `  durable end to end: ${max.ackedPerS} readings/s (CPU per reading: server ${cpuUsPerReading.server} us, load generator ${cpuUsPerReading.loadGenerator} us)`,
+    )
     // Latency is measured below saturation (half the measured maximum, at most latencyRate): at or
     // above the maximum it would only measure the queue.
     const latencyRate = Math.max(10, Math.min(o.latencyRate, Math.round(max.ackedPerS / 2)))
@@ -212,6 +225,7 @@ export async function runE2e(o: E2eOptions, log: (line: string) => void = () => 
       vitalwire: {
         durableReadingsPerS: vitalwirePerS,
         saturation: max,
+        cpuUsPerReading,
         publishToStored: { ratePerS: latencyRate, ...steady.pubackLatencyMs },
         publishToAlert: alerts,
         memory,
