@@ -4,7 +4,7 @@ import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Alert } from '../../shared/alert.ts'
 import { createSqliteAlertStore } from './alerts.ts'
-import { openDatabase } from './database.ts'
+import { createFileSyncer, openDatabase } from './database.ts'
 
 // Alert writes are durable before their promise settles, and on the server's connection (synchronous=FULL)
 // the sync runs on the thread pool, not on the event loop that acknowledges readings.
@@ -40,15 +40,14 @@ describe('alert store writes', () => {
   it('commit without the sync, then settle only after the WAL is synced off the event loop', async () => {
     const dbPath = file()
     const db = openDatabase(dbPath)
+    // The server's syncer (a descriptor kept open), its fdatasync held until the test releases it.
     const synced: string[] = []
     let release: (() => void) | undefined
-    const store = createSqliteAlertStore(db, {
-      datasync: (f) =>
-        new Promise<void>((resolve) => {
-          synced.push(f)
-          release = resolve
-        }),
+    const wal = createFileSyncer(`${dbPath}-wal`, (fd, cb) => {
+      synced.push(fs.readlinkSync(`/proc/self/fd/${fd}`))
+      release = () => fs.fdatasync(fd, cb)
     })
+    const store = createSqliteAlertStore(db, { syncWal: wal.sync })
     let settled = false
     const write = store.insert(alert('a1')).then(() => (settled = true))
     await new Promise((r) => setTimeout(r, 20))
@@ -64,12 +63,13 @@ describe('alert store writes', () => {
     expect(settled).toBe(true)
     reader.close()
     db.close()
+    wal.close()
   })
 
   it('refuses the writes whose sync failed, saying so', async () => {
     const db = openDatabase(file())
     const store = createSqliteAlertStore(db, {
-      datasync: () => Promise.reject(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' })),
+      syncWal: () => Promise.reject(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' })),
     })
     await expect(store.update(alert('a2'))).rejects.toThrow(/could not be synced/)
     await expect(store.insert(alert('a3'))).rejects.toThrow(/could not be synced/)
@@ -79,7 +79,7 @@ describe('alert store writes', () => {
   it('an in-memory database commits and settles at once, with no sync to run', async () => {
     const db = openDatabase(':memory:')
     let syncs = 0
-    const store = createSqliteAlertStore(db, { datasync: async () => void syncs++ })
+    const store = createSqliteAlertStore(db, { syncWal: async () => void syncs++ })
     await store.insert(alert('a4'))
     expect(await store.get('a4')).toMatchObject({ id: 'a4', status: 'open' })
     expect(syncs).toBe(0)

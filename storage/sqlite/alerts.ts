@@ -1,7 +1,6 @@
-import fs from 'node:fs'
 import type { Alert, AlertStatus } from '../../shared/alert.ts'
 import type { AlertStore } from '../ports.ts'
-import { backgroundSyncWal, type Db } from './database.ts'
+import { backgroundSyncWal, type Db, datasyncFile } from './database.ts'
 
 // Alerts persist across restarts. One live (open or acknowledged) alert per patient and rule is
 // enforced by a partial unique index, so dedupe holds even if two writers race.
@@ -14,26 +13,17 @@ import { backgroundSyncWal, type Db } from './database.ts'
 // the event loop would hold up every device's PUBACK behind the disk.
 
 export interface AlertStoreOptions {
-  /** fdatasync; injectable only so a test can hold or fail the disk, which it cannot provoke for real. */
-  datasync?: (file: string) => Promise<void>
+  /**
+   * Sync the connection's WAL. The server passes one that keeps the file open (createFileSyncer, closed
+   * with the storage); a test passes one that holds or fails, which a real disk cannot be made to do.
+   * Default: open, sync and close the WAL each time.
+   */
+  syncWal?: () => Promise<void>
 }
 
 function createWriteQueue(db: Db, options: AlertStoreOptions) {
   const background = backgroundSyncWal(db)
-  // The WAL stays open while this connection is (SQLite keeps the file while any connection has the
-  // database open): one thread-pool round trip per sync, not open + sync + close.
-  let walFd: number | undefined
-  const datasync =
-    options.datasync ??
-    ((file: string) =>
-      new Promise<void>((resolve, reject) => {
-        try {
-          walFd ??= fs.openSync(file, 'r')
-        } catch (e) {
-          return reject(e)
-        }
-        fs.fdatasync(walFd, (err) => (err ? reject(err) : resolve()))
-      }))
+  const syncWal = options.syncWal ?? (() => datasyncFile((background as { wal: string }).wal))
   let pending: { run: () => void; resolve: () => void; reject: (e: unknown) => void }[] = []
   function flush() {
     const batch = pending
@@ -65,7 +55,7 @@ function createWriteQueue(db: Db, options: AlertStoreOptions) {
       })
     if (!background) return settle()
     // One sync per batch; the disk is not known to hold the batch until it returns.
-    datasync(background.wal).then(settle, (e) => {
+    syncWal().then(settle, (e) => {
       const err = new Error('alert changes could not be synced to disk', { cause: e })
       for (const w of batch) w.reject(err)
     })

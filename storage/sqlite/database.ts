@@ -75,6 +75,33 @@ export async function datasyncFile(file: string): Promise<void> {
 }
 
 /**
+ * fdatasync one file on the thread pool through a descriptor kept open, one round trip per sync (not
+ * open + sync + close). For the WAL of a database this process keeps open: SQLite keeps that file while
+ * any connection has the database open. `close` releases the descriptor.
+ */
+export function createFileSyncer(
+  file: string,
+  fdatasync: (fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => void = fs.fdatasync,
+) {
+  let fd: number | undefined
+  return {
+    sync: () =>
+      new Promise<void>((resolve, reject) => {
+        try {
+          fd ??= fs.openSync(file, 'r')
+        } catch (e) {
+          return reject(e)
+        }
+        fdatasync(fd, (err) => (err ? reject(err) : resolve()))
+      }),
+    close() {
+      if (fd !== undefined) fs.closeSync(fd)
+      fd = undefined
+    },
+  }
+}
+
+/**
  * The WAL file to sync in the background after a commit made with synchronous=NORMAL, for a
  * file-backed connection that would otherwise sync on every commit (FULL or EXTRA); undefined for an
  * in-memory database or one already at NORMAL or OFF, which keep their setting.

@@ -3,7 +3,7 @@ import type { Logger } from '../../shared/logger.ts'
 import { createSqliteAlertStore } from './alerts.ts'
 import { createSqliteAuditLog } from './audit.ts'
 import { type Checkpointer, startCheckpointer } from './checkpointer.ts'
-import { openDatabase } from './database.ts'
+import { createFileSyncer, openDatabase } from './database.ts'
 import { createSqliteJournal } from './journal.ts'
 import { createSqliteReadingStore } from './readings.ts'
 import { createSqliteRegistry } from './registry.ts'
@@ -44,12 +44,14 @@ export function openEmbeddedStorage(opts: {
       })
     : undefined
   const audit = createSqliteAuditLog(db)
+  // The main connection's WAL, kept open for the alert store's syncs while the server runs.
+  const mainWal = serving ? createFileSyncer(`${opts.dbPath}-wal`) : undefined
   return {
     db,
     registry: createSqliteRegistry(db, cipher),
     readings: createSqliteReadingStore(db),
     journal,
-    alerts: createSqliteAlertStore(db),
+    alerts: createSqliteAlertStore(db, { syncWal: mainWal?.sync }),
     audit,
     /**
      * Commit (and sync) what is queued, then close: no half-written state. Without `serve` this
@@ -68,6 +70,7 @@ export function openEmbeddedStorage(opts: {
         await checkpointer?.close()
         if (journalDb.isOpen) journalDb.close()
         if (db.isOpen) db.close()
+        mainWal?.close()
       })()
     },
   }

@@ -1,7 +1,6 @@
-import fs from 'node:fs'
 import type { StoredObservation } from '../../shared/fhir.ts'
 import type { DeadLetter, Journal } from '../ports.ts'
-import type { Db } from './database.ts'
+import { createFileSyncer, type Db } from './database.ts'
 import { INSERT_READING_SQL, readingParams, UPSERT_LATEST_SQL } from './readings.ts'
 
 // Durable acceptance with group commit: every entry submitted in one event-loop turn (or, while the
@@ -59,7 +58,7 @@ export function createSqliteJournal(
   const now = options.now ?? Date.now
   const maxBatch = options.maxBatch ?? 1000
   const walSync = options.walSync
-  const fdatasync = walSync?.fdatasync ?? fs.fdatasync
+  const wal = walSync ? createFileSyncer(walSync.walPath, walSync.fdatasync) : undefined
   let queue: Pending[] = []
   let scheduled = false
   let transactions = 0
@@ -68,7 +67,6 @@ export function createSqliteJournal(
   // Committed but not yet synced, and the sync in flight.
   let unsynced: { batch: Pending[]; results: StoredObservation[][] }[] = []
   let syncing: Promise<void> | undefined
-  let walFd: number | undefined
   // After a failed fdatasync the kernel may have dropped the dirty pages and a later sync can
   // falsely succeed (PostgreSQL's "fsyncgate"), so the journal refuses everything after one failure.
   let broken: Error | undefined
@@ -138,9 +136,7 @@ export function createSqliteJournal(
       const done = unsynced
       unsynced = []
       try {
-        walFd ??= fs.openSync((walSync as WalSync).walPath, 'r')
-        const fd = walFd
-        await new Promise<void>((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())))
+        await (wal as ReturnType<typeof createFileSyncer>).sync()
       } catch (e) {
         broken = new Error('the journal could not sync the database to disk; readings are refused', {
           cause: e,
@@ -194,8 +190,7 @@ export function createSqliteJournal(
     async close() {
       commitQueued()
       while (syncing) await syncing
-      if (walFd !== undefined) fs.closeSync(walFd)
-      walFd = undefined
+      wal?.close()
     },
   }
 }

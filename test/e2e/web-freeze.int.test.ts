@@ -88,17 +88,21 @@ async function signedIn(browser: Browser, h: Harness, password: string) {
   return watched
 }
 
+/** Signed in with Ada's two alerts in the feed (hr-high, high; NEWS2, medium), their ids in feed order. */
+async function withAdasAlerts(browser: Browser, h: Harness) {
+  const { password, send } = await setup(h)
+  const watched = await signedIn(browser, h, password)
+  await send('p1', 'heart-rate', 150)
+  await expect.poll(() => watched.page.locator('li.alert').count(), WAIT).toBe(2)
+  return { ...watched, send, first: await feedKeys(watched.page) }
+}
+
 describeWeb('web UI frozen while the user works in it', () => {
   it('holds new alerts behind "N new alerts — show" while the pointer is over the feed; the control or leaving shows them', async ({
     browser,
     h,
   }) => {
-    const { password, send } = await setup(h)
-    const { page, violations, consoleErrors } = await signedIn(browser, h, password)
-    // Ada: hr-high (high) and NEWS2 (medium).
-    await send('p1', 'heart-rate', 150)
-    await expect.poll(() => page.locator('li.alert').count(), WAIT).toBe(2)
-    const first = await feedKeys(page)
+    const { page, violations, consoleErrors, send, first } = await withAdasAlerts(browser, h)
     // The pointer on Ada's first alert, as if about to acknowledge it.
     await page.locator('li.alert').first().locator('.msg').hover()
     const before = await positions(page)
@@ -143,11 +147,7 @@ describeWeb('web UI frozen while the user works in it', () => {
     browser,
     h,
   }) => {
-    const { password, send } = await setup(h)
-    const { page, violations, consoleErrors } = await signedIn(browser, h, password)
-    await send('p1', 'heart-rate', 150)
-    await expect.poll(() => page.locator('li.alert').count(), WAIT).toBe(2)
-    const first = await feedKeys(page)
+    const { page, violations, consoleErrors, send, first } = await withAdasAlerts(browser, h)
     await tabTo(page, `li[data-alert="${first[0]}"] button[data-focus-key="ack"]`)
     const before = await positions(page)
     const mainTop = () => page.evaluate(() => document.getElementById('main')!.getBoundingClientRect().top)

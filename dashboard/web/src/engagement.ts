@@ -39,11 +39,11 @@ export function watchEngagement(
   // One timer per idle period, not one per pointermove: it re-arms itself for the time left.
   const idleMs = options.pointerIdleMs
   let movedAt = 0
-  let idleTimer: ReturnType<typeof setTimeout> | undefined
+  let armed = false
   const checkIdle = () => {
-    idleTimer = undefined
     const left = (idleMs as number) - (performance.now() - movedAt)
-    if (left > 0) idleTimer = setTimeout(checkIdle, left)
+    armed = left > 0
+    if (armed) setTimeout(checkIdle, left)
     else if (pointer) {
       pointer = false
       update()
@@ -52,7 +52,9 @@ export function watchEngagement(
   const moved = () => {
     if (idleMs === undefined) return
     movedAt = performance.now()
-    idleTimer ??= setTimeout(checkIdle, idleMs)
+    if (armed) return
+    armed = true
+    setTimeout(checkIdle, idleMs)
   }
   // Pointer events cover mouse, pen and touch (a touch is "over" the region from down to up).
   el.addEventListener('pointerenter', () => {
