@@ -37,6 +37,8 @@ export async function pruneReadings(
   db.prepare(
     'DELETE FROM latest_readings WHERE effective_ms < ? AND key NOT IN (SELECT key FROM readings)',
   ).run(cutoff)
+  // Ids of readings written before ids started with their time (migration 4) go with their readings.
+  db.prepare('DELETE FROM reading_legacy_ids WHERE key NOT IN (SELECT key FROM readings)').run()
   const kept = db
     .prepare('SELECT COUNT(*) AS n FROM readings WHERE effective_ms < ? AND key IN (SELECT key FROM outbox)')
     .get(cutoff) as { n: number }

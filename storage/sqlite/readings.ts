@@ -1,5 +1,5 @@
 import { VITAL_TYPES } from '../../shared/catalog.ts'
-import type { StoredObservation } from '../../shared/fhir.ts'
+import { idTimeMs, type StoredObservation } from '../../shared/fhir.ts'
 import type { ReadingPage, ReadingQuery, ReadingStore } from '../ports.ts'
 import type { Db } from './database.ts'
 
@@ -153,7 +153,7 @@ const MAX_SEEKS = 64
 export function createSqliteReadingStore(db: Db): ReadingStore {
   const insert = db.prepare(INSERT_READING_SQL)
   const latest = db.prepare(UPSERT_LATEST_SQL)
-  const byId = db.prepare('SELECT * FROM readings WHERE id = ?')
+  const byId = rowById<Row>(db, READING_COLUMNS)
   return {
     async write(batch) {
       db.exec('BEGIN IMMEDIATE')
@@ -219,20 +219,38 @@ export function createSqliteReadingStore(db: Db): ReadingStore {
       return rows.map(rowToObservation)
     },
     async get(id) {
-      const r = byId.get(id) as Row | undefined
+      const r = byId(id)
       return r ? rowToObservation(r) : undefined
     },
     async close() {},
   }
 }
 
+/**
+ * A reading by its Observation id. There is no index on ids (migration 4): an id starts with its
+ * effective time, so the row is one seek on readings_time (effective_ms, id). Ids written before
+ * they started with the time are found through reading_legacy_ids.
+ */
+function rowById<T>(db: Db, columns: string): (id: string) => T | undefined {
+  const byTime = db.prepare(`SELECT ${columns} FROM readings WHERE effective_ms = ? AND id = ?`)
+  const legacy = db.prepare(
+    `SELECT ${columns.replace(/(^|, )(\w+)/g, '$1r.$2')} FROM reading_legacy_ids l
+     JOIN readings r ON r.key = l.key WHERE l.id = ?`,
+  )
+  return (id) => {
+    const ms = idTimeMs(id)
+    return ((ms !== undefined ? byTime.get(ms, id) : undefined) ?? legacy.get(id)) as T | undefined
+  }
+}
+
 /** Where a reading's InfluxDB point lives, from the local index (for the InfluxDB adapter's get). */
 export function createSqliteLocator(db: Db) {
-  const stmt = db.prepare('SELECT key, patient_id, device_id, type, effective_ms FROM readings WHERE id = ?')
+  const byId = rowById<Pick<Row, 'key' | 'patient_id' | 'device_id' | 'type' | 'effective_ms'>>(
+    db,
+    'key, patient_id, device_id, type, effective_ms',
+  )
   return async (id: string) => {
-    const r = stmt.get(id) as
-      | Pick<Row, 'key' | 'patient_id' | 'device_id' | 'type' | 'effective_ms'>
-      | undefined
+    const r = byId(id)
     if (!r) return undefined
     return {
       key: r.key,
