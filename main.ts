@@ -242,6 +242,7 @@ export async function startVitalwire(
         log,
         metrics,
         health: () => {
+          health.storage = storage.check()
           if (forwarder) health.influx = forwarder.check()
           const ready = Object.values(health).every((c) => c.ok)
           const degraded = Object.values(health).some((c) => c.degraded)

@@ -21,6 +21,8 @@ export function openEmbeddedStorage(opts: {
     log: Pick<Logger, 'warn' | 'error'>
     /** Checkpoint cadence and the WAL size that makes it start over (tests shrink them). */
     checkpoints?: { intervalMs?: number; restartFrames?: number }
+    /** fdatasync for the journal's WAL; injectable only so a test can make the disk fail. */
+    fdatasync?: (fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => void
   }
 }) {
   const db = openDatabase(opts.dbPath)
@@ -32,7 +34,12 @@ export function openEmbeddedStorage(opts: {
   const journalDb = serving ? openDatabase(opts.dbPath, { synchronous: 'NORMAL' }) : db
   const journal = createSqliteJournal(journalDb, {
     outbox: opts.outbox,
-    walSync: serving ? { walPath: `${opts.dbPath}-wal` } : undefined,
+    walSync: serving ? { walPath: `${opts.dbPath}-wal`, fdatasync: serve.fdatasync } : undefined,
+    onFailure: (err) =>
+      serve?.log.error(
+        { err },
+        'the journal could not sync the database to disk: readings are refused until Vitalwire restarts',
+      ),
   })
   const checkpointer: Checkpointer | undefined = serve
     ? startCheckpointer({
@@ -53,6 +60,13 @@ export function openEmbeddedStorage(opts: {
     journal,
     alerts: createSqliteAlertStore(db, { syncWal: mainWal?.sync }),
     audit,
+    /** The readiness check: down once the journal refuses readings (a failed sync). */
+    check(): { ok: boolean; detail?: string } {
+      const failure = journal.failure()
+      return failure
+        ? { ok: false, detail: `${failure.message}; check the disk, then restart Vitalwire` }
+        : { ok: true }
+    },
     /**
      * Commit (and sync) what is queued, then close: no half-written state. Without `serve` this
      * completes before it returns (the CLI reopens the file right after).

@@ -109,6 +109,34 @@ describe('journal with the WAL synced off the event loop', () => {
     db.close()
   })
 
+  it('in the server, a failed sync takes readiness down with the reason and logs it once', async () => {
+    const dbPath = tmp()
+    const errors: unknown[][] = []
+    const s = openEmbeddedStorage({
+      dataDir: path.dirname(dbPath),
+      dbPath,
+      outbox: false,
+      serve: {
+        log: { warn: () => {}, error: (...a: unknown[]) => errors.push(a) },
+        fdatasync: (_fd, cb) => cb(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' })),
+      },
+    })
+    expect(s.check()).toEqual({ ok: true })
+    const { patient, device } = ids()
+    const [one, two] = heartRates(device, patient, 2, NOW_MS - 60_000)
+    await expect(s.journal.commit({ accepted: [one], deadLetters: [] })).rejects.toThrow(/could not sync/)
+    await expect(s.journal.commit({ accepted: [two], deadLetters: [] })).rejects.toThrow(/could not sync/)
+    expect(s.check()).toEqual({
+      ok: false,
+      detail:
+        'the journal could not sync the database to disk; readings are refused; check the disk, then restart Vitalwire',
+    })
+    expect(errors).toHaveLength(1)
+    expect(errors[0][1]).toMatch(/readings are refused until Vitalwire restarts/)
+    expect((errors[0][0] as { err: Error }).err.cause).toMatchObject({ code: 'EIO' })
+    await s.close()
+  })
+
   it('refuses what waited for a sync that then failed (it was never committed)', async () => {
     const file = tmp()
     openDatabase(file).close()

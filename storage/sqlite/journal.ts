@@ -38,6 +38,8 @@ export interface JournalOptions {
   maxBatch?: number
   /** Sync the WAL asynchronously (the connection must run synchronous=NORMAL in WAL mode). */
   walSync?: WalSync
+  /** Called once, when a failed sync makes the journal refuse everything from then on. */
+  onFailure?: (err: Error) => void
   now?: () => number
 }
 
@@ -46,6 +48,8 @@ export function createSqliteJournal(
   options: JournalOptions,
 ): Journal & {
   committed: () => number
+  /** Why the journal refuses every commit, once a sync has failed; undefined while it works. */
+  failure: () => Error | undefined
   hold: (work: () => Promise<void>) => Promise<void>
   close: () => Promise<void>
 } {
@@ -141,6 +145,7 @@ export function createSqliteJournal(
         broken = new Error('the journal could not sync the database to disk; readings are refused', {
           cause: e,
         })
+        options.onFailure?.(broken)
         // Those committed while this sync ran are not known to be on disk either.
         for (const u of [...done, ...unsynced]) for (const p of u.batch) p.reject(broken)
         unsynced = []
@@ -171,6 +176,7 @@ export function createSqliteJournal(
       while (syncing) await syncing
     },
     committed: () => transactions,
+    failure: () => broken,
     /**
      * Run `work` while the journal commits nothing: what arrives waits (as during a sync) until it
      * settles. The checkpointer uses it so that one checkpoint can copy the whole WAL; the next
