@@ -45,6 +45,8 @@ export interface AlertsOptions {
 
 export const SNOOZE_MAX_MINUTES = 24 * 60
 const PATIENT_CACHE_MS = 5000
+/** How long a failure keeps the alerts check degraded after the last one. */
+export const FAILURE_WINDOW_MS = 10 * 60_000
 
 export function createAlerts(deps: AlertsDeps, options: AlertsOptions) {
   const log = deps.log.child({ component: 'alerts' })
@@ -100,7 +102,24 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions) {
     serial(obs.patientId, async () => engine.evaluate(obs, await patient(obs.patientId), compiled))
   const onObservations = (batch: StoredObservation[]) => {
     for (const obs of batch)
-      evaluate(obs).catch((err) => log.error({ err, patientId: obs.patientId }, 'alert evaluation failed'))
+      evaluate(obs).catch((err) => failed('evaluation', err, { patientId: obs.patientId }))
+  }
+
+  // A failure here is an alarm that may not have fired, so it is never only a log line: it is counted
+  // on /metrics and keeps the readiness check degraded (with how many and since when) for
+  // FAILURE_WINDOW_MS after the last one. The reason stays in the log: /readyz is public.
+  let failures: { count: number; firstMs: number; lastMs: number } | undefined
+  function failed(stage: 'evaluation' | 'scheduled', err: unknown, fields: Record<string, unknown> = {}) {
+    log.error(
+      { err, ...fields },
+      stage === 'evaluation' ? 'alert evaluation failed' : 'scheduled alert checks failed',
+    )
+    deps.metrics?.alertFailures.inc({ stage })
+    const t = now()
+    failures =
+      failures && t - failures.lastMs < FAILURE_WINDOW_MS
+        ? { ...failures, count: failures.count + 1, lastMs: t }
+        : { count: 1, firstMs: t, lastMs: t }
   }
 
   /** Load an alert and apply a user action in its patient's queue. */
@@ -191,9 +210,25 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions) {
     },
     /** Everything the minute cron runs: auto-resolve, scheduled checks, escalation. */
     async tick(): Promise<void> {
-      await sweep()
-      await scheduled.run(compiled, now())
-      await this.escalate()
+      try {
+        await sweep()
+        await scheduled.run(compiled, now())
+        await this.escalate()
+      } catch (err) {
+        failed('scheduled', err)
+      }
+    },
+    /** The readiness check: degraded while alert work has failed in the last FAILURE_WINDOW_MS. */
+    check(): { ok: boolean; degraded: boolean; detail?: string } {
+      if (!failures || now() - failures.lastMs >= FAILURE_WINDOW_MS) return { ok: true, degraded: false }
+      const at = (ms: number) => new Date(ms).toISOString()
+      return {
+        ok: true,
+        degraded: true,
+        detail:
+          `${failures.count} alert ${failures.count === 1 ? 'check' : 'checks'} failed since ${at(failures.firstMs)}, ` +
+          `the last at ${at(failures.lastMs)}: alerts may be missing; the server log has the reasons`,
+      }
     },
   }
 }

@@ -36,6 +36,12 @@ export function createMetrics() {
       labelNames: ['rule', 'severity'] as const,
       registers: [registry],
     }),
+    alertFailures: new Counter({
+      name: 'vitalwire_alert_failures_total',
+      help: 'Alert work that failed (an evaluation of a reading, or the scheduled checks): alarms that may not have fired.',
+      labelNames: ['stage'] as const,
+      registers: [registry],
+    }),
     outboxBacklog: new Gauge({
       name: 'vitalwire_outbox_backlog',
       help: 'Readings waiting to be forwarded to InfluxDB.',

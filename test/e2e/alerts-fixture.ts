@@ -7,6 +7,7 @@ import { MIN, T0 } from '../../alerts/test-observation.ts'
 import { EventBus } from '../../shared/events.ts'
 import type { StoredObservation } from '../../shared/fhir.ts'
 import { createLogger } from '../../shared/logger.ts'
+import { createMetrics } from '../../shared/metrics.ts'
 import { openEmbeddedStorage } from '../../storage/sqlite/index.ts'
 
 // A real alerts component on a temporary SQLite database with an injected clock, for the alerts tests
@@ -18,6 +19,7 @@ export async function alertsFixture(options: Partial<AlertsOptions> = {}, notifi
   const events = new EventBus()
   const clock = { ms: T0 }
   const log = createLogger({ level: 'silent' })
+  const metrics = createMetrics()
   const make = () =>
     createAlerts(
       {
@@ -28,6 +30,7 @@ export async function alertsFixture(options: Partial<AlertsOptions> = {}, notifi
         listDevices: () => storage.registry.listDevices(),
         events,
         log,
+        metrics,
         now: () => clock.ms,
         notifier,
       },
@@ -42,6 +45,7 @@ export async function alertsFixture(options: Partial<AlertsOptions> = {}, notifi
     storage,
     events,
     clock,
+    metrics,
     get alerts() {
       return alerts
     },
