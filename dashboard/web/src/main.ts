@@ -11,6 +11,7 @@ import { loadPrefs } from './prefs.ts'
 import { mountRoute, type View } from './routes.ts'
 import { hideShell, markCurrent, renderShell, setLive } from './shell.ts'
 import { type AlertItem, createStore, type PatientRow } from './store.ts'
+import { startSystemStatus } from './system-status.ts'
 
 const main = document.getElementById('main')!
 const logoutButton = document.getElementById('logout') as HTMLButtonElement
@@ -49,6 +50,7 @@ async function showApp(session: Session) {
   const store = createStore()
   const prefs = loadPrefs()
   const banner = createCriticalBanner(store, { soundEnabled: () => prefs.sound })
+  const system = startSystemStatus(document.getElementById('system')!)
   let view: View | undefined
   let pending = false
   let seen = { p: -1, a: -1, prefs: '' }
@@ -135,6 +137,7 @@ async function showApp(session: Session) {
     live.close()
     idle.stop()
     banner.close()
+    system.close()
     clearInterval(tick)
     view?.close()
     view = undefined
