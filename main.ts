@@ -227,8 +227,11 @@ export async function startVitalwire(
       {
         registry: storage.registry,
         readings: dashboardReadings,
-        // The worklist fast path reads the local store; with InfluxDB the readings port answers instead.
-        latestIndex: config.influx ? undefined : createSqliteLatestIndex(storage.db),
+        // The worklist's latest values come from the local store in every deployment: it has each reading
+        // the moment it is accepted, and it stays up when InfluxDB is down. (Before, with InfluxDB the
+        // worklist read InfluxDB, and an InfluxDB outage answered 503 to the worklist, which took the
+        // whole dashboard, alert feed included, down with it.) History and FHIR read InfluxDB.
+        latestIndex: createSqliteLatestIndex(storage.db),
         alertStore: storage.alerts,
         alerts,
         audit: storage.audit,

@@ -89,6 +89,14 @@ export async function buildApp(
   await registerDocs(app, deps.secure)
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (isVitalwireError(err) && err.code === 'VW_ERR_STORAGE_UNAVAILABLE') {
+      // InfluxDB down for now: retry later; its address and the socket error stay in the log.
+      req.log.warn({ err }, 'request: storage unavailable')
+      return reply
+        .code(503)
+        .header('retry-after', '5')
+        .send({ error: { code: err.code, message: ERRORS.VW_ERR_STORAGE_UNAVAILABLE.message } })
+    }
     if (isVitalwireError(err)) {
       return reply.code(err.status).send({ error: { code: err.code, message: err.message } })
     }

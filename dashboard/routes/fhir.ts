@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify'
-import { isVitalwireError } from '../../shared/errors.ts'
+import { ERRORS, isVitalwireError } from '../../shared/errors.ts'
 import { observationResource, operationOutcome, type StoredObservation } from '../../shared/fhir.ts'
 import { auditReq, requireViewer } from '../auth.ts'
 import type { DashboardDeps } from '../deps.ts'
@@ -59,6 +59,13 @@ export function fhirRoutes(app: FastifyInstance, deps: DashboardDeps) {
   })
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const status = isVitalwireError(err) ? err.status : (err.statusCode ?? 500)
+    if (isVitalwireError(err) && err.code === 'VW_ERR_STORAGE_UNAVAILABLE') {
+      // A backend that is down for now (InfluxDB unreachable) is not a server bug: 503 with the FHIR
+      // issue type for it, so a client retries later. The detail (addresses) stays in the log.
+      req.log.warn({ err }, 'FHIR request: storage unavailable')
+      reply.header('retry-after', '5')
+      return sendFhir(reply, 503, operationOutcome('transient', ERRORS.VW_ERR_STORAGE_UNAVAILABLE.message))
+    }
     if (status >= 500) {
       req.log.error({ err }, 'FHIR request failed')
       return sendFhir(reply, 500, operationOutcome('exception', 'internal error'))

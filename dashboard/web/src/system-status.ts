@@ -19,7 +19,8 @@ function sentence(name: string, c: Check): string {
   if (name === 'storage')
     return 'Readings are not being received: the server cannot save them. Alerts cannot fire for new readings.'
   if (name === 'alerts') return 'Some alert checks failed: alerts may be missing.'
-  if (name === 'influx') return 'Readings shown may be out of date: they are waiting to reach the database.'
+  if (name === 'influx')
+    return 'Reading history may be incomplete: readings are waiting to reach the history database.'
   if (name === 'broker') return 'Devices cannot connect: readings are not being received.'
   return c.ok ? `Part of Vitalwire (${name}) is degraded.` : `Part of Vitalwire (${name}) is not working.`
 }
