@@ -232,6 +232,8 @@ export async function startVitalwire(
         // worklist read InfluxDB, and an InfluxDB outage answered 503 to the worklist, which took the
         // whole dashboard, alert feed included, down with it.) History and FHIR read InfluxDB.
         latestIndex: createSqliteLatestIndex(storage.db),
+        // Likewise a patient's latest values and RPM days, when local retention covers the 30-day period.
+        recentReadings: config.storage.retentionMs >= 30 * 86_400_000 ? storage.readings : undefined,
         alertStore: storage.alerts,
         alerts,
         audit: storage.audit,

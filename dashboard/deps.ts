@@ -23,7 +23,13 @@ export interface ReadingsCursor {
 
 export interface DashboardDeps {
   registry: Registry
+  /** Reading history (InfluxDB when configured): charts, FHIR. */
   readings: ReadingStore
+  /**
+   * The local store, when it holds at least the last 30 days: a patient's latest values and RPM day
+   * count come from it, so the patient view does not depend on InfluxDB being up. Else `readings`.
+   */
+  recentReadings?: ReadingStore
   /**
    * Fast path for the worklist (SQLite, storage/sqlite/latest.ts): the latest readings once, then only
    * what changed since; without it the worklist asks readings.latest and alertStore on every request.

@@ -75,7 +75,7 @@ export function patientRoutes(app: FastifyInstance, deps: DashboardDeps) {
       const p = await visiblePatient(req, id)
       const now = Date.now()
       const [latest, devices, alerts, days] = await Promise.all([
-        deps.readings.latest([id]),
+        (deps.recentReadings ?? deps.readings).latest([id]),
         deps.registry.listDevices(id),
         deps.alertStore.list({ patientIds: [id], limit: 200 }),
         readingDays(deps, id, now),
@@ -151,7 +151,7 @@ async function readingDays(deps: DashboardDeps, patientId: string, nowMs: number
   const days = new Set<string>()
   let after: string | undefined
   do {
-    const page = await deps.readings.search({
+    const page = await (deps.recentReadings ?? deps.readings).search({
       patientIds: [patientId],
       fromMs: nowMs - 30 * DAY_MS,
       sort: 'asc',

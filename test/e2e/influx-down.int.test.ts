@@ -1,26 +1,18 @@
-import net from 'node:net'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { type Caller, call } from '../helpers/api-client.ts'
 import { type Harness, startHarness } from '../helpers/harness.ts'
+import { freePort } from '../helpers/influxd.ts'
 
 // InfluxDB down must not take the care team's screen down with it. The worklist and the alert feed come
 // from the local store, which has every reading the moment it is accepted; what needs InfluxDB (history,
-// FHIR search) says so with a clear error, and /readyz says InfluxDB is behind.
-
-/** A loopback port with nothing listening: connections are refused, as with influxd stopped. */
-async function closedPort(): Promise<number> {
-  const s = net.createServer()
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
-  const port = (s.address() as net.AddressInfo).port
-  await new Promise((r) => s.close(r))
-  return port
-}
+// FHIR search) says so with a clear error, and /readyz says InfluxDB is behind. InfluxDB is a free
+// loopback port with nothing listening: connections are refused, as with influxd stopped.
 
 describe('InfluxDB unreachable', () => {
   let h: Harness
   let coord: Caller
   beforeEach(async () => {
-    h = await startHarness({ env: { INFLUX_URL: `http://127.0.0.1:${await closedPort()}` } })
+    h = await startHarness({ env: { INFLUX_URL: `http://127.0.0.1:${await freePort()}` } })
     await h.enrollPatient('p1', { name: 'Ada Lovelace' })
     const pw = await h.addUser('coord@example.org', 'coordinator', ['p1'])
     coord = { name: 'coord', cookie: await h.login('coord@example.org', pw) }
@@ -50,6 +42,14 @@ describe('InfluxDB unreachable', () => {
     expect(
       (await call(h.httpUrl, coord, 'GET', '/api/patients')).body.patients[0].openAlerts,
     ).toBeGreaterThan(0)
+
+    // The patient view's latest values and RPM day count come from the local store too.
+    const detail = await call(h.httpUrl, coord, 'GET', '/api/patients/p1')
+    expect(detail.status).toBe(200)
+    expect(detail.body).toMatchObject({
+      latest: { 'heart-rate': expect.objectContaining({ values: { value: 150 } }) },
+      rpm: { daysWithReadings: 1 },
+    })
 
     // History needs InfluxDB: a 503 to retry later (not a 500 "internal error"), without the address.
     const history = await call(h.httpUrl, coord, 'GET', '/api/patients/p1/readings')

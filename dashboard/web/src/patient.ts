@@ -33,7 +33,8 @@ export function mountPatient(ctx: Ctx, id: string): View {
     const now = Date.now()
     const fromMs = now - RANGES[range]
     const types = [...VITAL_COLUMNS, 'steps'].filter((t) => d.latest[t])
-    const series = await Promise.all(
+    // History may be unavailable (InfluxDB down) while the rest of the page is not: those charts say so.
+    const series = await Promise.allSettled(
       types.map((t) =>
         api<{ readings: ChartReading[] }>(
           'GET',
@@ -44,17 +45,32 @@ export function mountPatient(ctx: Ctx, id: string): View {
     if (closed) return
     for (const c of charts) c.destroy()
     const width = Math.min(900, ctx.main.clientWidth - 48)
-    const made = types.map((t, i) =>
-      trendChart({
-        type: t,
-        readings: series[i].readings,
-        prefs: ctx.prefs,
-        flags: d.flags,
-        fromMs,
-        toMs: now,
-        width,
-      }),
-    )
+    const made = types.flatMap((t, i) => {
+      const r = series[i]
+      if (r.status === 'rejected') return []
+      return [
+        trendChart({
+          type: t,
+          readings: r.value.readings,
+          prefs: ctx.prefs,
+          flags: d.flags,
+          fromMs,
+          toMs: now,
+          width,
+        }),
+      ]
+    })
+    const failed = series.find((r) => r.status === 'rejected')
+    const unavailable = failed
+      ? [
+          h(
+            'p',
+            { class: 'history-unavailable', role: 'status' },
+            `Reading history cannot be shown right now (${(failed.reason as Error).message}). `,
+            'Latest values above are current; the trends come back when the server can read the history again.',
+          ),
+        ]
+      : []
     charts = made
     const focusedRange = document.activeElement?.getAttribute('data-range')
     root.replaceChildren(
@@ -93,7 +109,12 @@ export function mountPatient(ctx: Ctx, id: string): View {
         h(
           'div',
           { class: 'charts' },
-          ...(made.length ? made.map((c) => c.el) : [h('p', {}, 'No readings yet.')]),
+          ...unavailable,
+          ...(made.length
+            ? made.map((c) => c.el)
+            : unavailable.length
+              ? []
+              : [h('p', {}, 'No readings yet.')]),
         ),
       ),
       h(
