@@ -176,8 +176,8 @@ async function run(durable: boolean, ratePerS?: number) {
     readingsPerS: Math.round(acked / elapsedS),
     latencyUs: { p50: pct(lat, 50), p99: pct(lat, 99), max: Math.round(lat[lat.length - 1] ?? 0) },
     // CPU per reading: what the code costs, independent of what else the machine was doing.
-    serverCpuUsPerReading: Math.round((serverCpuS * 1e6) / Math.max(1, acked)),
-    loadGeneratorCpuUsPerReading: Math.round((load.user + load.system) / Math.max(1, acked)),
+    serverCpuUsPerReading: Math.round((serverCpuS * 1e7) / Math.max(1, acked)) / 10,
+    loadGeneratorCpuUsPerReading: Math.round(((load.user + load.system) * 10) / Math.max(1, acked)) / 10,
   }
 }
 
