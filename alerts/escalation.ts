@@ -35,6 +35,8 @@ export interface EscalationDeps {
   now: () => number
   notifier?: EscalationNotifier
   serial<T>(patientId: string, fn: () => Promise<T>): Promise<T>
+  /** Each notification's outcome, so that one the hook could not take is never only a log line. */
+  notified?(alertId: string, err?: unknown): void
 }
 
 const due = (a: Alert, t: number, afterMs: number) =>
@@ -46,8 +48,10 @@ async function notify(deps: EscalationDeps, a: Alert) {
     await deps.notifier.notify(a)
     a.escalationNotifiedAt = new Date(deps.now()).toISOString()
     await deps.store.update(a)
+    deps.notified?.(a.id)
   } catch (err) {
     deps.log.error({ err, alertId: a.id }, 'escalation notification failed; retrying at the next check')
+    deps.notified?.(a.id, err)
   }
 }
 

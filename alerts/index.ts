@@ -109,6 +109,15 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions) {
   // on /metrics and keeps the readiness check degraded (with how many and since when) for
   // FAILURE_WINDOW_MS after the last one. The reason stays in the log: /readyz is public.
   let failures: { count: number; firstMs: number; lastMs: number } | undefined
+  // Escalated alerts the webhook has not taken yet (id -> first failure): on call has not been told.
+  const undelivered = new Map<string, number>()
+  function notified(alertId: string, err?: unknown) {
+    if (err === undefined) undelivered.delete(alertId)
+    else {
+      if (!undelivered.has(alertId)) undelivered.set(alertId, now())
+      deps.metrics?.alertFailures.inc({ stage: 'escalation-webhook' })
+    }
+  }
   function failed(stage: 'evaluation' | 'scheduled', err: unknown, fields: Record<string, unknown> = {}) {
     log.error(
       { err, ...fields },
@@ -198,10 +207,14 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions) {
     },
     /** Escalate open critical alerts nobody acknowledged in time; returns the escalated ones. */
     async escalate(): Promise<Alert[]> {
-      return escalateDue(
-        { store: deps.store, lifecycle, log, now, notifier: deps.notifier, serial },
+      const out = await escalateDue(
+        { store: deps.store, lifecycle, log, now, notifier: deps.notifier, serial, notified },
         options.escalateAfterMs,
       )
+      // Someone acknowledged or resolved it meanwhile: on call no longer needs to be told.
+      for (const id of undelivered.keys())
+        if ((await deps.store.get(id))?.status !== 'open') undelivered.delete(id)
+      return out
     },
     sweep,
     /** no-data and device-offline checks at the current time. */
@@ -220,15 +233,23 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions) {
     },
     /** The readiness check: degraded while alert work has failed in the last FAILURE_WINDOW_MS. */
     check(): { ok: boolean; degraded: boolean; detail?: string } {
-      if (!failures || now() - failures.lastMs >= FAILURE_WINDOW_MS) return { ok: true, degraded: false }
       const at = (ms: number) => new Date(ms).toISOString()
-      return {
-        ok: true,
-        degraded: true,
-        detail:
+      const problems: string[] = []
+      if (failures && now() - failures.lastMs < FAILURE_WINDOW_MS)
+        problems.push(
           `${failures.count} alert ${failures.count === 1 ? 'check' : 'checks'} failed since ${at(failures.firstMs)}, ` +
-          `the last at ${at(failures.lastMs)}: alerts may be missing; the server log has the reasons`,
+            `the last at ${at(failures.lastMs)}: alerts may be missing; the server log has the reasons`,
+        )
+      if (undelivered.size > 0) {
+        const first = Math.min(...undelivered.values())
+        problems.push(
+          `${undelivered.size} escalated critical ${undelivered.size === 1 ? 'alert has' : 'alerts have'} not reached ` +
+            `the escalation webhook since ${at(first)}; retried every minute`,
+        )
       }
+      return problems.length
+        ? { ok: true, degraded: true, detail: problems.join('; ') }
+        : { ok: true, degraded: false }
     },
   }
 }

@@ -73,10 +73,34 @@ describe('escalation', () => {
     const a = (await f.live('p1', 'spo2-low'))!
     expect(a.escalated).toBe(true)
     expect(a.escalationNotifiedAt).toBeUndefined()
+    // Never only a log line: counted, and the readiness check says on call has not been told.
+    const failed = async () =>
+      (await f.metrics.alertFailures.get()).values.find((v) => v.labels.stage === 'escalation-webhook')?.value
+    expect(await failed()).toBe(1)
+    expect(f.alerts.check()).toEqual({
+      ok: true,
+      degraded: true,
+      detail: `1 escalated critical alert has not reached the escalation webhook since ${new Date(T0 + 15 * MIN).toISOString()}; retried every minute`,
+    })
     status = 200
     f.clock.ms = T0 + 16 * MIN
     await f.alerts.escalate()
     expect(received).toHaveLength(2)
     expect((await f.live('p1', 'spo2-low'))?.escalationNotifiedAt).toBe(new Date(T0 + 16 * MIN).toISOString())
+    expect(f.alerts.check()).toEqual({ ok: true, degraded: false })
+  })
+
+  it('an undelivered escalation stops degrading the check once someone acknowledges the alert', async () => {
+    status = 500
+    await f.feed(obs('p1', 'spo2', { value: 82 }, T0))
+    f.clock.ms = T0 + 15 * MIN
+    await f.alerts.escalate()
+    expect(f.alerts.check().degraded).toBe(true)
+    const a = (await f.live('p1', 'spo2-low'))!
+    await f.alerts.acknowledge(a.id, 'ann@example.org')
+    f.clock.ms = T0 + 16 * MIN
+    await f.alerts.escalate()
+    expect(received).toHaveLength(1)
+    expect(f.alerts.check()).toEqual({ ok: true, degraded: false })
   })
 })

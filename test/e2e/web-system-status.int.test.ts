@@ -47,7 +47,7 @@ describeWeb('web UI: Vitalwire failing is never a normal-looking screen', () => 
       await expect
         .poll(() => text(page, '#system [data-check="alerts"]'), { ...WAIT, timeout: 20_000 })
         .toMatch(
-          /^Some alert checks failed: alerts may be missing\. Tell your administrator\. \(1 alert check failed since /,
+          /^Alerting has a problem: alerts may be missing or may not reach on call\. Tell your administrator\. \(1 alert check failed since /,
         )
       expect(await page.locator('#system').getAttribute('role')).toBe('alert')
       expect(await page.locator('#system').isVisible()).toBe(true)

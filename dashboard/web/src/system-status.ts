@@ -18,7 +18,7 @@ interface Check {
 function sentence(name: string, c: Check): string {
   if (name === 'storage')
     return 'Readings are not being received: the server cannot save them. Alerts cannot fire for new readings.'
-  if (name === 'alerts') return 'Some alert checks failed: alerts may be missing.'
+  if (name === 'alerts') return 'Alerting has a problem: alerts may be missing or may not reach on call.'
   if (name === 'influx')
     return 'Reading history may be incomplete: readings are waiting to reach the history database.'
   if (name === 'broker') return 'Devices cannot connect: readings are not being received.'
