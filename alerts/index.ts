@@ -10,6 +10,7 @@ import { type CompiledRules, compileRules } from './compile.ts'
 import { DEFAULT_RULES } from './default-rules.ts'
 import { createEngine } from './engine.ts'
 import { type EscalationNotifier, escalateDue } from './escalation.ts'
+import { createAlertHealth } from './health.ts'
 import { createLifecycle } from './lifecycle.ts'
 import type { RuleSet } from './rules.ts'
 import { createScheduledChecks } from './scheduled.ts'
@@ -45,8 +46,6 @@ export interface AlertsOptions {
 
 export const SNOOZE_MAX_MINUTES = 24 * 60
 const PATIENT_CACHE_MS = 5000
-/** How long a failure keeps the alerts check degraded after the last one. */
-export const FAILURE_WINDOW_MS = 10 * 60_000
 
 export function createAlerts(deps: AlertsDeps, options: AlertsOptions) {
   const log = deps.log.child({ component: 'alerts' })
@@ -100,36 +99,13 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions) {
   }
   const evaluate = (obs: StoredObservation) =>
     serial(obs.patientId, async () => engine.evaluate(obs, await patient(obs.patientId), compiled))
+  // Failures are counted and shown, never only logged (alerts/health.ts).
+  const health = createAlertHealth({ log, now, metrics: deps.metrics })
   const onObservations = (batch: StoredObservation[]) => {
     for (const obs of batch)
-      evaluate(obs).catch((err) => failed('evaluation', err, { patientId: obs.patientId }))
+      evaluate(obs).catch((err) => health.failed('evaluation', err, { patientId: obs.patientId }))
   }
 
-  // A failure here is an alarm that may not have fired, so it is never only a log line: it is counted
-  // on /metrics and keeps the readiness check degraded (with how many and since when) for
-  // FAILURE_WINDOW_MS after the last one. The reason stays in the log: /readyz is public.
-  let failures: { count: number; firstMs: number; lastMs: number } | undefined
-  // Escalated alerts the webhook has not taken yet (id -> first failure): on call has not been told.
-  const undelivered = new Map<string, number>()
-  function notified(alertId: string, err?: unknown) {
-    if (err === undefined) undelivered.delete(alertId)
-    else {
-      if (!undelivered.has(alertId)) undelivered.set(alertId, now())
-      deps.metrics?.alertFailures.inc({ stage: 'escalation-webhook' })
-    }
-  }
-  function failed(stage: 'evaluation' | 'scheduled', err: unknown, fields: Record<string, unknown> = {}) {
-    log.error(
-      { err, ...fields },
-      stage === 'evaluation' ? 'alert evaluation failed' : 'scheduled alert checks failed',
-    )
-    deps.metrics?.alertFailures.inc({ stage })
-    const t = now()
-    failures =
-      failures && t - failures.lastMs < FAILURE_WINDOW_MS
-        ? { ...failures, count: failures.count + 1, lastMs: t }
-        : { count: 1, firstMs: t, lastMs: t }
-  }
 
   /** Load an alert and apply a user action in its patient's queue. */
   async function act(id: string, fn: (a: Alert) => Promise<Alert>): Promise<Alert | undefined> {
@@ -208,12 +184,19 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions) {
     /** Escalate open critical alerts nobody acknowledged in time; returns the escalated ones. */
     async escalate(): Promise<Alert[]> {
       const out = await escalateDue(
-        { store: deps.store, lifecycle, log, now, notifier: deps.notifier, serial, notified },
+        {
+          store: deps.store,
+          lifecycle,
+          log,
+          now,
+          notifier: deps.notifier,
+          serial,
+          notified: health.notified,
+        },
         options.escalateAfterMs,
       )
       // Someone acknowledged or resolved it meanwhile: on call no longer needs to be told.
-      for (const id of undelivered.keys())
-        if ((await deps.store.get(id))?.status !== 'open') undelivered.delete(id)
+      await health.forgetAnswered((id) => deps.store.get(id))
       return out
     },
     sweep,
@@ -228,29 +211,11 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions) {
         await scheduled.run(compiled, now())
         await this.escalate()
       } catch (err) {
-        failed('scheduled', err)
+        health.failed('scheduled', err)
       }
     },
-    /** The readiness check: degraded while alert work has failed in the last FAILURE_WINDOW_MS. */
-    check(): { ok: boolean; degraded: boolean; detail?: string } {
-      const at = (ms: number) => new Date(ms).toISOString()
-      const problems: string[] = []
-      if (failures && now() - failures.lastMs < FAILURE_WINDOW_MS)
-        problems.push(
-          `${failures.count} alert ${failures.count === 1 ? 'check' : 'checks'} failed since ${at(failures.firstMs)}, ` +
-            `the last at ${at(failures.lastMs)}: alerts may be missing; the server log has the reasons`,
-        )
-      if (undelivered.size > 0) {
-        const first = Math.min(...undelivered.values())
-        problems.push(
-          `${undelivered.size} escalated critical ${undelivered.size === 1 ? 'alert has' : 'alerts have'} not reached ` +
-            `the escalation webhook since ${at(first)}; retried every minute`,
-        )
-      }
-      return problems.length
-        ? { ok: true, degraded: true, detail: problems.join('; ') }
-        : { ok: true, degraded: false }
-    },
+    /** The readiness check (alerts/health.ts). */
+    check: health.check,
   }
 }
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { FAILURE_WINDOW_MS } from '../../alerts/index.ts'
+import { FAILURE_WINDOW_MS } from '../../alerts/health.ts'
 import { type AlertsFixture, alertsFixture, MIN, obs, T0 } from './alerts-fixture.ts'
 
 // Alert work that fails is an alarm that may not have fired: it must show on /metrics and in the
