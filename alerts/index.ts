@@ -106,7 +106,6 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions) {
       evaluate(obs).catch((err) => health.failed('evaluation', err, { patientId: obs.patientId }))
   }
 
-
   /** Load an alert and apply a user action in its patient's queue. */
   async function act(id: string, fn: (a: Alert) => Promise<Alert>): Promise<Alert | undefined> {
     const first = await deps.store.get(id)
