@@ -79,15 +79,30 @@ export async function startVitalwire(
   }
 
   // Registry changes from any process (the CLI included) reach this server through the events table.
+  // If reading it fails, revocations and care-team changes made elsewhere are not applied: logged once
+  // (not four times a second), and the registry check is degraded until a poll succeeds again.
   let lastEvent = storage.registry.lastEventId()
+  let pollFailingSince: number | undefined
+  health.registry = { ok: true }
   const poll = setInterval(() => {
     try {
       for (const e of storage.registry.eventsSince(lastEvent)) {
         lastEvent = e.id
         events.emit('registry-changed', { kind: e.kind, subject: e.subject })
       }
+      if (pollFailingSince === undefined) return
+      pollFailingSince = undefined
+      health.registry = { ok: true }
+      log.info('registry poll works again')
     } catch (err) {
-      log.error({ err }, 'registry poll failed')
+      if (pollFailingSince !== undefined) return
+      pollFailingSince = Date.now()
+      log.error({ err }, 'registry poll failed; retrying every 250 ms')
+      health.registry = {
+        ok: true,
+        degraded: true,
+        detail: `changes made with the CLI or by another server (revocations, care teams, devices) are not applied since ${new Date(pollFailingSince).toISOString()}`,
+      }
     }
   }, REGISTRY_POLL_MS)
   closers.push(() => clearInterval(poll))

@@ -22,6 +22,8 @@ function sentence(name: string, c: Check): string {
   if (name === 'influx')
     return 'Reading history may be incomplete: readings are waiting to reach the history database.'
   if (name === 'broker') return 'Devices cannot connect: readings are not being received.'
+  if (name === 'registry')
+    return 'Changes to devices, patients and care teams made elsewhere are not being applied.'
   return c.ok ? `Part of Vitalwire (${name}) is degraded.` : `Part of Vitalwire (${name}) is not working.`
 }
 
