@@ -19,7 +19,12 @@ import type { Db } from './database.ts'
 
 export interface Checkpointer {
   close(): Promise<void>
+  /** For the storage readiness check: what is wrong with checkpointing now, if anything. */
+  problem(): string | undefined
 }
+
+/** How long after the last report of a WAL past 4x the restart size it still counts as growing. */
+const GROWING_REPORT_MS = 2000
 
 export function startCheckpointer(opts: {
   dbPath: string
@@ -66,11 +71,14 @@ export function startCheckpointer(opts: {
   // writing all the time, a reader holding an old snapshot, a disk too slow for the hold): say so, at
   // most once a minute, before the disk fills.
   let warnedAt = Number.NEGATIVE_INFINITY
+  let growing: { frames: number; atMs: number } | undefined
+  let stopped = false
   worker.on('message', (m: { type: string; message?: string; frames?: number }) => {
     if (m.type === 'error') opts.log.warn({ reason: m.message }, 'WAL checkpoint failed; will retry')
     else if (m.type === 'restarted') restarted?.()
     if (m.type !== 'wal-large') return
     const frames = m.frames ?? 0
+    if (frames >= 4 * restartFrames) growing = { frames, atMs: performance.now() }
     if (frames >= 4 * restartFrames && performance.now() - warnedAt > 60_000) {
       warnedAt = performance.now()
       opts.log.warn(
@@ -93,6 +101,7 @@ export function startCheckpointer(opts: {
     worker.once('exit', () => {
       restarted?.()
       if (!closing) {
+        stopped = true
         opts.log.error('WAL checkpointer stopped; automatic checkpoints are back on')
         auto(1000)
       }
@@ -100,6 +109,13 @@ export function startCheckpointer(opts: {
     }),
   )
   return {
+    problem() {
+      if (growing && performance.now() - growing.atMs < GROWING_REPORT_MS)
+        return `the database's write-ahead log keeps growing (${Math.round((growing.frames * 4) / 1024)} MiB): checkpoints cannot start it over, and the disk may fill (a long-open reader or another process writing all the time?)`
+      if (stopped)
+        return 'the WAL checkpointer thread stopped: checkpoints run inside commits again, which slows acknowledgements'
+      return undefined
+    },
     async close() {
       closing = true
       // Referenced again so the process waits for the last checkpoint instead of exiting under it.

@@ -60,12 +60,15 @@ export function openEmbeddedStorage(opts: {
     journal,
     alerts: createSqliteAlertStore(db, { syncWal: mainWal?.sync }),
     audit,
-    /** The readiness check: down once the journal refuses readings (a failed sync). */
-    check(): { ok: boolean; detail?: string } {
+    /**
+     * The readiness check: down once the journal refuses readings (a failed sync); degraded while the
+     * WAL keeps growing or the checkpointer thread has stopped.
+     */
+    check(): { ok: boolean; degraded?: boolean; detail?: string } {
       const failure = journal.failure()
-      return failure
-        ? { ok: false, detail: `${failure.message}; check the disk, then restart Vitalwire` }
-        : { ok: true }
+      if (failure) return { ok: false, detail: `${failure.message}; check the disk, then restart Vitalwire` }
+      const problem = checkpointer?.problem()
+      return problem ? { ok: true, degraded: true, detail: problem } : { ok: true }
     },
     /**
      * Commit (and sync) what is queued, then close: no half-written state. Without `serve` this

@@ -137,6 +137,46 @@ describe('journal with the WAL synced off the event loop', () => {
     await s.close()
   })
 
+  it('in the server, a WAL that keeps growing degrades readiness with what it means, and clears once it restarts', async () => {
+    const dbPath = tmp()
+    const s = openEmbeddedStorage({
+      dataDir: path.dirname(dbPath),
+      dbPath,
+      outbox: false,
+      serve: { log: { warn: () => {}, error: () => {} }, checkpoints: { intervalMs: 5, restartFrames: 16 } },
+    })
+    // A reader holding an old snapshot: no checkpoint can copy past it, so the WAL cannot start over.
+    const reader = openDatabase(dbPath)
+    reader.exec('BEGIN')
+    reader.prepare('SELECT COUNT(*) FROM readings').get()
+    const { patient, device } = ids()
+    const rs = heartRates(device, patient, 5000, NOW_MS - 5000 * 60_000)
+    for (let i = 0; i < rs.length && s.check().ok && !s.check().degraded; i += 50) {
+      await s.journal.commit({ accepted: rs.slice(i, i + 50), deadLetters: [] })
+      await new Promise((r) => setTimeout(r, 2))
+    }
+    await vi.waitFor(() => expect(s.check().degraded).toBe(true), { timeout: 5000 })
+    expect(s.check()).toEqual({
+      ok: true,
+      degraded: true,
+      detail: expect.stringMatching(
+        /^the database's write-ahead log keeps growing \(\d+ MiB\): checkpoints cannot start it over, and the disk may fill/,
+      ),
+    })
+    reader.exec('COMMIT')
+    reader.close()
+    // With the reader gone, a checkpoint copies everything and the next commit starts the WAL over;
+    // the growth report goes stale and the check clears.
+    const more = heartRates(`${device}-2`, patient, 10_000, NOW_MS - 10_000 * 60_000)
+    const deadline = Date.now() + 15_000
+    for (let i = 0; i < more.length && s.check().degraded && Date.now() < deadline; i += 10) {
+      await s.journal.commit({ accepted: more.slice(i, i + 10), deadLetters: [] })
+      await new Promise((r) => setTimeout(r, 10))
+    }
+    expect(s.check()).toEqual({ ok: true })
+    await s.close()
+  })
+
   it('refuses what waited for a sync that then failed (it was never committed)', async () => {
     const file = tmp()
     openDatabase(file).close()
