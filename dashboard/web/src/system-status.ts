@@ -17,7 +17,9 @@ interface Check {
 /** The sentence for a check that is down or degraded, by check name (server: main.ts health). */
 function sentence(name: string, c: Check): string {
   if (name === 'storage')
-    return 'Readings are not being received: the server cannot save them. Alerts cannot fire for new readings.'
+    return c.ok
+      ? "The server's database needs attention: it may run out of disk space."
+      : 'Readings are not being received: the server cannot save them. Alerts cannot fire for new readings.'
   if (name === 'alerts') return 'Alerting has a problem: alerts may be missing or may not reach on call.'
   if (name === 'influx')
     return 'Reading history may be incomplete: readings are waiting to reach the history database.'
