@@ -16,6 +16,7 @@ import { enrollDevice } from './shared/provisioning.ts'
 import { generateSecret } from './shared/secrets.ts'
 import { createOutboxForwarder } from './storage/outbox-forwarder.ts'
 import type { ReadingStore } from './storage/ports.ts'
+import { startRegistryPoll } from './storage/registry-poll.ts'
 import { scheduleRetention } from './storage/retention.ts'
 import { openEmbeddedStorage } from './storage/sqlite/index.ts'
 import { createSqliteLatestIndex } from './storage/sqlite/latest.ts'
@@ -78,34 +79,14 @@ export async function startVitalwire(
     storage: { ok: true },
   }
 
-  // Registry changes from any process (the CLI included) reach this server through the events table.
-  // If reading it fails, revocations and care-team changes made elsewhere are not applied: logged once
-  // (not four times a second), and the registry check is degraded until a poll succeeds again.
-  let lastEvent = storage.registry.lastEventId()
-  let pollFailingSince: number | undefined
-  health.registry = { ok: true }
-  const poll = setInterval(() => {
-    try {
-      for (const e of storage.registry.eventsSince(lastEvent)) {
-        lastEvent = e.id
-        events.emit('registry-changed', { kind: e.kind, subject: e.subject })
-      }
-      if (pollFailingSince === undefined) return
-      pollFailingSince = undefined
-      health.registry = { ok: true }
-      log.info('registry poll works again')
-    } catch (err) {
-      if (pollFailingSince !== undefined) return
-      pollFailingSince = Date.now()
-      log.error({ err }, 'registry poll failed; retrying every 250 ms')
-      health.registry = {
-        ok: true,
-        degraded: true,
-        detail: `changes made with the CLI or by another server (revocations, care teams, devices) are not applied since ${new Date(pollFailingSince).toISOString()}`,
-      }
-    }
-  }, REGISTRY_POLL_MS)
-  closers.push(() => clearInterval(poll))
+  // Registry changes made elsewhere (the CLI included), polled from the events table.
+  const registryPoll = startRegistryPoll({
+    registry: storage.registry,
+    events,
+    log,
+    intervalMs: REGISTRY_POLL_MS,
+  })
+  closers.push(() => registryPoll.close())
 
   closers.push(scheduleRetention({ db: storage.db, log, retentionMs: config.storage.retentionMs }))
   // With InfluxDB, it is the system of record the dashboard reads; the local commit and outbox feed it.
@@ -261,6 +242,7 @@ export async function startVitalwire(
         metrics,
         health: () => {
           health.storage = storage.check()
+          health.registry = registryPoll.check()
           if (only.has('alerts')) health.alerts = alerts.check()
           if (forwarder) health.influx = forwarder.check()
           const ready = Object.values(health).every((c) => c.ok)
