@@ -14,8 +14,11 @@ import { cpuSecondsOf } from './proc.ts'
 // Ingest benchmark: accepted readings/s end to end (TLS, QoS 1, 4 publishers x 100 in flight, one
 // reading per message) with durable acceptance on and off, and publish-to-PUBACK latency at a fixed
 // 5,000 readings/s. The server runs in a child process (this file with --serve); the load generator is
-// this process. `node bench/ingest.ts [--seconds 10] [--only broker,ingest] [--out ingest.json] [--paced-only | --saturated-only]` prints
+// this process. `node bench/ingest.ts [--seconds 10] [--rounds 1] [--only broker,ingest] [--out ingest.json] [--paced-only | --saturated-only]` prints
 // the results and writes bench/results/<out>. Durable acceptance off exists only here, to measure what it costs.
+// --rounds N runs durable and off alternately N times and reports the median run of each (and every
+// round): this VM's speed drifts by several per cent from minute to minute, and alternating keeps the
+// drift out of the comparison.
 
 const PUBLISHERS = 4
 const IN_FLIGHT = 100
@@ -26,6 +29,7 @@ const arg = (name: string, fallback: string) => {
 const SECONDS = Number(arg('seconds', '10'))
 const only = arg('only', COMPONENTS.join(','))
 const out = arg('out', 'ingest.json')
+const ROUNDS = Math.max(1, Number(arg('rounds', '1')))
 
 async function serve() {
   const config = loadConfig(process.env)
@@ -140,6 +144,8 @@ function pct(sorted: number[], p: number) {
     : 0
 }
 
+type Run = Awaited<ReturnType<typeof run>>
+
 async function run(durable: boolean, ratePerS?: number) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vitalwire-bench-'))
   const devices = await provision(dataDir)
@@ -201,10 +207,18 @@ async function main() {
     console.log(JSON.stringify(await run(true, 5000)))
     return
   }
-  const on = await run(true)
-  console.log(JSON.stringify(on))
-  const off = await run(false)
-  console.log(JSON.stringify(off))
+  const rounds: { durable: Run; notDurable: Run }[] = []
+  for (let i = 0; i < ROUNDS; i++) {
+    const durable = await run(true)
+    console.log(JSON.stringify(durable))
+    const notDurable = await run(false)
+    console.log(JSON.stringify(notDurable))
+    rounds.push({ durable, notDurable })
+  }
+  const median = (runs: Run[]) =>
+    [...runs].sort((a, b) => a.readingsPerS - b.readingsPerS)[(runs.length - 1) >> 1]
+  const on = median(rounds.map((r) => r.durable))
+  const off = median(rounds.map((r) => r.notDurable))
   const at5k = await run(true, 5000)
   console.log(JSON.stringify(at5k))
   const result = {
@@ -222,6 +236,16 @@ async function main() {
       durable: on,
       notDurable: off,
       durableCostPct: Math.round((1 - on.readingsPerS / off.readingsPerS) * 1000) / 10,
+      ...(ROUNDS > 1
+        ? {
+            rounds: rounds.map((r) => ({
+              durablePerS: r.durable.readingsPerS,
+              notDurablePerS: r.notDurable.readingsPerS,
+              durableCostPct:
+                Math.round((1 - r.durable.readingsPerS / r.notDurable.readingsPerS) * 1000) / 10,
+            })),
+          }
+        : {}),
     },
     latencyAt5kPerS: at5k,
     targets: { durableReadingsPerS: 50_000, durableCostPctMax: 20, p99UsAt5k: 10_000 },
