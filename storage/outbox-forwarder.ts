@@ -238,7 +238,7 @@ export function createOutboxForwarder(
       const s = status()
       const degraded = !s.reachable || s.oldestAgeMs > degradedAfterMs
       const detail = degraded
-        ? `${s.reachable ? 'draining' : 'InfluxDB unreachable'}: ${s.backlog} readings queued, oldest ${Math.round(s.oldestAgeMs / 1000)} s`
+        ? `${s.reachable ? 'draining' : 'InfluxDB unreachable'}: ${s.backlog} ${s.backlog === 1 ? 'reading' : 'readings'} queued, oldest ${Math.round(s.oldestAgeMs / 1000)} s`
         : undefined
       return { ok: true, degraded, detail }
     },

@@ -1,5 +1,5 @@
 import { expect } from 'vitest'
-import { describeWeb, openPage, reading, signIn, text, WAIT, webTest } from '../helpers/browser.ts'
+import { describeWeb, openPage, reading, screenshot, signIn, text, WAIT, webTest } from '../helpers/browser.ts'
 import { freePort } from '../helpers/influxd.ts'
 
 // InfluxDB down, as the care team sees it: the worklist and the patient's latest values are there (they
@@ -38,6 +38,7 @@ describeWeb('web UI with InfluxDB unreachable', () => {
     await expect
       .poll(() => text(page, '#system [data-check="influx"] strong'), { ...WAIT, timeout: 20_000 })
       .toBe('Reading history may be incomplete: readings are waiting to reach the history database.')
+    await screenshot(page, 'web-influx-down-patient')
     // The failed history requests are the only console errors (the browser logs each 503).
     expect(consoleErrors.filter((e) => !/503/.test(e))).toEqual([])
   })

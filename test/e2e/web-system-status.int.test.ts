@@ -1,7 +1,7 @@
 import path from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import { expect } from 'vitest'
-import { describeWeb, openPage, reading, signIn, text, WAIT, webTest } from '../helpers/browser.ts'
+import { describeWeb, openPage, reading, screenshot, signIn, text, WAIT, webTest } from '../helpers/browser.ts'
 
 // When Vitalwire itself fails, the care team sees it: the screen never looks normal while alerts may be
 // missing. The failure is real: a trigger in the server's own database file aborts every alert write,
@@ -51,6 +51,7 @@ describeWeb('web UI: Vitalwire failing is never a normal-looking screen', () => 
         )
       expect(await page.locator('#system').getAttribute('role')).toBe('alert')
       expect(await page.locator('#system').isVisible()).toBe(true)
+      await screenshot(page, 'web-system-status')
       expect(consoleErrors).toEqual([])
     } finally {
       db.exec('DROP TRIGGER fail_alerts')
