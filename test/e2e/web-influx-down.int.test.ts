@@ -1,5 +1,14 @@
 import { expect } from 'vitest'
-import { describeWeb, openPage, reading, screenshot, signIn, text, WAIT, webTest } from '../helpers/browser.ts'
+import {
+  describeWeb,
+  openPage,
+  reading,
+  screenshot,
+  signIn,
+  text,
+  WAIT,
+  webTest,
+} from '../helpers/browser.ts'
 import { freePort } from '../helpers/influxd.ts'
 
 // InfluxDB down, as the care team sees it: the worklist and the patient's latest values are there (they

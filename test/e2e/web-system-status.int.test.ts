@@ -1,7 +1,16 @@
 import path from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import { expect } from 'vitest'
-import { describeWeb, openPage, reading, screenshot, signIn, text, WAIT, webTest } from '../helpers/browser.ts'
+import {
+  describeWeb,
+  openPage,
+  reading,
+  screenshot,
+  signIn,
+  text,
+  WAIT,
+  webTest,
+} from '../helpers/browser.ts'
 
 // When Vitalwire itself fails, the care team sees it: the screen never looks normal while alerts may be
 // missing. The failure is real: a trigger in the server's own database file aborts every alert write,
