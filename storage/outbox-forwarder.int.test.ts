@@ -234,6 +234,13 @@ describe.runIf(requireBinary('influxd'))('outbox forwarder (real influxd, real S
     s.fwd.start()
     await waitFor(() => s.fwd.status().lastError?.startsWith('VW_ERR_STORAGE_CONFIG') ?? false, 5000, '404')
     expect(s.logs.some((l) => l.level === 50 && l.code === 'VW_ERR_STORAGE_CONFIG')).toBe(true)
+    expect(s.fwd.check()).toEqual({
+      ok: true,
+      degraded: true,
+      detail: expect.stringMatching(
+        /^InfluxDB refuses the configured credentials or database \(INFLUX_\*\): 5 readings queued, oldest \d+ s$/,
+      ),
+    })
     await influxd.query(`CREATE DATABASE "${database}"`)
     await waitFor(() => s.backlog() === 0, 20_000, 'outbox drained')
     expect(await s.count()).toBe(5)

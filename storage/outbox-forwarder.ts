@@ -237,8 +237,14 @@ export function createOutboxForwarder(
     check(): { ok: boolean; degraded: boolean; detail?: string } {
       const s = status()
       const degraded = !s.reachable || s.oldestAgeMs > degradedAfterMs
+      // Wrong credentials or a missing database is not an outage: say which, so the fix is obvious.
+      const why = s.reachable
+        ? 'draining'
+        : s.lastError?.startsWith('VW_ERR_STORAGE_CONFIG')
+          ? 'InfluxDB refuses the configured credentials or database (INFLUX_*)'
+          : 'InfluxDB unreachable'
       const detail = degraded
-        ? `${s.reachable ? 'draining' : 'InfluxDB unreachable'}: ${s.backlog} ${s.backlog === 1 ? 'reading' : 'readings'} queued, oldest ${Math.round(s.oldestAgeMs / 1000)} s`
+        ? `${why}: ${s.backlog} ${s.backlog === 1 ? 'reading' : 'readings'} queued, oldest ${Math.round(s.oldestAgeMs / 1000)} s`
         : undefined
       return { ok: true, degraded, detail }
     },
