@@ -55,7 +55,11 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions) {
 
   /** Run `fn` after everything queued for this patient; errors reach the caller, not the queue. */
   function serial<T>(patientId: string, fn: () => Promise<T>): Promise<T> {
-    const run = (chains.get(patientId) ?? Promise.resolve()).then(fn)
+    return queued(patientId, (chains.get(patientId) ?? Promise.resolve()).then(fn))
+  }
+
+  /** Make `run` the end of this patient's queue: what is queued next waits for it. */
+  function queued<T>(patientId: string, run: Promise<T>): Promise<T> {
     const settled = run.then(
       () => {},
       () => {},
@@ -87,9 +91,14 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions) {
   // Patient profiles (flags) change rarely: cache briefly, and drop an entry as soon as the registry
   // says that patient changed.
   const patients = new Map<string, { p: Patient | undefined; atMs: number }>()
-  async function patient(id: string) {
+  const MISS = Symbol('not cached')
+  function cachedPatient(id: string): Patient | undefined | typeof MISS {
     const hit = patients.get(id)
-    if (hit && now() - hit.atMs < PATIENT_CACHE_MS) return hit.p
+    return hit && now() - hit.atMs < PATIENT_CACHE_MS ? hit.p : MISS
+  }
+  async function patient(id: string) {
+    const hit = cachedPatient(id)
+    if (hit !== MISS) return hit
     const p = await deps.patient(id)
     patients.set(id, { p, atMs: now() })
     return p
@@ -102,8 +111,22 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions) {
   // Failures are counted and shown, never only logged (alerts/health.ts).
   const health = createAlertHealth({ log, now, metrics: deps.metrics })
   const onObservations = (batch: StoredObservation[]) => {
-    for (const obs of batch)
-      evaluate(obs).catch((err) => health.failed('evaluation', err, { patientId: obs.patientId }))
+    for (const obs of batch) {
+      const failed = (err: unknown) => health.failed('evaluation', err, { patientId: obs.patientId })
+      // Nothing queued for this patient and its profile cached (the usual case): evaluate now, and
+      // queue only what must wait (a store write, a history query), in the patient's order as before.
+      const p = chains.has(obs.patientId) ? MISS : cachedPatient(obs.patientId)
+      if (p === MISS) {
+        evaluate(obs).catch(failed)
+        continue
+      }
+      try {
+        const pending = engine.evaluate(obs, p, compiled)
+        if (pending) queued(obs.patientId, pending).catch(failed)
+      } catch (err) {
+        failed(err)
+      }
+    }
   }
 
   /** Load an alert and apply a user action in its patient's queue. */

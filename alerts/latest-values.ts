@@ -46,13 +46,21 @@ export function createLatestValues(
    * a patient seeds the map from the store. Observations arrive in commit order per patient.
    */
   async function current(obs: StoredObservation, windowMs: number): Promise<StoredObservation[] | null> {
-    let latest = byPatient.get(obs.patientId)
-    if (!latest) {
+    if (!byPatient.has(obs.patientId)) {
       const seeded = await fromStore(obs, Number.MIN_SAFE_INTEGER)
-      latest = new Map(seeded.map((o) => [o.type, o]))
       if (byPatient.size >= maxPatients) byPatient.delete(byPatient.keys().next().value!)
-      byPatient.set(obs.patientId, latest)
+      byPatient.set(obs.patientId, new Map(seeded.map((o) => [o.type, o])))
     }
+    return known(obs, windowMs) as StoredObservation[] | null
+  }
+
+  /**
+   * `current` without waiting, for a patient already seeded (every reading after a patient's first);
+   * `undefined` when the seed from the store is still needed. The hot path of every NEWS2 evaluation.
+   */
+  function known(obs: StoredObservation, windowMs: number): StoredObservation[] | null | undefined {
+    const latest = byPatient.get(obs.patientId)
+    if (!latest) return undefined
     observe(obs)
     if (latest.get(obs.type) !== obs) return null
     let newest = obs.effectiveMs
@@ -62,5 +70,5 @@ export function createLatestValues(
     return out
   }
 
-  return { current, observe }
+  return { current, known, observe }
 }

@@ -47,12 +47,17 @@ export function createLifecycle(deps: {
   // Patient + rule pairs known to have no live alert. Only this component opens alerts, so absence
   // stays true until `open` below; most readings are normal and then cost no alert-store read.
   // (Presence is never cached: a user may acknowledge or resolve from another process.)
-  const absent = new Set<string>()
+  // (patient -> rules): nested, so the per-reading check builds no key string.
+  const absent = new Map<string, Set<string>>()
+  const knownAbsent = (patientId: string, rule: string) => absent.get(patientId)?.has(rule) === true
   async function findLive(patientId: string, rule: string): Promise<Alert | undefined> {
-    const k = `${patientId}\u0000${rule}`
-    if (absent.has(k)) return undefined
+    if (knownAbsent(patientId, rule)) return undefined
     const a = await deps.store.live(patientId, rule)
-    if (!a) absent.add(k)
+    if (!a) {
+      let rules = absent.get(patientId)
+      if (!rules) absent.set(patientId, (rules = new Set()))
+      rules.add(rule)
+    }
     return a
   }
 
@@ -85,7 +90,7 @@ export function createLifecycle(deps: {
       ...(f.score !== undefined ? { score: f.score, breakdown: f.breakdown } : {}),
       history: [event('opened')],
     }
-    absent.delete(`${patientId}\u0000${rule}`)
+    absent.get(patientId)?.delete(rule)
     await deps.store.insert(alert)
     deps.onOpened?.(alert)
     deps.log.info({ alertId: alert.id, rule, severity: f.severity }, 'alert opened')
@@ -132,8 +137,19 @@ export function createLifecycle(deps: {
     return live
   }
 
-  /** Values are back inside the band plus margin at `atMs`; resolve once that has lasted long enough. */
-  async function recovering(patientId: string, rule: string, atMs: number, resolveAfterMs: number) {
+  /**
+   * Values are back inside the band plus margin at `atMs`; resolve once that has lasted long enough.
+   * Without a live alert (most readings) there is nothing to do, answered at once without a promise.
+   */
+  function recovering(
+    patientId: string,
+    rule: string,
+    atMs: number,
+    resolveAfterMs: number,
+  ): Promise<void> | undefined {
+    return knownAbsent(patientId, rule) ? undefined : recoveringLive(patientId, rule, atMs, resolveAfterMs)
+  }
+  async function recoveringLive(patientId: string, rule: string, atMs: number, resolveAfterMs: number) {
     const live = await findLive(patientId, rule)
     if (!live) return
     if (live.recoveringSince === undefined) {
@@ -145,7 +161,10 @@ export function createLifecycle(deps: {
   }
 
   /** Neither breaching nor recovered (inside the margin): the hysteresis clock starts again. */
-  async function unsettled(patientId: string, rule: string) {
+  function unsettled(patientId: string, rule: string): Promise<void> | undefined {
+    return knownAbsent(patientId, rule) ? undefined : unsettledLive(patientId, rule)
+  }
+  async function unsettledLive(patientId: string, rule: string) {
     const live = await findLive(patientId, rule)
     if (live?.recoveringSince === undefined) return
     delete live.recoveringSince
