@@ -54,9 +54,9 @@ export function createLifecycle(deps: {
     if (knownAbsent(patientId, rule)) return undefined
     const a = await deps.store.live(patientId, rule)
     if (!a) {
-      let rules = absent.get(patientId)
-      if (!rules) absent.set(patientId, (rules = new Set()))
+      const rules = absent.get(patientId) ?? new Set<string>()
       rules.add(rule)
+      absent.set(patientId, rules)
     }
     return a
   }
