@@ -89,13 +89,12 @@ export async function buildApp(
   await registerDocs(app, deps.secure)
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
-    if (isVitalwireError(err) && err.code === 'VW_ERR_STORAGE_UNAVAILABLE') {
-      // InfluxDB down for now: retry later; its address and the socket error stay in the log.
-      req.log.warn({ err }, 'request: storage unavailable')
-      return reply
-        .code(503)
-        .header('retry-after', '5')
-        .send({ error: { code: err.code, message: ERRORS.VW_ERR_STORAGE_UNAVAILABLE.message } })
+    if (isVitalwireError(err) && err.status >= 500) {
+      // A server-side fault (InfluxDB down or misconfigured): the catalog's message, since the error's
+      // own may quote addresses or InfluxDB's answer, which stay in the log. 503 is for a while: retry.
+      req.log.warn({ err }, 'request failed on the server side')
+      if (err.status === 503) reply.header('retry-after', '5')
+      return reply.code(err.status).send({ error: { code: err.code, message: ERRORS[err.code].message } })
     }
     if (isVitalwireError(err)) {
       return reply.code(err.status).send({ error: { code: err.code, message: err.message } })

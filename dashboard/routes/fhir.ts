@@ -59,12 +59,12 @@ export function fhirRoutes(app: FastifyInstance, deps: DashboardDeps) {
   })
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const status = isVitalwireError(err) ? err.status : (err.statusCode ?? 500)
-    if (isVitalwireError(err) && err.code === 'VW_ERR_STORAGE_UNAVAILABLE') {
+    if (isVitalwireError(err) && status === 503) {
       // A backend that is down for now (InfluxDB unreachable) is not a server bug: 503 with the FHIR
       // issue type for it, so a client retries later. The detail (addresses) stays in the log.
       req.log.warn({ err }, 'FHIR request: storage unavailable')
       reply.header('retry-after', '5')
-      return sendFhir(reply, 503, operationOutcome('transient', ERRORS.VW_ERR_STORAGE_UNAVAILABLE.message))
+      return sendFhir(reply, 503, operationOutcome('transient', ERRORS[err.code].message))
     }
     if (status >= 500) {
       req.log.error({ err }, 'FHIR request failed')
