@@ -47,7 +47,7 @@ export function createEngine(deps: { readings: ReadingStore; lifecycle: Lifecycl
 
   // Most readings breach nothing and have no live alert to update: that path answers at once, without
   // a promise (`undefined`); only work that must wait (a store write, a history query) returns one.
-  // It was a fifth of the server's CPU per reading when every rule step was awaited.
+  // Awaiting every rule step cost a few per cent of the ingest rate (docs/alerts.md, Performance).
 
   function threshold(
     rule: ThresholdLike,

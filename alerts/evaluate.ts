@@ -122,9 +122,9 @@ export function fmtDuration(ms: number): string {
   return `${Math.round(h / 24)} days`
 }
 
-/** Text a coordinator can act on at a glance: what, how far out of range, since when. */
 /**
- * The alert's text, from its latest breaching reading. How many readings and since when are the alert's
+ * Text a coordinator can act on at a glance: what, how far out of range, when. It describes the
+ * alert's latest breaching reading. How many readings and since when are the alert's
  * own fields (count, firstSeenAt), shown beside the text, not in it: a text that grew a clause on the
  * second reading moved everything below it on the coordinator's screen.
  */
@@ -135,10 +135,10 @@ export function breachMessage(
   sustainedMs?: number,
 ): string {
   const lasting = sustainedMs !== undefined ? `, out of range for ${fmtDuration(sustainedMs)}` : ''
-  const since = ` at ${obs.effective}`
+  const at = ` at ${obs.effective}`
   if (b.value === undefined || !b.condition) {
     const side = rule.outOfRange === 'L' ? 'below' : 'above'
-    return `${rule.label} ${side} the meter's measuring range (${rule.outOfRange === 'L' ? 'LO' : 'HI'})${since}`
+    return `${rule.label} ${side} the meter's measuring range (${rule.outOfRange === 'L' ? 'LO' : 'HI'})${at}`
   }
   const side = b.condition.op.startsWith('<') ? 'below' : 'above'
   const label = rule.label.toLowerCase()
@@ -146,5 +146,5 @@ export function breachMessage(
     rule.type !== 'blood-pressure' ? rule.label : label.startsWith(b.field) ? label : `${b.field} ${label}`
   const bp = rule.type === 'blood-pressure' ? ` (${obs.values.systolic}/${obs.values.diastolic})` : ''
   const advice = rule.advice ? `. ${rule.advice}` : ''
-  return `${what} ${fmt(b.value)} ${rule.unit}${bp}, ${fmt(b.beyond!)} ${side} the limit ${b.condition.op} ${fmt(b.condition.limit)}${lasting}${since}${advice}`
+  return `${what} ${fmt(b.value)} ${rule.unit}${bp}, ${fmt(b.beyond!)} ${side} the limit ${b.condition.op} ${fmt(b.condition.limit)}${lasting}${at}${advice}`
 }

@@ -106,23 +106,25 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions) {
   const onRegistry = (e: { kind: string; subject: string }) => {
     if (e.kind.startsWith('patient')) patients.delete(e.subject)
   }
-  const evaluate = (obs: StoredObservation) =>
-    serial(obs.patientId, async () => engine.evaluate(obs, await patient(obs.patientId), compiled))
+  /**
+   * Evaluate one committed observation in its patient's order. With nothing queued for the patient and
+   * its profile cached (the usual case) it runs at once, and only what must wait (a store write, a
+   * history query) joins the patient's queue; `undefined` when nothing had to wait.
+   */
+  function evaluate(obs: StoredObservation): Promise<void> | undefined {
+    const p = chains.has(obs.patientId) ? MISS : cachedPatient(obs.patientId)
+    if (p === MISS)
+      return serial(obs.patientId, async () => engine.evaluate(obs, await patient(obs.patientId), compiled))
+    const pending = engine.evaluate(obs, p, compiled)
+    return pending && queued(obs.patientId, pending)
+  }
   // Failures are counted and shown, never only logged (alerts/health.ts).
   const health = createAlertHealth({ log, now, metrics: deps.metrics })
   const onObservations = (batch: StoredObservation[]) => {
     for (const obs of batch) {
       const failed = (err: unknown) => health.failed('evaluation', err, { patientId: obs.patientId })
-      // Nothing queued for this patient and its profile cached (the usual case): evaluate now, and
-      // queue only what must wait (a store write, a history query), in the patient's order as before.
-      const p = chains.has(obs.patientId) ? MISS : cachedPatient(obs.patientId)
-      if (p === MISS) {
-        evaluate(obs).catch(failed)
-        continue
-      }
       try {
-        const pending = engine.evaluate(obs, p, compiled)
-        if (pending) queued(obs.patientId, pending).catch(failed)
+        evaluate(obs)?.catch(failed)
       } catch (err) {
         failed(err)
       }
@@ -167,7 +169,7 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions) {
     async idle() {
       while (chains.size) await Promise.all(chains.values())
     },
-    /** Evaluate one committed observation now (what `observations` events do; replay calls it directly). */
+    /** Evaluate one committed observation (what `observations` events do; replay calls it directly). */
     evaluate,
     setRules(next: RuleSet) {
       compiled = compileRules(next)
