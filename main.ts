@@ -75,9 +75,8 @@ export async function startVitalwire(
   const events = new EventBus()
   const metrics = createMetrics()
   const closers: (() => Promise<void> | void)[] = []
-  const health: Record<string, { ok: boolean; degraded?: boolean; detail?: string }> = {
-    storage: { ok: true },
-  }
+  // Checks set once when a component starts (broker); the others are asked on every /readyz (below).
+  const health: Record<string, { ok: boolean; degraded?: boolean; detail?: string }> = {}
 
   // Registry changes made elsewhere (the CLI included), polled from the events table.
   const registryPoll = startRegistryPoll({
@@ -207,7 +206,6 @@ export async function startVitalwire(
         ticking = false
       })
     })
-    health.alerts = { ok: true }
     closers.push(async () => {
       await task.stop()
       await alerts.close()
