@@ -159,7 +159,6 @@ export function createSqliteAuditLog(db: Db, now: () => number = Date.now) {
   // Syncing the WAL off the event loop needs a WAL file and a connection that would otherwise sync on
   // commit (FULL or EXTRA); an in-memory database, or one already at NORMAL or OFF, keeps its setting.
   const bg = anchorFile ? backgroundSyncWal(db) : undefined
-  const walFile = bg?.wal
   /** The newest head committed by the timer and not yet known to be synced (the sync may be running). */
   let unsynced: Anchor | undefined
   /** The head whose sync or anchor write is running. */
@@ -173,7 +172,7 @@ export function createSqliteAuditLog(db: Db, now: () => number = Date.now) {
         const a = unsynced
         inFlight = a
         // One sync covers every batch committed before it started.
-        await datasyncFile(walFile!)
+        await datasyncFile(bg!.wal)
         if (unsynced === a) unsynced = undefined
         // flush() (close, list, verify) may meanwhile have synced and anchored this head or a newer one.
         // The anchor itself is one small file written at once, so it never races with flush()'s.
@@ -197,14 +196,14 @@ export function createSqliteAuditLog(db: Db, now: () => number = Date.now) {
       // Nothing to commit, but a durable flush still owes the sync and anchor of what the timer committed.
       const owed = unsynced ?? inFlight
       if (durable && owed) {
-        datasyncNow(walFile!)
+        datasyncNow(bg!.wal)
         anchorNow(owed)
       }
       return
     }
     let last: Anchor | undefined
     const newSets: string[] = []
-    const background = !durable && walFile !== undefined
+    const background = !durable && bg !== undefined
     if (background) db.exec('PRAGMA synchronous = NORMAL')
     db.exec('BEGIN IMMEDIATE')
     try {

@@ -40,8 +40,8 @@ const timer = setInterval(() => {
 }, intervalMs)
 parentPort?.on('message', (m: string) => {
   if (m === 'restart') {
-    const r = run()
-    parentPort?.postMessage({ type: 'restarted', complete: r !== undefined && r.checkpointed === r.log })
+    run()
+    parentPort?.postMessage({ type: 'restarted' })
   } else if (m === 'close') {
     clearInterval(timer)
     run()

@@ -78,13 +78,15 @@ export function startCheckpointer(opts: {
     else if (m.type === 'restarted') restarted?.()
     if (m.type !== 'wal-large') return
     const frames = m.frames ?? 0
-    if (frames >= 4 * restartFrames) growing = { frames, atMs: performance.now() }
-    if (frames >= 4 * restartFrames && performance.now() - warnedAt > 60_000) {
-      warnedAt = performance.now()
-      opts.log.warn(
-        { walFrames: frames, restartFrames },
-        'the WAL keeps growing: checkpoints cannot start it over',
-      )
+    if (frames >= 4 * restartFrames) {
+      growing = { frames, atMs: performance.now() }
+      if (growing.atMs - warnedAt > 60_000) {
+        warnedAt = growing.atMs
+        opts.log.warn(
+          { walFrames: frames, restartFrames },
+          'the WAL keeps growing: checkpoints cannot start it over',
+        )
+      }
     }
     if (opts.hold && !restarting && !closing) {
       restarting = true

@@ -233,13 +233,14 @@ export function createSqliteReadingStore(db: Db): ReadingStore {
  */
 function rowById<T>(db: Db, columns: string): (id: string) => T | undefined {
   const byTime = db.prepare(`SELECT ${columns} FROM readings WHERE effective_ms = ? AND id = ?`)
-  const legacy = db.prepare(
-    `SELECT ${columns.replace(/(^|, )(\w+)/g, '$1r.$2')} FROM reading_legacy_ids l
-     JOIN readings r ON r.key = l.key WHERE l.id = ?`,
-  )
+  const legacyKey = db.prepare('SELECT key FROM reading_legacy_ids WHERE id = ?')
+  const byKey = db.prepare(`SELECT ${columns} FROM readings WHERE key = ?`)
   return (id) => {
     const ms = idTimeMs(id)
-    return ((ms !== undefined ? byTime.get(ms, id) : undefined) ?? legacy.get(id)) as T | undefined
+    const row = ms !== undefined ? byTime.get(ms, id) : undefined
+    if (row) return row as T
+    const legacy = legacyKey.get(id) as { key: string } | undefined
+    return legacy ? (byKey.get(legacy.key) as T | undefined) : undefined
   }
 }
 

@@ -109,12 +109,9 @@ export function mountPatient(ctx: Ctx, id: string): View {
         h(
           'div',
           { class: 'charts' },
-          ...unavailable,
-          ...(made.length
-            ? made.map((c) => c.el)
-            : unavailable.length
-              ? []
-              : [h('p', {}, 'No readings yet.')]),
+          ...(made.length || unavailable.length
+            ? [...unavailable, ...made.map((c) => c.el)]
+            : [h('p', {}, 'No readings yet.')]),
         ),
       ),
       h(
