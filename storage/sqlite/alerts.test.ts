@@ -3,6 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Alert } from '../../shared/alert.ts'
+import { alertFixture } from '../../test/contract/fixtures.ts'
 import { createSqliteAlertStore } from './alerts.ts'
 import { createFileSyncer, openDatabase } from './database.ts'
 
@@ -10,21 +11,15 @@ import { createFileSyncer, openDatabase } from './database.ts'
 // the sync runs on the thread pool, not on the event loop that acknowledges readings.
 
 const at = '2026-11-27T10:00:00.000Z'
-const alert = (id: string): Alert => ({
-  id,
-  patientId: 'p1',
-  rule: `hr-high-${id}`,
-  severity: 'high',
-  status: 'open',
-  message: 'Heart rate 140 /min, 10 above the limit > 130 at 2026-11-27T10:00:00.000Z',
-  openedAt: at,
-  updatedAt: at,
-  firstSeenAt: at,
-  lastSeenAt: at,
-  observationIds: [],
-  count: 1,
-  history: [{ at, by: 'system', action: 'opened' }],
-})
+const alert = (id: string): Alert =>
+  alertFixture({
+    id,
+    patientId: 'p1',
+    rule: `hr-high-${id}`,
+    severity: 'high',
+    message: 'Heart rate 140 /min, 10 above the limit > 130 at 2026-11-27T10:00:00.000Z',
+    history: [{ at, by: 'system', action: 'opened' }],
+  })
 
 describe('alert store writes', () => {
   const dirs: string[] = []

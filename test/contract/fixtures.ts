@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { decode } from '../../ingest/decode.ts'
 import { toObservations } from '../../ingest/to-observation.ts'
+import type { Alert } from '../../shared/alert.ts'
 import type { StoredObservation } from '../../shared/fhir.ts'
 
 // Observations made the way ingest makes them (decode -> normalize -> FHIR), so the contract runs on
@@ -36,4 +37,23 @@ export function heartRates(
       ts: startMs + i * 60_000,
     }),
   ).flat()
+}
+
+/** An open alert as the alert store holds it, at `at`, with the fields a test sets itself. */
+export function alertFixture(
+  o: Pick<Alert, 'id' | 'patientId' | 'rule' | 'severity'> & Partial<Alert>,
+  at = new Date(NOW_MS).toISOString(),
+): Alert {
+  return {
+    status: 'open',
+    message: 'm',
+    openedAt: at,
+    updatedAt: at,
+    firstSeenAt: at,
+    lastSeenAt: at,
+    observationIds: [],
+    count: 1,
+    history: [],
+    ...o,
+  }
 }

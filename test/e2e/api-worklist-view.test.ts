@@ -13,6 +13,7 @@ import { EventBus } from '../../shared/events.ts'
 import { pruneReadings } from '../../storage/retention.ts'
 import { openEmbeddedStorage } from '../../storage/sqlite/index.ts'
 import { createSqliteLatestIndex } from '../../storage/sqlite/latest.ts'
+import { alertFixture } from '../contract/fixtures.ts'
 import { makeReadings } from '../helpers/readings.ts'
 
 // The worklist is a view kept in memory; these tests change the stores the way other code does (through
@@ -56,22 +57,16 @@ function reading(patientId: string, type: VitalType, atMs: number, value = 70, n
 }
 
 function alert(patientId: string, severity: Alert['severity'], status: Alert['status'] = 'open'): Alert {
-  const at = new Date(T0).toISOString()
-  return {
-    id: `a-${patientId}-${severity}-${Math.random()}`,
-    patientId,
-    rule: `rule-${severity}-${Math.random()}`,
-    severity,
-    status,
-    message: 'm',
-    openedAt: at,
-    updatedAt: at,
-    firstSeenAt: at,
-    lastSeenAt: at,
-    observationIds: [],
-    count: 1,
-    history: [],
-  }
+  return alertFixture(
+    {
+      id: `a-${patientId}-${severity}-${Math.random()}`,
+      patientId,
+      rule: `rule-${severity}-${Math.random()}`,
+      severity,
+      status,
+    },
+    new Date(T0).toISOString(),
+  )
 }
 
 /** What the route served before the view: a fresh read of every store, through Fastify's serializer. */
