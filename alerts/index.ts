@@ -228,14 +228,22 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions) {
     async checkScheduled(): Promise<void> {
       await scheduled.run(compiled, now())
     },
-    /** Everything the minute cron runs: auto-resolve, scheduled checks, escalation. */
+    /**
+     * Everything the minute cron runs: auto-resolve, scheduled checks, escalation. Each step runs
+     * whatever happened to the others: a failing no-data check must never stop on call being told.
+     */
     async tick(): Promise<void> {
-      try {
-        await sweep()
-        await scheduled.run(compiled, now())
-        await this.escalate()
-      } catch (err) {
-        health.failed('scheduled', err)
+      const steps: [string, () => Promise<unknown>][] = [
+        ['auto-resolve', sweep],
+        ['no-data and offline checks', () => scheduled.run(compiled, now())],
+        ['escalation', () => this.escalate()],
+      ]
+      for (const [step, run] of steps) {
+        try {
+          await run()
+        } catch (err) {
+          health.failed('scheduled', err, { step })
+        }
       }
     },
     /** The readiness check (alerts/health.ts). */

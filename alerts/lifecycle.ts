@@ -152,6 +152,9 @@ export function createLifecycle(deps: {
   async function recoveringLive(patientId: string, rule: string, atMs: number, resolveAfterMs: number) {
     const live = await findLive(patientId, rule)
     if (!live) return
+    // A reading measured before the alert's latest breach (a device replaying its buffer, a slow
+    // clock) says nothing about now: counting recovery from its time would end the alert early.
+    if (atMs <= Date.parse(live.lastSeenAt)) return
     if (live.recoveringSince === undefined) {
       live.recoveringSince = iso(atMs)
       await deps.store.update(live)

@@ -63,4 +63,18 @@ describe('alert failures are never silent', () => {
     await f.alerts.tick()
     expect(await f.live('p1', 'spo2-low')).toMatchObject({ escalated: true })
   })
+
+  it('escalates even when the no-data checks of the same tick fail', async () => {
+    await f.feed(obs('p1', 'spo2', { value: 80 }, T0))
+    // The registry cannot be read (a real SQLite error: the devices table is not there).
+    f.storage.db.exec('ALTER TABLE devices RENAME TO devices_away')
+    try {
+      f.clock.ms = T0 + 6 * MIN
+      await f.alerts.tick()
+      expect(await failures('scheduled')).toBe(1)
+      expect(await f.live('p1', 'spo2-low')).toMatchObject({ severity: 'critical', escalated: true })
+    } finally {
+      f.storage.db.exec('ALTER TABLE devices_away RENAME TO devices')
+    }
+  })
 })

@@ -68,6 +68,23 @@ describe('alert lifecycle', () => {
     expect(await f.live('p1', 'hr-high')).toBeUndefined()
   })
 
+  it('does not count recovery from a late reading measured before the breach', async () => {
+    // SpO2 84 % at T0+60 (critical), then a buffered 97 % from T0 arrives: it says nothing about now.
+    const spo2 = (v: number, atMs: number) => obs('p1', 'spo2', { value: v }, atMs)
+    await f.feed(spo2(84, T0 + 60 * MIN), spo2(97, T0))
+    expect((await f.live('p1', 'spo2-low'))?.recoveringSince).toBeUndefined()
+    // Neither the schedule a minute later nor one normal reading a minute after the breach resolves it.
+    f.clock.ms = T0 + 61 * MIN
+    await f.alerts.sweep()
+    await f.feed(spo2(96, T0 + 61 * MIN))
+    const live = await f.live('p1', 'spo2-low')
+    expect(live).toMatchObject({ status: 'open', severity: 'critical' })
+    expect(live?.recoveringSince).toBe(new Date(T0 + 61 * MIN).toISOString())
+    // It still escalates, 15 minutes after it opened, with nobody acknowledging it.
+    f.clock.ms = T0 + 76 * MIN
+    expect(await f.alerts.escalate()).toMatchObject([{ rule: 'spo2-low', escalated: true }])
+  })
+
   it('keeps who viewed, acknowledged, snoozed and resolved it, with notes', async () => {
     await f.feed(hr(140, T0))
     const id = (await f.live('p1', 'hr-high'))!.id
