@@ -24,9 +24,9 @@ import { evaluateTrend, trendMessage } from './trend.ts'
 const MIN = 60_000
 const HISTORY_LIMIT = 500
 
-export function createEngine(deps: { readings: ReadingStore; lifecycle: Lifecycle }) {
+export function createEngine(deps: { readings: ReadingStore; lifecycle: Lifecycle; now: () => number }) {
   const { lifecycle } = deps
-  const latest = createLatestValues(deps.readings, NEWS2_TYPES)
+  const latest = createLatestValues(deps.readings, NEWS2_TYPES, deps.now)
 
   const earlier = async (
     obs: StoredObservation,

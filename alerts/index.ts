@@ -78,7 +78,7 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions) {
     now,
     onOpened: (a) => deps.metrics?.alerts.inc({ rule: a.rule, severity: a.severity }),
   })
-  const engine = createEngine({ readings: deps.readings, lifecycle })
+  const engine = createEngine({ readings: deps.readings, lifecycle, now })
   const scheduled = createScheduledChecks({
     readings: deps.readings,
     lifecycle,

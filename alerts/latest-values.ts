@@ -11,6 +11,8 @@ type Latest = Map<VitalType, StoredObservation>
 export function createLatestValues(
   readings: ReadingStore,
   types: readonly VitalType[],
+  /** The alerts clock: the wall clock live, each reading's time in a replay. */
+  now: () => number,
   maxPatients = 100_000,
 ) {
   const byPatient = new Map<string, Latest>()
@@ -22,7 +24,9 @@ export function createLatestValues(
           patientIds: [obs.patientId],
           types: [type],
           fromMs,
-          toMs: obs.effectiveMs,
+          // Up to now, not to this reading's time: when a patient's first reading after a restart (or
+          // an eviction) is a late one, newer stored values still belong in the picture.
+          toMs: Math.max(now(), obs.effectiveMs),
           sort: 'desc',
           limit: 1,
         }),

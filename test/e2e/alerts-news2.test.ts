@@ -34,6 +34,18 @@ describe('NEWS2 rule', () => {
     expect(await f.live('p1', 'news2')).toMatchObject({ severity: 'critical', score: 7, status: 'open' })
   })
 
+  it('after a restart, a late first reading does not hide newer stored values from the score', async () => {
+    const t = T0 + 180 * MIN
+    // Stored before the restart: RR 26 (+3) and SpO2 91 (+3 on scale 1) ten minutes ago.
+    await f.storage.readings.write([v('respiratory-rate', 26, t - 10 * MIN), v('spo2', 91, t - 10 * MIN)])
+    await f.restart()
+    f.clock.ms = t
+    // The patient's first reading after the restart is a buffered temperature from 150 minutes ago.
+    await f.feed(v('body-temperature', 37, t - 150 * MIN))
+    await f.feed(v('heart-rate', 95, t)) // +1, and +2 for oxygen: 9
+    expect(await f.live('p1', 'news2')).toMatchObject({ severity: 'critical', score: 9 })
+  })
+
   it('pushes alert-updated when the score changes, not when it stays the same', async () => {
     await f.feed(v('respiratory-rate', 26, T0)) // RR 3 -> single parameter 3 (medium), total 5 with O2 -> high
     const updates = () => f.of('news2').filter((p) => p.type === 'alert-updated').length
