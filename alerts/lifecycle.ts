@@ -124,8 +124,9 @@ export function createLifecycle(deps: {
     }
     if (raised) {
       live.severity = f.severity
-      // A worse severity needs eyes again even if someone acknowledged the milder one.
+      // A worse severity needs eyes again even if someone acknowledged or snoozed the milder one.
       if (live.status === 'acknowledged') live.status = 'open'
+      await deps.store.endSnoozes(live.id)
     }
     live.message = message
     live.updatedAt = iso(deps.now())

@@ -45,6 +45,7 @@ export function createMemoryAlertStore(): AlertStore & { all(): Alert[] } {
         .map((a) => structuredClone(a))
     },
     async snooze() {},
+    async endSnoozes() {},
     async snoozedBy() {
       return new Map()
     },

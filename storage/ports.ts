@@ -121,6 +121,8 @@ export interface AlertStore {
   }): Promise<import('../shared/alert.ts').Alert[]>
   snooze(alertId: string, userId: number, untilMs: number): Promise<void>
   snoozedBy(userId: number, nowMs: number): Promise<Map<string, number>>
+  /** End every user's snooze of this alert (it got worse: everyone needs to see it again). */
+  endSnoozes(alertId: string): Promise<void>
 }
 
 /** The registry port (patients, devices, users, care teams); implemented by the SQLite adapter. */

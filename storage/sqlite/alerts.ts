@@ -84,6 +84,7 @@ export function createSqliteAlertStore(db: Db, options: AlertStoreOptions = {}):
   const snooze = db.prepare(
     'INSERT INTO alert_snoozes (alert_id, user_id, until_ms) VALUES (?, ?, ?) ON CONFLICT (alert_id, user_id) DO UPDATE SET until_ms = excluded.until_ms',
   )
+  const endSnoozes = db.prepare('DELETE FROM alert_snoozes WHERE alert_id = ?')
   const snoozes = db.prepare(
     'SELECT alert_id, until_ms FROM alert_snoozes WHERE user_id = ? AND until_ms > ?',
   )
@@ -132,6 +133,9 @@ export function createSqliteAlertStore(db: Db, options: AlertStoreOptions = {}):
     },
     async snooze(alertId: string, userId: number, untilMs: number): Promise<void> {
       snooze.run(alertId, userId, untilMs)
+    },
+    endSnoozes(alertId: string): Promise<void> {
+      return write(() => endSnoozes.run(alertId))
     },
     /** Alert ids this user has snoozed, with the time each snooze ends. */
     async snoozedBy(userId: number, nowMs: number): Promise<Map<string, number>> {

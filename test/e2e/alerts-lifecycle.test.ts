@@ -106,6 +106,17 @@ describe('alert lifecycle', () => {
     expect((await f.storage.alerts.snoozedBy(users['bob@example.org'], T0)).size).toBe(0)
   })
 
+  it("ends everyone's snooze when the alert gets worse", async () => {
+    await f.feed(obs('p1', 'spo2', { value: 88 }, T0)) // high
+    const id = (await f.live('p1', 'spo2-low'))!.id
+    await f.alerts.snooze(id, users['ann@example.org'], 'ann@example.org', 60)
+    await f.feed(obs('p1', 'spo2', { value: 87 }, T0 + MIN)) // still high: the snooze holds
+    expect([...(await f.storage.alerts.snoozedBy(users['ann@example.org'], T0 + MIN)).keys()]).toEqual([id])
+    await f.feed(obs('p1', 'spo2', { value: 82 }, T0 + 2 * MIN)) // critical
+    expect(await f.live('p1', 'spo2-low')).toMatchObject({ id, severity: 'critical', status: 'open' })
+    expect((await f.storage.alerts.snoozedBy(users['ann@example.org'], T0 + 2 * MIN)).size).toBe(0)
+  })
+
   it('refuses to snooze a critical alert', async () => {
     await f.feed(obs('p1', 'spo2', { value: 82 }, T0))
     const a = (await f.live('p1', 'spo2-low'))!

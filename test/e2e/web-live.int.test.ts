@@ -116,4 +116,39 @@ describeWeb('web UI under a stream of updates', () => {
       ),
     ).toBe(true)
   })
+
+  it('brings back and announces a snoozed alert that turns critical', async ({ browser, h }) => {
+    const creds = await h.enrollDevice('ox-1', 'p1')
+    const password = await h.addUser('coord@example.org', 'coordinator', ['p1'])
+    const device = await h.connectDevice('ox-1', creds)
+    const { page, consoleErrors } = await openPage(browser, h.httpUrl)
+    await signIn(page, 'coord@example.org', password)
+    await device.publishAsync(
+      'rpm/v1/devices/ox-1/readings',
+      reading('o-1', 'spo2', { value: 88, unit: '%' }),
+      {
+        qos: 1,
+      },
+    )
+    const high = page.locator('li.alert.sev-high', { hasText: 'spo2-low' })
+    await high.waitFor()
+    await high.getByLabel(/Snooze duration/).selectOption('60')
+    await high.getByRole('button', { name: 'Snooze for me' }).click()
+    await expect
+      .poll(() => text(page, '.snoozed-note'), WAIT)
+      .toBe('1 snoozed by you (still visible to your team).')
+
+    await device.publishAsync(
+      'rpm/v1/devices/ox-1/readings',
+      reading('o-2', 'spo2', { value: 80, unit: '%' }),
+      {
+        qos: 1,
+      },
+    )
+    // Worse is news for everyone, the person who snoozed it too: back in the feed, announced.
+    await page.locator('li.alert.sev-critical', { hasText: 'spo2-low' }).waitFor()
+    await expect.poll(() => text(page, '#announce'), WAIT).toMatch(/Critical alert for Ada Lovelace/)
+    await expect.poll(() => text(page, '.snoozed-note'), WAIT).toBe('')
+    expect(consoleErrors).toEqual([])
+  })
 })

@@ -85,7 +85,10 @@ export function createAlertFeed(root: HTMLElement, store: Store) {
   function render(applyNow = false) {
     const now = Date.now()
     const all = [...store.alerts.values()].filter((a) => a.status !== 'resolved')
-    const snoozed = all.filter((a) => a.snoozedUntil && Date.parse(a.snoozedUntil) > now)
+    // A critical alert is never hidden, whatever snooze it carries from when it was milder.
+    const snoozed = all.filter(
+      (a) => a.severity !== 'critical' && a.snoozedUntil && Date.parse(a.snoozedUntil) > now,
+    )
     const items = all.filter((a) => !snoozed.includes(a)).sort(compareFeed)
     let pending: AlertItem[] = []
     const frozen = engagement.engaged() && !applyNow

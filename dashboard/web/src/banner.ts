@@ -69,8 +69,12 @@ export function createCriticalBanner(store: Store, opts: { soundEnabled: () => b
     }
   }
 
-  const off = store.subscribe((m) => {
-    if (m.type === 'alert' && m.alert.severity === 'critical' && m.alert.status === 'open') announce(m.alert)
+  // Announced (and the tone played) when an alert becomes an open critical one: a new alert, or one
+  // that got worse (raised to critical, which also reopens an acknowledged one).
+  const openCritical = (a: AlertItem | undefined) => a?.severity === 'critical' && a.status === 'open'
+  const off = store.subscribe((m, prev) => {
+    if ((m.type === 'alert' || m.type === 'alert-updated') && openCritical(m.alert) && !openCritical(prev))
+      announce(m.alert)
   })
   return {
     render,

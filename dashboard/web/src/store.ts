@@ -72,7 +72,7 @@ export function createStore() {
   /** Per-patient revision, bumped on every change to that patient, so views recompute only those. */
   const rev = new Map<string, number>()
   const bump = (id: string) => rev.set(id, (rev.get(id) ?? 0) + 1)
-  const listeners = new Set<(m: any) => void>()
+  const listeners = new Set<(m: any, prev?: AlertItem) => void>()
   return {
     patients,
     alerts,
@@ -109,24 +109,31 @@ export function createStore() {
             version.patients++
           }
         }
-      } else if (m.type === 'alert' || m.type === 'alert-updated') {
-        const prev = alerts.get(m.alert.id)
+      }
+      let prev: AlertItem | undefined
+      if (m.type === 'alert' || m.type === 'alert-updated') {
+        prev = alerts.get(m.alert.id)
         // Messages buffered during a reload may be older than what the reload returned: keep the newest.
         if (!prev || Date.parse(m.alert.updatedAt) >= Date.parse(prev.updatedAt)) {
-          alerts.set(m.alert.id, { ...m.alert, snoozedUntil: prev?.snoozedUntil })
+          // A snooze ends when the alert gets worse (the server ends it too).
+          const worse = prev && RANK[m.alert.severity as Severity] > RANK[prev.severity]
+          alerts.set(m.alert.id, { ...m.alert, snoozedUntil: worse ? undefined : prev?.snoozedUntil })
           bump(m.alert.patientId)
           version.alerts++
         }
       }
-      for (const l of listeners) l(m)
+      for (const l of listeners) l(m, prev)
     },
     setAlert(a: AlertItem) {
       alerts.set(a.id, { ...alerts.get(a.id), ...a })
       bump(a.patientId)
       version.alerts++
     },
-    /** Views that care about raw messages (the patient view, the critical banner) subscribe here. */
-    subscribe(fn: (m: any) => void): () => void {
+    /**
+     * Views that care about raw messages (the patient view, the critical banner) subscribe here; for an
+     * alert message, `prev` is what the store held for that alert before it.
+     */
+    subscribe(fn: (m: any, prev?: AlertItem) => void): () => void {
       listeners.add(fn)
       return () => listeners.delete(fn)
     },
