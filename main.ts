@@ -8,6 +8,7 @@ import { createDashboard } from './dashboard/index.ts'
 import { createIngest } from './ingest/index.ts'
 import { knownDeviceTypes, shippedMappings } from './ingest/mappings/index.ts'
 import type { Config } from './shared/config.ts'
+import { VitalwireError } from './shared/errors.ts'
 import { EventBus } from './shared/events.ts'
 import type { Logger } from './shared/logger.ts'
 import { createMetrics } from './shared/metrics.ts'
@@ -75,235 +76,285 @@ export async function startVitalwire(
   const events = new EventBus()
   const metrics = createMetrics()
   const closers: (() => Promise<void> | void)[] = []
-  // Checks set once when a component starts (broker); the others are asked on every /readyz (below).
-  const health: Record<string, { ok: boolean; degraded?: boolean; detail?: string }> = {}
-
-  // Registry changes made elsewhere (the CLI included), polled from the events table.
-  const registryPoll = startRegistryPoll({
-    registry: storage.registry,
-    events,
-    log,
-    intervalMs: REGISTRY_POLL_MS,
-  })
-  closers.push(() => registryPoll.close())
-
-  closers.push(scheduleRetention({ db: storage.db, log, retentionMs: config.storage.retentionMs }))
-  // With InfluxDB, it is the system of record the dashboard reads; the local commit and outbox feed it.
-  // Alerts keep reading the local store: it holds every reading the moment it is accepted, whether or
-  // not InfluxDB is reachable, and consecutive-breach rules must see the reading just committed.
-  let dashboardReadings: ReadingStore = storage.readings
-  let forwarder: ReturnType<typeof createOutboxForwarder> | undefined
-  if (config.influx) {
-    // Loaded only when configured: the CLI and embedded deployments never pay for the client.
-    const { createInfluxReadingStore } = await import('./storage/influx/index.ts')
-    const influx = createInfluxReadingStore(config.influx, { locate: createSqliteLocator(storage.db) })
-    const fwd = createOutboxForwarder({ db: storage.db, sink: influx, log, metrics })
-    fwd.start()
-    events.on('observations', () => fwd.wake())
-    forwarder = fwd
-    dashboardReadings = influx
-    closers.push(async () => {
-      await fwd.close()
-      await influx.close()
-    })
-  }
-
-  // Loaded and validated now, so a broken mapping file stops the start instead of failing messages.
-  const mappings = shippedMappings()
-  const ingest = createIngest(
-    { journal: storage.journal, events, log, metrics, mappingFor: (type) => mappings.get(type)?.map },
-    { ...config.ingest, durable: internal.durableAcceptance ?? true },
-  )
-
-  let broker: Awaited<ReturnType<typeof createBroker>> | undefined
-  let mqttPort: number | undefined
-  let mqttPlainPort: number | undefined
-  if (only.has('broker')) {
-    const read = (f: string) => fs.readFileSync(f, 'utf8')
-    broker = await createBroker(
-      {
-        async lookupDevice(id) {
-          const device = await storage.registry.getDevice(id)
-          if (!device) return undefined
-          const patient = await storage.registry.getPatient(device.patientId)
-          return { device, monitoring: patient?.monitoring ?? false }
-        },
-        ingest,
-        events,
-        log,
-        metrics,
-        audit: (e) => storage.audit.append(e),
-        recordStatus: (list) => storage.registry.updateDeviceStatuses(list),
-      },
-      {
-        host: config.mqtt.host,
-        port: config.mqtt.port,
-        plainHost: config.mqtt.plainHost,
-        plainPort: config.mqtt.plainPort,
-        tls: {
-          cert: read(config.mqtt.tlsCert ?? paths.serverCert),
-          key: read(config.mqtt.tlsKey ?? paths.serverKey),
-          ca: read(config.mqtt.deviceCa ?? paths.caCert),
-        },
-        maxPacketBytes: config.mqtt.maxPacketBytes,
-        ratePerS: config.mqtt.ratePerS,
-        burst: config.mqtt.burst,
-        maxConnections: config.mqtt.maxConnections,
-        keepaliveMaxS: config.mqtt.keepaliveMaxS,
-        authFailuresPerMin: config.mqtt.authFailuresPerMin,
-      },
-    )
-    const b = broker
-    events.on('registry-changed', async (e) => {
+  let closed = false
+  // Reverse order: stop taking input first, finish in-flight work, then close storage.
+  const closeAll = async () => {
+    if (closed) return
+    closed = true
+    for (const c of closers.reverse()) {
       try {
-        if (e.kind === 'device-revoked') b.disconnect(e.subject, 'revoked')
-        if (e.kind === 'device-added') b.forget(e.subject)
-        if (e.kind === 'patient-changed') {
-          const p = await storage.registry.getPatient(e.subject)
-          if (p && !p.monitoring)
-            for (const d of await storage.registry.listDevices(p.id))
-              b.disconnect(d.id, 'monitoring disabled')
-        }
+        await c()
       } catch (err) {
-        log.error({ err }, 'registry change handling failed')
+        log.error({ err }, 'error while stopping')
       }
-    })
-    const ports = await broker.start()
-    mqttPort = ports.port
-    mqttPlainPort = ports.plainPort
-    health.broker = { ok: true }
-    closers.push(() => b.close())
+    }
+    await storage.close()
   }
+  // A start that fails part way stops what it had started: never a broker acknowledging readings and
+  // raising alerts with no dashboard to show them, in a process that a supervisor sees still running.
+  try {
+    // Checks set once when a component starts (broker); the others are asked on every /readyz (below).
+    const health: Record<string, { ok: boolean; degraded?: boolean; detail?: string }> = {}
 
-  const alerts = createAlerts(
-    {
-      store: storage.alerts,
-      readings: storage.readings,
-      patient: (id) => storage.registry.getPatient(id),
-      listPatients: () => storage.registry.listPatients(),
-      listDevices: () => storage.registry.listDevices(),
+    // Registry changes made elsewhere (the CLI included), polled from the events table.
+    const registryPoll = startRegistryPoll({
+      registry: storage.registry,
       events,
       log,
-      metrics,
-      notifier: config.alerts.escalationWebhook
-        ? webhookNotifier(config.alerts.escalationWebhook)
-        : undefined,
-    },
-    {
-      escalateAfterMs: config.alerts.escalateAfterMs,
-      rules: config.alerts.rulesFile ? loadRuleFile(config.alerts.rulesFile) : undefined,
-    },
-  )
-  if (only.has('alerts')) {
-    alerts.start()
-    // Every minute: auto-resolve after the hysteresis time, no-data and device-offline, escalation.
-    let ticking = false
-    const task = cron.schedule('* * * * *', () => {
-      if (ticking) return
-      ticking = true
-      // tick() logs and counts its own failures (alerts.check).
-      alerts.tick().finally(() => {
-        ticking = false
-      })
+      intervalMs: REGISTRY_POLL_MS,
     })
-    closers.push(async () => {
-      await task.stop()
-      await alerts.close()
-    })
-  }
+    closers.push(() => registryPoll.close())
 
-  let httpUrl: string | undefined
-  let httpRoutes: Running['httpRoutes']
-  if (only.has('dashboard')) {
-    const tokens = createSqliteTokenStore(storage.db)
-    const sessionStore = createSqliteSessionStore(storage.db, config.http.sessionIdleMs)
-    const dashboard = createDashboard(
+    closers.push(scheduleRetention({ db: storage.db, log, retentionMs: config.storage.retentionMs }))
+    // With InfluxDB, it is the system of record the dashboard reads; the local commit and outbox feed it.
+    // Alerts keep reading the local store: it holds every reading the moment it is accepted, whether or
+    // not InfluxDB is reachable, and consecutive-breach rules must see the reading just committed.
+    let dashboardReadings: ReadingStore = storage.readings
+    let forwarder: ReturnType<typeof createOutboxForwarder> | undefined
+    if (config.influx) {
+      // Loaded only when configured: the CLI and embedded deployments never pay for the client.
+      const { createInfluxReadingStore } = await import('./storage/influx/index.ts')
+      const influx = createInfluxReadingStore(config.influx, { locate: createSqliteLocator(storage.db) })
+      const fwd = createOutboxForwarder({ db: storage.db, sink: influx, log, metrics })
+      fwd.start()
+      events.on('observations', () => fwd.wake())
+      forwarder = fwd
+      dashboardReadings = influx
+      closers.push(async () => {
+        await fwd.close()
+        await influx.close()
+      })
+    }
+
+    // Loaded and validated now, so a broken mapping file stops the start instead of failing messages.
+    const mappings = shippedMappings()
+    const ingest = createIngest(
+      { journal: storage.journal, events, log, metrics, mappingFor: (type) => mappings.get(type)?.map },
+      { ...config.ingest, durable: internal.durableAcceptance ?? true },
+    )
+
+    let broker: Awaited<ReturnType<typeof createBroker>> | undefined
+    let mqttPort: number | undefined
+    let mqttPlainPort: number | undefined
+    if (only.has('broker')) {
+      const read = (f: string) => fs.readFileSync(f, 'utf8')
+      broker = await createBroker(
+        {
+          async lookupDevice(id) {
+            const device = await storage.registry.getDevice(id)
+            if (!device) return undefined
+            const patient = await storage.registry.getPatient(device.patientId)
+            return { device, monitoring: patient?.monitoring ?? false }
+          },
+          ingest,
+          events,
+          log,
+          metrics,
+          audit: (e) => storage.audit.append(e),
+          recordStatus: (list) => storage.registry.updateDeviceStatuses(list),
+        },
+        {
+          host: config.mqtt.host,
+          port: config.mqtt.port,
+          plainHost: config.mqtt.plainHost,
+          plainPort: config.mqtt.plainPort,
+          tls: {
+            cert: read(config.mqtt.tlsCert ?? paths.serverCert),
+            key: read(config.mqtt.tlsKey ?? paths.serverKey),
+            ca: read(config.mqtt.deviceCa ?? paths.caCert),
+          },
+          maxPacketBytes: config.mqtt.maxPacketBytes,
+          ratePerS: config.mqtt.ratePerS,
+          burst: config.mqtt.burst,
+          maxConnections: config.mqtt.maxConnections,
+          keepaliveMaxS: config.mqtt.keepaliveMaxS,
+          authFailuresPerMin: config.mqtt.authFailuresPerMin,
+        },
+      )
+      const b = broker
+      events.on('registry-changed', async (e) => {
+        try {
+          if (e.kind === 'device-revoked') b.disconnect(e.subject, 'revoked')
+          if (e.kind === 'device-added') b.forget(e.subject)
+          if (e.kind === 'patient-changed') {
+            const p = await storage.registry.getPatient(e.subject)
+            if (p && !p.monitoring)
+              for (const d of await storage.registry.listDevices(p.id))
+                b.disconnect(d.id, 'monitoring disabled')
+          }
+        } catch (err) {
+          log.error({ err }, 'registry change handling failed')
+        }
+      })
+      closers.push(() => b.close())
+      const ports = await listening(
+        'the MQTT broker',
+        'VITALWIRE_MQTT_PORT (and VITALWIRE_MQTT_PLAIN_PORT)',
+        config.mqtt.host,
+        config.mqtt.port,
+        () => b.start(),
+      )
+      mqttPort = ports.port
+      mqttPlainPort = ports.plainPort
+      health.broker = { ok: true }
+    }
+
+    const alerts = createAlerts(
       {
-        registry: storage.registry,
-        readings: dashboardReadings,
-        // The worklist's latest values come from the local store in every deployment: it has each reading
-        // the moment it is accepted, and it stays up when InfluxDB is down. (Before, with InfluxDB the
-        // worklist read InfluxDB, and an InfluxDB outage answered 503 to the worklist, which took the
-        // whole dashboard, alert feed included, down with it.) History and FHIR read InfluxDB.
-        latestIndex: createSqliteLatestIndex(storage.db),
-        // Likewise a patient's latest values and RPM days, when local retention covers the 30-day period.
-        recentReadings: config.storage.retentionMs >= 30 * 86_400_000 ? storage.readings : undefined,
-        alertStore: storage.alerts,
-        alerts,
-        audit: storage.audit,
-        tokens,
-        sessionStore,
-        sessionSecret: readSecretFile(path.join(config.dataDir, 'session.key')),
-        sessionIdleMs: config.http.sessionIdleMs,
+        store: storage.alerts,
+        readings: storage.readings,
+        patient: (id) => storage.registry.getPatient(id),
+        listPatients: () => storage.registry.listPatients(),
+        listDevices: () => storage.registry.listDevices(),
         events,
         log,
         metrics,
-        health: () => {
-          health.storage = storage.check()
-          health.registry = registryPoll.check()
-          if (only.has('alerts')) health.alerts = alerts.check()
-          if (forwarder) health.influx = forwarder.check()
-          const ready = Object.values(health).every((c) => c.ok)
-          const degraded = Object.values(health).some((c) => c.degraded)
-          return { live: true, ready, degraded, checks: health }
-        },
-        enroll: (o) =>
-          enrollDevice(storage.registry, {
-            ...o,
-            pkiDir: config.pkiDir,
-            knownTypes: knownDeviceTypes(),
-            externalDeviceCa: config.mqtt.deviceCa,
-          }),
-        revokeDevice: async (id) => {
-          await storage.registry.revokeDevice(id)
-          broker?.disconnect(id, 'revoked')
-        },
-        webRoot: path.join(import.meta.dirname, 'dashboard', 'web', 'dist'),
-        secure: config.http.tls,
-      },
-      {
-        host: config.http.host,
-        port: config.http.port,
-        https: config.http.tls
-          ? {
-              cert: fs.readFileSync(config.mqtt.tlsCert ?? paths.serverCert, 'utf8'),
-              key: fs.readFileSync(config.mqtt.tlsKey ?? paths.serverKey, 'utf8'),
-            }
+        notifier: config.alerts.escalationWebhook
+          ? webhookNotifier(config.alerts.escalationWebhook)
           : undefined,
       },
+      {
+        escalateAfterMs: config.alerts.escalateAfterMs,
+        rules: config.alerts.rulesFile ? loadRuleFile(config.alerts.rulesFile) : undefined,
+      },
     )
-    const started = await dashboard.start()
-    httpUrl = started.url
-    httpRoutes = () => dashboard.routes()
-    const sweep = setInterval(() => sessionStore.sweep(), 60_000)
-    sweep.unref()
-    closers.push(async () => {
-      clearInterval(sweep)
-      await dashboard.close()
-    })
-  }
+    if (only.has('alerts')) {
+      alerts.start()
+      // Every minute: auto-resolve after the hysteresis time, no-data and device-offline, escalation.
+      let ticking = false
+      const task = cron.schedule('* * * * *', () => {
+        if (ticking) return
+        ticking = true
+        // tick() logs and counts its own failures (alerts.check).
+        alerts.tick().finally(() => {
+          ticking = false
+        })
+      })
+      closers.push(async () => {
+        await task.stop()
+        await alerts.close()
+      })
+    }
 
-  let closed = false
-  return {
-    mqttPort,
-    mqttPlainPort,
-    httpUrl,
-    httpRoutes,
-    dataDir: config.dataDir,
-    caCert: pki?.caCert ?? config.mqtt.deviceCa ?? paths.caCert,
-    events,
-    async close() {
-      if (closed) return
-      closed = true
-      // Reverse order: stop taking input first, finish in-flight work, then close storage.
-      for (const c of closers.reverse()) {
-        try {
-          await c()
-        } catch (err) {
-          log.error({ err }, 'error while stopping')
-        }
-      }
-      await storage.close()
-    },
+    let httpUrl: string | undefined
+    let httpRoutes: Running['httpRoutes']
+    if (only.has('dashboard')) {
+      const tokens = createSqliteTokenStore(storage.db)
+      const sessionStore = createSqliteSessionStore(storage.db, config.http.sessionIdleMs)
+      const dashboard = createDashboard(
+        {
+          registry: storage.registry,
+          readings: dashboardReadings,
+          // The worklist's latest values come from the local store in every deployment: it has each reading
+          // the moment it is accepted, and it stays up when InfluxDB is down. (Before, with InfluxDB the
+          // worklist read InfluxDB, and an InfluxDB outage answered 503 to the worklist, which took the
+          // whole dashboard, alert feed included, down with it.) History and FHIR read InfluxDB.
+          latestIndex: createSqliteLatestIndex(storage.db),
+          // Likewise a patient's latest values and RPM days, when local retention covers the 30-day period.
+          recentReadings: config.storage.retentionMs >= 30 * 86_400_000 ? storage.readings : undefined,
+          alertStore: storage.alerts,
+          alerts,
+          audit: storage.audit,
+          tokens,
+          sessionStore,
+          sessionSecret: readSecretFile(path.join(config.dataDir, 'session.key')),
+          sessionIdleMs: config.http.sessionIdleMs,
+          events,
+          log,
+          metrics,
+          health: () => {
+            health.storage = storage.check()
+            health.registry = registryPoll.check()
+            if (only.has('alerts')) health.alerts = alerts.check()
+            if (forwarder) health.influx = forwarder.check()
+            const ready = Object.values(health).every((c) => c.ok)
+            const degraded = Object.values(health).some((c) => c.degraded)
+            return { live: true, ready, degraded, checks: health }
+          },
+          enroll: (o) =>
+            enrollDevice(storage.registry, {
+              ...o,
+              pkiDir: config.pkiDir,
+              knownTypes: knownDeviceTypes(),
+              externalDeviceCa: config.mqtt.deviceCa,
+            }),
+          revokeDevice: async (id) => {
+            await storage.registry.revokeDevice(id)
+            broker?.disconnect(id, 'revoked')
+          },
+          webRoot: path.join(import.meta.dirname, 'dashboard', 'web', 'dist'),
+          secure: config.http.tls,
+        },
+        {
+          host: config.http.host,
+          port: config.http.port,
+          https: config.http.tls
+            ? {
+                cert: fs.readFileSync(config.mqtt.tlsCert ?? paths.serverCert, 'utf8'),
+                key: fs.readFileSync(config.mqtt.tlsKey ?? paths.serverKey, 'utf8'),
+              }
+            : undefined,
+        },
+      )
+      let sweep: NodeJS.Timeout | undefined
+      closers.push(async () => {
+        clearInterval(sweep)
+        await dashboard.close()
+      })
+      const started = await listening(
+        'the dashboard and API',
+        'VITALWIRE_HTTP_PORT',
+        config.http.host,
+        config.http.port,
+        () => dashboard.start(),
+      )
+      httpUrl = started.url
+      httpRoutes = () => dashboard.routes()
+      sweep = setInterval(() => sessionStore.sweep(), 60_000)
+      sweep.unref()
+    }
+
+    return {
+      mqttPort,
+      mqttPlainPort,
+      httpUrl,
+      httpRoutes,
+      dataDir: config.dataDir,
+      caCert: pki?.caCert ?? config.mqtt.deviceCa ?? paths.caCert,
+      events,
+      close: closeAll,
+    }
+  } catch (e) {
+    await closeAll()
+    throw e
+  }
+}
+
+/** A port that cannot be listened on is a configuration problem: say which one, and what to change. */
+async function listening<T>(
+  what: string,
+  setting: string,
+  host: string,
+  port: number,
+  start: () => Promise<T>,
+) {
+  try {
+    return await start()
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    const why =
+      code === 'EADDRINUSE'
+        ? 'the port is in use by another program (another Vitalwire?)'
+        : code === 'EACCES'
+          ? 'permission denied (ports below 1024 need privileges)'
+          : code === 'EADDRNOTAVAIL'
+            ? 'this machine has no such address'
+            : undefined
+    if (!why) throw e
+    throw new VitalwireError(
+      'VW_ERR_CONFIG_INVALID',
+      `${what} cannot listen on ${host}:${port}: ${why}; stop the other program or set ${setting}`,
+      { cause: e },
+    )
   }
 }

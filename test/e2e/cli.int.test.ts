@@ -1,4 +1,5 @@
 import fs from 'node:fs'
+import net from 'node:net'
 import path from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import mqtt from 'mqtt'
@@ -74,6 +75,34 @@ describe('vitalwire CLI', { timeout: 120_000 }, () => {
     const r = await runCli(['start'], { ...env, VITALWIRE_HTTP_PORT: 'eighty' })
     expect(r.code).toBe(2)
     expect(r.stderr).toContain('VITALWIRE_HTTP_PORT')
+  })
+
+  it('stops everything and exits when a port is taken, naming the setting to change', async () => {
+    // A program already listening on one port; the other port free (picked the same way, then freed).
+    const busy = net.createServer()
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r))
+    const busyPort = String((busy.address() as net.AddressInfo).port)
+    const probe = net.createServer()
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r))
+    const freePort = String((probe.address() as net.AddressInfo).port)
+    await new Promise((r) => probe.close(r))
+    try {
+      for (const [setting, ports] of [
+        ['VITALWIRE_HTTP_PORT', { VITALWIRE_HTTP_PORT: busyPort, VITALWIRE_MQTT_PORT: freePort }],
+        ['VITALWIRE_MQTT_PORT', { VITALWIRE_HTTP_PORT: freePort, VITALWIRE_MQTT_PORT: busyPort }],
+      ] as const) {
+        // Before, the broker kept running (acknowledging readings, raising alerts) with no dashboard, and
+        // the process never exited: runCli would time out here.
+        const r = await runCli(['start'], { ...env, ...ports })
+        expect(r.code).toBe(2)
+        expect(r.stderr).toContain(`cannot listen on 127.0.0.1:${busyPort}: the port is in use`)
+        expect(r.stderr).toContain(setting)
+        expect(r.stderr).not.toMatch(/\n\s+at /) // a message, not a stack trace
+        expect(r.stdout).not.toContain('Vitalwire is running')
+      }
+    } finally {
+      await new Promise((r) => busy.close(r))
+    }
   })
 
   it('has --help on every command', async () => {
