@@ -1,6 +1,9 @@
 import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import type { Command } from 'commander'
 import { COMPONENTS } from '../shared/components.ts'
+import { VitalwireError } from '../shared/errors.ts'
 import type { ScenarioKind } from '../simulators/scenarios.ts'
 import { runServer } from './start.ts'
 import { configFromEnv } from './vitalwire.ts'
@@ -8,6 +11,7 @@ import { configFromEnv } from './vitalwire.ts'
 // `vitalwire demo`: the server plus a fleet of demo patients whose scenarios cross the default alert
 // thresholds within a minute, and a one-time admin login to watch them on the dashboard.
 
+const DEMO_PREFIX = 'demo'
 const FIRST_SCENARIOS: { kind: ScenarioKind; atMs: number }[] = [
   { kind: 'desaturation', atMs: 0 },
   { kind: 'hypertensive-crisis', atMs: 0 },
@@ -44,7 +48,41 @@ export function demoCommand(program: Command) {
     .action(async (o: DemoOptions) => runDemo(o))
 }
 
+/**
+ * The data dir the demo runs in. Without VITALWIRE_DATA_DIR, a temporary one, removed when the demo
+ * stops: the demo enrolls simulated patients and an admin login, which must never land in the data
+ * `vitalwire start` uses. An explicit data dir that holds other patients is refused for the same reason.
+ */
+async function demoDataDir(): Promise<{ temporary: boolean }> {
+  const explicit = process.env.VITALWIRE_DATA_DIR
+  if (!explicit) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vitalwire-demo-'))
+    process.env.VITALWIRE_DATA_DIR = dir
+    process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }))
+    return { temporary: true }
+  }
+  const config = configFromEnv()
+  if (fs.existsSync(config.dbPath)) {
+    const { openEmbeddedStorage } = await import('../storage/sqlite/index.ts')
+    const s = openEmbeddedStorage({ ...config, outbox: false })
+    try {
+      const others = (await s.registry.listPatients()).filter((p) => !p.id.startsWith(`${DEMO_PREFIX}-`))
+      if (others.length > 0)
+        throw new VitalwireError(
+          'VW_ERR_CLI_ARGUMENT',
+          `${config.dataDir} holds ${others.length} patients of its own; the demo adds simulated patients, ` +
+            'devices and an admin login, so it runs only in a data dir of its own. Unset ' +
+            'VITALWIRE_DATA_DIR to run it in a temporary one.',
+        )
+    } finally {
+      s.close()
+    }
+  }
+  return { temporary: false }
+}
+
 async function runDemo(o: DemoOptions) {
+  const { temporary } = await demoDataDir()
   // Loaded on use, so `vitalwire --help` and the provisioning commands start fast. (Never ./start.ts or
   // ./vitalwire.ts here: the entry module is still in its top-level await, and the import would deadlock.)
   const [{ addUser }, { enrollFleet }, { planFleet }, { createRng }, { startSimulation }, storage] =
@@ -61,7 +99,7 @@ async function runDemo(o: DemoOptions) {
     json: o.json,
     async onReady(running) {
       const config = configFromEnv()
-      const plan = planFleet({ devices: o.devices, profile: 'mixed', seed: o.seed, prefix: 'demo' })
+      const plan = planFleet({ devices: o.devices, profile: 'mixed', seed: o.seed, prefix: DEMO_PREFIX })
       const secrets = await enrollFleet(plan, config)
       const db = storage.openEmbeddedStorage({ ...config, outbox: false })
       try {
@@ -91,7 +129,10 @@ async function runDemo(o: DemoOptions) {
     },
     describe: () => ({
       json: { demo: { email: login.email, password: login.password } },
-      lines: [`  demo login (admin):     ${login.email}  password ${login.password}`],
+      lines: [
+        `  demo login (admin):     ${login.email}  password ${login.password}`,
+        ...(temporary ? ['  (a temporary data dir: it is removed when the demo stops)'] : []),
+      ],
     }),
   })
 }
