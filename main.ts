@@ -12,7 +12,7 @@ import { VitalwireError } from './shared/errors.ts'
 import { EventBus } from './shared/events.ts'
 import type { Logger } from './shared/logger.ts'
 import { createMetrics } from './shared/metrics.ts'
-import { ensureDevelopmentPki, pkiPaths } from './shared/pki.ts'
+import { ensureDevelopmentPki, pkiPaths, serverNames } from './shared/pki.ts'
 import { enrollDevice } from './shared/provisioning.ts'
 import { generateSecret } from './shared/secrets.ts'
 import { createOutboxForwarder } from './storage/outbox-forwarder.ts'
@@ -64,7 +64,9 @@ export async function startVitalwire(
   internal: { durableAcceptance?: boolean } = {},
 ): Promise<Running> {
   prepareDataDir(config.dataDir)
-  const pki = config.mqtt.tlsCert ? undefined : await ensureDevelopmentPki(config.pkiDir)
+  const pki = config.mqtt.tlsCert
+    ? undefined
+    : await ensureDevelopmentPki(config.pkiDir, serverNames([config.mqtt.host, config.http.host]))
   const paths = pkiPaths(config.pkiDir)
   const storage = openEmbeddedStorage({
     dataDir: config.dataDir,

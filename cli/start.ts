@@ -1,8 +1,11 @@
+import os from 'node:os'
 import type { Command } from 'commander'
 import type { Running } from '../main.ts'
 import { COMPONENTS, type Component } from '../shared/components.ts'
 import { VitalwireError } from '../shared/errors.ts'
 import { configFromEnv, parseList } from './vitalwire.ts'
+
+const wildcard = (host: string) => host === '0.0.0.0' || host === '::'
 
 export async function runServer(
   only: Set<Component>,
@@ -24,7 +27,11 @@ export async function runServer(
   const extraStop = opts.onReady ? await opts.onReady(running) : undefined
   const ready = {
     status: 'ready',
-    mqtts: running.mqttPort !== undefined ? `mqtts://${config.mqtt.host}:${running.mqttPort}` : undefined,
+    // Bound to every interface: the name devices can use (the server certificate carries it).
+    mqtts:
+      running.mqttPort !== undefined
+        ? `mqtts://${wildcard(config.mqtt.host) ? os.hostname() : config.mqtt.host}:${running.mqttPort}`
+        : undefined,
     mqtt:
       running.mqttPlainPort !== undefined
         ? `mqtt://${config.mqtt.plainHost}:${running.mqttPlainPort}`

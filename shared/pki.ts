@@ -1,6 +1,7 @@
 import 'reflect-metadata'
 import { X509Certificate as NodeX509, webcrypto } from 'node:crypto'
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import * as x509 from '@peculiar/x509'
 
@@ -49,7 +50,32 @@ function writeOwnerOnly(file: string, text: string) {
   fs.writeFileSync(file, text, { mode: 0o600 })
 }
 
-/** Create the CA and the server certificate on first start; later starts reuse them. */
+const isIp = (n: string) => /^[\d.]+$|:/.test(n)
+const isLoopbackHost = (h: string) => h === 'localhost' || h === '::1' || h.startsWith('127.')
+
+/**
+ * The names devices (and browsers) may use to reach a server bound to `bindHosts`, for the development
+ * server certificate: loopback always; for a network address, that address and this machine's name;
+ * for a wildcard (0.0.0.0, ::), this machine's name and every address of its network interfaces.
+ */
+export function serverNames(bindHosts: string[]): string[] {
+  const names = new Set(['localhost', '127.0.0.1', '::1'])
+  for (const h of bindHosts) {
+    if (isLoopbackHost(h)) continue
+    names.add(os.hostname())
+    if (h !== '0.0.0.0' && h !== '::') names.add(h)
+    else
+      for (const list of Object.values(os.networkInterfaces()))
+        for (const a of list ?? []) if (!a.internal && !a.address.startsWith('fe80:')) names.add(a.address)
+  }
+  return [...names]
+}
+
+/**
+ * Create the CA and the server certificate on first start; later starts reuse them. A server
+ * certificate that lacks one of `hostnames` (the server now listens on the network) is issued again by
+ * the same CA, so devices that trust the CA keep connecting.
+ */
 export async function ensureDevelopmentPki(dir: string, hostnames: string[] = []): Promise<PkiPaths> {
   const p = pkiPaths(dir)
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
@@ -73,17 +99,24 @@ export async function ensureDevelopmentPki(dir: string, hostnames: string[] = []
     fs.writeFileSync(p.caCert, ca.toString('pem'), { mode: 0o644 })
     fs.rmSync(p.serverCert, { force: true })
   }
-  if (!fs.existsSync(p.serverCert) || !fs.existsSync(p.serverKey)) {
+  const altNames = [...new Set(['localhost', '127.0.0.1', '::1', ...hostnames])]
+  if (!fs.existsSync(p.serverCert) || !fs.existsSync(p.serverKey) || !covers(p.serverCert, altNames)) {
     const { cert, key } = await issueCertificate(p, {
       commonName: 'localhost',
       usage: 'server',
       days: 825,
-      altNames: ['localhost', '127.0.0.1', '::1', ...hostnames],
+      altNames,
     })
     writeOwnerOnly(p.serverKey, key)
     fs.writeFileSync(p.serverCert, cert, { mode: 0o644 })
   }
   return p
+}
+
+/** Whether the certificate in `file` is valid for every one of `names`. */
+function covers(file: string, names: string[]): boolean {
+  const cert = new NodeX509(fs.readFileSync(file))
+  return names.every((n) => (isIp(n) ? cert.checkIP(n) : cert.checkHost(n)) !== undefined)
 }
 
 async function loadCa(p: PkiPaths) {
@@ -122,7 +155,7 @@ export async function issueCertificate(
     extensions.push(
       new x509.SubjectAlternativeNameExtension(
         opts.altNames.map((n) => ({
-          type: /^[\d.]+$|:/.test(n) ? ('ip' as const) : ('dns' as const),
+          type: isIp(n) ? ('ip' as const) : ('dns' as const),
           value: n,
         })),
       ),
