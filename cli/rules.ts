@@ -1,4 +1,5 @@
 import { type Command, InvalidArgumentError } from 'commander'
+import { DEFAULT_RULES } from '../alerts/default-rules.ts'
 import type { ReplayReport } from '../alerts/replay.ts'
 import { loadRuleFile } from '../alerts/rule-file.ts'
 import { createLogger } from '../shared/logger.ts'
@@ -15,9 +16,15 @@ export function parseSince(value: string): number {
   return Number(m[1]) * UNIT_MS[m[2]]
 }
 
-function text(file: string, r: ReplayReport): string {
+function text(file: string, r: ReplayReport, dropped: string[]): string {
   const lines = [
-    `Dry run of ${file} over ${r.from} .. ${r.to}: ${r.readings} readings; ${r.alerts} alerts would have been raised (none were).`,
+    `Dry run of ${file} over ${r.from} .. ${r.to}: ${r.readings} readings; ${r.alerts} ${r.alerts === 1 ? 'alert' : 'alerts'} would have been raised (none were).`,
+    // A rule file replaces the defaults: say plainly which default rules would stop running.
+    ...(dropped.length
+      ? [
+          `WARNING: this file replaces the default rules, and these defaults are not in it, so they would no longer run: ${dropped.join(', ')}. Start from \`vitalwire rules defaults\` to keep them.`,
+        ]
+      : []),
     `By severity: ${Object.entries(r.bySeverity)
       .map(([s, n]) => `${s} ${n}`)
       .join(', ')}`,
@@ -40,12 +47,18 @@ function text(file: string, r: ReplayReport): string {
 export function rulesCommands(program: Command) {
   const rules = program.command('rules').description('alert rule sets')
   rules
+    .command('defaults')
+    .description('print the default rule set as JSON: the file to start a rule set of your own from')
+    .action(() => {
+      process.stdout.write(`${JSON.stringify(DEFAULT_RULES, null, 2)}\n`)
+    })
+  rules
     .command('test')
     .description('replay stored history through a candidate rule set; reports alerts without raising any')
     .argument('<rules-file>', 'JSON rule set (docs/alerts.md)')
-    .option('--since <duration>', 'how far back to replay: 90m, 12h, 30d', parseSince, 30 * UNIT_MS.d)
+    .option('--since <duration>', 'how far back to replay: 90m, 12h, 30d (default: 30d)', parseSince)
     .option('--json', 'print one JSON object')
-    .action(async (file: string, o: { since: number; json?: boolean }) => {
+    .action(async (file: string, o: { since?: number; json?: boolean }) => {
       // Validate the file before touching the database: a bad file fails fast with every problem listed.
       const candidate = loadRuleFile(file)
       await withStorage(async (storage) => {
@@ -53,13 +66,19 @@ export function rulesCommands(program: Command) {
         const { replay } = await import('../alerts/replay.ts')
         const report = await replay({
           rules: candidate,
-          fromMs: toMs - o.since,
+          fromMs: toMs - (o.since ?? 30 * UNIT_MS.d),
           toMs,
           readings: storage.readings,
           patients: await storage.registry.listPatients(),
           log: createLogger({ level: 'silent' }),
         })
-        process.stdout.write(o.json ? `${JSON.stringify(report)}\n` : `${text(file, report)}\n`)
+        const have = new Set(candidate.rules.map((r) => r.id))
+        const dropped = DEFAULT_RULES.rules.map((r) => r.id).filter((id) => !have.has(id))
+        process.stdout.write(
+          o.json
+            ? `${JSON.stringify({ ...report, defaultsNotInFile: dropped })}\n`
+            : `${text(file, report, dropped)}\n`,
+        )
       })
     })
 }

@@ -72,13 +72,31 @@ describe('vitalwire rules test', () => {
       count: 2,
       severity: 'medium',
     })
+    // A rule file replaces the defaults: the report says which default rules would stop running.
+    expect(report.defaultsNotInFile).toContain('spo2-low')
+    expect(report.defaultsNotInFile).toContain('news2')
+    expect(report.defaultsNotInFile).not.toContain('hr-high')
     const text = (await cli('rules', 'test', file, '--since', '30d')).stdout
     expect(text).toContain('2 alerts would have been raised (none were)')
+    expect(text).toMatch(/WARNING: this file replaces the default rules, .* no longer run: spo2-low, /)
     expect(text).toMatch(/hr-high\s+2 {2}\(medium 1, high 1\)/)
     // Nothing was raised for real.
     const s = openEmbeddedStorage({ dataDir: dir, dbPath: path.join(dir, 'vitalwire.db'), outbox: false })
     expect(await s.alerts.list({ limit: 10 })).toEqual([])
     s.close()
+  })
+
+  it('prints the default rule set as a file that loads and replays as the defaults do', {
+    timeout: 60_000,
+  }, async () => {
+    const file = path.join(dir, 'defaults.json')
+    fs.writeFileSync(file, (await cli('rules', 'defaults')).stdout)
+    const report = JSON.parse((await cli('rules', 'test', file, '--since', '30d', '--json')).stdout)
+    expect(report.defaultsNotInFile).toEqual([])
+    // The default hr-high is high above 130 only: p2's 135, not p1's 112 and 125.
+    expect(report.byRule['hr-high']).toEqual({ total: 1, high: 1 })
+    expect(report.byPatient.p2.rules['hr-high']).toBe(1)
+    expect((await cli('rules', 'test', file, '--since', '30d')).stdout).not.toContain('WARNING')
   })
 
   it('rejects an invalid rule file with every problem and its path', { timeout: 60_000 }, async () => {
