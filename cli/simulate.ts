@@ -108,9 +108,24 @@ async function runSimulateCommand(o: SimulateOptions) {
     throw new VitalwireError('VW_ERR_CLI_ARGUMENT', (e as Error).message)
   }
   const caFile = o.ca ?? `${config.pkiDir}/ca.crt`
+  if (!o.url && config.mqtt.port === 0)
+    throw new VitalwireError(
+      'VW_ERR_CLI_ARGUMENT',
+      'VITALWIRE_MQTT_PORT is 0 (the server picks a free port at start): pass --url with the address its ready line shows',
+    )
+  const url = o.url ?? `mqtts://localhost:${config.mqtt.port}`
+  let ca: string
+  try {
+    ca = fs.readFileSync(caFile, 'utf8')
+  } catch (e) {
+    throw new VitalwireError(
+      'VW_ERR_CLI_ARGUMENT',
+      `cannot read the CA certificate ${caFile} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): pass --ca, or set VITALWIRE_DATA_DIR to the server's data dir`,
+    )
+  }
   const sim = await startSimulation({
-    url: o.url ?? `mqtts://localhost:${config.mqtt.port}`,
-    ca: fs.readFileSync(caFile, 'utf8'),
+    url,
+    ca,
     secrets,
     plan,
     seed: o.seed,
@@ -120,6 +135,12 @@ async function runSimulateCommand(o: SimulateOptions) {
     durationMs: o.duration === undefined ? undefined : o.duration * 1000,
     scenarios: o.scenario,
     faults: o.faults,
+  }).catch((e: Error) => {
+    throw new VitalwireError(
+      'VW_ERR_CLI_ARGUMENT',
+      `cannot connect the simulated devices to ${url}: ${e.message}; is the server running (vitalwire start), and is that its address?`,
+      { cause: e },
+    )
   })
   const live = process.stdout.isTTY && !o.json
   const log = (line: string) => {

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process'
 import fs from 'node:fs'
+import net from 'node:net'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -7,6 +8,7 @@ import { enrollFleet, stateFile } from '../../simulators/enroll.ts'
 import { parseFaults } from '../../simulators/faults.ts'
 import { type FleetPlan, planFleet } from '../../simulators/fleet.ts'
 import { startSimulation } from '../../simulators/run.ts'
+import { runCli } from '../helpers/cli.ts'
 import { type Harness, startHarness } from '../helpers/harness.ts'
 
 // The simulator against a real server: its own stats (acked, rejected via the errors topic) must agree
@@ -126,4 +128,36 @@ describe('simulator against a real Vitalwire', () => {
     )
     expect(JSON.parse(again.stdout).acked).toBeGreaterThan(10)
   }, 120_000)
+
+  it('says what is wrong, not a stack trace, when the server is not there or the CA is missing', async () => {
+    const probe = net.createServer()
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r))
+    const nobody = (probe.address() as net.AddressInfo).port
+    await new Promise((r) => probe.close(r))
+    const sim = (extra: string[], env: Record<string, string> = {}) =>
+      runCli(['simulate', '--devices', '2', '--duration', '2', '--enroll', ...extra], { ...h.env, ...env })
+    const cases: [string[], Record<string, string>, string][] = [
+      [
+        ['--url', `mqtts://localhost:${nobody}`, '--ca', h.running.caCert],
+        {},
+        `cannot connect the simulated devices to mqtts://localhost:${nobody}: connect ECONNREFUSED`,
+      ],
+      [
+        ['--url', h.mqttUrl, '--ca', '/nonexistent/ca.crt'],
+        {},
+        'cannot read the CA certificate /nonexistent/ca.crt (ENOENT)',
+      ],
+      [
+        [],
+        { VITALWIRE_MQTT_PORT: '0' },
+        'VITALWIRE_MQTT_PORT is 0 (the server picks a free port at start): pass --url',
+      ],
+    ]
+    for (const [args, env, message] of cases) {
+      const r = await sim(args, env)
+      expect(r.code).toBe(2)
+      expect(r.stderr).toContain(message)
+      expect(r.stderr).not.toMatch(/\n\s+at /)
+    }
+  }, 60_000)
 })
