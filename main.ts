@@ -41,6 +41,8 @@ export interface Running {
   dataDir: string
   caCert: string
   events: EventBus
+  /** Whether anyone can sign in yet (the ready line says how to create the first user). */
+  hasUsers(): Promise<boolean>
   close(): Promise<void>
 }
 
@@ -324,6 +326,7 @@ export async function startVitalwire(
       dataDir: config.dataDir,
       caCert: pki?.caCert ?? config.mqtt.deviceCa ?? paths.caCert,
       events,
+      hasUsers: async () => (await storage.registry.listUsers()).length > 0,
       close: closeAll,
     }
   } catch (e) {

@@ -55,6 +55,9 @@ export async function runServer(
       `  data:                   ${ready.dataDir}`,
       `  readings stored in:     ${ready.readings}`,
       ...(extra?.lines ?? []),
+      ready.http &&
+        !(await running.hasUsers()) &&
+        '  nobody can sign in yet: npx vitalwire users add --email you@example.org --role admin',
       'Press Ctrl+C to stop.',
     ]
     process.stdout.write(`${lines.filter(Boolean).join('\n')}\n`)

@@ -3,6 +3,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { loadConfig } from '../shared/config.ts'
 import { isVitalwireError, VitalwireError } from '../shared/errors.ts'
 import { adminCommands } from './admin.ts'
+import { deadLetterCommands } from './dead-letters.ts'
 import { demoCommand } from './demo.ts'
 import { rulesCommands } from './rules.ts'
 import { simulateCommands } from './simulate.ts'
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   simulateCommands(program)
   demoCommand(program)
   rulesCommands(program)
+  deadLetterCommands(program)
   return program
 }
 

@@ -1,10 +1,11 @@
+import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import mqtt from 'mqtt'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { exited, runCli, startServerProcess } from '../helpers/cli.ts'
+import { exited, ROOT, runCli, startServerProcess } from '../helpers/cli.ts'
 import { tempDir } from '../helpers/harness.ts'
 
 // The CLI as a new user and a script meet it: real child processes, a real data dir.
@@ -148,5 +149,81 @@ describe('vitalwire CLI', { timeout: 120_000 }, () => {
     expect((db.prepare('SELECT key FROM readings').all() as any[]).map((r) => r.key)).toEqual(['hr-1:r1'])
     expect((db.prepare('PRAGMA integrity_check').get() as any).integrity_check).toBe('ok')
     db.close()
+  })
+
+  it('lists what ingest rejected and why (dead-letters list), the payload only on request and audited', async () => {
+    await runCli(['patients', 'add', '--id', 'p1', '--name', 'X'], env)
+    const secret = JSON.parse(
+      (await runCli(['devices', 'add', '--id', 'hr-1', '--patient', 'p1', '--json'], env)).stdout,
+    ).secret
+    const { child, ready } = await startServerProcess(env)
+    try {
+      const client = await mqtt.connectAsync(ready.mqtts.replace('127.0.0.1', 'localhost'), {
+        clientId: 'hr-1',
+        username: 'hr-1',
+        password: secret,
+        ca: fs.readFileSync(ready.ca),
+        reconnectPeriod: 0,
+      })
+      // Acknowledged like any message (nothing is lost), and kept aside with the reason.
+      await client.publishAsync(
+        'rpm/v1/devices/hr-1/readings',
+        JSON.stringify({ id: 'r1', type: 'heart-rate', value: 64, unit: 'K' }),
+        { qos: 1 },
+      )
+      await client.endAsync()
+    } finally {
+      child.kill('SIGTERM')
+      await exited(child)
+    }
+    const listed = JSON.parse((await runCli(['dead-letters', 'list', '--json'], env)).stdout)
+    expect(listed.deadLetters).toEqual([
+      {
+        receivedAt: expect.any(String),
+        deviceId: 'hr-1',
+        readingId: 'r1',
+        code: 'VW_ERR_INGEST_UNIT',
+        reason: expect.stringContaining('unit "K" is not accepted for heart-rate'),
+      },
+    ])
+    const text = (await runCli(['dead-letters', 'list', '--device', 'hr-1'], env)).stdout
+    expect(text).toMatch(/ {2}hr-1 {2}r1 {2}VW_ERR_INGEST_UNIT {2}unit "K" is not accepted/)
+    expect((await runCli(['dead-letters', 'list', '--device', 'other'], env)).stdout).toBe(
+      'no dead letters in that period\n',
+    )
+    const withPayload = JSON.parse(
+      (await runCli(['dead-letters', 'list', '--payload', '--json'], env)).stdout,
+    )
+    expect(JSON.parse(withPayload.deadLetters[0].payload)).toMatchObject({ id: 'r1', unit: 'K' })
+    const db = new DatabaseSync(path.join(dataDir, 'vitalwire.db'), { readOnly: true })
+    const actions = (db.prepare('SELECT action FROM audit').all() as { action: string }[]).map(
+      (r) => r.action,
+    )
+    db.close()
+    expect(actions.filter((a) => a === 'dead-letters.payload')).toHaveLength(1)
+  })
+
+  it('says how to create the first user when nobody can sign in yet', async () => {
+    const readyText = async () => {
+      const child = spawn(process.execPath, [path.join(ROOT, 'cli', 'vitalwire.ts'), 'start'], {
+        env: { ...process.env, ...env, VITALWIRE_MQTT_PORT: '0', VITALWIRE_HTTP_PORT: '0' },
+        stdio: ['ignore', 'pipe', 'ignore'],
+      })
+      let out = ''
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (d) => {
+          out += d
+          if (out.includes('Press Ctrl+C to stop.')) resolve()
+        })
+        child.once('exit', (code) => reject(new Error(`start exited with ${code}: ${out}`)))
+      })
+      child.kill('SIGTERM')
+      await exited(child)
+      return out
+    }
+    const hint = 'nobody can sign in yet: npx vitalwire users add --email you@example.org --role admin'
+    expect(await readyText()).toContain(hint)
+    expect((await runCli(['users', 'add', '--email', 'a@example.org', '--role', 'admin'], env)).code).toBe(0)
+    expect(await readyText()).not.toContain(hint)
   })
 })
