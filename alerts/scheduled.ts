@@ -54,7 +54,10 @@ export function createScheduledChecks(deps: ScheduledDeps) {
         s = silentAfter(rule, type, {
           program,
           deviceType,
-          learnedMs: learnedCadenceMs(page.items.map((o) => o.effectiveMs)),
+          learnedMs: learnedCadenceMs(
+            page.items.map((o) => o.effectiveMs),
+            rule.minSilentMinutes * 60_000,
+          ),
         })
       }
       entries.push({ type, ...(last ? { lastMs: last.effectiveMs } : {}), ...s })

@@ -17,12 +17,20 @@ export interface Silence {
   basis: 'configured' | 'learned' | 'default'
 }
 
-/** Median interval between readings (newest first); needs at least 3 readings to be trusted. */
-export function learnedCadenceMs(timesDesc: number[]): number | undefined {
+/**
+ * Median interval between readings (newest first); needs at least 3 readings to be trusted. Readings
+ * less than `sessionMs` apart are one session (a cuff measured twice a minute apart, a BP reading and
+ * its pulse): when there are 3 sessions or more, the interval is the one between sessions, so a cuff used
+ * twice a day is not learned as a one-minute cadence. A device that reports more often than that (a
+ * wearable) is all one session and keeps its own interval.
+ */
+export function learnedCadenceMs(timesDesc: number[], sessionMs = 0): number | undefined {
   if (timesDesc.length < 3) return undefined
-  const gaps = timesDesc
+  const sessions = timesDesc.filter((t, i) => i === 0 || timesDesc[i - 1] - t >= sessionMs)
+  const times = sessions.length >= 3 ? sessions : timesDesc
+  const gaps = times
     .slice(1)
-    .map((t, i) => timesDesc[i] - t)
+    .map((t, i) => times[i] - t)
     .sort((a, b) => a - b)
   return gaps[Math.floor(gaps.length / 2)] || undefined
 }

@@ -24,6 +24,15 @@ describe('no-data cadence (pure)', () => {
     expect(learnedCadenceMs([100, 90])).toBeUndefined()
     expect(learnedCadenceMs([100, 95, 85, 80])).toBe(5)
   })
+
+  it('learns the interval between sessions, not within one (paired readings a minute apart)', () => {
+    const pairs = [0, 12, 24].flatMap((h) => [h * HOUR, h * HOUR + MIN]).sort((a, b) => b - a)
+    expect(learnedCadenceMs(pairs)).toBe(MIN)
+    expect(learnedCadenceMs(pairs, HOUR)).toBe(12 * HOUR)
+    // A wearable every 5 minutes is one long session: its own interval.
+    const wearable = Array.from({ length: 6 }, (_, i) => 100 * MIN - i * 5 * MIN)
+    expect(learnedCadenceMs(wearable, HOUR)).toBe(5 * MIN)
+  })
 })
 
 describe('scheduled checks', () => {
@@ -65,6 +74,20 @@ describe('scheduled checks', () => {
       action: 'auto-resolved',
       note: 'data received',
     })
+  })
+
+  it('a cuff measured twice a minute apart, twice a day, is not silent after an hour (nor its pulse)', async () => {
+    // Readings at 08:00/08:01 and 20:00/20:01 for two days; the pulse comes with each BP reading.
+    const times = [-37, -25, -13, -1].flatMap((h) => [base + h * HOUR, base + h * HOUR + MIN])
+    await f.storage.readings.write(
+      times.flatMap((t) => [
+        obs('p1', 'blood-pressure', { systolic: 120, diastolic: 80 }, t),
+        obs('p1', 'heart-rate', { value: 70 }, t),
+      ]),
+    )
+    f.clock.ms = base + 2 * HOUR // three hours after the last pair
+    await f.alerts.checkScheduled()
+    expect(await f.live('p1', 'no-data')).toBeUndefined()
   })
 
   it("checks the types the patient's program requires, counting from enrollment", async () => {
