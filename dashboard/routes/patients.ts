@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { isVitalType } from '../../shared/catalog.ts'
 import { auditReq, maySee, notFound, requireViewer } from '../auth.ts'
 import type { DashboardDeps } from '../deps.ts'
+import { createRpmDays, RPM_LOOKBACK_MS } from '../rpm.ts'
 import {
   errors,
   json,
@@ -12,8 +13,6 @@ import {
 } from '../schemas.ts'
 import { deviceView, patientView, readingView } from '../views.ts'
 import { createWorklist } from '../worklist.ts'
-
-const DAY_MS = 86_400_000
 
 export function patientRoutes(app: FastifyInstance, deps: DashboardDeps) {
   const auth = requireViewer(deps)
@@ -145,21 +144,20 @@ export function patientRoutes(app: FastifyInstance, deps: DashboardDeps) {
   )
 }
 
-/** Distinct days with at least one device reading in the current 30-day period (CMS 99445/99454). */
+/** Distinct days with at least one device reading in the current 30-day period (dashboard/rpm.ts). */
 async function readingDays(deps: DashboardDeps, patientId: string, nowMs: number): Promise<number> {
-  // The calendar day as the device recorded it (its own UTC offset), not the server's day.
-  const days = new Set<string>()
+  const days = createRpmDays()
   let after: string | undefined
   do {
     const page = await (deps.recentReadings ?? deps.readings).search({
       patientIds: [patientId],
-      fromMs: nowMs - 30 * DAY_MS,
+      fromMs: nowMs - RPM_LOOKBACK_MS,
       sort: 'asc',
       limit: 5000,
       after,
     })
-    for (const o of page.items) days.add(o.effective.slice(0, 10))
+    for (const o of page.items) days.add(o)
     after = page.next
   } while (after)
-  return days.size
+  return days.count(nowMs)
 }
