@@ -223,7 +223,8 @@ export async function startVitalwire(
       },
     )
     if (only.has('alerts')) {
-      alerts.start()
+      // Readings committed but not evaluated when the process last stopped are evaluated first.
+      await alerts.start()
       // Every minute: auto-resolve after the hysteresis time, no-data and device-offline, escalation.
       let ticking = false
       const task = cron.schedule('* * * * *', () => {

@@ -12,6 +12,7 @@ import { createEngine } from './engine.ts'
 import { type EscalationNotifier, escalateDue } from './escalation.ts'
 import { createAlertHealth } from './health.ts'
 import { createLifecycle } from './lifecycle.ts'
+import { createProgress } from './progress.ts'
 import type { RuleSet } from './rules.ts'
 import { createScheduledChecks } from './scheduled.ts'
 
@@ -120,11 +121,15 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions) {
   }
   // Failures are counted and shown, never only logged (alerts/health.ts).
   const health = createAlertHealth({ log, now, metrics: deps.metrics })
+  const progress = createProgress({ store: deps.store, readings: deps.readings, log })
+  let onLive: (batch: StoredObservation[]) => void = () => {}
   const onObservations = (batch: StoredObservation[]) => {
     for (const obs of batch) {
       const failed = (err: unknown) => health.failed('evaluation', err, { patientId: obs.patientId })
       try {
-        evaluate(obs)?.catch(failed)
+        const pending = evaluate(obs)
+        progress.seen(obs, pending)
+        pending?.catch(failed)
       } catch (err) {
         failed(err)
       }
@@ -156,14 +161,35 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions) {
   }
 
   return {
-    start() {
-      deps.events.on('observations', onObservations)
+    /**
+     * Listen for committed observations, after evaluating first any that were committed but not
+     * evaluated when the process last stopped (alerts/progress.ts). Resolves when that catch-up is done,
+     * with how many it evaluated; a failure is counted and shown like any evaluation failure.
+     */
+    async start(): Promise<number> {
       deps.events.on('registry-changed', onRegistry)
+      // What is committed meanwhile waits, then is evaluated unless the catch-up (which reads the store
+      // to its end) already did: every reading once, in commit order.
+      const meanwhile: StoredObservation[] = []
+      let catchingUp = true
+      onLive = (batch) => (catchingUp ? meanwhile.push(...batch) : onObservations(batch))
+      deps.events.on('observations', onLive)
+      let caught = { readings: 0, through: 0 }
+      try {
+        caught = await progress.start(onObservations)
+        await this.idle()
+      } catch (err) {
+        health.failed('evaluation', err, { step: 'catch-up after restart' })
+      }
+      catchingUp = false
+      onObservations(meanwhile.filter((o) => o.seq === undefined || o.seq > caught.through))
+      return caught.readings
     },
     async close() {
-      deps.events.off('observations', onObservations)
+      deps.events.off('observations', onLive)
       deps.events.off('registry-changed', onRegistry)
       await this.idle()
+      await progress.close()
     },
     /** Wait until every queued evaluation has finished (tests, shutdown). */
     async idle() {

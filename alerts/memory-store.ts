@@ -46,6 +46,11 @@ export function createMemoryAlertStore(): AlertStore & { all(): Alert[] } {
     },
     async snooze() {},
     async endSnoozes() {},
+    // A dry run evaluates what it is given; nothing to catch up on.
+    async evaluatedThrough() {
+      return undefined
+    },
+    async setEvaluatedThrough() {},
     async snoozedBy() {
       return new Map()
     },

@@ -44,6 +44,21 @@ export async function runServer(
       ? `InfluxDB ${config.influx.url} (database ${config.influx.database})`
       : 'embedded SQLite',
   }
+  // Before the ready line: whoever reads it may stop the server at once (a supervisor, a test), and a
+  // SIGTERM that arrived before the handler would kill the process without closing it.
+  let stopping = false
+  const stop = async (signal: string) => {
+    if (stopping) return
+    stopping = true
+    log.info({ signal }, 'stopping')
+    await extraStop?.()
+    await running.close()
+    log.info('stopped')
+    log.flush()
+    process.exit(0)
+  }
+  process.once('SIGINT', () => void stop('SIGINT'))
+  process.once('SIGTERM', () => void stop('SIGTERM'))
   const extra = opts.describe?.()
   if (opts.json) process.stdout.write(`${JSON.stringify({ ...ready, ...extra?.json })}\n`)
   else {
@@ -62,19 +77,6 @@ export async function runServer(
     ]
     process.stdout.write(`${lines.filter(Boolean).join('\n')}\n`)
   }
-  let stopping = false
-  const stop = async (signal: string) => {
-    if (stopping) return
-    stopping = true
-    log.info({ signal }, 'stopping')
-    await extraStop?.()
-    await running.close()
-    log.info('stopped')
-    log.flush()
-    process.exit(0)
-  }
-  process.once('SIGINT', () => void stop('SIGINT'))
-  process.once('SIGTERM', () => void stop('SIGTERM'))
 }
 
 export function startCommand(program: Command) {

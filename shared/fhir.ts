@@ -57,6 +57,12 @@ export interface StoredObservation {
   flags: string[]
   /** A glucose meter's LO/HI: a real measurement beyond the meter's range, so no value. */
   outOfRange?: 'L' | 'H'
+  /**
+   * Commit order in the local store (its rowid), set by the journal when it commits the reading (and on
+   * readings read back for a catch-up): alerts record how far they have evaluated by it
+   * (alerts/progress.ts). Not part of the Observation.
+   */
+  seq?: number
 }
 
 export interface OperationOutcome {

@@ -32,6 +32,8 @@ export interface ReadingStore {
   /** Latest observation per type for each patient. */
   latest(patientIds: string[]): Promise<StoredObservation[]>
   get(id: string): Promise<StoredObservation | undefined>
+  /** Readings committed after `seq`, in commit order, with their `seq` (the local store only). */
+  committedAfter?(seq: number, limit: number): Promise<StoredObservation[]>
   close(): Promise<void>
 }
 
@@ -123,6 +125,9 @@ export interface AlertStore {
   snoozedBy(userId: number, nowMs: number): Promise<Map<string, number>>
   /** End every user's snooze of this alert (it got worse: everyone needs to see it again). */
   endSnoozes(alertId: string): Promise<void>
+  /** The `seq` up to which every committed reading has been evaluated; undefined: not tracked here. */
+  evaluatedThrough(): Promise<number | undefined>
+  setEvaluatedThrough(seq: number): Promise<void>
 }
 
 /** The registry port (patients, devices, users, care teams); implemented by the SQLite adapter. */

@@ -85,6 +85,8 @@ export function createSqliteAlertStore(db: Db, options: AlertStoreOptions = {}):
     'INSERT INTO alert_snoozes (alert_id, user_id, until_ms) VALUES (?, ?, ?) ON CONFLICT (alert_id, user_id) DO UPDATE SET until_ms = excluded.until_ms',
   )
   const endSnoozes = db.prepare('DELETE FROM alert_snoozes WHERE alert_id = ?')
+  const progress = db.prepare('SELECT evaluated_seq FROM alert_progress WHERE id = 1')
+  const setProgress = db.prepare('UPDATE alert_progress SET evaluated_seq = ? WHERE id = 1')
   const snoozes = db.prepare(
     'SELECT alert_id, until_ms FROM alert_snoozes WHERE user_id = ? AND until_ms > ?',
   )
@@ -136,6 +138,12 @@ export function createSqliteAlertStore(db: Db, options: AlertStoreOptions = {}):
     },
     endSnoozes(alertId: string): Promise<void> {
       return write(() => endSnoozes.run(alertId))
+    },
+    async evaluatedThrough(): Promise<number | undefined> {
+      return (progress.get() as { evaluated_seq: number } | undefined)?.evaluated_seq
+    },
+    setEvaluatedThrough(seq: number): Promise<void> {
+      return write(() => setProgress.run(seq))
     },
     /** Alert ids this user has snoozed, with the time each snooze ends. */
     async snoozedBy(userId: number, nowMs: number): Promise<Map<string, number>> {

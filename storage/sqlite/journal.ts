@@ -104,7 +104,9 @@ export function createSqliteJournal(
         const fresh: StoredObservation[] = []
         for (const o of p.entry.accepted) {
           // INSERT OR IGNORE on the idempotency key: a replay changes nothing and is not "fresh".
-          if (insert.run(...readingParams(o)).changes === 0) continue
+          const inserted = insert.run(...readingParams(o))
+          if (inserted.changes === 0) continue
+          o.seq = Number(inserted.lastInsertRowid)
           const slot = `${o.patientId}\u0000${o.type}`
           const prev = newest.get(slot)
           if (!prev || o.effectiveMs >= prev.effectiveMs) newest.set(slot, o)

@@ -225,4 +225,14 @@ export const MIGRATIONS: string[] = [
   CREATE INDEX readings_patient_type_time ON readings(patient_id, type, effective_ms, id);
   CREATE INDEX readings_time ON readings(effective_ms, id);
   `,
+  // How far alerts have evaluated the committed readings (by rowid), so that readings committed and
+  // acknowledged but not yet evaluated when the process stopped are evaluated at the next start
+  // (alerts/progress.ts). An existing database starts from its newest reading: its past was evaluated.
+  `
+  CREATE TABLE alert_progress (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    evaluated_seq INTEGER NOT NULL
+  ) STRICT;
+  INSERT INTO alert_progress (id, evaluated_seq) SELECT 1, COALESCE(MAX(rowid), 0) FROM readings;
+  `,
 ]

@@ -154,7 +154,16 @@ export function createSqliteReadingStore(db: Db): ReadingStore {
   const insert = db.prepare(INSERT_READING_SQL)
   const latest = db.prepare(UPSERT_LATEST_SQL)
   const byId = rowById<Row>(db, READING_COLUMNS)
+  const after = db.prepare(
+    `SELECT rowid AS seq, ${READING_COLUMNS} FROM readings WHERE rowid > ? ORDER BY rowid LIMIT ?`,
+  )
   return {
+    async committedAfter(seq: number, limit: number): Promise<StoredObservation[]> {
+      return (after.all(seq, limit) as (Row & { seq: number })[]).map((r) => ({
+        ...rowToObservation(r),
+        seq: r.seq,
+      }))
+    },
     async write(batch) {
       db.exec('BEGIN IMMEDIATE')
       try {

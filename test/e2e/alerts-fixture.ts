@@ -37,7 +37,7 @@ export async function alertsFixture(options: Partial<AlertsOptions> = {}, notifi
       { escalateAfterMs: 15 * MIN, ...options },
     )
   let alerts = make()
-  alerts.start()
+  await alerts.start()
   const pushed: { type: 'alert' | 'alert-updated'; alert: any }[] = []
   events.on('alert', (a) => pushed.push({ type: 'alert', alert: structuredClone(a) }))
   events.on('alert-updated', (a) => pushed.push({ type: 'alert-updated', alert: structuredClone(a) }))
@@ -50,11 +50,15 @@ export async function alertsFixture(options: Partial<AlertsOptions> = {}, notifi
       return alerts
     },
     pushed,
-    /** A new alerts component on the same database, as after a process restart. */
-    async restart() {
+    /**
+     * A new alerts component on the same database, as after a process restart; `between` runs while
+     * none is running (to leave the database as a crash would).
+     */
+    async restart(between?: () => void) {
       await alerts.close()
+      between?.()
       alerts = make()
-      alerts.start()
+      await alerts.start()
     },
     of: (rule: string) => pushed.filter((p) => p.alert.rule === rule),
     /** Commit observations, publish them as ingest does, and wait for evaluation (clock = last time). */

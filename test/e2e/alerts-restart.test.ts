@@ -1,0 +1,64 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { type AlertsFixture, alertsFixture, MIN, obs, T0 } from './alerts-fixture.ts'
+
+// A reading is acknowledged once committed and evaluated just after, in memory. If the process stops in
+// between (kill -9, power cut), the next start evaluates what was stored but not evaluated
+// (alerts/progress.ts), on the real SQLite store: the journal commit here is the one ingest uses, without
+// the event that a crashed process never emitted.
+
+describe('alerts after a restart', () => {
+  let f: AlertsFixture
+  beforeEach(async () => {
+    f = await alertsFixture()
+    await f.storage.registry.addPatient({ id: 'p1', name: 'P One' })
+  })
+  afterEach(async () => f.close())
+
+  const evaluatedThrough = () =>
+    (f.storage.db.prepare('SELECT evaluated_seq FROM alert_progress').get() as { evaluated_seq: number })
+      .evaluated_seq
+
+  it('evaluates at the next start a breaching reading that was committed but never evaluated', async () => {
+    await f.feed(obs('p1', 'spo2', { value: 97 }, T0))
+    // Committed (and so acknowledged to the device), then the process died before evaluating it.
+    const low = obs('p1', 'spo2', { value: 80 }, T0 + MIN)
+    await f.storage.journal.commit({ accepted: [low], deadLetters: [] })
+    expect(await f.live('p1', 'spo2-low')).toBeUndefined()
+
+    f.clock.ms = T0 + 2 * MIN
+    await f.restart()
+    expect(await f.live('p1', 'spo2-low')).toMatchObject({
+      severity: 'critical',
+      observationIds: [low.id],
+      count: 1,
+    })
+    // Recorded at the clean stop: a further restart evaluates nothing again.
+    await f.restart()
+    expect(evaluatedThrough()).toBe(low.seq)
+    expect((await f.live('p1', 'spo2-low'))?.count).toBe(1)
+  })
+
+  it('does not alert twice for a reading evaluated just before a crash (before the watermark was written)', async () => {
+    await f.feed(obs('p1', 'heart-rate', { value: 150 }, T0))
+    expect((await f.live('p1', 'hr-high'))?.count).toBe(1)
+    // As after a crash within the second before the watermark is written.
+    await f.restart(() => f.storage.db.exec('UPDATE alert_progress SET evaluated_seq = 0'))
+    expect((await f.live('p1', 'hr-high'))?.count).toBe(1)
+  })
+
+  it('evaluates readings committed during the catch-up once each, in order', async () => {
+    const stored = [140, 145].map((v, i) => obs('p1', 'heart-rate', { value: v }, T0 + i * MIN))
+    await f.storage.journal.commit({ accepted: stored, deadLetters: [] })
+    // The live event of a reading committed while the restarted component catches up.
+    const live = obs('p1', 'heart-rate', { value: 150 }, T0 + 2 * MIN)
+    await f.restart(() => {
+      void f.storage.journal.commit({ accepted: [live], deadLetters: [] }).then(({ fresh }) => {
+        f.events.emit('observations', fresh)
+      })
+    })
+    await f.alerts.idle()
+    const a = await f.live('p1', 'hr-high')
+    expect(a).toMatchObject({ count: 3, worstValue: 150 })
+    expect(a?.observationIds).toEqual([...stored, live].map((o) => o.id))
+  })
+})
