@@ -176,6 +176,6 @@ async function runSimulateCommand(o: SimulateOptions) {
   if (o.json) process.stdout.write(`${JSON.stringify(summary)}\n`)
   else
     log(
-      `done: ${statusLine(summary, { sentPerS: summary.sent / summary.elapsedS, ackedPerS: summary.ackedPerS }, 0)}`,
+      `done: ${statusLine(summary, { sentPerS: summary.sent / summary.elapsedS, ackedPerS: summary.ackedPerS }, plan.devices.length)}`,
     )
 }

@@ -82,6 +82,19 @@ describe('decode', () => {
     expect(b.ok && b.reading.effective).toBe('2026-11-27T09:59:00.000Z')
   })
 
+  it('says a time in seconds since the epoch is seconds, and what to send instead', () => {
+    const s = Math.floor((NOW - 60_000) / 1000)
+    const [a] = decode(enc({ id: 'a', type: 'heart-rate', value: 70, ts: s }), limits)
+    expect(a).toMatchObject({
+      ok: false,
+      code: 'VW_ERR_INGEST_TIME',
+      message: `ts ${s} looks like seconds since the epoch; send milliseconds (${s * 1000}) or an ISO 8601 time with offset`,
+    })
+    // A small number that is not a time in seconds within the window keeps the plain message.
+    const [b] = decode(enc({ id: 'b', type: 'heart-rate', value: 70, ts: 12345 }), limits)
+    expect(b).toMatchObject({ ok: false, message: 'ts is older than the acceptance window of 30 days' })
+  })
+
   it('uses the receive time and flags it when the device sends no time', () => {
     const [a] = decode(enc({ id: 'a', type: 'heart-rate', value: 70 }), limits)
     expect(a.ok && a.reading.effectiveMs).toBe(NOW)

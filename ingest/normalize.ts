@@ -116,9 +116,14 @@ export function parseTimestamp(
     }
   }
   if (ms < limits.nowMs - limits.maxAgeMs) {
+    // A number this small is most likely seconds since the epoch (a common firmware mistake).
+    const seconds =
+      typeof ts === 'number' && ts > 0 && ts < 1e11 && ts * 1000 >= limits.nowMs - limits.maxAgeMs
     return {
       ok: false,
-      message: `ts is older than the acceptance window of ${limits.maxAgeMs / 86_400_000} days`,
+      message: seconds
+        ? `ts ${ts} looks like seconds since the epoch; send milliseconds (${ts * 1000}) or an ISO 8601 time with offset`
+        : `ts is older than the acceptance window of ${limits.maxAgeMs / 86_400_000} days`,
     }
   }
   return { ok: true, effective, effectiveMs: ms, flags }
