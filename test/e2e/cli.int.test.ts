@@ -20,6 +20,22 @@ describe('vitalwire CLI', { timeout: 120_000 }, () => {
   })
   afterEach(() => fs.rmSync(dataDir, { recursive: true, force: true }))
 
+  /** Patient p1 with device hr-1 (secret) in this test's data dir, through the CLI; the secret. */
+  async function enrollHr1(): Promise<string> {
+    await runCli(['patients', 'add', '--id', 'p1', '--name', 'X'], env)
+    return JSON.parse(
+      (await runCli(['devices', 'add', '--id', 'hr-1', '--patient', 'p1', '--json'], env)).stdout,
+    ).secret
+  }
+  const connectHr1 = (ready: { mqtts: string; ca: string }, secret: string) =>
+    mqtt.connectAsync(ready.mqtts.replace('127.0.0.1', 'localhost'), {
+      clientId: 'hr-1',
+      username: 'hr-1',
+      password: secret,
+      ca: fs.readFileSync(ready.ca),
+      reconnectPeriod: 0,
+    })
+
   it('enrolls a patient, a device and a user with --json, printing secrets once and storing only hashes', async () => {
     const p = await runCli(
       ['patients', 'add', '--id', 'p1', '--name', 'Ada Lovelace', '--birth-date', '1815-12-10', '--json'],
@@ -121,20 +137,11 @@ describe('vitalwire CLI', { timeout: 120_000 }, () => {
   })
 
   it('starts, creates the data dir and PKI, accepts a device, and stops cleanly on SIGTERM', async () => {
-    await runCli(['patients', 'add', '--id', 'p1', '--name', 'X'], env)
-    const secret = JSON.parse(
-      (await runCli(['devices', 'add', '--id', 'hr-1', '--patient', 'p1', '--json'], env)).stdout,
-    ).secret
+    const secret = await enrollHr1()
     const { child, ready } = await startServerProcess(env)
     expect(ready).toMatchObject({ status: 'ready', dataDir, ca: path.join(dataDir, 'pki', 'ca.crt') })
     expect(fs.existsSync(path.join(dataDir, 'pki', 'server.crt'))).toBe(true)
-    const client = await mqtt.connectAsync(ready.mqtts.replace('127.0.0.1', 'localhost'), {
-      clientId: 'hr-1',
-      username: 'hr-1',
-      password: secret,
-      ca: fs.readFileSync(ready.ca),
-      reconnectPeriod: 0,
-    })
+    const client = await connectHr1(ready, secret)
     await client.publishAsync(
       'rpm/v1/devices/hr-1/readings',
       JSON.stringify({ id: 'r1', type: 'heart-rate', value: 64 }),
@@ -152,19 +159,10 @@ describe('vitalwire CLI', { timeout: 120_000 }, () => {
   })
 
   it('lists what ingest rejected and why (dead-letters list), the payload only on request and audited', async () => {
-    await runCli(['patients', 'add', '--id', 'p1', '--name', 'X'], env)
-    const secret = JSON.parse(
-      (await runCli(['devices', 'add', '--id', 'hr-1', '--patient', 'p1', '--json'], env)).stdout,
-    ).secret
+    const secret = await enrollHr1()
     const { child, ready } = await startServerProcess(env)
     try {
-      const client = await mqtt.connectAsync(ready.mqtts.replace('127.0.0.1', 'localhost'), {
-        clientId: 'hr-1',
-        username: 'hr-1',
-        password: secret,
-        ca: fs.readFileSync(ready.ca),
-        reconnectPeriod: 0,
-      })
+      const client = await connectHr1(ready, secret)
       // Acknowledged like any message (nothing is lost), and kept aside with the reason.
       await client.publishAsync(
         'rpm/v1/devices/hr-1/readings',
