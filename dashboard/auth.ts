@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { VitalwireError } from '../shared/errors.ts'
 import type { AuditEntry, Role } from '../storage/ports.ts'
@@ -14,6 +15,18 @@ export interface Viewer {
   patients: ReadonlySet<string> | null
   via: 'session' | 'token'
   mustChangePassword: boolean
+  /** For a session: the password it was opened with (passwordStamp); checked on every use. */
+  stamp?: string
+}
+
+/**
+ * A short fingerprint of a user's password hash, kept in the session at login. When the password
+ * changes (the user's own change, or an admin's reset) every other session of that user stops working:
+ * one opened with an intercepted one-time password must not become a full session when the real user
+ * sets a password.
+ */
+export function passwordStamp(passwordHash: string): string {
+  return createHash('sha256').update(passwordHash).digest('base64url').slice(0, 22)
 }
 
 declare module 'fastify' {
@@ -25,6 +38,8 @@ declare module 'fastify' {
 declare module '@fastify/session' {
   interface FastifySessionObject {
     userId?: number
+    /** passwordStamp of the password the session was opened (or last changed) with. */
+    pw?: string
   }
 }
 
@@ -71,9 +86,12 @@ export async function viewerFor(
   deps: DashboardDeps,
   userId: number,
   via: Viewer['via'],
+  stamp?: string,
 ): Promise<Viewer | undefined> {
   const user = await deps.registry.getUser(userId)
   if (!user || user.disabledMs !== undefined) return undefined
+  // A session opened with a password that has since changed is over.
+  if (via === 'session' && stamp !== passwordStamp(user.passwordHash)) return undefined
   const patients = user.role === 'admin' ? null : await careTeamOf(deps.registry, user.id)
   return {
     userId: user.id,
@@ -82,6 +100,7 @@ export async function viewerFor(
     patients,
     via,
     mustChangePassword: user.mustChangePassword,
+    ...(via === 'session' ? { stamp } : {}),
   }
 }
 
@@ -121,7 +140,7 @@ export function requireViewer(deps: DashboardDeps, opts: { allowMustChange?: boo
       viewer = userId === undefined ? undefined : await viewerFor(deps, userId, 'token')
     } else {
       const userId = req.session?.userId
-      viewer = userId === undefined ? undefined : await viewerFor(deps, userId, 'session')
+      viewer = userId === undefined ? undefined : await viewerFor(deps, userId, 'session', req.session.pw)
     }
     if (!viewer) {
       auditReq(deps, req, {

@@ -73,7 +73,7 @@ export function websocketRoutes(app: FastifyInstance, deps: DashboardDeps) {
     if (e.kind !== 'user-changed' && e.kind !== 'patient-added') return
     for (const [ws, viewer] of sockets) {
       if (e.kind === 'user-changed' && String(viewer.userId) !== e.subject) continue
-      const fresh = await viewerFor(deps, viewer.userId, viewer.via)
+      const fresh = await viewerFor(deps, viewer.userId, viewer.via, viewer.stamp)
       if (!fresh) ws.close(1008, 'access revoked')
       else sockets.set(ws, fresh)
     }

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { VitalwireError } from '../../shared/errors.ts'
 import { hashSecret, verifySecret } from '../../shared/secrets.ts'
-import { auditReq, requireViewer } from '../auth.ts'
+import { auditReq, passwordStamp, requireViewer } from '../auth.ts'
 import type { DashboardDeps } from '../deps.ts'
 import { errors, json, loginSchema, passwordChangeSchema, sessionSchema } from '../schemas.ts'
 
@@ -54,6 +54,7 @@ export function sessionRoutes(app: FastifyInstance, deps: DashboardDeps) {
       // A new session id on login, so a planted cookie is never promoted to an authenticated one.
       await req.session.regenerate()
       req.session.userId = user.id
+      req.session.pw = passwordStamp(user.passwordHash)
       auditReq(deps, req, { actor: email, action: 'login', outcome: 'ok' })
       reply.code(201)
       return view(user)
@@ -111,9 +112,12 @@ export function sessionRoutes(app: FastifyInstance, deps: DashboardDeps) {
       if (next.length < MIN_PASSWORD_LENGTH || next === current) {
         throw new VitalwireError('VW_ERR_PASSWORD_WEAK')
       }
-      await deps.registry.setPassword(user.id, await hashSecret(next), false)
+      const hash = await hashSecret(next)
+      await deps.registry.setPassword(user.id, hash, false)
+      // This session goes on under a new id; every other session of this user ends (auth.ts).
       await req.session.regenerate()
       req.session.userId = user.id
+      req.session.pw = passwordStamp(hash)
       auditReq(deps, req, { action: 'password.change', outcome: 'ok' })
       reply.code(204)
     },

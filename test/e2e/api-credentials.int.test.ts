@@ -58,6 +58,44 @@ describe('one-time password', () => {
     })
     expect(old.status).toBe(401)
   })
+
+  it('ends every other session of the user when the password changes (one opened with a leaked OTP too)', async () => {
+    h = await startHarness({ only: ['dashboard'] })
+    await h.enrollPatient('p1', { name: 'Ada Lovelace' })
+    const otp = await h.addUser('new@example.org', 'coordinator', ['p1'], { mustChangePassword: true })
+    const open = async (password: string) => {
+      const r = await call(h!.httpUrl, undefined, 'POST', '/api/session', {
+        email: 'new@example.org',
+        password,
+      })
+      expect(r.status).toBe(201)
+      return { name: 'new', cookie: cookieOf(r) }
+    }
+    // Someone who intercepted the one-time password logs in first; then the user does and changes it.
+    const intruder = await open(otp)
+    const user = await open(otp)
+    const next = 'a-long-new-passphrase'
+    const changed = await call(h.httpUrl, user, 'POST', '/api/session/password', { current: otp, next })
+    expect(changed.status).toBe(204)
+    // Before, the intruder's session was upgraded with the user's and read the patients.
+    for (const path of ['/api/session', '/api/patients']) {
+      const r = await call(h.httpUrl, intruder, 'GET', path)
+      expect(r.status, path).toBe(401)
+      expect(r.text).not.toContain('Ada')
+    }
+    // The same between two ordinary sessions: a change in one ends the other, not itself.
+    const mine = { name: 'new', cookie: cookieOf(changed) }
+    const other = await open(next)
+    const again = await call(h.httpUrl, mine, 'POST', '/api/session/password', {
+      current: next,
+      next: 'another-long-passphrase',
+    })
+    expect(again.status).toBe(204)
+    expect((await call(h.httpUrl, other, 'GET', '/api/patients')).status).toBe(401)
+    expect(
+      (await call(h.httpUrl, { name: 'new', cookie: cookieOf(again) }, 'GET', '/api/patients')).status,
+    ).toBe(200)
+  })
 })
 
 describe('API tokens', () => {
