@@ -69,6 +69,11 @@ export async function buildApp(
     // HSTS only where we serve HTTPS; on loopback HTTP it would be ignored anyway.
     hsts: deps.secure ? { maxAge: 31_536_000, includeSubDomains: true } : false,
   })
+  // What the API and FHIR answer is patient data (or about it): no browser or proxy may keep a copy.
+  app.addHook('onSend', async (req, reply) => {
+    if ((req.url.startsWith('/api/') || req.url.startsWith('/fhir/')) && !reply.hasHeader('cache-control'))
+      reply.header('cache-control', 'no-store')
+  })
   await app.register(fastifyRateLimit, { global: false })
   await app.register(fastifyCookie)
   await app.register(fastifySession, {

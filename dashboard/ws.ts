@@ -14,6 +14,15 @@ const MAX_BUFFERED_BYTES = 4 * 1024 * 1024
 /** What a socket was opened with, re-checked periodically: automatic logoff reaches open sockets too. */
 type Credential = { kind: 'session'; sid: string } | { kind: 'token'; token: string }
 
+/** host[:port] of an Origin header, as a Host header writes it; undefined if it is not a URL. */
+function hostOf(origin: string): string | undefined {
+  try {
+    return new URL(origin).host
+  } catch {
+    return undefined
+  }
+}
+
 export function websocketRoutes(app: FastifyInstance, deps: DashboardDeps) {
   const sockets = new Map<WebSocket, Viewer>()
   const credentials = new Map<WebSocket, Credential>()
@@ -97,7 +106,24 @@ export function websocketRoutes(app: FastifyInstance, deps: DashboardDeps) {
   app.route({
     method: 'GET',
     url: '/ws',
-    preHandler: requireViewer(deps),
+    preHandler: [
+      requireViewer(deps),
+      // A browser always says which page opened the socket: only the dashboard's own (the cookie is
+      // SameSite=Strict, but another port or subdomain of the same site is still "same site"). Compared
+      // by host and port, as the browser addressed the server (a TLS proxy in front changes the scheme;
+      // it must pass the Host header through).
+      async (req) => {
+        const origin = req.headers.origin
+        if (origin !== undefined && hostOf(origin) !== req.headers.host) {
+          auditReq(deps, req, {
+            action: 'ws.connect',
+            outcome: 'denied',
+            detail: { reason: 'origin', origin },
+          })
+          throw new VitalwireError('VW_ERR_FORBIDDEN', 'WebSocket from another origin')
+        }
+      },
+    ],
     schema: { hide: true },
     // A plain GET (no upgrade) gets the API's error shape rather than an empty 404.
     handler: async () => {

@@ -54,7 +54,11 @@ export function fhirRoutes(app: FastifyInstance, deps: DashboardDeps) {
     try {
       done(null, JSON.parse(body as string))
     } catch (e) {
-      done(e as Error, undefined)
+      // The client's mistake: 400, not a server error with a stack trace in the log.
+      done(
+        Object.assign(new Error(`body is not JSON: ${(e as Error).message}`), { statusCode: 400 }),
+        undefined,
+      )
     }
   })
   app.setErrorHandler((err: FastifyError, req, reply) => {

@@ -90,4 +90,53 @@ describe('authentication', () => {
     expect((await call(h.httpUrl, me, 'GET', '/api/patients')).status).toBe(401)
     expect(await closed).toBe(4401)
   })
+
+  it("opens the WebSocket only for the dashboard's own origin", async () => {
+    h = await startHarness({ only: ['dashboard'] })
+    await h.enrollPatient('p1')
+    const password = await h.addUser('c@example.org', 'coordinator', ['p1'])
+    const cookie = await h.login('c@example.org', password)
+    const url = `${h.httpUrl.replace(/^http/, 'ws')}/ws`
+    const open = (origin: string) =>
+      new Promise<string>((resolve) => {
+        const ws = new WebSocket(url, { headers: { cookie }, origin })
+        ws.once('open', () => {
+          ws.close()
+          resolve('open')
+        })
+        ws.once('unexpected-response', (_req, res) => resolve(`refused ${res.statusCode}`))
+        ws.once('error', (e) => resolve(`error ${e.message}`))
+      })
+    // A page on another port of the same host is "same site" for the SameSite=Strict cookie.
+    const other = new URL(h.httpUrl)
+    other.port = String(Number(other.port) + 1)
+    expect(await open(other.origin)).toBe('refused 403')
+    expect(await open('http://evil.example')).toBe('refused 403')
+    expect(await open(new URL(h.httpUrl).origin)).toBe('open')
+    await eventually(async () => (await auditActions(h!, 'c@example.org')).includes('ws.connect:denied'))
+  })
+
+  it('marks every API and FHIR answer no-store, and answers a malformed FHIR body with 400', async () => {
+    h = await startHarness({ only: ['dashboard'] })
+    await h.enrollPatient('p1')
+    const password = await h.addUser('c@example.org', 'coordinator', ['p1'])
+    const me = { name: 'c', cookie: await h.login('c@example.org', password) }
+    for (const path of [
+      '/api/patients',
+      '/api/patients/p1',
+      '/api/alerts',
+      '/fhir/r4/Patient/p1',
+      '/fhir/r4/Observation?patient=p1',
+    ]) {
+      const r = await call(h.httpUrl, me, 'GET', path)
+      expect(r.status, path).toBe(200)
+      expect(r.headers.get('cache-control'), path).toBe('no-store')
+    }
+    const bad = await fetch(`${h.httpUrl}/fhir/r4/metadata`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/fhir+json' },
+      body: '{bad',
+    })
+    expect(bad.status).toBe(400)
+  })
 })
