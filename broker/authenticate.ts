@@ -49,20 +49,15 @@ export function createAuthenticator(lookup: (id: string) => Promise<DeviceRecord
   async function authenticate(input: AuthInput): Promise<AuthOutcome> {
     const { clientId } = input
     if (!DEVICE_ID.test(clientId)) return { ok: false, code: 2, reason: 'client id is not a valid device id' }
-    const record = await lookup(clientId)
-    if (!record) {
-      if (input.password?.length) timingSafeEqual(digestDeviceSecret(input.password), dummyDigest)
-      return { ok: false, code: input.password?.length ? 4 : 5, reason: 'unknown device' }
-    }
-    const { device } = record
-    if (device.revokedMs !== undefined) return { ok: false, code: 5, reason: 'device revoked' }
-    if (!record.monitoring) return { ok: false, code: 5, reason: 'patient monitoring disabled' }
-
+    // Whether a device id exists (and whether it is revoked, paused or enrolled for certificates) is
+    // told only to a client that has proven its credentials: before that, every refusal that depends on
+    // the registry is CONNACK 4, like a wrong secret.
     const socket = input.socket as TLSSocket | undefined
     // The X509Certificate view, not getPeerCertificate(): that one builds a full JS object (raw DER,
     // public key, every extension) on each CONNECT, about 50 µs; this reads only the fields below.
     const peer = socket?.getPeerX509Certificate?.()
     if (peer) {
+      // Checks of the certificate itself, the same whatever the device id.
       if (!socket!.authorized)
         return { ok: false, code: 5, reason: `client certificate rejected: ${socket!.authorizationError}` }
       // A resumed TLS session (session ticket) skips certificate verification, so the validity period
@@ -73,34 +68,53 @@ export function createAuthenticator(lookup: (id: string) => Promise<DeviceRecord
         return { ok: false, code: 5, reason: 'client certificate not yet valid' }
       if (commonName(peer.subject) !== clientId)
         return { ok: false, code: 2, reason: 'client id does not match certificate CN' }
+      // A certificate our CA issued for this id: its holder may learn the rest.
+      const record = await lookup(clientId)
+      if (!record) return { ok: false, code: 4, reason: 'unknown device' }
+      const { device } = record
       if (device.auth !== 'cert') return { ok: false, code: 5, reason: 'device enrolled for secret auth' }
       // Only the most recently issued certificate is valid: re-issuing supersedes the old one.
       if (device.certFingerprint && peer.fingerprint256 !== device.certFingerprint) {
         return { ok: false, code: 5, reason: 'certificate superseded' }
       }
-      return { ok: true, device }
+      return authorized(record)
     }
-    if (device.auth !== 'secret' || !device.secretHash)
-      return { ok: false, code: 5, reason: 'device requires a client certificate' }
+    const record = await lookup(clientId)
+    if (!record || record.device.auth !== 'secret' || !record.device.secretHash) {
+      if (input.password?.length) timingSafeEqual(digestDeviceSecret(input.password), dummyDigest)
+      return {
+        ok: false,
+        code: 4,
+        reason: record ? 'device requires a client certificate' : 'unknown device',
+      }
+    }
+    const { device } = record
     if (input.username !== clientId)
       return { ok: false, code: 4, reason: 'username must equal the client id' }
     if (!input.password || input.password.length === 0 || input.password.length > 256) {
       return { ok: false, code: 4, reason: 'missing or oversized password' }
     }
     const d = digestDeviceSecret(input.password)
-    const stored = storedDigest(device.secretHash)
+    const stored = storedDigest(device.secretHash!)
     if (stored) {
-      if (timingSafeEqual(stored, d)) return { ok: true, device }
+      if (timingSafeEqual(stored, d)) return authorized(record)
       return { ok: false, code: 4, reason: 'wrong secret' }
     }
     // A scrypt hash from before the SHA-256 format.
     const known = verified.get(clientId)
-    if (known && timingSafeEqual(known, d)) return { ok: true, device }
-    if (!(await verifyDeviceSecret(input.password, device.secretHash))) {
+    if (known && timingSafeEqual(known, d)) return authorized(record)
+    if (!(await verifyDeviceSecret(input.password, device.secretHash!))) {
       return { ok: false, code: 4, reason: 'wrong secret' }
     }
     verified.set(clientId, d)
-    return { ok: true, device }
+    return authorized(record)
+  }
+
+  /** Credentials proven: now a revoked device or a paused patient is said as such. */
+  function authorized(record: DeviceRecord): AuthOutcome {
+    if (record.device.revokedMs !== undefined) return { ok: false, code: 5, reason: 'device revoked' }
+    if (!record.monitoring) return { ok: false, code: 5, reason: 'patient monitoring disabled' }
+    return { ok: true, device: record.device }
   }
 
   return {

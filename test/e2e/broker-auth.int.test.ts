@@ -7,6 +7,7 @@ import { hashDeviceSecret } from '../../shared/device-secret.ts'
 import { ensureDevelopmentPki, issueCertificate, pkiPaths } from '../../shared/pki.ts'
 import { generateSecret, hashSecret, RANDOM_SECRET_COST } from '../../shared/secrets.ts'
 import { openEmbeddedStorage } from '../../storage/sqlite/index.ts'
+import { runCli } from '../helpers/cli.ts'
 import { type Harness, startHarness, tempDir } from '../helpers/harness.ts'
 import { requireBinary } from '../helpers/requirements.ts'
 import { auditRows, deviceRow, observed, reading, run, waitForAudit } from './broker-helpers.ts'
@@ -119,8 +120,32 @@ describe('broker authentication', () => {
     // c1's valid certificate presented under c2's client id: [MQTT-3.1.3-8] identifier rejected.
     expect(await connackCode(h, { clientId: 'c2', cert: c1.cert, key: c1.key })).toBe(2)
     await waitForAudit(h, (r) => r.target === 'c2' && String(r.detail).includes('does not match'))
-    // A certificate device cannot fall back to a secret.
-    expect(await connackCode(h, { clientId: 'c2', username: 'c2', password: 'x' })).toBe(5)
+    // A certificate device cannot fall back to a secret, and a secret guess is told nothing more than
+    // for an id that does not exist (4).
+    expect(await connackCode(h, { clientId: 'c2', username: 'c2', password: 'x' })).toBe(4)
+  })
+
+  it('tells nothing about which device ids exist, are revoked or use certificates before the credentials hold', async () => {
+    await h.enrollDevice('s1', 'p1')
+    const gone = await h.enrollDevice('gone', 'p1')
+    await h.enrollDevice('c3', 'p1', 'cert')
+    expect((await runCli(['devices', 'revoke', 'gone'], h.env)).code).toBe(0)
+    const probes = {
+      unknownNoPassword: await connackCode(h, { clientId: 'nobody', username: 'nobody' }),
+      knownNoPassword: await connackCode(h, { clientId: 's1', username: 's1' }),
+      unknownWrong: await connackCode(h, { clientId: 'nobody', username: 'nobody', password: 'x' }),
+      revokedWrong: await connackCode(h, { clientId: 'gone', username: 'gone', password: 'x' }),
+      certDeviceWrong: await connackCode(h, { clientId: 'c3', username: 'c3', password: 'x' }),
+    }
+    expect(probes).toEqual({
+      unknownNoPassword: 4,
+      knownNoPassword: 4,
+      unknownWrong: 4,
+      revokedWrong: 4,
+      certDeviceWrong: 4,
+    })
+    // With the right secret a revoked device is told why: not authorized.
+    expect(await connackCode(h, { clientId: 'gone', username: 'gone', password: gone.secret })).toBe(5)
   })
 
   it.skipIf(!hasMosquitto)(
