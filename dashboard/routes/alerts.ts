@@ -67,7 +67,12 @@ export function alertRoutes(app: FastifyInstance, deps: DashboardDeps) {
         action: 'alerts.list',
         outcome: 'ok',
         patientId: q.patient && patientIds?.length ? q.patient : undefined,
-        detail: { status: q.status, count: alerts.length },
+        // With the patients it disclosed, so the patient's own audit trail lists this read (audit_patients).
+        detail: {
+          status: q.status,
+          count: alerts.length,
+          patients: [...new Set(alerts.map((a) => a.patientId))],
+        },
       })
       return { alerts: alerts.map((a) => alertView(a, snoozed.get(a.id))) }
     },

@@ -28,7 +28,12 @@ export function deviceRoutes(app: FastifyInstance, deps: DashboardDeps) {
     async (req) => {
       const viewer = req.viewer!
       const devices = (await deps.registry.listDevices()).filter((d) => maySee(viewer, d.patientId))
-      auditReq(deps, req, { action: 'devices.list', outcome: 'ok', detail: { count: devices.length } })
+      // With the patients it disclosed, so the patient's own audit trail lists this read (audit_patients).
+      auditReq(deps, req, {
+        action: 'devices.list',
+        outcome: 'ok',
+        detail: { count: devices.length, patients: [...new Set(devices.map((d) => d.patientId))] },
+      })
       return { devices: devices.map(deviceView) }
     },
   )

@@ -4,6 +4,8 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { openEmbeddedStorage } from '../../storage/sqlite/index.ts'
+import { alertFixture } from '../contract/fixtures.ts'
 import { type Caller, call, eventually } from '../helpers/api-client.ts'
 import { type Harness, startHarness, tempDir } from '../helpers/harness.ts'
 
@@ -86,6 +88,24 @@ describe('audit trail', () => {
     await eventually(async () => (await actions('p2')).length >= 2)
     expect((await actions('p2')).sort()).toEqual(['admin@example.org', 'o@example.org'])
     expect(await actions('p1')).toEqual(['admin@example.org'])
+  })
+
+  it('finds a patient in the alert and device lists that disclosed them', async () => {
+    await h.enrollDevice('d1', 'p1')
+    const s = openEmbeddedStorage({ dataDir, dbPath: path.join(dataDir, 'vitalwire.db'), outbox: false })
+    await s.alerts.insert(alertFixture({ id: 'a1', patientId: 'p1', rule: 'hr-high', severity: 'high' }))
+    s.close()
+    expect((await call(h.httpUrl, who.coord, 'GET', '/api/alerts')).body.alerts).toHaveLength(1)
+    expect((await call(h.httpUrl, who.coord, 'GET', '/api/devices')).body.devices).toHaveLength(1)
+    const reads = async () =>
+      (
+        (await call(h.httpUrl, who.admin, 'GET', '/api/audit?patient=p1&actor=c@example.org')).body
+          .entries as any[]
+      )
+        .map((e) => e.action)
+        .filter((a) => a === 'alerts.list' || a === 'devices.list')
+    await eventually(async () => (await reads()).length >= 2)
+    expect((await reads()).sort()).toEqual(['alerts.list', 'devices.list'])
   })
 })
 
