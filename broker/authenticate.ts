@@ -80,7 +80,7 @@ export function createAuthenticator(lookup: (id: string) => Promise<DeviceRecord
       return authorized(record)
     }
     const record = await lookup(clientId)
-    if (!record || record.device.auth !== 'secret' || !record.device.secretHash) {
+    if (record?.device.auth !== 'secret' || !record.device.secretHash) {
       if (input.password?.length) timingSafeEqual(digestDeviceSecret(input.password), dummyDigest)
       return {
         ok: false,
