@@ -93,5 +93,10 @@ describe('bad input through real MQTT', () => {
     for (const [code, n] of byCode) expect(metric(metrics, 'rejected', code), code).toBe(n)
     expect(metric(metrics, 'accepted', '')).toBe(1)
     expect(h.logs.filter((l) => l.level >= 50)).toEqual([])
+    // Each rejection is logged by code, without the reason: it quotes the values, tied to a device.
+    const rejected = h.logs.filter((l) => l.msg === 'reading rejected')
+    expect(rejected.length).toBeGreaterThan(0)
+    for (const l of rejected) expect(Object.keys(l)).not.toContain('reason')
+    expect(JSON.stringify(rejected)).not.toMatch(/outside the plausible range/)
   })
 })
