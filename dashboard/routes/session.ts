@@ -13,7 +13,33 @@ export const MIN_PASSWORD_LENGTH = 12
 // A fixed hash verified when the email is unknown, so response time does not reveal which emails exist.
 const DUMMY_HASH = 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'
 
+/**
+ * Failed logins for emails that are no account, counted like an account's, so an unknown email is locked
+ * after as many failures as a real one: the answer never tells which emails exist. In memory, bounded.
+ */
+function createUnknownEmailLocks(now: () => number = Date.now) {
+  const failures = new Map<string, { count: number; lockedUntilMs?: number }>()
+  return {
+    locked(email: string) {
+      const f = failures.get(email)
+      return f?.lockedUntilMs !== undefined && f.lockedUntilMs > now()
+    },
+    failed(email: string) {
+      const f = failures.get(email)
+      const fresh = !f || (f.lockedUntilMs !== undefined && f.lockedUntilMs <= now())
+      const count = fresh ? 1 : f.count + 1
+      failures.delete(email)
+      if (failures.size >= 10_000) failures.delete(failures.keys().next().value!)
+      failures.set(email, {
+        count,
+        lockedUntilMs: count >= LOCK_AFTER_FAILURES ? now() + LOCK_MS : undefined,
+      })
+    },
+  }
+}
+
 export function sessionRoutes(app: FastifyInstance, deps: DashboardDeps) {
+  const unknownEmails = createUnknownEmailLocks()
   const session = json(sessionSchema, 'output')
   const view = (u: { email: string; role: any; mustChangePassword: boolean }) => ({
     email: u.email,
@@ -41,12 +67,17 @@ export function sessionRoutes(app: FastifyInstance, deps: DashboardDeps) {
       const ok = await verifySecret(password, user?.passwordHash ?? DUMMY_HASH)
       const fail = (reason: string) =>
         auditReq(deps, req, { actor: email, action: 'login', outcome: 'failed', detail: { reason } })
-      if (user && user.lockedUntilMs !== undefined && user.lockedUntilMs > Date.now()) {
+      if (
+        user
+          ? user.lockedUntilMs !== undefined && user.lockedUntilMs > Date.now()
+          : unknownEmails.locked(email)
+      ) {
         fail('locked')
         throw new VitalwireError('VW_ERR_AUTH_LOCKED')
       }
       if (!user || !ok || user.disabledMs !== undefined) {
         if (user) await deps.registry.recordLogin(user.id, false, LOCK_AFTER_FAILURES, LOCK_MS)
+        else unknownEmails.failed(email)
         fail(!user ? 'unknown-user' : user.disabledMs !== undefined ? 'disabled' : 'wrong-password')
         throw new VitalwireError('VW_ERR_AUTH_INVALID')
       }

@@ -274,10 +274,18 @@ export function createSqliteRegistry(db: Db, cipher: FieldCipher, now: () => num
         db.prepare('UPDATE users SET failed_logins = 0, locked_until_ms = NULL WHERE id = ?').run(userId)
         return
       }
+      // A lock that has run out starts the count again (else one wrong attempt every 15 minutes would
+      // keep the account locked for good). SET expressions all read the row as it was.
+      const t = now()
       db.prepare(
-        `UPDATE users SET failed_logins = failed_logins + 1,
-         locked_until_ms = CASE WHEN failed_logins + 1 >= ? THEN ? ELSE locked_until_ms END WHERE id = ?`,
-      ).run(lockAfter, now() + lockMs, userId)
+        `UPDATE users SET
+           failed_logins = CASE WHEN locked_until_ms <= :t THEN 1 ELSE failed_logins + 1 END,
+           locked_until_ms = CASE
+             WHEN (CASE WHEN locked_until_ms <= :t THEN 1 ELSE failed_logins + 1 END) >= :lockAfter THEN :until
+             WHEN locked_until_ms <= :t THEN NULL
+             ELSE locked_until_ms END
+         WHERE id = :id`,
+      ).run({ t, lockAfter, until: t + lockMs, id: userId })
     },
     async setPassword(userId: number, passwordHash: string, mustChange: boolean): Promise<void> {
       db.prepare('UPDATE users SET password_hash = ?, must_change_password = ? WHERE id = ?').run(

@@ -61,6 +61,25 @@ describe('authentication', () => {
     expect(locked.body.error.code).toBe('VW_ERR_AUTH_LOCKED')
   })
 
+  it('answers an email that is no account exactly like one that is, lock included', async () => {
+    h = await startHarness({ only: ['dashboard'] })
+    await h.addUser('a@example.org', 'admin')
+    const answers = async (email: string) => {
+      const out: string[] = []
+      for (let i = 0; i < 6; i++) {
+        const r = await login(h!.httpUrl, email, `bad-${i}`)
+        out.push(`${r.status} ${r.body.error.code}`)
+      }
+      return out
+    }
+    const known = await answers('a@example.org')
+    expect(known.slice(4)).toEqual(['401 VW_ERR_AUTH_INVALID', '429 VW_ERR_AUTH_LOCKED'])
+    // A fresh server, so the per-address rate limit (10 a minute) does not answer instead.
+    await h.close()
+    h = await startHarness({ only: ['dashboard'] })
+    expect(await answers('nobody@example.org')).toEqual(known)
+  })
+
   it('rate-limits login attempts per address across accounts', async () => {
     h = await startHarness({ only: ['dashboard'] })
     const codes: string[] = []
