@@ -23,6 +23,13 @@ function hostOf(origin: string): string | undefined {
   }
 }
 
+function samePatients(a: ReadonlySet<string> | null, b: ReadonlySet<string> | null): boolean {
+  if (a === null || b === null) return a === b
+  if (a.size !== b.size) return false
+  for (const p of a) if (!b.has(p)) return false
+  return true
+}
+
 export function websocketRoutes(app: FastifyInstance, deps: DashboardDeps) {
   const sockets = new Map<WebSocket, Viewer>()
   const credentials = new Map<WebSocket, Credential>()
@@ -83,8 +90,16 @@ export function websocketRoutes(app: FastifyInstance, deps: DashboardDeps) {
     for (const [ws, viewer] of sockets) {
       if (e.kind === 'user-changed' && String(viewer.userId) !== e.subject) continue
       const fresh = await viewerFor(deps, viewer.userId, viewer.via, viewer.stamp)
-      if (!fresh) ws.close(1008, 'access revoked')
-      else sockets.set(ws, fresh)
+      if (!fresh) {
+        ws.close(1008, 'access revoked')
+        continue
+      }
+      sockets.set(ws, fresh)
+      // Patients this viewer may now see, or no longer: the page reloads its worklist (a patient added
+      // to the care team mid-shift appears; one removed goes, with its alerts).
+      const changed =
+        e.kind === 'patient-added' ? maySee(fresh, e.subject) : !samePatients(viewer.patients, fresh.patients)
+      if (changed) ws.send(JSON.stringify({ type: 'access-changed' }))
     }
   }
 

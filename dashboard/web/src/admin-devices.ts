@@ -21,7 +21,7 @@ export function mountAdminDevices(ctx: Ctx): View {
   const status = h('p', { role: 'status', id: 'admin-status' })
   const secretSlot = h('div', {})
   const tbody = h('tbody', {})
-  const id = input({ id: 'nd-id', required: '', pattern: '[A-Za-z0-9][A-Za-z0-9.-]{0,63}' })
+  const id = input({ id: 'nd-id', required: '', pattern: '[A-Za-z0-9][A-Za-z0-9.\\-]{0,63}' })
   const patient = h('select', { id: 'nd-patient', required: '' }) as HTMLSelectElement
   const type = input({ id: 'nd-type', value: 'generic', required: '' })
   const form = h(

@@ -10,7 +10,7 @@ export function mountAdminPatients(ctx: Ctx): View {
   const status = h('p', { role: 'status', id: 'admin-status' })
   const tbody = h('tbody', {})
   const cache = new Map<string, { el: HTMLElement; sig: string }>()
-  const id = input({ id: 'np-id', required: '', pattern: '[A-Za-z0-9][A-Za-z0-9.-]{0,63}' })
+  const id = input({ id: 'np-id', required: '', pattern: '[A-Za-z0-9][A-Za-z0-9.\\-]{0,63}' })
   const name = input({ id: 'np-name', required: '' })
   const birth = input({ id: 'np-birth', type: 'date' })
   const hyper = input({ id: 'np-hyper', type: 'checkbox' })

@@ -51,7 +51,7 @@ export function buildAlertItem(a: AlertItem, store: Store, on: ItemActions): HTM
         { class: `badge sev-${a.severity}` },
         `${SEVERITY_ICON[a.severity]} ${a.severity.toUpperCase()}`,
       ),
-      h('span', { class: 'status' }, ` ${a.status === 'open' ? 'Open' : 'Acknowledged'}`),
+      h('span', { class: 'status', title: statusTitle(a) }, ` ${statusText(a)}`),
     ),
     h(
       'p',
@@ -98,8 +98,22 @@ export function goneReason(a: AlertItem | undefined, snoozed: boolean): string {
   return 'No longer open'
 }
 
-/** What decides an item's controls (acknowledge only while open, snooze never for critical). */
-const shapeOf = (a: AlertItem) => `${a.status}|${a.severity}|${a.patientId}`
+/** What decides an item's controls and status line (acknowledge only while open, snooze never for critical). */
+const shapeOf = (a: AlertItem) => `${a.status}|${a.severity}|${a.patientId}|${Boolean(a.escalated)}`
+
+/** Open, escalated (on call told: nobody acknowledged it in time), or acknowledged. */
+function statusText(a: AlertItem): string {
+  if (a.status === 'open') return a.escalated ? 'Open — ESCALATED' : 'Open'
+  return 'Acknowledged'
+}
+
+/** The same in full, with who acknowledged it (a tooltip: the status line keeps one length). */
+function statusTitle(a: AlertItem): string {
+  if (a.status === 'open')
+    return a.escalated ? 'Open — escalated: not acknowledged in time, on call was told' : 'Open'
+  const by = a.history?.findLast((e) => e.action === 'acknowledged')?.by
+  return by ? `Acknowledged by ${by}` : 'Acknowledged'
+}
 
 const ruleText = (a: AlertItem) => ` — ${a.rule}${a.score !== undefined ? ` (score ${a.score})` : ''}`
 

@@ -27,7 +27,8 @@ export function createAlertFeed(root: HTMLElement, store: Store) {
   const list = h('ul', { class: 'alerts', 'aria-labelledby': 'feed-title' })
   const empty = h('p', { class: 'empty' }, 'No open alerts.')
   const snoozedNote = h('p', { class: 'snoozed-note' })
-  root.append(title, pendingBar, empty, list, snoozedNote)
+  const failure = h('p', { class: 'action-failed', role: 'alert' })
+  root.append(title, failure, pendingBar, empty, list, snoozedNote)
   const cache = new Map<string, { el: HTMLElement; sig: string }>()
   let shown: Slot<AlertItem>[] = []
   let scheduled = false
@@ -44,9 +45,18 @@ export function createAlertFeed(root: HTMLElement, store: Store) {
   })
 
   async function act(a: AlertItem, path: string, body: unknown) {
-    const updated = await api<AlertItem>('POST', `/api/alerts/${encodeURIComponent(a.id)}/${path}`, body)
-    store.setAlert(updated)
-    render()
+    try {
+      const updated = await api<AlertItem>('POST', `/api/alerts/${encodeURIComponent(a.id)}/${path}`, body)
+      store.setAlert(updated)
+      failure.textContent = ''
+      render()
+    } catch (e) {
+      // Never silent: the alert is still as it was, and the user must know the action did not happen.
+      failure.textContent = `Could not ${path === 'ack' ? 'acknowledge' : path} the alert for ${
+        store.patients.get(a.patientId)?.name ?? a.patientId
+      }: ${(e as Error).message}. It is unchanged; try again.`
+      throw e
+    }
   }
 
   function resolveWithNote(a: AlertItem) {
@@ -78,7 +88,8 @@ export function createAlertFeed(root: HTMLElement, store: Store) {
   }
 
   const actions = {
-    act: (a: AlertItem, path: string, body: unknown) => void act(a, path, body),
+    // A failure is shown in the feed (act); nothing more to do here.
+    act: (a: AlertItem, path: string, body: unknown) => void act(a, path, body).catch(() => {}),
     resolve: resolveWithNote,
   }
 

@@ -78,6 +78,8 @@ export function createCriticalBanner(store: Store, opts: { soundEnabled: () => b
   })
   return {
     render,
+    /** Announce (and sound) an open critical alert found other than by a live message (a reload). */
+    announce,
     /** Called from the click that enables sound: creating the AudioContext there unlocks audio. */
     unlockAudio() {
       audio ??= new AudioContext()

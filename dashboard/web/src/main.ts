@@ -18,6 +18,11 @@ const logoutButton = document.getElementById('logout') as HTMLButtonElement
 let teardown: (() => void) | undefined
 
 async function boot() {
+  // The skip link moves focus to the content; following its #main would be a route (no such page).
+  document.querySelector('a.skip')?.addEventListener('click', (e) => {
+    e.preventDefault()
+    document.getElementById('main')?.focus()
+  })
   try {
     await onSession(await api<Session>('GET', '/api/session'))
   } catch (e) {
@@ -45,6 +50,8 @@ async function onSession(session: Session) {
   await showApp(session)
 }
 
+const isOpenCritical = (a: AlertItem) => a.status === 'open' && a.severity === 'critical'
+
 async function showApp(session: Session) {
   performance.mark('vw:app-start')
   const store = createStore()
@@ -53,6 +60,7 @@ async function showApp(session: Session) {
   const system = startSystemStatus(document.getElementById('system')!)
   let view: View | undefined
   let pending = false
+  let closed = false
   let seen = { p: -1, a: -1, prefs: '' }
   let lastMessageAt: Date | undefined
 
@@ -63,6 +71,8 @@ async function showApp(session: Session) {
     pending = true
     requestAnimationFrame(() => {
       pending = false
+      // Signed out meanwhile: nothing of this session may be drawn again (a banner on the sign-in page).
+      if (closed) return
       const prefSig = `${prefs.glucose}|${prefs.temperature}`
       const changed = {
         patients: seen.p !== store.version.patients || seen.prefs !== prefSig,
@@ -79,6 +89,8 @@ async function showApp(session: Session) {
   let buffer: any[] | undefined
   async function refresh() {
     buffer ??= []
+    const known = new Set([...store.alerts.values()].filter(isOpenCritical).map((a) => a.id))
+    const first = store.alerts.size === 0 && store.patients.size === 0
     try {
       const [p, open, acked] = await Promise.all([
         api<{ patients: PatientRow[] }>('GET', '/api/patients'),
@@ -86,6 +98,8 @@ async function showApp(session: Session) {
         api<{ alerts: AlertItem[] }>('GET', '/api/alerts?status=acknowledged&limit=1000'),
       ])
       store.load(p.patients, [...open.alerts, ...acked.alerts])
+      // Critical alerts that opened while this page was not connected: announced like live ones.
+      if (!first) for (const a of open.alerts) if (isOpenCritical(a) && !known.has(a.id)) banner.announce(a)
     } finally {
       for (const m of buffer ?? []) store.apply(m)
       buffer = undefined
@@ -100,6 +114,8 @@ async function showApp(session: Session) {
   const live = connectLive({
     onMessage: (m) => {
       lastMessageAt = new Date()
+      // The viewer's care team changed: the worklist reloads (new patients appear, removed ones go).
+      if (m.type === 'access-changed') return void refresh().catch(() => {})
       if (buffer) buffer.push(m)
       else store.apply(m)
       schedule()
@@ -134,6 +150,7 @@ async function showApp(session: Session) {
     onExpire: () => void signOut('You were signed out after a period of inactivity.'),
   })
   teardown = () => {
+    closed = true
     live.close()
     idle.stop()
     banner.close()

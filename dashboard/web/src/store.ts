@@ -29,6 +29,8 @@ export interface AlertItem {
   updatedAt: string
   count: number
   score?: number
+  /** An open critical alert nobody acknowledged in time: on call has been told. */
+  escalated?: boolean
   snoozedUntil?: string
   history?: { at: string; by: string; action: string; note?: string }[]
 }

@@ -106,7 +106,18 @@ function attentionText(at: Attention): (Node | string)[] {
     )
   }
   if (at.news2 !== undefined) out.push(h('span', { class: 'news2' }, `NEWS2 ${at.news2}`))
-  if (at.ackCount) out.push(h('span', { class: 'acked' }, `${at.ackCount} acknowledged`))
+  // Acknowledged is not over: its severity stays in view (an acknowledged critical is still critical).
+  if (at.ackCount) {
+    const sev = SEV_NAME[at.ackRank]
+    out.push(
+      h(
+        'span',
+        { class: 'acked' },
+        h('span', { class: `badge sev-${sev}` }, `${SEVERITY_ICON[sev]} ${sev.toUpperCase()}`),
+        ` ${at.ackCount} acknowledged`,
+      ),
+    )
+  }
   if (at.stale)
     out.push(
       h(
