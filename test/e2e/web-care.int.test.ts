@@ -90,4 +90,56 @@ describeWeb('web UI: what a coordinator must not miss', () => {
       .toMatch(/^Could not acknowledge the alert for Ada Lovelace: .*It is unchanged; try again\.$/)
     expect(await item.locator('.status').textContent()).toBe(' Open')
   })
+
+  it('draws nothing of the session after signing out, even with a render pending', async ({ browser, h }) => {
+    const creds = await h.enrollDevice('ox-1', 'p1')
+    const password = await h.addUser('coord@example.org', 'coordinator', ['p1'])
+    const device = await h.connectDevice('ox-1', creds)
+    await device.publishAsync(
+      'rpm/v1/devices/ox-1/readings',
+      reading('o-1', 'spo2', { value: 80, unit: '%' }),
+      {
+        qos: 1,
+      },
+    )
+    const { page, consoleErrors } = await openPage(browser, h.httpUrl)
+    await signIn(page, 'coord@example.org', password)
+    await page.locator('#critical:not([hidden])').waitFor()
+    // A unit change schedules a render; signing out in the same task used to let it draw the banner
+    // again over the sign-in page.
+    await page.evaluate(() => {
+      const unit = document.getElementById('unit-glucose') as HTMLSelectElement
+      unit.value = unit.value === 'mg/dL' ? 'mmol/L' : 'mg/dL'
+      unit.dispatchEvent(new Event('change'))
+      document.getElementById('logout')!.click()
+    })
+    await page.getByLabel('Email').waitFor()
+    await page.waitForTimeout(300)
+    expect(await page.locator('#critical').isHidden()).toBe(true)
+    expect(await page.title()).not.toMatch(/CRITICAL/)
+    expect(consoleErrors).toEqual([])
+  })
+
+  it('skips to the content without leaving the page, and validates ids in the browser', async ({
+    browser,
+    h,
+  }) => {
+    const password = await h.addUser('admin@example.org', 'admin')
+    const { page, consoleErrors } = await openPage(browser, h.httpUrl)
+    await signIn(page, 'admin@example.org', password)
+    await page.locator('.wl-row[data-patient="p1"]').waitFor()
+    await page.locator('a.skip').focus()
+    await page.keyboard.press('Enter')
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('main')
+    expect(await text(page, 'main')).not.toContain('No such page')
+    expect(await page.locator('.wl-row[data-patient="p1"]').count()).toBe(1)
+    // The id pattern compiles (it did not in Chromium's v-mode, so any id passed the browser's check).
+    await page.goto(`${h.httpUrl}/#/admin/devices`)
+    const id = page.locator('#nd-id')
+    await id.fill('bad id!')
+    expect(await id.evaluate((el) => (el as HTMLInputElement).validity.patternMismatch)).toBe(true)
+    await id.fill('good-id.1')
+    expect(await id.evaluate((el) => (el as HTMLInputElement).validity.patternMismatch)).toBe(false)
+    expect(consoleErrors).toEqual([])
+  })
 })
