@@ -1,3 +1,4 @@
+import net from 'node:net'
 import path from 'node:path'
 import { expect } from 'vitest'
 import { openEmbeddedStorage } from '../../storage/sqlite/index.ts'
@@ -141,5 +142,56 @@ describeWeb('web UI: what a coordinator must not miss', () => {
     await id.fill('good-id.1')
     expect(await id.evaluate((el) => (el as HTMLInputElement).validity.patternMismatch)).toBe(false)
     expect(consoleErrors).toEqual([])
+  })
+
+  it('announces a critical alert that opened while the page was disconnected, once it is back', async ({
+    browser,
+    h,
+  }) => {
+    const creds = await h.enrollDevice('ox-1', 'p1')
+    const password = await h.addUser('coord@example.org', 'coordinator', ['p1'])
+    const device = await h.connectDevice('ox-1', creds)
+    // The page reaches the server through a TCP relay that the test can cut, as a network would.
+    const target = new URL(h.httpUrl)
+    const open = new Set<net.Socket>()
+    let up = true
+    const relay = net.createServer((client) => {
+      if (!up) return void client.destroy()
+      const server = net.connect(Number(target.port), target.hostname)
+      for (const s of [client, server]) {
+        open.add(s)
+        s.on('close', () => open.delete(s))
+        s.on('error', () => {})
+      }
+      client.pipe(server).pipe(client)
+    })
+    await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r))
+    try {
+      const { page } = await openPage(
+        browser,
+        `http://127.0.0.1:${(relay.address() as net.AddressInfo).port}`,
+      )
+      await signIn(page, 'coord@example.org', password)
+      await page.locator('.wl-row[data-patient="p1"]').waitFor()
+      await expect.poll(() => text(page, '#live'), WAIT).toContain('Live')
+      up = false
+      for (const s of open) s.destroy()
+      await expect.poll(() => text(page, '#live'), WAIT).not.toMatch(/^● Live/)
+      await device.publishAsync(
+        'rpm/v1/devices/ox-1/readings',
+        reading('o-1', 'spo2', { value: 80, unit: '%' }),
+        {
+          qos: 1,
+        },
+      )
+      up = true
+      // Before, the banner and the feed showed it after the reload, but it was never announced.
+      await expect
+        .poll(() => text(page, '#announce'), { timeout: 30_000, interval: 200 })
+        .toMatch(/Critical alert for Ada Lovelace/)
+    } finally {
+      for (const s of open) s.destroy()
+      await new Promise((r) => relay.close(r))
+    }
   })
 })
