@@ -194,4 +194,30 @@ describeWeb('web UI: what a coordinator must not miss', () => {
       await new Promise((r) => relay.close(r))
     }
   })
+
+  it("says under the glucose chart that a meter's LO reading is not plotted", async ({ browser, h }) => {
+    const creds = await h.enrollDevice('gl-1', 'p1')
+    const password = await h.addUser('coord@example.org', 'coordinator', ['p1'])
+    const device = await h.connectDevice('gl-1', creds)
+    for (const [id, value] of [
+      ['g-1', 110],
+      ['g-2', 'LO'],
+    ] as const)
+      await device.publishAsync(
+        'rpm/v1/devices/gl-1/readings',
+        reading(id, 'blood-glucose', { value, unit: 'mg/dL' }),
+        { qos: 1 },
+      )
+    const { page, consoleErrors } = await openPage(browser, h.httpUrl)
+    await signIn(page, 'coord@example.org', password)
+    await page.locator('.wl-row[data-patient="p1"]').waitFor()
+    await page.goto(`${h.httpUrl}/#/patients/p1`)
+    // Before, the summary read "1 reading: min 110, max 110, latest 110": the critical LO was nowhere.
+    await expect
+      .poll(() => text(page, '.chart[data-type="blood-glucose"] .chart-summary'), WAIT)
+      .toMatch(
+        /^1 reading: min 110, max 110, latest 110 mg\/dL\. Not plotted: 1 below the meter's range \(LO\); the latest LO at /,
+      )
+    expect(consoleErrors).toEqual([])
+  })
 })

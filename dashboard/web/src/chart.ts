@@ -11,6 +11,8 @@ import { displayUnit, formatNumber, toDisplay, unitLabel } from './units.ts'
 export interface ChartReading {
   effectiveMs: number
   values: Record<string, number>
+  /** A glucose meter's LO/HI: beyond its range, so no value to plot. */
+  interpretation?: 'L' | 'H'
 }
 
 const SEV_COLOUR = { critical: '#b00020', high: '#c2410c', medium: '#a16207' } as const
@@ -43,7 +45,14 @@ export function trendChart(opts: {
 
   const title = `${LABELS[type] ?? type} (${unit})`
   const plotBox = h('div', { class: 'plot', 'aria-hidden': 'true' })
-  const summary = h('p', { class: 'chart-summary' }, summarize(type, rows, ys, unit, prefs))
+  // Meter readings beyond its range have no value to plot, and are often the most urgent (a LO glucose
+  // is critical): the summary under the chart says so in words.
+  const beyond = opts.readings.filter((r) => r.interpretation && !rows.includes(r))
+  const summary = h(
+    'p',
+    { class: 'chart-summary' },
+    summarize(type, rows, ys, unit, prefs) + (beyond.length ? ` ${beyondText(beyond)}` : ''),
+  )
   const legend = h(
     'ul',
     { class: 'thresholds', 'aria-label': `Alert thresholds for ${LABELS[type] ?? type}` },
@@ -113,6 +122,18 @@ function drawThresholds(u: uPlot, lines: Threshold[]) {
     ctx.fillText(`${t.label} ${t.value}`, left + 4, y - 3)
   }
   ctx.restore()
+}
+
+function beyondText(beyond: ChartReading[]): string {
+  const lo = beyond.filter((r) => r.interpretation === 'L').length
+  const hi = beyond.length - lo
+  const last = beyond.reduce((a, b) => (b.effectiveMs > a.effectiveMs ? b : a))
+  const parts = [lo ? `${lo} below the meter's range (LO)` : '', hi ? `${hi} above it (HI)` : ''].filter(
+    Boolean,
+  )
+  return `Not plotted: ${parts.join(', ')}; the latest ${last.interpretation === 'L' ? 'LO' : 'HI'} at ${new Date(
+    last.effectiveMs,
+  ).toLocaleString()}.`
 }
 
 function summarize(
