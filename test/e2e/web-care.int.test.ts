@@ -220,4 +220,33 @@ describeWeb('web UI: what a coordinator must not miss', () => {
       )
     expect(consoleErrors).toEqual([])
   })
+
+  it('shows alert texts in the units the coordinator chose, like the rest of the screen', async ({
+    browser,
+    h,
+  }) => {
+    const creds = await h.enrollDevice('gl-1', 'p1')
+    const password = await h.addUser('coord@example.org', 'coordinator', ['p1'])
+    const device = await h.connectDevice('gl-1', creds)
+    await device.publishAsync(
+      'rpm/v1/devices/gl-1/readings',
+      reading('g-1', 'blood-glucose', { value: 65, unit: 'mg/dL' }),
+      {
+        qos: 1,
+      },
+    )
+    const { page } = await openPage(browser, h.httpUrl)
+    await signIn(page, 'coord@example.org', password)
+    const msg = page.locator('li.alert', { hasText: 'glucose-low' }).locator('.msg')
+    await expect.poll(() => msg.textContent(), WAIT).toMatch(/^Glucose 65 mg\/dL, 5 below the limit < 70 at /)
+    await page.getByLabel('Glucose unit').selectOption('mmol/L')
+    // Before, the worklist said 3.6 mmol/L and the alert 65 mg/dL.
+    await expect
+      .poll(() => msg.textContent(), WAIT)
+      .toMatch(/^Glucose 3\.6 mmol\/L, 0\.3 below the limit < 3\.9 at /)
+    expect(await msg.textContent()).not.toMatch(/\d{4}-\d{2}-\d{2}T/)
+    await expect
+      .poll(() => text(page, '.wl-row[data-patient="p1"] [data-type="blood-glucose"] .val'), WAIT)
+      .toBe('3.6 mmol/L')
+  })
 })

@@ -1,3 +1,4 @@
+import { alertText } from './alert-text.ts'
 import { button, h } from './dom.ts'
 import { ago, SEVERITY_ICON } from './format.ts'
 import type { AlertItem, Store } from './store.ts'
@@ -59,7 +60,7 @@ export function buildAlertItem(a: AlertItem, store: Store, on: ItemActions): HTM
       h('a', { href: `#/patients/${encodeURIComponent(a.patientId)}` }, patient?.name ?? a.patientId),
       ruleText(a),
     ),
-    h('p', { class: 'msg' }, a.message),
+    h('p', { class: 'msg' }, alertText(a.message)),
     h('p', { class: 'when' }, ...whenText(a)),
     actions,
   )
@@ -73,7 +74,7 @@ export function patchAlertItem(el: HTMLElement, a: AlertItem): boolean {
   const when = el.querySelector('.when')
   if (!who || !msg || !when) return false
   who.textContent = ruleText(a)
-  msg.textContent = a.message
+  msg.textContent = alertText(a.message)
   when.replaceChildren(...whenText(a))
   return true
 }

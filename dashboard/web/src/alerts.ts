@@ -1,9 +1,11 @@
 import { buildAlertItem, goneReason, markGone, patchAlertItem } from './alert-item.ts'
+import { alertText } from './alert-text.ts'
 import { api } from './api.ts'
 import { openDialog } from './dialog.ts'
 import { button, h, reconcile } from './dom.ts'
 import { watchEngagement } from './engagement.ts'
 import { freezeList, liveSlots, pendingAlertsLabel, type Slot } from './freeze.ts'
+import { loadPrefs } from './prefs.ts'
 import { type AlertItem, RANK, type Store } from './store.ts'
 
 // The alert feed: open before acknowledged, most severe first, then the most recently opened; acknowledge,
@@ -62,7 +64,7 @@ export function createAlertFeed(root: HTMLElement, store: Store) {
   function resolveWithNote(a: AlertItem) {
     const note = h('textarea', { id: 'resolve-note', maxlength: '2000', rows: '4' }) as HTMLTextAreaElement
     const dialog = openDialog({
-      title: `Resolve: ${a.message}`,
+      title: `Resolve, for ${store.patients.get(a.patientId)?.name ?? a.patientId}: ${alertText(a.message)}`,
       body: [h('label', { for: 'resolve-note' }, 'Resolution note (optional)'), note],
       submitLabel: 'Resolve alert',
       onSubmit: async () => {
@@ -95,6 +97,9 @@ export function createAlertFeed(root: HTMLElement, store: Store) {
 
   function render(applyNow = false) {
     const now = Date.now()
+    // The viewer's units: a change re-renders the alert texts in them (alert-text.ts).
+    const prefs = loadPrefs()
+    const units = `${prefs.glucose}|${prefs.temperature}`
     const all = [...store.alerts.values()].filter((a) => a.status !== 'resolved')
     // A critical alert is never hidden, whatever snooze it carries from when it was milder.
     const snoozed = all.filter(
@@ -124,7 +129,7 @@ export function createAlertFeed(root: HTMLElement, store: Store) {
       (s) =>
         s.gone
           ? 'gone'
-          : `${s.item.status}|${s.item.severity}|${s.item.count}|${s.item.updatedAt}|${Math.floor(now / 60_000)}`,
+          : `${s.item.status}|${s.item.severity}|${s.item.count}|${s.item.updatedAt}|${Math.floor(now / 60_000)}|${units}`,
       (s) => {
         const el = buildAlertItem(s.item, store, actions)
         if (s.gone) markGone(el, why(s.key))

@@ -1,3 +1,4 @@
+import { alertText } from './alert-text.ts'
 import { button, h } from './dom.ts'
 import type { AlertItem, Store } from './store.ts'
 
@@ -38,7 +39,11 @@ export function createCriticalBanner(store: Store, opts: { soundEnabled: () => b
       h('strong', {}, `✖ CRITICAL ALERT${open.length > 1 ? `S (${open.length})` : ''}`),
       // One line (the slot's height is fixed): a long message ends in an ellipsis; the full text is in the
       // title, the assertive announcement and the alert feed.
-      h('span', { class: 'msg', title: `${name}: ${a.message}` }, ` ${name}: ${a.message}`),
+      h(
+        'span',
+        { class: 'msg', title: `${name}: ${alertText(a.message)}` },
+        ` ${name}: ${alertText(a.message)}`,
+      ),
       h('a', { href: `#/patients/${encodeURIComponent(a.patientId)}`, class: 'button' }, 'Open patient'),
     )
   }
@@ -48,7 +53,7 @@ export function createCriticalBanner(store: Store, opts: { soundEnabled: () => b
     // Clear first so the same text twice is still announced.
     announcer.textContent = ''
     setTimeout(() => {
-      announcer.textContent = `Critical alert for ${name}: ${a.message}`
+      announcer.textContent = `Critical alert for ${name}: ${alertText(a.message)}`
     }, 50)
     if (opts.soundEnabled()) beep()
   }

@@ -1,3 +1,4 @@
+import { alertText } from './alert-text.ts'
 import { h } from './dom.ts'
 import { formatReading, LABELS, localTime, SEVERITY_ICON } from './format.ts'
 import type { Prefs } from './prefs.ts'
@@ -111,7 +112,7 @@ export function historyTable(alerts: AlertItem[]): HTMLElement {
           h('td', {}, localTime(a.openedAt)),
           h('td', {}, `${SEVERITY_ICON[a.severity]} ${a.severity}`),
           h('td', {}, a.rule),
-          h('td', {}, a.message),
+          h('td', {}, alertText(a.message)),
           h('td', {}, a.status),
           h('td', {}, last ? `${last.action} by ${last.by}${last.note ? `: “${last.note}”` : ''}` : ''),
         )
