@@ -3,6 +3,7 @@ import path from 'node:path'
 import { expect } from 'vitest'
 import { openEmbeddedStorage } from '../../storage/sqlite/index.ts'
 import { describeWeb, openPage, reading, signIn, text, WAIT, webTest } from '../helpers/browser.ts'
+import type { Harness } from '../helpers/harness.ts'
 
 // What a coordinator must not miss, in Debian Chromium against a real server: an acknowledged critical
 // alert is still critical on the worklist, an escalated one says so, the worklist follows care-team
@@ -10,21 +11,23 @@ import { describeWeb, openPage, reading, signIn, text, WAIT, webTest } from '../
 
 const it = webTest({ p1: 'Ada Lovelace', p2: 'Grace Hopper' })
 
+/** A coordinator of `patients` and a device of p1's, enrolled and connected; `publish` sends a reading. */
+async function coordinatorWithDevice(h: Harness, deviceId: string, patients: string[]) {
+  const creds = await h.enrollDevice(deviceId, 'p1')
+  const password = await h.addUser('coord@example.org', 'coordinator', patients)
+  const device = await h.connectDevice(deviceId, creds)
+  const publish = (payload: string) =>
+    device.publishAsync(`rpm/v1/devices/${deviceId}/readings`, payload, { qos: 1 })
+  return { password, device, publish }
+}
+
 describeWeb('web UI: what a coordinator must not miss', () => {
   it('keeps an acknowledged critical visible as critical, and shows an escalated one as escalated', async ({
     browser,
     h,
   }) => {
-    const creds = await h.enrollDevice('ox-1', 'p1')
-    const password = await h.addUser('coord@example.org', 'coordinator', ['p1', 'p2'])
-    const device = await h.connectDevice('ox-1', creds)
-    await device.publishAsync(
-      'rpm/v1/devices/ox-1/readings',
-      reading('o-1', 'spo2', { value: 80, unit: '%' }),
-      {
-        qos: 1,
-      },
-    )
+    const { password, publish } = await coordinatorWithDevice(h, 'ox-1', ['p1', 'p2'])
+    await publish(reading('o-1', 'spo2', { value: 80, unit: '%' }))
     // The server escalates an unacknowledged critical alert after 15 minutes: here, marked so directly.
     const s = openEmbeddedStorage({
       dataDir: h.dataDir,
@@ -73,12 +76,8 @@ describeWeb('web UI: what a coordinator must not miss', () => {
   })
 
   it('says so when acknowledging fails, and leaves the alert as it was', async ({ browser, h }) => {
-    const creds = await h.enrollDevice('hr-1', 'p1')
-    const password = await h.addUser('coord@example.org', 'coordinator', ['p1'])
-    const device = await h.connectDevice('hr-1', creds)
-    await device.publishAsync('rpm/v1/devices/hr-1/readings', reading('h-1', 'heart-rate', { value: 150 }), {
-      qos: 1,
-    })
+    const { password, device, publish } = await coordinatorWithDevice(h, 'hr-1', ['p1'])
+    await publish(reading('h-1', 'heart-rate', { value: 150 }))
     const { page } = await openPage(browser, h.httpUrl)
     await signIn(page, 'coord@example.org', password)
     const item = page.locator('li.alert.sev-high', { hasText: 'hr-high' })
@@ -93,16 +92,8 @@ describeWeb('web UI: what a coordinator must not miss', () => {
   })
 
   it('draws nothing of the session after signing out, even with a render pending', async ({ browser, h }) => {
-    const creds = await h.enrollDevice('ox-1', 'p1')
-    const password = await h.addUser('coord@example.org', 'coordinator', ['p1'])
-    const device = await h.connectDevice('ox-1', creds)
-    await device.publishAsync(
-      'rpm/v1/devices/ox-1/readings',
-      reading('o-1', 'spo2', { value: 80, unit: '%' }),
-      {
-        qos: 1,
-      },
-    )
+    const { password, publish } = await coordinatorWithDevice(h, 'ox-1', ['p1'])
+    await publish(reading('o-1', 'spo2', { value: 80, unit: '%' }))
     const { page, consoleErrors } = await openPage(browser, h.httpUrl)
     await signIn(page, 'coord@example.org', password)
     await page.locator('#critical:not([hidden])').waitFor()
@@ -148,9 +139,7 @@ describeWeb('web UI: what a coordinator must not miss', () => {
     browser,
     h,
   }) => {
-    const creds = await h.enrollDevice('ox-1', 'p1')
-    const password = await h.addUser('coord@example.org', 'coordinator', ['p1'])
-    const device = await h.connectDevice('ox-1', creds)
+    const { password, publish } = await coordinatorWithDevice(h, 'ox-1', ['p1'])
     // The page reaches the server through a TCP relay that the test can cut, as a network would.
     const target = new URL(h.httpUrl)
     const open = new Set<net.Socket>()
@@ -177,13 +166,7 @@ describeWeb('web UI: what a coordinator must not miss', () => {
       up = false
       for (const s of open) s.destroy()
       await expect.poll(() => text(page, '#live'), WAIT).not.toMatch(/^● Live/)
-      await device.publishAsync(
-        'rpm/v1/devices/ox-1/readings',
-        reading('o-1', 'spo2', { value: 80, unit: '%' }),
-        {
-          qos: 1,
-        },
-      )
+      await publish(reading('o-1', 'spo2', { value: 80, unit: '%' }))
       up = true
       // Before, the banner and the feed showed it after the reload, but it was never announced.
       await expect
@@ -196,18 +179,12 @@ describeWeb('web UI: what a coordinator must not miss', () => {
   })
 
   it("says under the glucose chart that a meter's LO reading is not plotted", async ({ browser, h }) => {
-    const creds = await h.enrollDevice('gl-1', 'p1')
-    const password = await h.addUser('coord@example.org', 'coordinator', ['p1'])
-    const device = await h.connectDevice('gl-1', creds)
+    const { password, publish } = await coordinatorWithDevice(h, 'gl-1', ['p1'])
     for (const [id, value] of [
       ['g-1', 110],
       ['g-2', 'LO'],
     ] as const)
-      await device.publishAsync(
-        'rpm/v1/devices/gl-1/readings',
-        reading(id, 'blood-glucose', { value, unit: 'mg/dL' }),
-        { qos: 1 },
-      )
+      await publish(reading(id, 'blood-glucose', { value, unit: 'mg/dL' }))
     const { page, consoleErrors } = await openPage(browser, h.httpUrl)
     await signIn(page, 'coord@example.org', password)
     await page.locator('.wl-row[data-patient="p1"]').waitFor()
@@ -225,16 +202,8 @@ describeWeb('web UI: what a coordinator must not miss', () => {
     browser,
     h,
   }) => {
-    const creds = await h.enrollDevice('gl-1', 'p1')
-    const password = await h.addUser('coord@example.org', 'coordinator', ['p1'])
-    const device = await h.connectDevice('gl-1', creds)
-    await device.publishAsync(
-      'rpm/v1/devices/gl-1/readings',
-      reading('g-1', 'blood-glucose', { value: 65, unit: 'mg/dL' }),
-      {
-        qos: 1,
-      },
-    )
+    const { password, publish } = await coordinatorWithDevice(h, 'gl-1', ['p1'])
+    await publish(reading('g-1', 'blood-glucose', { value: 65, unit: 'mg/dL' }))
     const { page } = await openPage(browser, h.httpUrl)
     await signIn(page, 'coord@example.org', password)
     const msg = page.locator('li.alert', { hasText: 'glucose-low' }).locator('.msg')
