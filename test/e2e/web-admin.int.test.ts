@@ -88,7 +88,13 @@ describeWeb('web UI admin', () => {
     await page.getByLabel('Name').fill('Katherine Johnson')
     await page.getByRole('button', { name: 'Add patient' }).click()
     await expect.poll(() => text(page, '#admin-status'), WAIT).toBe('Patient p7 added.')
+    // Pausing silences the patient's alarms: it asks first, and cancelling changes nothing.
     await page.getByRole('button', { name: 'Pause monitoring for Katherine Johnson' }).click()
+    const dialog = page.getByRole('alertdialog', { name: 'Pause monitoring for Katherine Johnson?' })
+    await dialog.getByRole('button', { name: 'Cancel' }).click()
+    expect(await text(page, 'tr[data-patient="p7"]')).toContain('active')
+    await page.getByRole('button', { name: 'Pause monitoring for Katherine Johnson' }).click()
+    await dialog.getByRole('button', { name: 'Pause monitoring' }).click()
     await expect.poll(() => text(page, 'tr[data-patient="p7"]'), WAIT).toContain('paused')
     const list = await (await fetch(`${h.httpUrl}/api/patients`, { headers: { cookie } })).json()
     expect(list.patients.find((p: any) => p.id === 'p7')).toMatchObject({

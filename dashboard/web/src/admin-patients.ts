@@ -1,6 +1,6 @@
 import { errorText, input } from './admin-common.ts'
 import { api } from './api.ts'
-import { field } from './dialog.ts'
+import { field, openDialog } from './dialog.ts'
 import { button, clear, h, reconcile } from './dom.ts'
 import type { Ctx, View } from './routes.ts'
 
@@ -82,8 +82,29 @@ export function mountAdminPatients(ctx: Ctx): View {
             button(
               active ? `Pause monitoring` : `Resume monitoring`,
               async () => {
+                const change = () =>
+                  api('PATCH', `/api/patients/${encodeURIComponent(p.id)}`, { monitoring: !active })
                 try {
-                  await api('PATCH', `/api/patients/${encodeURIComponent(p.id)}`, { monitoring: !active })
+                  if (active) {
+                    // Pausing silences a patient's alarms: never on one stray click.
+                    const ok = await openDialog({
+                      title: `Pause monitoring for ${p.name}?`,
+                      body: [
+                        h(
+                          'p',
+                          {},
+                          'Their devices are disconnected at once and refused until monitoring resumes, and no alert is raised for them (no readings, no no-data alerts).',
+                        ),
+                      ],
+                      submitLabel: 'Pause monitoring',
+                      role: 'alertdialog',
+                      onSubmit: async () => {
+                        await change()
+                        return undefined
+                      },
+                    })
+                    if (!ok) return
+                  } else await change()
                   status.textContent = `${p.name}: monitoring ${active ? 'paused' : 'resumed'}.`
                   await ctx.refresh()
                 } catch (e) {
