@@ -218,4 +218,24 @@ describeWeb('web UI: what a coordinator must not miss', () => {
       .poll(() => text(page, '.wl-row[data-patient="p1"] [data-type="blood-glucose"] .val'), WAIT)
       .toBe('3.6 mmol/L')
   })
+
+  it('acknowledges a critical alert from the banner, from any page', async ({ browser, h }) => {
+    const { password, publish } = await coordinatorWithDevice(h, 'ox-1', ['p1'])
+    await publish(reading('o-1', 'spo2', { value: 80, unit: '%' }))
+    const { page, consoleErrors } = await openPage(browser, h.httpUrl)
+    await signIn(page, 'coord@example.org', password)
+    await page.locator('#critical:not([hidden])').waitFor()
+    // On the patient page there is no alert feed: the banner is where to act.
+    await page.goto(`${h.httpUrl}/#/patients/p1`)
+    await page.getByRole('button', { name: 'Acknowledge the critical alert for Ada Lovelace' }).click()
+    await page.locator('#critical-calm:not([hidden])').waitFor()
+    expect(await page.locator('#critical').isHidden()).toBe(true)
+    const cookie = await h.login('coord@example.org', password)
+    const alerts = (await (await fetch(`${h.httpUrl}/api/alerts?patient=p1`, { headers: { cookie } })).json())
+      .alerts as { rule: string; status: string; history: { action: string; by: string }[] }[]
+    const low = alerts.find((a) => a.rule === 'spo2-low')!
+    expect(low.status).toBe('acknowledged')
+    expect(low.history.at(-1)).toMatchObject({ action: 'acknowledged', by: 'coord@example.org' })
+    expect(consoleErrors).toEqual([])
+  })
 })

@@ -1,4 +1,5 @@
 import { alertText } from './alert-text.ts'
+import { api } from './api.ts'
 import { button, h } from './dom.ts'
 import type { AlertItem, Store } from './store.ts'
 
@@ -43,6 +44,21 @@ export function createCriticalBanner(store: Store, opts: { soundEnabled: () => b
         'span',
         { class: 'msg', title: `${name}: ${alertText(a.message)}` },
         ` ${name}: ${alertText(a.message)}`,
+      ),
+      // Acknowledged from here, wherever the user is (the patient page has no alert feed).
+      button(
+        'Acknowledge',
+        async () => {
+          try {
+            store.setAlert(await api<AlertItem>('POST', `/api/alerts/${encodeURIComponent(a.id)}/ack`, {}))
+            render()
+          } catch (e) {
+            // Never silent: the alert stays in the banner, and the button says why in words.
+            const b = banner.querySelector<HTMLButtonElement>('button.ack')
+            if (b) b.textContent = `Could not acknowledge (${(e as Error).message}): retry`
+          }
+        },
+        { class: 'ack', 'aria-label': `Acknowledge the critical alert for ${name}` },
       ),
       h('a', { href: `#/patients/${encodeURIComponent(a.patientId)}`, class: 'button' }, 'Open patient'),
     )
