@@ -51,6 +51,10 @@ describeWeb('web UI: what a coordinator must not miss', () => {
     await expect
       .poll(() => text(page, '.wl-row[data-patient="p1"] .c-attn'), WAIT)
       .toMatch(/CRITICAL 1 acknowledged/)
+    // A name the column clips is whole on hover.
+    expect(
+      await page.locator('.wl-row[data-patient="p1"] a[data-focus-key="open"]').getAttribute('title'),
+    ).toBe('Ada Lovelace')
     expect(consoleErrors).toEqual([])
   })
 

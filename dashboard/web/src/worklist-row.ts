@@ -52,9 +52,11 @@ export function patchRow(el: HTMLElement, p: PatientRow, at: Attention, pr: Pref
     sigs[1] = who
     x.link.setAttribute('href', `#/patients/${encodeURIComponent(p.id)}`)
     x.link.textContent = p.name
+    // A long name is clipped by the column: the whole of it on hover.
+    x.link.setAttribute('title', p.name)
     x.pid.textContent = p.monitoring === false ? `${p.id} · monitoring paused` : p.id
   }
-  const attn = `${at.openRank}.${at.openCount}.${at.news2}.${at.ackCount}.${at.stale}.${at.lastReadingMs === undefined}`
+  const attn = `${at.openRank}.${at.openCount}.${at.news2}.${at.ackRank}.${at.ackCount}.${at.stale}.${at.lastReadingMs === undefined}`
   if (sigs[2] !== attn) {
     sigs[2] = attn
     x.attn.replaceChildren(...attentionText(at))
