@@ -6,6 +6,7 @@ import type { StoredObservation } from '../shared/fhir.ts'
 import type { Logger } from '../shared/logger.ts'
 import type { Metrics } from '../shared/metrics.ts'
 import type { AlertStore, Device, Patient, ReadingStore } from '../storage/ports.ts'
+import { chartThresholds } from './chart-thresholds.ts'
 import { type CompiledRules, compileRules } from './compile.ts'
 import { DEFAULT_RULES } from './default-rules.ts'
 import { createEngine } from './engine.ts'
@@ -199,6 +200,10 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions) {
     evaluate,
     setRules(next: RuleSet) {
       compiled = compileRules(next)
+    },
+    /** The limits of the rules that apply to this patient, for the trend charts (chart-thresholds.ts). */
+    thresholdsFor(patientId: string, flags: Record<string, boolean | undefined> = {}) {
+      return chartThresholds(compiled, patientId, flags)
     },
     get rules(): RuleSet {
       return compiled.set

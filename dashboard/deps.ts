@@ -46,7 +46,7 @@ export interface DashboardDeps {
     liveAlerts(): Promise<{ patientId: string; severity: string }[]>
   }
   alertStore: AlertStore
-  alerts: Pick<Alerts, 'acknowledge' | 'resolve' | 'snooze'>
+  alerts: Pick<Alerts, 'acknowledge' | 'resolve' | 'snooze' | 'thresholdsFor'>
   audit: {
     append(e: AuditEntry): void
     list(q: {

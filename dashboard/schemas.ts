@@ -82,6 +82,16 @@ export const patientDetailSchema = patientSchema.extend({
   latest,
   devices: z.array(deviceSchema),
   alerts: z.array(alertSchema),
+  /** The limits of the rules that apply to this patient (canonical units), for the trend charts. */
+  thresholds: z.array(
+    z.object({
+      type: z.string(),
+      value: z.number(),
+      severity: z.enum(['critical', 'high', 'medium', 'low']),
+      label: z.string(),
+      field: z.string().optional(),
+    }),
+  ),
   rpm: z.object({ periodDays: z.number(), daysWithReadings: z.number(), band: z.string() }),
 })
 

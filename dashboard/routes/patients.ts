@@ -85,6 +85,8 @@ export function patientRoutes(app: FastifyInstance, deps: DashboardDeps) {
         latest: Object.fromEntries(latest.map((o) => [o.type, readingView(o)])),
         devices: devices.map(deviceView),
         alerts,
+        // The limits this patient's rules use, for the chart lines (not the defaults: a custom rule set).
+        thresholds: deps.alerts.thresholdsFor(id, p.flags ?? {}),
         rpm: {
           periodDays: 30,
           daysWithReadings: days,

@@ -1,9 +1,11 @@
+import fs from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
 import { expect } from 'vitest'
+import { DEFAULT_RULES } from '../../alerts/default-rules.ts'
 import { openEmbeddedStorage } from '../../storage/sqlite/index.ts'
 import { describeWeb, openPage, reading, signIn, text, WAIT, webTest } from '../helpers/browser.ts'
-import type { Harness } from '../helpers/harness.ts'
+import { type Harness, tempDir } from '../helpers/harness.ts'
 
 // What a coordinator must not miss, in Debian Chromium against a real server: an acknowledged critical
 // alert is still critical on the worklist, an escalated one says so, the worklist follows care-team
@@ -241,5 +243,32 @@ describeWeb('web UI: what a coordinator must not miss', () => {
     expect(low.status).toBe('acknowledged')
     expect(low.history.at(-1)).toMatchObject({ action: 'acknowledged', by: 'coord@example.org' })
     expect(consoleErrors).toEqual([])
+  })
+
+  it("draws the patient's own alert limits on the charts, not the defaults", async ({ browser, start }) => {
+    // A rule set in which p1's hr-high limit is 110 (the default is 130).
+    const rules = path.join(tempDir('vitalwire-rules-'), 'rules.json')
+    fs.writeFileSync(
+      rules,
+      JSON.stringify({
+        ...DEFAULT_RULES,
+        patientOverrides: {
+          p1: { 'hr-high': { levels: [{ severity: 'high', any: [{ op: '>', limit: 110 }] }] } },
+        },
+      }),
+    )
+    const h = await start({ env: { VITALWIRE_ALERT_RULES: rules } })
+    await h.enrollPatient('p1', { name: 'Ada Lovelace' })
+    const { password, publish } = await coordinatorWithDevice(h, 'hr-1', ['p1'])
+    await publish(reading('h-1', 'heart-rate', { value: 120 }))
+    const { page } = await openPage(browser, h.httpUrl)
+    await signIn(page, 'coord@example.org', password)
+    await page.locator('.wl-row[data-patient="p1"]').waitFor()
+    await page.goto(`${h.httpUrl}/#/patients/p1`)
+    const legend = page.locator('.chart[data-type="heart-rate"] .thresholds')
+    // Before, the line said 130 and the breaching 120 sat under it, looking in range.
+    await expect.poll(() => legend.textContent(), WAIT).toContain('hr-high: 110 /min (high)')
+    expect(await legend.textContent()).not.toContain('130')
+    expect(await legend.textContent()).toContain('hr-low: 40 /min (high)')
   })
 })

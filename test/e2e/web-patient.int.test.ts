@@ -1,7 +1,7 @@
 import { expect } from 'vitest'
 import { describeWeb, openPage, screenshot, signIn, text, WAIT, webTest } from '../helpers/browser.ts'
 
-// The patient view: uPlot trends with the default thresholds, day/week/month, devices, alert history and
+// The patient view: uPlot trends with the patient's alert limits, day/week/month, devices, alert history and
 // the RPM days-with-readings band, all from real readings sent by a real device.
 
 const DAY = 86_400_000

@@ -2,7 +2,7 @@ import uPlot from 'uplot'
 import { h } from './dom.ts'
 import { LABELS, SEVERITY_ICON } from './format.ts'
 import type { Prefs } from './prefs.ts'
-import { type Threshold, thresholdsFor } from './thresholds.ts'
+import type { PatientThreshold, Threshold } from './thresholds.ts'
 import { displayUnit, formatNumber, toDisplay, unitLabel } from './units.ts'
 
 // One trend chart per vital (uPlot: canvas, fast with thousands of points), with the default alert
@@ -15,13 +15,14 @@ export interface ChartReading {
   interpretation?: 'L' | 'H'
 }
 
-const SEV_COLOUR = { critical: '#b00020', high: '#c2410c', medium: '#a16207' } as const
+const SEV_COLOUR = { critical: '#b00020', high: '#c2410c', medium: '#a16207', low: '#1d4ed8' } as const
 
 export function trendChart(opts: {
   type: string
   readings: ChartReading[]
   prefs: Prefs
-  flags?: { hypercapnic?: boolean }
+  /** The patient's alert limits (all types; this chart draws its own). */
+  thresholds: PatientThreshold[]
   fromMs: number
   toMs: number
   width: number
@@ -34,10 +35,9 @@ export function trendChart(opts: {
   const ys = fields.map((f) =>
     rows.map((r) => (typeof r.values[f] === 'number' ? toDisplay(type, r.values[f], prefs) : null)),
   )
-  const lines: Threshold[] = thresholdsFor(type, opts.flags).map((t) => ({
-    ...t,
-    value: toDisplay(type, t.value, prefs),
-  }))
+  const lines: Threshold[] = opts.thresholds
+    .filter((t) => t.type === type)
+    .map((t) => ({ ...t, value: toDisplay(type, t.value, prefs) }))
   const all = [...ys.flat().filter((v): v is number => v !== null), ...lines.map((t) => t.value)]
   const lo = all.length ? Math.min(...all) : 0
   const hi = all.length ? Math.max(...all) : 1

@@ -3,6 +3,7 @@ import { h } from './dom.ts'
 import { formatReading, LABELS, localTime, SEVERITY_ICON } from './format.ts'
 import type { Prefs } from './prefs.ts'
 import type { AlertItem, Reading } from './store.ts'
+import type { PatientThreshold } from './thresholds.ts'
 
 // The patient view's read-only sections: latest values, devices, alert history, RPM band.
 
@@ -22,6 +23,7 @@ export interface Detail {
     revoked: boolean
   }[]
   alerts: AlertItem[]
+  thresholds: PatientThreshold[]
   rpm: { periodDays: number; daysWithReadings: number; band: string }
 }
 

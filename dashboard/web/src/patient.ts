@@ -53,7 +53,7 @@ export function mountPatient(ctx: Ctx, id: string): View {
           type: t,
           readings: r.value.readings,
           prefs: ctx.prefs,
-          flags: d.flags,
+          thresholds: d.thresholds,
           fromMs,
           toMs: now,
           width,
