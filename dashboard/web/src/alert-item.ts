@@ -1,6 +1,7 @@
 import { alertText } from './alert-text.ts'
 import { button, h } from './dom.ts'
 import { ago, SEVERITY_ICON } from './format.ts'
+import type { Prefs } from './prefs.ts'
 import type { AlertItem, Store } from './store.ts'
 
 // One item of the alert feed: built once, then patched in place by live updates (status, count, message),
@@ -15,7 +16,7 @@ export interface ItemActions {
   resolve(a: AlertItem): void
 }
 
-export function buildAlertItem(a: AlertItem, store: Store, on: ItemActions): HTMLElement {
+export function buildAlertItem(a: AlertItem, store: Store, on: ItemActions, prefs: Prefs): HTMLElement {
   const patient = store.patients.get(a.patientId)
   const actions = h('div', { class: 'actions' })
   if (a.status === 'open')
@@ -60,21 +61,21 @@ export function buildAlertItem(a: AlertItem, store: Store, on: ItemActions): HTM
       h('a', { href: `#/patients/${encodeURIComponent(a.patientId)}` }, patient?.name ?? a.patientId),
       ruleText(a),
     ),
-    h('p', { class: 'msg' }, alertText(a.message)),
+    h('p', { class: 'msg' }, alertText(a.message, prefs)),
     h('p', { class: 'when' }, ...whenText(a)),
     actions,
   )
 }
 
 /** The parts of an item a live update may change without rebuilding it. */
-export function patchAlertItem(el: HTMLElement, a: AlertItem): boolean {
+export function patchAlertItem(el: HTMLElement, a: AlertItem, prefs: Prefs): boolean {
   if (el.dataset.shape !== shapeOf(a) || el.classList.contains('gone')) return false
   const who = el.querySelector('.who')?.lastChild
   const msg = el.querySelector('.msg')
   const when = el.querySelector('.when')
   if (!who || !msg || !when) return false
   who.textContent = ruleText(a)
-  msg.textContent = alertText(a.message)
+  msg.textContent = alertText(a.message, prefs)
   when.replaceChildren(...whenText(a))
   return true
 }

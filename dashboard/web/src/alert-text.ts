@@ -1,4 +1,4 @@
-import { loadPrefs, type Prefs } from './prefs.ts'
+import type { Prefs } from './prefs.ts'
 import { MGDL_PER_MMOLL } from './units.ts'
 
 // Alert texts are written by the server in canonical units and UTC: "Glucose 65 mg/dL, 5 below the
@@ -11,7 +11,7 @@ const BREACH =
   /^(.+?) (-?\d+(?:\.\d+)?) (mg\/dL|Cel)([^,]*), (\d+(?:\.\d+)?) (below|above) the limit ([<>]=?) (-?\d+(?:\.\d+)?)(.*)$/s
 const ISO = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})/g
 
-export function alertText(message: string, prefs: Prefs = loadPrefs()): string {
+export function alertText(message: string, prefs: Prefs): string {
   let text = message
   const m = BREACH.exec(text)
   if (m) {

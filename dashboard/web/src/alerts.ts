@@ -5,7 +5,7 @@ import { openDialog } from './dialog.ts'
 import { button, h, reconcile } from './dom.ts'
 import { watchEngagement } from './engagement.ts'
 import { freezeList, liveSlots, pendingAlertsLabel, type Slot } from './freeze.ts'
-import { loadPrefs } from './prefs.ts'
+import type { Prefs } from './prefs.ts'
 import { type AlertItem, RANK, type Store } from './store.ts'
 
 // The alert feed: open before acknowledged, most severe first, then the most recently opened; acknowledge,
@@ -19,7 +19,7 @@ import { type AlertItem, RANK, type Store } from './store.ts'
 // items do not reorder, and an item that leaves keeps its slot greyed. Leaving the feed, or the control,
 // applies what waited: the feed is then exactly what it would have been without the freeze.
 
-export function createAlertFeed(root: HTMLElement, store: Store) {
+export function createAlertFeed(root: HTMLElement, store: Store, prefs: Prefs) {
   const title = h('h2', { id: 'feed-title' })
   const showPending = button('', () => applyPending())
   showPending.id = 'feed-pending'
@@ -64,7 +64,7 @@ export function createAlertFeed(root: HTMLElement, store: Store) {
   function resolveWithNote(a: AlertItem) {
     const note = h('textarea', { id: 'resolve-note', maxlength: '2000', rows: '4' }) as HTMLTextAreaElement
     const dialog = openDialog({
-      title: `Resolve, for ${store.patients.get(a.patientId)?.name ?? a.patientId}: ${alertText(a.message)}`,
+      title: `Resolve, for ${store.patients.get(a.patientId)?.name ?? a.patientId}: ${alertText(a.message, prefs)}`,
       body: [h('label', { for: 'resolve-note' }, 'Resolution note (optional)'), note],
       submitLabel: 'Resolve alert',
       onSubmit: async () => {
@@ -98,7 +98,6 @@ export function createAlertFeed(root: HTMLElement, store: Store) {
   function render(applyNow = false) {
     const now = Date.now()
     // The viewer's units: a change re-renders the alert texts in them (alert-text.ts).
-    const prefs = loadPrefs()
     const units = `${prefs.glucose}|${prefs.temperature}`
     const all = [...store.alerts.values()].filter((a) => a.status !== 'resolved')
     // A critical alert is never hidden, whatever snooze it carries from when it was milder.
@@ -131,7 +130,7 @@ export function createAlertFeed(root: HTMLElement, store: Store) {
           ? 'gone'
           : `${s.item.status}|${s.item.severity}|${s.item.count}|${s.item.updatedAt}|${Math.floor(now / 60_000)}|${units}`,
       (s) => {
-        const el = buildAlertItem(s.item, store, actions)
+        const el = buildAlertItem(s.item, store, actions, prefs)
         if (s.gone) markGone(el, why(s.key))
         holdHeight(el, s.key)
         return el
@@ -142,7 +141,7 @@ export function createAlertFeed(root: HTMLElement, store: Store) {
           markGone(el, why(s.key))
           return true
         }
-        if (patchAlertItem(el, s.item)) return true
+        if (patchAlertItem(el, s.item, prefs)) return true
         // Rebuilt (acknowledged: its Acknowledge button goes, and the item may lose a line): while frozen,
         // the new item keeps at least the old one's height, so nothing below it moves up.
         if (frozen) heldHeights.set(s.key, el.getBoundingClientRect().height)

@@ -1,6 +1,7 @@
 import { alertText } from './alert-text.ts'
 import { api } from './api.ts'
 import { button, h } from './dom.ts'
+import type { Prefs } from './prefs.ts'
 import type { AlertItem, Store } from './store.ts'
 
 // A new critical alert must be impossible to miss: a banner that stays until every critical alert is
@@ -13,7 +14,7 @@ import type { AlertItem, Store } from './store.ts'
 // below it. (In the page flow it pushed the whole page down by its height: a layout shift of everything
 // on screen, under the pointer, at the very moment a critical alert arrived.)
 
-export function createCriticalBanner(store: Store, opts: { soundEnabled: () => boolean }) {
+export function createCriticalBanner(store: Store, prefs: Prefs) {
   const banner = document.getElementById('critical')!
   const calm = document.getElementById('critical-calm')!
   const announcer = document.getElementById('announce')!
@@ -42,8 +43,8 @@ export function createCriticalBanner(store: Store, opts: { soundEnabled: () => b
       // title, the assertive announcement and the alert feed.
       h(
         'span',
-        { class: 'msg', title: `${name}: ${alertText(a.message)}` },
-        ` ${name}: ${alertText(a.message)}`,
+        { class: 'msg', title: `${name}: ${alertText(a.message, prefs)}` },
+        ` ${name}: ${alertText(a.message, prefs)}`,
       ),
       // Acknowledged from here, wherever the user is (the patient page has no alert feed).
       button(
@@ -69,9 +70,9 @@ export function createCriticalBanner(store: Store, opts: { soundEnabled: () => b
     // Clear first so the same text twice is still announced.
     announcer.textContent = ''
     setTimeout(() => {
-      announcer.textContent = `Critical alert for ${name}: ${alertText(a.message)}`
+      announcer.textContent = `Critical alert for ${name}: ${alertText(a.message, prefs)}`
     }, 50)
-    if (opts.soundEnabled()) beep()
+    if (prefs.sound) beep()
   }
 
   function beep() {

@@ -56,7 +56,7 @@ async function showApp(session: Session) {
   performance.mark('vw:app-start')
   const store = createStore()
   const prefs = loadPrefs()
-  const banner = createCriticalBanner(store, { soundEnabled: () => prefs.sound })
+  const banner = createCriticalBanner(store, prefs)
   const system = startSystemStatus(document.getElementById('system')!)
   let view: View | undefined
   let pending = false

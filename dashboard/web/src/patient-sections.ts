@@ -87,7 +87,7 @@ export function devicesTable(d: Detail): HTMLElement {
   )
 }
 
-export function historyTable(alerts: AlertItem[]): HTMLElement {
+export function historyTable(alerts: AlertItem[], prefs: Prefs): HTMLElement {
   if (!alerts.length) return h('p', {}, 'No alerts.')
   return h(
     'table',
@@ -114,7 +114,7 @@ export function historyTable(alerts: AlertItem[]): HTMLElement {
           h('td', {}, localTime(a.openedAt)),
           h('td', {}, `${SEVERITY_ICON[a.severity]} ${a.severity}`),
           h('td', {}, a.rule),
-          h('td', {}, alertText(a.message)),
+          h('td', {}, alertText(a.message, prefs)),
           h('td', {}, a.status),
           h('td', {}, last ? `${last.action} by ${last.by}${last.note ? `: “${last.note}”` : ''}` : ''),
         )

@@ -124,7 +124,7 @@ export function mountPatient(ctx: Ctx, id: string): View {
         'section',
         { class: 'card', 'aria-labelledby': 'hist-title' },
         h('h3', { id: 'hist-title' }, 'Alert history'),
-        historyTable(d.alerts),
+        historyTable(d.alerts, ctx.prefs),
       ),
     )
     if (focusedRange) (root.querySelector(`[data-range="${focusedRange}"]`) as HTMLElement | null)?.focus()

@@ -51,7 +51,7 @@ function mountHome(ctx: Ctx): View {
       performance.mark('vw:worklist-complete')
     },
   )
-  const renderFeed = createAlertFeed(feed, ctx.store)
+  const renderFeed = createAlertFeed(feed, ctx.store, ctx.prefs)
   let first = true
   return {
     render(changed) {
