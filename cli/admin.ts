@@ -65,7 +65,7 @@ function readCsr(file: string): string {
   }
 }
 
-const cliActor = () => `cli:${process.env.USER ?? 'unknown'}`
+export const cliActor = () => `cli:${process.env.USER ?? 'unknown'}`
 
 export function adminCommands(program: Command) {
   const patients = program.command('patients').description('manage patients')

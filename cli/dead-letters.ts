@@ -1,20 +1,10 @@
 import type { Command } from 'commander'
-import { withStorage } from './admin.ts'
+import { cliActor, withStorage } from './admin.ts'
 import { parseSince } from './rules.ts'
 
 // `vitalwire dead-letters list`: what ingest kept aside, and why. A rejected reading is still
 // acknowledged (nothing is lost: the message is a dead letter) and its reason goes to the device's
 // errors topic, which only the device's own connection can read; this is the operator's view of both.
-
-interface Row {
-  id: number
-  device_id: string | null
-  reading_id: string | null
-  code: string
-  reason: string
-  payload: Uint8Array | null
-  received_ms: number
-}
 
 export function deadLetterCommands(program: Command) {
   program
@@ -30,27 +20,24 @@ export function deadLetterCommands(program: Command) {
     .action(
       async (o: { device?: string; since?: number; limit?: number; payload?: boolean; json?: boolean }) =>
         withStorage(async (s) => {
-          const limit = Math.min(Math.max(o.limit ?? 50, 1), 10_000)
-          const sinceMs = Date.now() - (o.since ?? 86_400_000)
-          const rows = s.db
-            .prepare(
-              `SELECT id, device_id, reading_id, code, reason, payload, received_ms FROM dead_letters
-             WHERE received_ms >= ? ${o.device ? 'AND device_id = ?' : ''} ORDER BY id DESC LIMIT ?`,
-            )
-            .all(...(o.device ? [sinceMs, o.device, limit] : [sinceMs, limit])) as unknown as Row[]
+          const rows = s.deadLetters.list({
+            sinceMs: Date.now() - (o.since ?? 86_400_000),
+            deviceId: o.device,
+            limit: Math.min(Math.max(o.limit ?? 50, 1), 10_000),
+          })
           // Payloads can hold a patient's values: reading them is recorded like any access to patient data.
           if (o.payload)
             s.audit.append({
-              actor: `cli:${process.env.USER ?? 'unknown'}`,
+              actor: cliActor(),
               action: 'dead-letters.payload',
               outcome: 'ok',
               target: o.device,
               detail: { count: rows.length },
             })
           const items = rows.map((r) => ({
-            receivedAt: new Date(r.received_ms).toISOString(),
-            deviceId: r.device_id,
-            readingId: r.reading_id,
+            receivedAt: new Date(r.receivedMs).toISOString(),
+            deviceId: r.deviceId,
+            readingId: r.readingId,
             code: r.code,
             reason: r.reason,
             ...(o.payload && r.payload ? { payload: Buffer.from(r.payload).toString('utf8') } : {}),

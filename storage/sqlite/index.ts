@@ -4,6 +4,7 @@ import { createSqliteAlertStore } from './alerts.ts'
 import { createSqliteAuditLog } from './audit.ts'
 import { type Checkpointer, startCheckpointer } from './checkpointer.ts'
 import { createFileSyncer, openDatabase } from './database.ts'
+import { createSqliteDeadLetters } from './dead-letters.ts'
 import { createSqliteJournal } from './journal.ts'
 import { createSqliteReadingStore } from './readings.ts'
 import { createSqliteRegistry } from './registry.ts'
@@ -59,6 +60,7 @@ export function openEmbeddedStorage(opts: {
     readings: createSqliteReadingStore(db),
     journal,
     alerts: createSqliteAlertStore(db, { syncWal: mainWal?.sync }),
+    deadLetters: createSqliteDeadLetters(db),
     audit,
     /**
      * The readiness check: down once the journal refuses readings (a failed sync); degraded while the
