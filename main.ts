@@ -8,8 +8,8 @@ import { createDashboard } from './dashboard/index.ts'
 import { createIngest } from './ingest/index.ts'
 import { knownDeviceTypes, shippedMappings } from './ingest/mappings/index.ts'
 import type { Config } from './shared/config.ts'
-import { VitalwireError } from './shared/errors.ts'
 import { EventBus } from './shared/events.ts'
+import { listening } from './shared/listening.ts'
 import type { Logger } from './shared/logger.ts'
 import { createMetrics } from './shared/metrics.ts'
 import { ensureDevelopmentPki, pkiPaths, serverNames } from './shared/pki.ts'
@@ -333,34 +333,5 @@ export async function startVitalwire(
   } catch (e) {
     await closeAll()
     throw e
-  }
-}
-
-/** A port that cannot be listened on is a configuration problem: say which one, and what to change. */
-async function listening<T>(
-  what: string,
-  setting: string,
-  host: string,
-  port: number,
-  start: () => Promise<T>,
-) {
-  try {
-    return await start()
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code
-    const why =
-      code === 'EADDRINUSE'
-        ? 'the port is in use by another program (another Vitalwire?)'
-        : code === 'EACCES'
-          ? 'permission denied (ports below 1024 need privileges)'
-          : code === 'EADDRNOTAVAIL'
-            ? 'this machine has no such address'
-            : undefined
-    if (!why) throw e
-    throw new VitalwireError(
-      'VW_ERR_CONFIG_INVALID',
-      `${what} cannot listen on ${host}:${port}: ${why}; stop the other program or set ${setting}`,
-      { cause: e },
-    )
   }
 }
