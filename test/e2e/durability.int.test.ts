@@ -41,12 +41,7 @@ async function startServer(dataDir: string): Promise<Server> {
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code, signal) => {
-      if (signal) process.stderr.write(`server ended by ${signal}\n`)
-      resolve(code)
-    }),
-  )
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
   const ready = await new Promise<{ mqtts: string; ca: string }>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`server exited with ${code} before it was ready`)))
     createInterface({ input: child.stdout! }).on('line', (line) => {
