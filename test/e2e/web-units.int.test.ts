@@ -1,3 +1,4 @@
+import type { Page } from 'playwright-core'
 import { expect } from 'vitest'
 import {
   describeWeb,
@@ -81,5 +82,87 @@ describeWeb('web UI units', () => {
       'glucose-low: 3.9 mmol/L',
     )
     expect(violations).toEqual([])
+  })
+})
+
+// The widest value each column can hold (the plausible limits of shared/reference/CLINICAL.md, in the
+// wider unit where there is a choice), on the screens coordinators use: a laptop's 1280 or 1366 px.
+const WIDEST: [string, string, Record<string, unknown>][] = [
+  ['blood-pressure', 'bp-w', { systolic: 300, diastolic: 200, unit: 'mm[Hg]' }],
+  ['heart-rate', 'hr-w', { value: 300, unit: '/min' }],
+  ['spo2', 'sp-w', { value: 100, unit: '%' }],
+  ['respiratory-rate', 'rr-w', { value: 80, unit: '/min' }],
+  ['body-temperature', 't-w', { value: 44.9, unit: 'Cel' }],
+  ['blood-glucose', 'g-w', { value: 888, unit: 'mg/dL' }],
+  ['body-weight', 'w-w', { value: 488.8, unit: 'kg' }],
+]
+
+describeWeb('web UI worklist on a laptop screen', () => {
+  it('shows every digit and unit of the widest values on 1280 and 1366 px screens, and every digit at 1024', async ({
+    browser,
+    h,
+  }) => {
+    const creds = await h.enrollDevice('multi-1', 'p1')
+    const password = await h.addUser('coord@example.org', 'coordinator', ['p1'])
+    const device = await h.connectDevice('multi-1', creds)
+    for (const [type, id, fields] of WIDEST)
+      await device.publishAsync('rpm/v1/devices/multi-1/readings', reading(id, type, fields), { qos: 1 })
+
+    /** Clipped values and units, and how far the table runs past its scrolling container. */
+    const measure = (page: Page) =>
+      page.evaluate(() => {
+        // A value's natural width (a hidden copy laid out at max-content) against its cell's content box:
+        // exact to the fraction of a pixel, where scrollWidth rounds a clipped "mmHg" away.
+        const fits = (cell: HTMLElement, part: Element) => {
+          const copy = part.cloneNode(true) as HTMLElement
+          copy.style.cssText = 'position:absolute;visibility:hidden;display:flex;width:max-content'
+          cell.append(copy)
+          const need = copy.getBoundingClientRect().width
+          copy.remove()
+          const cs = getComputedStyle(cell)
+          const box =
+            cell.getBoundingClientRect().width - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight)
+          return need <= box
+        }
+        const out = { nums: [] as string[], units: [] as string[], overflow: 0 }
+        for (const cell of document.querySelectorAll<HTMLElement>('.wl-body [role=cell][data-type]')) {
+          const val = cell.querySelector('.val')
+          const num = cell.querySelector('.num')
+          if (!val || !num) continue
+          const name = `${cell.dataset.type}: ${val.textContent}`
+          if (!fits(cell, num)) out.nums.push(name)
+          else if (!fits(cell, val)) out.units.push(name)
+        }
+        const box = document.querySelector('.worklist') as HTMLElement
+        out.overflow = box.scrollWidth - box.clientWidth
+        return out
+      })
+    // 1264: a 1280 px screen less a classic 16 px scrollbar (headless Chromium draws none).
+    for (const width of [1264, 1366]) {
+      const { page } = await openPage(browser, h.httpUrl, { width, height: 800 })
+      await signIn(page, 'coord@example.org', password)
+      const weight = '.wl-row[data-patient="p1"] [data-type="body-weight"] .val'
+      await expect.poll(() => text(page, weight), WAIT).toBe('488.8 kg')
+      // The wider units: °F and mmol/L ("50.0 mmol/L" is wider than "888 mg/dL").
+      await page.getByLabel('Glucose unit').selectOption('mmol/L')
+      await page.getByLabel('Temperature unit').selectOption('[degF]')
+      const temp = '.wl-row[data-patient="p1"] [data-type="body-temperature"] .val'
+      await expect.poll(() => text(page, temp), WAIT).toBe('112.8 °F')
+      await expect
+        .poll(() => text(page, '.wl-row[data-patient="p1"] [data-type="blood-glucose"] .val'), WAIT)
+        .toBe('49.3 mmol/L')
+      expect(await measure(page), `at ${width} px`).toEqual({ nums: [], units: [], overflow: 0 })
+      await screenshot(page, `web-worklist-${width}`)
+      await page.context().close()
+    }
+
+    // Narrower still, the table scrolls sideways, and no value loses a digit.
+    const { page } = await openPage(browser, h.httpUrl, { width: 1024, height: 768 })
+    await signIn(page, 'coord@example.org', password)
+    await expect
+      .poll(() => text(page, '.wl-row[data-patient="p1"] [data-type="heart-rate"] .num'), WAIT)
+      .toBe('300')
+    expect((await measure(page)).nums).toEqual([])
+    await page.context().close()
   })
 })

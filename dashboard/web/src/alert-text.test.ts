@@ -46,6 +46,18 @@ describe('alert texts in the viewer units', () => {
       `systolic blood pressure 196 mmHg (196/120), 16 above the limit >= 180 at ${local}`,
     ],
     [
+      'a NEWS2 breakdown: its temperature in °F',
+      `NEWS2 7 (total >= 7: emergency response): RR 28 /min +3, temp 39.1 Cel +1, SpO2 91 % scale 1 +2; latest values within 60 min; since ${at}`,
+      prefs('mg/dL', '[degF]'),
+      `NEWS2 7 (total >= 7: emergency response): RR 28 /min +3, temp 102.4 °F +1, SpO2 91 % scale 1 +2; latest values within 60 min; since ${local}`,
+    ],
+    [
+      'a NEWS2 breakdown: its temperature in °C',
+      `NEWS2 5: temp 35.0 Cel +1 at ${at}`,
+      prefs('mg/dL', 'Cel'),
+      `NEWS2 5: temp 35.0 °C +1 at ${local}`,
+    ],
+    [
       'a meter LO: only the time changes',
       `Glucose below the meter's measuring range (LO) at ${at}`,
       prefs('mmol/L', 'Cel'),

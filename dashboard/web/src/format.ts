@@ -25,16 +25,27 @@ export const VITAL_COLUMNS = [
 
 /** A value with its unit, always: never a bare number whose unit one must guess. */
 export function formatReading(r: Reading, prefs: Prefs): string {
-  if (r.type === 'blood-pressure') return `${r.values.systolic}/${r.values.diastolic} mmHg`
+  const { value, unit } = readingParts(r, prefs)
+  if (value === 'LO' || value === 'HI')
+    return `${value} (${value === 'LO' ? 'below' : 'above'} meter range) ${unit}`
+  return unit ? `${value} ${unit}` : value
+}
+
+/**
+ * The value and its unit apart, for a narrow cell that must keep every digit of the value and may
+ * shorten only the unit. "LO"/"HI" for a reading beyond the meter's range.
+ */
+export function readingParts(r: Reading, prefs: Prefs): { value: string; unit: string } {
+  if (r.type === 'blood-pressure')
+    return { value: `${r.values.systolic}/${r.values.diastolic}`, unit: 'mmHg' }
   const unit = unitLabel(displayUnit(r.type, prefs, r.unit))
   if (r.values.value === undefined)
     return r.interpretation === 'L'
-      ? `LO (below meter range) ${unit}`
+      ? { value: 'LO', unit }
       : r.interpretation === 'H'
-        ? `HI (above meter range) ${unit}`
-        : '—'
-  const v = toDisplay(r.type, r.values.value, prefs)
-  return `${formatNumber(r.type, v, prefs)} ${unit}`
+        ? { value: 'HI', unit }
+        : { value: '—', unit: '' }
+  return { value: formatNumber(r.type, toDisplay(r.type, r.values.value, prefs), prefs), unit }
 }
 
 export function ago(iso: string, now = Date.now()): string {

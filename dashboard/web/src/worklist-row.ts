@@ -1,5 +1,5 @@
 import { h, srOnly } from './dom.ts'
-import { formatReading, localTime, SEVERITY_ICON, shortTime, VITAL_COLUMNS } from './format.ts'
+import { formatReading, localTime, readingParts, SEVERITY_ICON, shortTime, VITAL_COLUMNS } from './format.ts'
 import type { Prefs } from './prefs.ts'
 import { type Attention, STALE_MS } from './rank.ts'
 import type { PatientRow, Reading } from './store.ts'
@@ -88,8 +88,16 @@ function fillCell(cell: HTMLElement, r: Reading | undefined, pr: Prefs, now: num
   if (old) cell.className = 'old'
   else cell.removeAttribute('class')
   const text = formatReading(r, pr)
+  const { value, unit } = readingParts(r, pr)
   cell.replaceChildren(
-    h('span', { class: 'val', title: text }, text),
+    // The value never shrinks; in a column too narrow for both, the unit is shortened (the whole of it
+    // on hover, and in the column's header).
+    h(
+      'span',
+      { class: 'val', title: text },
+      h('span', { class: 'num' }, value),
+      unit ? h('span', { class: 'u' }, ` ${unit}`) : '',
+    ),
     h(
       'time',
       { datetime: r.effective, title: localTime(r.effective) },
@@ -104,7 +112,7 @@ function attentionText(at: Attention): (Node | string)[] {
     const sev = SEV_NAME[at.openRank]
     out.push(
       h('span', { class: `badge sev-${sev}` }, `${SEVERITY_ICON[sev]} ${sev.toUpperCase()}`),
-      ` ${at.openCount} open`,
+      ` ${at.openCount} open `,
     )
   }
   if (at.news2 !== undefined) out.push(h('span', { class: 'news2' }, `NEWS2 ${at.news2}`))
