@@ -8,6 +8,7 @@ import fastifyWebsocket from '@fastify/websocket'
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify'
 import { ERRORS, isVitalwireError } from '../shared/errors.ts'
 import { operationOutcome } from '../shared/fhir.ts'
+import { throttleAnonymousDenials } from './denial-audit.ts'
 import type { DashboardDeps } from './deps.ts'
 import { registerDocs } from './docs.ts'
 import { alertRoutes } from './routes/alerts.ts'
@@ -36,9 +37,12 @@ export function routesOf(app: FastifyInstance): RouteInfo[] {
 }
 
 export async function buildApp(
-  deps: DashboardDeps,
+  given: DashboardDeps,
   https?: { cert: string; key: string },
 ): Promise<FastifyInstance> {
+  // Anonymous denials are summarised per address and minute (denial-audit.ts); the rest as given.
+  const audit = throttleAnonymousDenials(given.audit, { windowMs: given.anonymousDenialWindowMs })
+  const deps: DashboardDeps = { ...given, audit }
   const app = Fastify({
     loggerInstance: deps.log.child({ component: 'dashboard' }),
     bodyLimit: 256 * 1024,
@@ -46,6 +50,8 @@ export async function buildApp(
     ...(https ? { https: { cert: https.cert, key: https.key, minVersion: 'TLSv1.2' as const } } : {}),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   }) as unknown as FastifyInstance
+  // Before the audit log closes (the dashboard is stopped first): the last window's summaries.
+  app.addHook('onClose', async () => audit.close())
   const routes: RouteInfo[] = []
   ROUTES.set(app, routes)
   app.addHook('onRoute', (r) => {
