@@ -76,8 +76,8 @@ export function throttleAnonymousDenials<A extends Sink>(
     }
     if (!w && windows.size >= maxAddresses) {
       ip = '*'
-      w = windows.get(ip)
-      if (!w) windows.set(ip, (w = { startMs: t, lastMs: t, repeats: 0, routes: new Set() }))
+      w = windows.get(ip) ?? { startMs: t, lastMs: t, repeats: 0, routes: new Set() }
+      windows.set(ip, w)
     }
     if (!w) {
       windows.set(ip, { startMs: t, lastMs: t, repeats: 0, routes: new Set() })
