@@ -4,6 +4,7 @@ import { knownDeviceTypes } from '../ingest/mappings/index.ts'
 import { prepareDataDir } from '../shared/components.ts'
 import { VitalwireError } from '../shared/errors.ts'
 import { addUser, enrollDevice, PATIENT_ID_PATTERN } from '../shared/provisioning.ts'
+import { TOKEN_DAYS } from '../storage/ports.ts'
 import { openEmbeddedStorage } from '../storage/sqlite/index.ts'
 import { createSqliteTokenStore } from '../storage/sqlite/tokens.ts'
 import { configFromEnv, parseList } from './vitalwire.ts'
@@ -47,6 +48,13 @@ function patientId(value: string): string {
   if (!PATIENT_ID_PATTERN.test(value))
     throw new InvalidArgumentError('1-64 letters, digits, "." or "-" (a FHIR id)')
   return value
+}
+
+function tokenDays(value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1 || n > TOKEN_DAYS.max)
+    throw new InvalidArgumentError(`an integer from 1 to ${TOKEN_DAYS.max}`)
+  return n
 }
 
 function deviceType(value: string): string {
@@ -315,20 +323,26 @@ export function adminCommands(program: Command) {
     .description('create an API token acting as a user; prints it once')
     .requiredOption('--email <email>', 'the user the token acts as')
     .requiredOption('--label <label>', 'what the token is for')
+    .option(
+      '--expires-in-days <days>',
+      `how long the token works, 1 to ${TOKEN_DAYS.max}`,
+      tokenDays,
+      TOKEN_DAYS.default,
+    )
     .option('--json', 'print one JSON object')
-    .action(async (o: { email: string; label: string } & Out) =>
+    .action(async (o: { email: string; label: string; expiresInDays: number } & Out) =>
       withStorage(async (s) => {
         const user = await s.registry.getUserByEmail(o.email)
         if (!user) throw new VitalwireError('VW_ERR_NOT_FOUND', `user ${o.email} not found`)
-        const t = await createSqliteTokenStore(s.db).create(user.id, o.label)
+        const t = await createSqliteTokenStore(s.db).create(user.id, o.label, o.expiresInDays)
         s.audit.append({
           actor: cliActor(),
           action: 'token.create',
           outcome: 'ok',
           target: t.id,
-          detail: { user: o.email },
+          detail: { user: o.email, expiresAt: t.expiresAt },
         })
-        print(o, t, `token ${t.id} for ${o.email} (shown once): ${t.token}`)
+        print(o, t, `token ${t.id} for ${o.email}, valid until ${t.expiresAt} (shown once): ${t.token}`)
       }),
     )
   tokens

@@ -136,8 +136,22 @@ export function requireViewer(deps: DashboardDeps, opts: { allowMustChange?: boo
     const header = req.headers.authorization
     let viewer: Viewer | undefined
     if (header?.startsWith('Bearer ')) {
-      const userId = await deps.tokens.verify(header.slice(7).trim())
-      viewer = userId === undefined ? undefined : await viewerFor(deps, userId, 'token')
+      const t = await deps.tokens.verify(header.slice(7).trim())
+      if (t && 'expiredAt' in t) {
+        // Its secret matched: whoever holds it may know why it stopped working.
+        auditReq(deps, req, {
+          action: routeName(req),
+          outcome: 'denied',
+          target: `token:${t.id}`,
+          detail: { reason: 'unauthenticated', token: 'expired' },
+        })
+        reply.header('www-authenticate', 'Bearer error="invalid_token"')
+        throw new VitalwireError(
+          'VW_ERR_AUTH_REQUIRED',
+          `API token ${t.id} expired at ${t.expiredAt}; an admin can issue a new one`,
+        )
+      }
+      viewer = t === undefined ? undefined : await viewerFor(deps, t.userId, 'token')
     } else {
       const userId = req.session?.userId
       viewer = userId === undefined ? undefined : await viewerFor(deps, userId, 'session', req.session.pw)

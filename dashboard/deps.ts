@@ -3,7 +3,7 @@ import type { EventBus } from '../shared/events.ts'
 import type { StoredObservation } from '../shared/fhir.ts'
 import type { Logger } from '../shared/logger.ts'
 import type { Metrics } from '../shared/metrics.ts'
-import type { AlertStore, AuditEntry, ReadingStore, Registry } from '../storage/ports.ts'
+import type { AlertStore, AuditEntry, ReadingStore, Registry, TokenCheck } from '../storage/ports.ts'
 
 // What the dashboard needs from the rest of Vitalwire, wired in main.ts.
 
@@ -58,10 +58,23 @@ export interface DashboardDeps {
     }): Promise<unknown[]>
   }
   tokens: {
-    verify(token: string): Promise<number | undefined>
-    create(userId: number, label: string): Promise<{ id: string; token: string }>
+    verify(token: string): Promise<TokenCheck>
+    create(
+      userId: number,
+      label: string,
+      days?: number,
+    ): Promise<{ id: string; token: string; expiresAt: string }>
     revoke(id: string): Promise<boolean>
-    list(): Promise<{ id: string; userId: number; label: string; createdAt: string; revokedAt?: string }[]>
+    list(): Promise<
+      {
+        id: string
+        userId: number
+        label: string
+        createdAt: string
+        revokedAt?: string
+        expiresAt?: string
+      }[]
+    >
   }
   /** @fastify/session store (callback style); `get` is also used to end sockets of expired sessions. */
   sessionStore: { get(sid: string, cb: (err: unknown, session?: unknown) => void): void }

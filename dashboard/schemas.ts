@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { VITAL_TYPES } from '../shared/catalog.ts'
 import { PATIENT_ID_PATTERN } from '../shared/provisioning.ts'
+import { TOKEN_DAYS } from '../storage/ports.ts'
 
 // The REST API's shapes, written once in zod and handed to Fastify as JSON Schema: requests are
 // validated with them, responses serialized with them (unknown fields are dropped, which also keeps
@@ -137,7 +138,12 @@ export const newUserSchema = z
 export const careTeamSchema = z.object({ patients: z.array(patientId).max(10_000) }).strict()
 
 export const newTokenSchema = z
-  .object({ email: z.string().min(3).max(254), label: z.string().min(1).max(200) })
+  .object({
+    email: z.string().min(3).max(254),
+    label: z.string().min(1).max(200),
+    /** How long the token works: 1 to 365 days, 90 when not given. */
+    expiresInDays: z.number().int().min(1).max(TOKEN_DAYS.max).optional(),
+  })
   .strict()
 export const tokenSchema = z.object({
   id: z.string(),
@@ -146,6 +152,8 @@ export const tokenSchema = z.object({
   label: z.string(),
   createdAt: z.string(),
   revokedAt: z.string().optional(),
+  /** Absent for a token issued before tokens expired: valid until revoked. */
+  expiresAt: z.string().optional(),
 })
 
 export const auditQuery = z

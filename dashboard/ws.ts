@@ -36,7 +36,7 @@ export function websocketRoutes(app: FastifyInstance, deps: DashboardDeps) {
 
   const stillValid = (c: Credential): Promise<boolean> =>
     c.kind === 'token'
-      ? deps.tokens.verify(c.token).then((id) => id !== undefined)
+      ? deps.tokens.verify(c.token).then((t) => t !== undefined && 'userId' in t)
       : new Promise((resolve) => deps.sessionStore.get(c.sid, (err, s) => resolve(!err && Boolean(s))))
   // Pushed data is not user activity: a session that idles out, is logged out, or whose token is revoked
   // loses its socket within one recheck interval.

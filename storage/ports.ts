@@ -132,3 +132,9 @@ export interface AlertStore {
 
 /** The registry port (patients, devices, users, care teams); implemented by the SQLite adapter. */
 export type { Registry, RegistryEvent } from './sqlite/registry.ts'
+
+/** How long an API token lasts, in days: the default and the most an admin may choose. */
+export const TOKEN_DAYS = { default: 90, max: 365 }
+
+/** What a presented API token is: its user's, one that has expired (said only once its secret matched), or nothing. */
+export type TokenCheck = { userId: number } | { expiredAt: string; id: string } | undefined

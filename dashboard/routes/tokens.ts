@@ -5,7 +5,7 @@ import type { DashboardDeps } from '../deps.ts'
 import { errors, json, newTokenSchema, tokenSchema } from '../schemas.ts'
 
 // Admin: API tokens for machine clients. A token acts as the user it was issued for (same role and
-// care team); it is shown once and only its hash is stored.
+// care team); it is shown once, only its hash is stored, and it expires (90 days, or 1 to 365).
 
 export function tokenRoutes(app: FastifyInstance, deps: DashboardDeps) {
   const admin = [requireViewer(deps), requireRole(deps, 'admin')]
@@ -20,21 +20,28 @@ export function tokenRoutes(app: FastifyInstance, deps: DashboardDeps) {
         summary: 'issue a token acting as a user; the token is in this response only',
         body: json(newTokenSchema),
         response: {
-          201: { type: 'object', properties: { id: { type: 'string' }, token: { type: 'string' } } },
+          201: {
+            type: 'object',
+            properties: { id: { type: 'string' }, token: { type: 'string' }, expiresAt: { type: 'string' } },
+          },
           ...errors(400, 401, 403, 404),
         },
       },
     },
     async (req, reply) => {
-      const { email, label } = req.body as { email: string; label: string }
+      const { email, label, expiresInDays } = req.body as {
+        email: string
+        label: string
+        expiresInDays?: number
+      }
       const user = await deps.registry.getUserByEmail(email)
       if (!user) throw new VitalwireError('VW_ERR_NOT_FOUND', `user ${email} not found`)
-      const t = await deps.tokens.create(user.id, label)
+      const t = await deps.tokens.create(user.id, label, expiresInDays)
       auditReq(deps, req, {
         action: 'token.create',
         outcome: 'ok',
         target: t.id,
-        detail: { user: email, label },
+        detail: { user: email, label, expiresAt: t.expiresAt },
       })
       reply.code(201).header('cache-control', 'no-store')
       return t

@@ -235,4 +235,8 @@ export const MIGRATIONS: string[] = [
   ) STRICT;
   INSERT INTO alert_progress (id, evaluated_seq) SELECT 1, COALESCE(MAX(rowid), 0) FROM readings;
   `,
+  // API tokens expire (tokens.ts). Tokens issued before have no expiry (NULL) and are listed as such.
+  `
+  ALTER TABLE api_tokens ADD COLUMN expires_ms INTEGER;
+  `,
 ]

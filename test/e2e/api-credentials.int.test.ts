@@ -1,5 +1,8 @@
 import fs from 'node:fs'
+import path from 'node:path'
+import { DatabaseSync } from 'node:sqlite'
 import { afterEach, describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
 import { call, cookieOf } from '../helpers/api-client.ts'
 import { type Harness, startHarness } from '../helpers/harness.ts'
 
@@ -119,8 +122,10 @@ describe('API tokens', () => {
     })
     expect(created.status).toBe(201)
     expect(created.headers.get('cache-control')).toBe('no-store')
-    const { id, token } = created.body
+    const { id, token, expiresAt } = created.body
     expect(token).toMatch(/^vwt_/)
+    // 90 days unless the admin chose otherwise.
+    expect(Math.round((Date.parse(expiresAt) - Date.now()) / 86_400_000)).toBe(90)
 
     const machine = { name: 'machine', token }
     const seen = await call(h.httpUrl, machine, 'GET', '/api/patients')
@@ -130,7 +135,7 @@ describe('API tokens', () => {
 
     const listed = await call(h.httpUrl, admin, 'GET', '/api/tokens')
     expect(listed.body.tokens).toEqual([
-      expect.objectContaining({ id, email: 'c@example.org', label: 'EHR sync' }),
+      expect.objectContaining({ id, email: 'c@example.org', label: 'EHR sync', expiresAt }),
     ])
     // The secret is base64url, so it may itself contain '_': cut at the known prefix, not split.
     const secret = token.slice(`vwt_${id}_`.length)
@@ -144,5 +149,66 @@ describe('API tokens', () => {
     expect((await call(h.httpUrl, admin, 'DELETE', `/api/tokens/${id}`)).status).toBe(204)
     expect((await call(h.httpUrl, machine, 'GET', '/api/patients')).status).toBe(401)
     expect((await call(h.httpUrl, admin, 'DELETE', `/api/tokens/${id}`)).status).toBe(404)
+  })
+})
+
+describe('API token expiry', () => {
+  it('lasts what the admin chose (1 to 365 days), then is refused saying why, and its socket closes', async () => {
+    // A short idle time only so that open sockets are rechecked every 3 s.
+    h = await startHarness({ only: ['dashboard'], env: { VITALWIRE_SESSION_IDLE_MIN: '0.1' } })
+    await h.enrollPatient('p1')
+    const admin = {
+      name: 'admin',
+      cookie: await h.login('admin@example.org', await h.addUser('admin@example.org', 'admin')),
+    }
+    await h.addUser('c@example.org', 'coordinator', ['p1'])
+    const issue = (body: Record<string, unknown>) =>
+      call(h!.httpUrl, admin, 'POST', '/api/tokens', { email: 'c@example.org', label: 'sync', ...body })
+    for (const bad of [0, 366, 1.5, 'soon']) {
+      const r = await issue({ expiresInDays: bad })
+      expect(r.status, String(bad)).toBe(400)
+      expect(r.body.error.message, String(bad)).toMatch(/expiresInDays/)
+    }
+    const created = await issue({ expiresInDays: 7 })
+    expect(created.status).toBe(201)
+    const { id, token, expiresAt } = created.body
+    expect(Math.round((Date.parse(expiresAt) - Date.now()) / 86_400_000)).toBe(7)
+    const machine = { name: 'machine', token }
+    expect((await call(h.httpUrl, machine, 'GET', '/api/patients')).status).toBe(200)
+    const ws = new WebSocket(`${h.httpUrl.replace(/^http/, 'ws')}/ws`, {
+      headers: { authorization: `Bearer ${token}` },
+    })
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject))
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)))
+
+    // Seven days later (the database says so; the server's clock cannot be moved).
+    const db = new DatabaseSync(path.join(h.dataDir, 'vitalwire.db'))
+    db.prepare('UPDATE api_tokens SET expires_ms = ? WHERE id = ?').run(Date.now() - 1000, id)
+    db.close()
+    const refused = await call(h.httpUrl, machine, 'GET', '/api/patients')
+    expect(refused.status).toBe(401)
+    expect(refused.body.error.message).toContain(`API token ${id} expired at`)
+    expect(refused.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"')
+    expect(await closed).toBe(4401)
+    // Someone without the secret learns nothing: the same id with another secret is a plain 401.
+    const forged = await call(
+      h.httpUrl,
+      { name: 'x', token: `vwt_${id}_${'A'.repeat(43)}` },
+      'GET',
+      '/api/patients',
+    )
+    expect(forged.status).toBe(401)
+    expect(forged.body.error.message).not.toContain('expired')
+    const audit = (await call(h.httpUrl, admin, 'GET', '/api/audit?action=access:GET%20/api/patients')).body
+      .entries
+    expect(audit).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          target: `token:${id}`,
+          outcome: 'denied',
+          detail: expect.objectContaining({ token: 'expired' }),
+        }),
+      ]),
+    )
   })
 })

@@ -67,6 +67,15 @@ describe('vitalwire CLI', { timeout: 120_000 }, () => {
 
     const list = JSON.parse((await runCli(['patients', 'list', '--json'], env)).stdout)
     expect(list.patients.map((x: any) => [x.id, x.name])).toEqual([['p1', 'Ada Lovelace']])
+
+    // An API token for the user: it says until when it works.
+    const t = await runCli(
+      ['tokens', 'create', '--email', 'nurse@example.org', '--label', 'EHR', '--expires-in-days', '30'],
+      env,
+    )
+    expect(t.code).toBe(0)
+    const until = /valid until (\S+) \(shown once\): vwt_/.exec(t.stdout)?.[1] ?? ''
+    expect(Math.round((Date.parse(until) - Date.now()) / 86_400_000)).toBe(30)
   })
 
   it.each([
@@ -75,6 +84,10 @@ describe('vitalwire CLI', { timeout: 120_000 }, () => {
     [['devices', 'add', '--id', 'd1'], /--patient/],
     [['users', 'add', '--email', 'x@example.org', '--role', 'superuser'], /superuser/],
     [['start', '--only', 'broker,teleporter'], /teleporter/],
+    [
+      ['tokens', 'create', '--email', 'x@example.org', '--label', 'l', '--expires-in-days', '400'],
+      /1 to 365/,
+    ],
     [['no-such-command'], /unknown command/],
   ])('rejects bad arguments %j with exit code 2 and a message', async (args, message) => {
     const r = await runCli(args, env)
