@@ -11,6 +11,7 @@ import { operationOutcome } from '../shared/fhir.ts'
 import { throttleAnonymousDenials } from './denial-audit.ts'
 import type { DashboardDeps } from './deps.ts'
 import { registerDocs } from './docs.ts'
+import { requestSerializer } from './log-url.ts'
 import { alertRoutes } from './routes/alerts.ts'
 import { auditRoutes } from './routes/audit.ts'
 import { deviceRoutes } from './routes/devices.ts'
@@ -44,7 +45,8 @@ export async function buildApp(
   const audit = throttleAnonymousDenials(given.audit, { windowMs: given.anonymousDenialWindowMs })
   const deps: DashboardDeps = { ...given, audit }
   const app = Fastify({
-    loggerInstance: deps.log.child({ component: 'dashboard' }),
+    // Request log lines name the route, not the URL with its patient ids (log-url.ts).
+    loggerInstance: deps.log.child({ component: 'dashboard' }, { serializers: { req: requestSerializer } }),
     bodyLimit: 256 * 1024,
     trustProxy: false,
     ...(https ? { https: { cert: https.cert, key: https.key, minVersion: 'TLSv1.2' as const } } : {}),
