@@ -31,4 +31,22 @@ describe('loadConfig', () => {
   it('serves HTTPS when the HTTP bind is not loopback', () => {
     expect(loadConfig({ VITALWIRE_HTTP_HOST: '0.0.0.0' }).http.tls).toBe(true)
   })
+
+  it('sends escalations (patient data) over TLS, or in plain http only to this machine', () => {
+    for (const ok of [
+      'https://oncall.example.org/hook',
+      'http://localhost:9000/x',
+      'http://127.0.0.1/x',
+      'http://[::1]:8/x',
+    ])
+      expect(loadConfig({ VITALWIRE_ESCALATION_WEBHOOK: ok }).alerts.escalationWebhook, ok).toBe(ok)
+    for (const bad of [
+      'http://oncall.example.org/hook',
+      'http://10.0.0.5/hook',
+      'http://127.0.0.1.example.org/x',
+    ])
+      expect(() => loadConfig({ VITALWIRE_ESCALATION_WEBHOOK: bad }), bad).toThrow(
+        /VITALWIRE_ESCALATION_WEBHOOK=.*use https:\/\//,
+      )
+  })
 })

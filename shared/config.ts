@@ -16,6 +16,11 @@ const optionalString = z
   .optional()
   .transform((v) => (v === '' ? undefined : v))
 
+function isLoopbackUrl(url: string): boolean {
+  const host = new URL(url).hostname
+  return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host)
+}
+
 const envSchema = z.object({
   VITALWIRE_DATA_DIR: z.string().min(1).default('./data'),
   VITALWIRE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -51,7 +56,17 @@ const envSchema = z.object({
   VITALWIRE_MAX_AGE_DAYS: positiveInt.default(30),
   VITALWIRE_RETENTION_DAYS: positiveInt.default(400),
   VITALWIRE_ESCALATE_AFTER_MIN: positiveInt.default(15),
-  VITALWIRE_ESCALATION_WEBHOOK: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  // An escalation carries the alert (patient id, values): over the network only with TLS. Plain http
+  // only to this machine (a local relay or sidecar).
+  VITALWIRE_ESCALATION_WEBHOOK: optionalString.pipe(
+    z
+      .url({ protocol: /^https?$/ })
+      .refine((u) => u.startsWith('https:') || isLoopbackUrl(u), {
+        error:
+          'an escalation carries patient data: use https:// (plain http:// only to this machine: localhost, 127.0.0.1, [::1])',
+      })
+      .optional(),
+  ),
   VITALWIRE_ALERT_RULES: optionalString,
   INFLUX_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
   INFLUX_TOKEN: optionalString,
