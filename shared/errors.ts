@@ -18,7 +18,7 @@ export const ERRORS = {
   },
   VW_ERR_PASSWORD_WEAK: {
     status: 400,
-    message: 'new password must be 12-1024 characters and differ from the current one',
+    message: 'new password must be 12-1024 characters, differ from the current one and not be easy to guess',
   },
   VW_ERR_INGEST_PAYLOAD: { status: 400, message: 'payload is not valid JSON of at most 64 KiB' },
   VW_ERR_INGEST_SCHEMA: { status: 400, message: 'reading does not match the schema' },

@@ -3,13 +3,13 @@ import { VitalwireError } from '../../shared/errors.ts'
 import { hashSecret, verifySecret } from '../../shared/secrets.ts'
 import { auditReq, passwordStamp, requireViewer } from '../auth.ts'
 import type { DashboardDeps } from '../deps.ts'
+import { passwordProblem } from '../password-policy.ts'
 import { errors, json, loginSchema, passwordChangeSchema, sessionSchema } from '../schemas.ts'
 
 // Login, logout, the current session and the one-time password change (45 CFR 164.312(d)).
 
 export const LOCK_AFTER_FAILURES = 5
 export const LOCK_MS = 15 * 60_000
-export const MIN_PASSWORD_LENGTH = 12
 // A fixed hash verified when the email is unknown, so response time does not reveal which emails exist.
 const DUMMY_HASH = 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'
 
@@ -140,9 +140,8 @@ export function sessionRoutes(app: FastifyInstance, deps: DashboardDeps) {
         auditReq(deps, req, { action: 'password.change', outcome: 'failed' })
         throw new VitalwireError('VW_ERR_AUTH_INVALID', 'current password is wrong')
       }
-      if (next.length < MIN_PASSWORD_LENGTH || next === current) {
-        throw new VitalwireError('VW_ERR_PASSWORD_WEAK')
-      }
+      const problem = passwordProblem(next, user, current)
+      if (problem) throw new VitalwireError('VW_ERR_PASSWORD_WEAK', problem)
       const hash = await hashSecret(next)
       await deps.registry.setPassword(user.id, hash, false)
       // This session goes on under a new id; every other session of this user ends (auth.ts).

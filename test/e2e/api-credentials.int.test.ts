@@ -45,6 +45,19 @@ describe('one-time password', () => {
     expect(wrong.body.error.code).toBe('VW_ERR_AUTH_INVALID')
     const weak = await call(h.httpUrl, me, 'POST', '/api/session/password', { current: otp, next: 'short' })
     expect(weak.body.error.code).toBe('VW_ERR_PASSWORD_WEAK')
+    // Long enough is not enough: a common password, or one made of the user's own email, is refused
+    // with why (dashboard/password-policy.ts).
+    for (const [guessable, why] of [
+      ['Password1234', /too easy to guess: This is similar to a commonly used password/],
+      ['new@example.org1', /too easy to guess: There should not be any personal/],
+      ['qwertyuiop123', /too easy to guess/],
+      ['aaaaaaaaaaaaaaaa', /too easy to guess: Repeated characters/],
+    ] as const) {
+      const r = await call(h.httpUrl, me, 'POST', '/api/session/password', { current: otp, next: guessable })
+      expect(r.status, guessable).toBe(400)
+      expect(r.body.error.code, guessable).toBe('VW_ERR_PASSWORD_WEAK')
+      expect(r.body.error.message, guessable).toMatch(why)
+    }
     const changed = await call(h.httpUrl, me, 'POST', '/api/session/password', {
       current: otp,
       next: 'a-long-new-passphrase',
