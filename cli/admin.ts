@@ -7,6 +7,7 @@ import { addUser, enrollDevice, PATIENT_ID_PATTERN } from '../shared/provisionin
 import { TOKEN_DAYS } from '../storage/ports.ts'
 import { openEmbeddedStorage } from '../storage/sqlite/index.ts'
 import { createSqliteTokenStore } from '../storage/sqlite/tokens.ts'
+import { connectDetails, connectText } from './device-connect.ts'
 import { configFromEnv, parseList } from './vitalwire.ts'
 
 // Provisioning commands. They work whether or not the server runs: they write the same SQLite file,
@@ -217,17 +218,25 @@ export function adminCommands(program: Command) {
             patientId: o.patient,
             target: o.id,
           })
+          const connect = connectDetails(config, d.id, d.auth)
           if (d.auth === 'secret') {
             print(
               o,
-              { id: d.id, secret: d.secret },
-              `device ${d.id} enrolled for patient ${d.patientId}\nsecret (shown once, store it in the device): ${d.secret}`,
+              { id: d.id, secret: d.secret, connect },
+              `device ${d.id} enrolled for patient ${d.patientId}\nsecret (shown once, store it in the device): ${d.secret}\n${connectText(connect, { type: o.type, secret: d.secret })}`,
             )
           } else {
             print(
               o,
-              { id: d.id, cert: d.cert, ...(d.key ? { key: d.key } : {}), ca: d.ca, notAfter: d.notAfter },
-              `device ${d.id} enrolled for patient ${d.patientId}\ncertificate: ${d.cert}\n${d.key ? `key:         ${d.key}\n` : ''}CA to trust: ${d.ca}\nvalid until ${d.notAfter}`,
+              {
+                id: d.id,
+                cert: d.cert,
+                ...(d.key ? { key: d.key } : {}),
+                ca: d.ca,
+                notAfter: d.notAfter,
+                connect,
+              },
+              `device ${d.id} enrolled for patient ${d.patientId}\ncertificate: ${d.cert}\n${d.key ? `key:         ${d.key}\n` : ''}CA to trust: ${d.ca}\nvalid until ${d.notAfter}\n${connectText(connect, { type: o.type, cert: d.cert, key: d.key })}`,
             )
           }
         }),

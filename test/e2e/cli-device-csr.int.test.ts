@@ -72,7 +72,12 @@ describe.skipIf(!hasTools)('vitalwire devices add --csr', { timeout: 120_000 }, 
         cert: path.join(out, 'csr-1.crt'),
         ca: expect.any(String),
         notAfter: expect.any(String),
+        connect: expect.objectContaining({
+          clientId: 'csr-1',
+          readingsTopic: 'rpm/v1/devices/csr-1/readings',
+        }),
       })
+      expect(printed.connect.username).toBeUndefined() // it authenticates with its certificate
       expect(fs.readdirSync(out)).toEqual(['csr-1.crt']) // no private key was made or written
       const cert = new X509Certificate(fs.readFileSync(printed.cert))
       expect(cert.subject).toBe('CN=csr-1')

@@ -1,12 +1,15 @@
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import mqtt from 'mqtt'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { eventually } from '../helpers/api-client.ts'
 import { exited, ROOT, runCli, startServerProcess } from '../helpers/cli.ts'
 import { tempDir } from '../helpers/harness.ts'
+import { freePort } from '../helpers/influxd.ts'
+import { requireBinary } from '../helpers/requirements.ts'
 
 // The CLI as a new user and a script meet it: real child processes, a real data dir.
 
@@ -45,7 +48,21 @@ describe('vitalwire CLI', { timeout: 120_000 }, () => {
     expect(JSON.parse(p.stdout)).toEqual({ id: 'p1' })
     const d = await runCli(['devices', 'add', '--id', 'hr-1', '--patient', 'p1', '--json'], env)
     const device = JSON.parse(d.stdout)
-    expect(device).toEqual({ id: 'hr-1', secret: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) })
+    expect(device).toEqual({
+      id: 'hr-1',
+      secret: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+      // Where and how it connects, for a provisioning script.
+      connect: {
+        url: 'mqtts://127.0.0.1:8883',
+        host: '127.0.0.1',
+        port: 8883,
+        clientId: 'hr-1',
+        username: 'hr-1',
+        readingsTopic: 'rpm/v1/devices/hr-1/readings',
+        errorsTopic: 'rpm/v1/devices/hr-1/errors',
+        ca: path.join(dataDir, 'pki', 'ca.crt'),
+      },
+    })
     const u = await runCli(
       ['users', 'add', '--email', 'nurse@example.org', '--role', 'coordinator', '--patients', 'p1', '--json'],
       env,
@@ -94,6 +111,36 @@ describe('vitalwire CLI', { timeout: 120_000 }, () => {
     expect(r.code).toBe(2)
     expect(r.stderr).toMatch(message)
   })
+
+  it.skipIf(!requireBinary('mosquitto_pub'))(
+    'prints, when it enrolls a device, where to connect and a mosquitto_pub command that sends a reading the server stores',
+    async () => {
+      const mqttEnv = { ...env, VITALWIRE_MQTT_PORT: String(await freePort()) }
+      const { child } = await startServerProcess(mqttEnv)
+      try {
+        await runCli(['patients', 'add', '--id', 'p1', '--name', 'X'], mqttEnv)
+        const r = await runCli(['devices', 'add', '--id', 'hr-1', '--patient', 'p1'], mqttEnv)
+        expect(r.stdout).toContain(`broker      mqtts://127.0.0.1:${mqttEnv.VITALWIRE_MQTT_PORT}`)
+        expect(r.stdout).toContain('publish     rpm/v1/devices/hr-1/readings')
+        expect(r.stdout).toContain('errors on   rpm/v1/devices/hr-1/errors')
+        // The command as printed, run by a shell: copy and paste is all it takes.
+        const command = r.stdout.slice(r.stdout.indexOf('mosquitto_pub'))
+        const stored = () => {
+          const db = new DatabaseSync(path.join(dataDir, 'vitalwire.db'), { readOnly: true })
+          try {
+            return (db.prepare("SELECT count(*) AS n FROM readings WHERE device_id = 'hr-1'").get() as any).n
+          } finally {
+            db.close()
+          }
+        }
+        // The running server learns of the new device within a second (registry events): retry until then.
+        await eventually(() => spawnSync('bash', ['-c', command]).status === 0 && stored() === 1, 10_000)
+      } finally {
+        child.kill('SIGTERM')
+        await exited(child)
+      }
+    },
+  )
 
   it('says what is missing when a device is added for an unknown patient', async () => {
     const r = await runCli(['devices', 'add', '--id', 'd1', '--patient', 'ghost'], env)
