@@ -19,7 +19,8 @@ function heldJournal() {
       new Promise((resolve, reject) => {
         pending.push({
           entry,
-          settle: (ok) => (ok ? resolve({ fresh: entry.accepted }) : reject(new Error('disk full'))),
+          settle: (ok) =>
+            ok ? resolve({ fresh: entry.accepted, conflicts: [] }) : reject(new Error('disk full')),
         })
       }),
     flush: async () => {},

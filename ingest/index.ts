@@ -104,12 +104,40 @@ export function createIngest(deps: IngestDeps, options: IngestOptions) {
       count(accepted.length, 0, rejected, deviceId)
       return { accepted: accepted.length, duplicates: 0, rejected, battery }
     }
-    const { fresh } = await commit
+    const { fresh, conflicts } = await commit
+    if (conflicts.length) {
+      // Another reading under an id already stored: kept aside with the reason and the message, and the
+      // device told, before the PUBACK. (Should the process stop between the two commits, the device
+      // resends, the conflict is found again, and this commit follows.)
+      const reused = conflicts.map((o) => idReused(o, deviceId))
+      await deps.journal.commit({
+        accepted: [],
+        deadLetters: reused.map((r, i) => ({
+          deviceId,
+          readingId: r.readingId ?? null,
+          code: r.code,
+          reason: r.message,
+          payload: i === 0 && deadLetters.length === 0 ? payload : null,
+          receivedMs,
+        })),
+      })
+      rejected.push(...reused)
+    }
     deps.metrics.commitSeconds.observe((now() - receivedMs) / 1000)
-    const duplicates = accepted.length - fresh.length
+    const duplicates = accepted.length - fresh.length - conflicts.length
     count(fresh.length, duplicates, rejected, deviceId)
     publish(fresh)
     return { accepted: fresh.length, duplicates, rejected, battery }
+  }
+
+  /** The rejection of a reading whose id is already stored for a different reading. */
+  function idReused(o: StoredObservation, deviceId: string): Rejection {
+    const readingId = o.key.slice(deviceId.length + 1)
+    return {
+      readingId,
+      code: 'VW_ERR_INGEST_ID_REUSED',
+      message: `reading id ${JSON.stringify(readingId)} was already used for a different reading; this ${o.type} reading at ${o.effective} is kept aside, not stored: give every reading its own id`,
+    }
   }
 
   function count(fresh: number, duplicates: number, rejected: Rejection[], deviceId: string) {

@@ -26,6 +26,10 @@ export const ERRORS = {
   VW_ERR_INGEST_IMPLAUSIBLE: { status: 400, message: 'value outside plausible bounds' },
   VW_ERR_INGEST_TIME: { status: 400, message: 'timestamp outside the acceptance window' },
   VW_ERR_INGEST_MAPPING: { status: 400, message: 'payload does not match the device mapping' },
+  VW_ERR_INGEST_ID_REUSED: {
+    status: 409,
+    message: 'reading id already used by this device for a different reading; kept aside, not stored',
+  },
   VW_ERR_INGEST_RATE: { status: 429, message: 'device message rate exceeded; message dropped' },
   VW_ERR_INGEST_UNKNOWN_DEVICE: { status: 403, message: 'device not enrolled or revoked' },
   VW_ERR_RULES_INVALID: { status: 400, message: 'alert rule set failed validation' },

@@ -51,11 +51,15 @@ export interface DeadLetter {
  * dead letters, committed together in one transaction with others (group commit).
  */
 export interface Journal {
-  /** Resolves after the transaction holding this entry is committed; `fresh` excludes duplicates. */
+  /**
+   * Resolves after the transaction holding this entry is committed. `fresh`: the readings stored now
+   * (not replays of stored ones). `conflicts`: readings whose idempotency key is already stored for a
+   * different reading (another type, time or value): not stored, for the caller to dead-letter.
+   */
   commit(entry: {
     accepted: StoredObservation[]
     deadLetters: DeadLetter[]
-  }): Promise<{ fresh: StoredObservation[] }>
+  }): Promise<{ fresh: StoredObservation[]; conflicts: StoredObservation[] }>
   flush(): Promise<void>
 }
 

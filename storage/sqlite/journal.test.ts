@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { heartRates, ids, NOW_MS } from '../../test/contract/fixtures.ts'
+import { heartRates, ids, NOW_MS, observe } from '../../test/contract/fixtures.ts'
 import { startCheckpointer } from './checkpointer.ts'
 import { openDatabase, transaction } from './database.ts'
 import { openEmbeddedStorage } from './index.ts'
@@ -333,5 +333,55 @@ describe('journal with the WAL synced off the event loop', () => {
     const out = execFileSync(process.execPath, [file], { encoding: 'utf8' })
     expect(out.trim()).toBe('closed')
     expect(fs.existsSync(`${dbPath}-wal`)).toBe(false)
+  })
+})
+
+describe('journal: replays and reused ids', () => {
+  it('stores a replay once without a word, and returns another reading under a stored key as a conflict', async () => {
+    const db = openDatabase(':memory:')
+    const journal = createSqliteJournal(db, { outbox: false })
+    const at = NOW_MS - 60_000
+    const [first] = observe('d1', 'p1', { id: 'r1', type: 'spo2', value: 97, ts: at })
+    const [replay] = observe('d1', 'p1', {
+      id: 'r1',
+      type: 'spo2',
+      value: 97,
+      ts: new Date(at).toISOString(),
+    })
+    const [otherValue] = observe('d1', 'p1', { id: 'r1', type: 'spo2', value: 82, ts: at })
+    const [otherTime] = observe('d1', 'p1', { id: 'r1', type: 'spo2', value: 97, ts: at + 1000 })
+    const [otherType] = observe('d1', 'p1', { id: 'r1', type: 'heart-rate', value: 97, ts: at })
+    expect(await journal.commit({ accepted: [first], deadLetters: [] })).toEqual({
+      fresh: [first],
+      conflicts: [],
+    })
+    expect(await journal.commit({ accepted: [replay], deadLetters: [] })).toEqual({
+      fresh: [],
+      conflicts: [],
+    })
+    expect(await journal.commit({ accepted: [otherValue, otherTime, otherType], deadLetters: [] })).toEqual({
+      fresh: [],
+      conflicts: [otherValue, otherTime, otherType],
+    })
+    // Within one transaction too: the second of two readings under one new key.
+    const [a] = observe('d1', 'p1', { id: 'r2', type: 'spo2', value: 95, ts: at })
+    const [b] = observe('d1', 'p1', { id: 'r2', type: 'spo2', value: 85, ts: at })
+    const both = await Promise.all([
+      journal.commit({ accepted: [a], deadLetters: [] }),
+      journal.commit({ accepted: [b], deadLetters: [] }),
+    ])
+    expect(both).toEqual([
+      { fresh: [a], conflicts: [] },
+      { fresh: [], conflicts: [b] },
+    ])
+    // A reading sent without a time is timed at each receipt: its resend is a replay, not a conflict.
+    const [untimed] = observe('d1', 'p1', { id: 'r3', type: 'spo2', value: 96 })
+    await journal.commit({ accepted: [untimed], deadLetters: [] })
+    const resent = { ...untimed, effectiveMs: untimed.effectiveMs + 5000 }
+    expect(await journal.commit({ accepted: [resent], deadLetters: [] })).toEqual({
+      fresh: [],
+      conflicts: [],
+    })
+    expect((db.prepare('SELECT count(*) AS n FROM readings').get() as { n: number }).n).toBe(3)
   })
 })

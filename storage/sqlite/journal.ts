@@ -20,8 +20,26 @@ import { INSERT_READING_SQL, readingParams, UPSERT_LATEST_SQL } from './readings
 
 interface Pending {
   entry: { accepted: StoredObservation[]; deadLetters: DeadLetter[] }
-  resolve: (r: { fresh: StoredObservation[] }) => void
+  resolve: (r: { fresh: StoredObservation[]; conflicts: StoredObservation[] }) => void
   reject: (e: unknown) => void
+}
+
+type Result = { fresh: StoredObservation[]; conflicts: StoredObservation[] }
+type StoredRow = { type: string; effective_ms: number; vals: string; flags: string | null }
+
+const FROM_RECEIPT = 'time-from-receipt'
+
+/**
+ * The stored row is this reading again (a replay): same type, same values, and the same instant,
+ * unless the device sent no time (then each delivery is timed at its receipt, and a resend differs).
+ */
+function sameReading(row: StoredRow, o: StoredObservation): boolean {
+  const untimed = o.flags.includes(FROM_RECEIPT) || (row.flags ?? '').split(',').includes(FROM_RECEIPT)
+  return (
+    row.type === o.type &&
+    row.vals === JSON.stringify(o.values) &&
+    (untimed || row.effective_ms === o.effectiveMs)
+  )
 }
 
 export interface WalSync {
@@ -54,6 +72,8 @@ export function createSqliteJournal(
   close: () => Promise<void>
 } {
   const insert = db.prepare(INSERT_READING_SQL)
+  // Only when a key is already stored: a replay of the same reading, or another reading under a reused id.
+  const stored = db.prepare('SELECT type, effective_ms, vals, flags FROM readings WHERE key = ?')
   const latest = db.prepare(UPSERT_LATEST_SQL)
   const outbox = db.prepare('INSERT INTO outbox (key, enqueued_ms) VALUES (?, ?)')
   const dead = db.prepare(
@@ -69,7 +89,7 @@ export function createSqliteJournal(
   // While held (see `hold`), what arrives queues as it does during a sync.
   let holding = false
   // Committed but not yet synced, and the sync in flight.
-  let unsynced: { batch: Pending[]; results: StoredObservation[][] }[] = []
+  let unsynced: { batch: Pending[]; results: Result[] }[] = []
   let syncing: Promise<void> | undefined
   // After a failed fdatasync the kernel may have dropped the dirty pages and a later sync can
   // falsely succeed (PostgreSQL's "fsyncgate"), so the journal refuses everything after one failure.
@@ -94,7 +114,7 @@ export function createSqliteJournal(
       for (const p of batch) p.reject(broken)
       return
     }
-    const results: StoredObservation[][] = []
+    const results: Result[] = []
     try {
       db.exec('BEGIN IMMEDIATE')
       const t = now()
@@ -102,10 +122,15 @@ export function createSqliteJournal(
       const newest = new Map<string, StoredObservation>()
       for (const p of batch) {
         const fresh: StoredObservation[] = []
+        const conflicts: StoredObservation[] = []
         for (const o of p.entry.accepted) {
-          // INSERT OR IGNORE on the idempotency key: a replay changes nothing and is not "fresh".
+          // INSERT OR IGNORE on the idempotency key: a replay changes nothing and is not "fresh". A
+          // different reading under a stored key is a conflict: never silently dropped as a replay.
           const inserted = insert.run(...readingParams(o))
-          if (inserted.changes === 0) continue
+          if (inserted.changes === 0) {
+            if (!sameReading(stored.get(o.key) as StoredRow, o)) conflicts.push(o)
+            continue
+          }
           o.seq = Number(inserted.lastInsertRowid)
           const slot = `${o.patientId}\u0000${o.type}`
           const prev = newest.get(slot)
@@ -115,7 +140,7 @@ export function createSqliteJournal(
         }
         for (const d of p.entry.deadLetters)
           dead.run(d.deviceId, d.readingId, d.code, d.reason, d.payload, d.receivedMs)
-        results.push(fresh)
+        results.push({ fresh, conflicts })
       }
       for (const o of newest.values()) latest.run(o.patientId, o.type, o.key, o.effectiveMs)
       db.exec('COMMIT')
@@ -132,8 +157,8 @@ export function createSqliteJournal(
     if (!syncing) syncing = sync()
   }
 
-  function answer(u: { batch: Pending[]; results: StoredObservation[][] }) {
-    for (const [i, p] of u.batch.entries()) p.resolve({ fresh: u.results[i] })
+  function answer(u: { batch: Pending[]; results: Result[] }) {
+    for (const [i, p] of u.batch.entries()) p.resolve(u.results[i])
   }
 
   /** fdatasync the WAL until nothing committed is unsynced; one sync covers all committed before it. */

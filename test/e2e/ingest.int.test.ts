@@ -19,6 +19,14 @@ function query<T>(h: Harness, sql: string, ...params: (string | number)[]): T[] 
   }
 }
 
+async function eventuallyTrue(check: () => boolean, timeoutMs = 5000) {
+  const end = Date.now() + timeoutMs
+  while (!check()) {
+    if (Date.now() > end) throw new Error('condition not met in time')
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
 function on<K extends keyof VitalwireEvents>(h: Harness, event: K) {
   return (fn: (...a: VitalwireEvents[K]) => void) => {
     h.running.events.on(event, fn as any)
@@ -201,5 +209,48 @@ describe('ingest end to end', () => {
     ])
     const metrics = await (await fetch(`${second.httpUrl}/metrics`)).text()
     expect(metrics).toContain('vitalwire_readings_total{outcome="duplicate",code=""} 1')
+  })
+
+  it('keeps aside a different reading sent under a used id, tells the device, and never takes it for a replay', async () => {
+    const h = await start()
+    await h.enrollPatient('p1')
+    const device = await h.connectDevice('ox-1', await h.enrollDevice('ox-1', 'p1'))
+    await device.subscribeAsync('rpm/v1/devices/ox-1/errors', { qos: 1 })
+    const errors: any[] = []
+    device.on('message', (_t, m) => errors.push(JSON.parse(String(m))))
+    const ts = new Date(Date.now() - 60_000).toISOString()
+    const first = JSON.stringify({ id: 's-1', type: 'spo2', value: 97, unit: '%', ts })
+    await device.publishAsync(TOPIC('ox-1'), first, { qos: 1 })
+    // The same reading again (a retransmission): a replay, silently stored once.
+    await device.publishAsync(TOPIC('ox-1'), first, { qos: 1 })
+    // Firmware whose counter restarted: another value under the same id. A desaturation, of all things.
+    const other = JSON.stringify({
+      id: 's-1',
+      type: 'spo2',
+      value: 82,
+      unit: '%',
+      ts: new Date().toISOString(),
+    })
+    await device.publishAsync(TOPIC('ox-1'), other, { qos: 1 })
+
+    await eventuallyTrue(() => errors.length === 1)
+    expect(errors).toEqual([
+      {
+        readingId: 's-1',
+        code: 'VW_ERR_INGEST_ID_REUSED',
+        message: expect.stringContaining('was already used for a different reading'),
+      },
+    ])
+    expect(query(h, 'SELECT vals FROM readings')).toEqual([{ vals: '{"value":97}' }])
+    const letters = query<{ code: string; reading_id: string; payload: Uint8Array }>(
+      h,
+      'SELECT code, reading_id, payload FROM dead_letters',
+    )
+    expect(letters.map((l) => [l.code, l.reading_id])).toEqual([['VW_ERR_INGEST_ID_REUSED', 's-1']])
+    // The message itself is kept, to repair and replay.
+    expect(Buffer.from(letters[0].payload).toString()).toBe(other)
+    const metrics = await (await fetch(`${h.httpUrl}/metrics`)).text()
+    expect(metrics).toContain('vitalwire_readings_total{outcome="duplicate",code=""} 1')
+    expect(metrics).toContain('vitalwire_readings_total{outcome="rejected",code="VW_ERR_INGEST_ID_REUSED"} 1')
   })
 })
