@@ -3,7 +3,7 @@ import type { StoredObservation } from '../shared/fhir.ts'
 import type { Logger } from '../shared/logger.ts'
 import type { Metrics } from '../shared/metrics.ts'
 import type { DeadLetter, Journal } from '../storage/ports.ts'
-import { type DecodeItem, decode, MAX_PAYLOAD_BYTES, type PayloadMapping, type Rejection } from './decode.ts'
+import { type DecodeItem, decode, type PayloadMapping, type Rejection } from './decode.ts'
 import { toObservations } from './to-observation.ts'
 
 // Ingest: decode -> validate -> normalize -> FHIR -> durable commit (valid -> readings, invalid -> dead
@@ -90,8 +90,9 @@ export function createIngest(deps: IngestDeps, options: IngestOptions) {
       code: r.code,
       reason: r.message,
       // The message is kept once (on its first dead letter; the others share deviceId and receivedMs)
-      // so it can be repaired and replayed without storing a 64 KiB batch 500 times.
-      payload: i === 0 && payload.byteLength <= MAX_PAYLOAD_BYTES ? payload : null,
+      // so it can be repaired and replayed without storing a 64 KiB batch 500 times. One over the 64 KiB
+      // payload limit too: it was acknowledged, so it is kept (the broker's packet limit bounds it).
+      payload: i === 0 ? payload : null,
       receivedMs,
     }))
     const commit = deps.journal.commit({ accepted, deadLetters })

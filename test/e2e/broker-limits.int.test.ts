@@ -47,12 +47,22 @@ describe('broker limits', () => {
     const d1 = await h!.connectDevice('d1', { secret })
     await d1.subscribeAsync('rpm/v1/devices/d1/errors', { qos: 1 })
     const error = new Promise<any>((resolve) => d1.on('message', (_t, p) => resolve(JSON.parse(String(p)))))
-    await d1.publishAsync('rpm/v1/devices/d1/readings', Buffer.alloc(100 * 1024, 0x20), { qos: 1 })
+    const big = Buffer.alloc(100 * 1024, 0x20)
+    big.write('{"readings":[', 0)
+    await d1.publishAsync('rpm/v1/devices/d1/readings', big, { qos: 1 })
     expect(await error).toMatchObject({
       code: 'VW_ERR_INGEST_PAYLOAD',
       message: expect.stringMatching(/exceeds 65536/),
     })
     expect(d1.connected).toBe(true)
+    // Acknowledged, so kept whole: it can be repaired and replayed (an offline buffer sent as one batch).
+    const db = new DatabaseSync(path.join(h!.dataDir, 'vitalwire.db'), { readOnly: true })
+    try {
+      const [letter] = db.prepare('SELECT payload FROM dead_letters').all() as { payload: Uint8Array }[]
+      expect(Buffer.from(letter.payload).equals(big)).toBe(true)
+    } finally {
+      db.close()
+    }
   })
 
   it('closes a connection sending a 200 KiB publish (packet limit 128 KiB) and keeps serving others', async () => {
