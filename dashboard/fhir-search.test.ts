@@ -52,7 +52,8 @@ describe('parseObservationSearch', () => {
   it('accepts _total and skips counting only for none', () => {
     expect(ok({ _total: 'none' }).total).toBe('none')
     expect(ok({ _total: 'accurate' }).total).toBe('accurate')
-    expect(ok({}).total).toBe('accurate')
+    expect(ok({ _total: 'estimate' }).total).toBe('estimate')
+    expect(ok({}).total).toBe('estimate')
     expect(parseObservationSearch({ _total: 'maybe' }).ok).toBe(false)
   })
 

@@ -35,8 +35,11 @@ export type ParsedSearch =
       ok: true
       query: Omit<ReadingQuery, 'patientIds'> & { patientIds?: string[] }
       count: number
-      /** `_total=none`: leave Bundle.total out (skips counting a long history). */
-      total: 'none' | 'accurate'
+      /**
+       * `none`: leave Bundle.total out (skips counting a long history); `accurate`: count now;
+       * `estimate` (the default): a count up to 10 s old may serve.
+       */
+      total: 'none' | 'estimate' | 'accurate'
       cursor?: SearchCursor
     }
   | { ok: false; code: 'not-supported' | 'invalid' | 'value'; message: string }
@@ -169,12 +172,12 @@ export function parseObservationSearch(query: Record<string, unknown>): ParsedSe
       total: m[3] === undefined ? undefined : Number(m[3]),
     }
   }
-  let total: 'none' | 'accurate' = 'accurate'
+  let total: 'none' | 'estimate' | 'accurate' = 'estimate'
   if (query._total !== undefined) {
     const t = String(query._total)
     if (t !== 'none' && t !== 'estimate' && t !== 'accurate')
       return bad('value', '_total must be none, estimate or accurate')
-    if (t === 'none') total = 'none'
+    total = t
   }
   return { ok: true, query: q, count, total, cursor }
 }

@@ -34,11 +34,12 @@ function baseUrl(req: FastifyRequest): string {
 function createTotals(deps: DashboardDeps, ttlMs = 10_000) {
   const cache = new Map<string, { total: number; atMs: number }>()
   return {
-    async count(filter: Parameters<DashboardDeps['readings']['count']>[0]): Promise<number> {
+    /** The count, from a cache up to `ttlMs` old unless `fresh` (`_total=accurate`). */
+    async count(filter: Parameters<DashboardDeps['readings']['count']>[0], fresh = false): Promise<number> {
       const { limit: _l, sort: _s, ...rest } = filter as typeof filter & { limit?: number; sort?: string }
       const key = JSON.stringify(rest)
       const hit = cache.get(key)
-      if (hit && Date.now() - hit.atMs < ttlMs) return hit.total
+      if (!fresh && hit && Date.now() - hit.atMs < ttlMs) return hit.total
       const total = await deps.readings.count(rest)
       if (cache.size >= 1000) cache.clear()
       cache.set(key, { total, atMs: Date.now() })
@@ -101,13 +102,19 @@ export function fhirRoutes(app: FastifyInstance, deps: DashboardDeps) {
     const filter = { ...q, patientIds }
     const reverse = parsed.cursor?.dir === 'prev'
     const sort = reverse ? (q.sort === 'asc' ? 'desc' : 'asc') : q.sort
-    const [page, total] = await Promise.all([
+    let [page, total] = await Promise.all([
       parsed.count === 0
         ? Promise.resolve({ items: [] as StoredObservation[], next: undefined })
         : deps.readings.search({ ...filter, sort, limit: parsed.count, after: parsed.cursor?.value }),
-      parsed.total === 'none' ? undefined : (parsed.cursor?.total ?? totals.count(filter)),
+      parsed.total === 'none'
+        ? undefined
+        : (parsed.cursor?.total ?? totals.count(filter, parsed.total === 'accurate')),
     ])
     const items = reverse ? [...page.items].reverse() : page.items
+    // A first page never contradicts its own total: a count from the cache may predate readings that
+    // arrived since; the whole result on one page is its own exact count.
+    if (total !== undefined && !parsed.cursor && parsed.count > 0)
+      total = page.next === undefined ? items.length : Math.max(total, items.length)
     const base = baseUrl(req)
     const params = new URLSearchParams()
     for (const [k, v] of Object.entries(query)) {

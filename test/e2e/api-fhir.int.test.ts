@@ -33,6 +33,7 @@ const T0 = Date.parse('2026-11-01T00:00:00Z')
 let h: Harness
 let client: any
 let token: string
+let adminCookie: string
 
 beforeAll(async () => {
   h = await startHarness({ only: ['dashboard'] })
@@ -81,7 +82,8 @@ beforeAll(async () => {
   s.close()
   const adminPw = await h.addUser('admin@example.org', 'admin')
   await h.addUser('c@example.org', 'coordinator', ['p1'])
-  const admin = { name: 'admin', cookie: await h.login('admin@example.org', adminPw) }
+  adminCookie = await h.login('admin@example.org', adminPw)
+  const admin = { name: 'admin', cookie: adminCookie }
   token = (await call(h.httpUrl, admin, 'POST', '/api/tokens', { email: 'c@example.org', label: 'fhir' }))
     .body.token
   client = new Client({ baseUrl: `${h.httpUrl}/fhir/r4`, bearerToken: token })
@@ -215,5 +217,40 @@ describe('FHIR R4 API', () => {
     expect(anon.body.resourceType).toBe('OperationOutcome')
     const unknown = await call(h.httpUrl, t, 'GET', '/fhir/r4/Encounter/1')
     expect(unknown.body.issue[0].code).toBe('not-supported')
+  })
+
+  it('never answers a total below the readings it returns, and counts afresh with _total=accurate', async () => {
+    await h.enrollPatient('p3')
+    await h.enrollDevice('d3', 'p3')
+    const admin = { name: 'admin', cookie: adminCookie }
+    const search = async (q: string) =>
+      (await call(h.httpUrl, admin, 'GET', `/fhir/r4/Observation?patient=p3${q}`)).body
+    expect((await search('&_count=100')).total).toBe(0) // counted, and kept for up to 10 s
+    const config = loadConfig(h.env)
+    const s = openEmbeddedStorage({
+      dataDir: h.dataDir,
+      dbPath: config.dbPath,
+      dataKey: config.dataKey,
+      outbox: false,
+    })
+    await s.readings.write(
+      makeReadings({
+        patientId: 'p3',
+        deviceId: 'd3',
+        type: 'heart-rate',
+        startMs: T0,
+        stepMs: 60_000,
+        count: 3,
+      }),
+    )
+    s.close()
+    // Before: total 0 with 3 entries, from the kept count.
+    const whole = await search('&_count=100')
+    expect([whole.total, whole.entry.length]).toEqual([3, 3])
+    expectValid(whole)
+    const firstOfTwo = await search('&_count=2')
+    expect(firstOfTwo.entry).toHaveLength(2)
+    expect(firstOfTwo.total).toBeGreaterThanOrEqual(2)
+    expect((await search('&_count=2&_total=accurate')).total).toBe(3)
   })
 })
