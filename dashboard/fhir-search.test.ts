@@ -79,4 +79,19 @@ describe('parseObservationSearch', () => {
     ])
     expect(dateRange('yesterday')).toBeUndefined()
   })
+
+  it('refuses impossible dates instead of rolling them over into another day', () => {
+    for (const bad of [
+      '2026-11-33',
+      '2026-02-30',
+      '2026-13',
+      '2026-00-10',
+      '2026-02-29T10:00Z',
+      '2026-11-03T24:00Z',
+      '2026-11-03T10:60Z',
+    ])
+      expect(dateRange(bad), bad).toBeUndefined()
+    expect(dateRange('2028-02-29')).toEqual([Date.UTC(2028, 1, 29), Date.UTC(2028, 2, 1)])
+    expect(parseObservationSearch({ date: 'ge2026-02-30' }).ok).toBe(false)
+  })
 })

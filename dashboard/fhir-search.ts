@@ -63,6 +63,10 @@ export function dateRange(value: string): [number, number] | undefined {
     )
   if (!m) return undefined
   const [, y, mo, d, h, mi, s, frac, tz] = m
+  // Date.UTC rolls an impossible date over (2026-02-30 would search 2 March): a real date, or nothing.
+  if (mo !== undefined && (+mo < 1 || +mo > 12)) return undefined
+  if (d !== undefined && new Date(Date.UTC(+y, +mo - 1, +d)).getUTCDate() !== +d) return undefined
+  if (h !== undefined && (+h > 23 || +mi > 59 || (s !== undefined && +s > 59))) return undefined
   if (h !== undefined) {
     const iso = `${y}-${mo}-${d}T${h}:${mi}:${s ?? '00'}${frac ?? ''}${tz ?? 'Z'}`
     const start = Date.parse(iso)
