@@ -66,9 +66,51 @@ describe('decode', () => {
     ['an unknown type', { id: 'a', type: 'mood', value: 3 }, 'VW_ERR_INGEST_SCHEMA'],
     ['a string value', { id: 'a', type: 'heart-rate', value: '70' }, 'VW_ERR_INGEST_SCHEMA'],
     ['a missing id', { type: 'heart-rate', value: 70 }, 'VW_ERR_INGEST_SCHEMA'],
+    // Plausible ranges are checked before rounding: a value outside them is not rounded into them.
+    [
+      'SpO2 49.5 % (below 50-100, though it rounds to 50)',
+      { id: 'a', type: 'spo2', value: 49.5, unit: '%' },
+      'VW_ERR_INGEST_IMPLAUSIBLE',
+    ],
+    ['a heart rate of 300.4', { id: 'a', type: 'heart-rate', value: 300.4 }, 'VW_ERR_INGEST_IMPLAUSIBLE'],
+    ['-0.4 steps', { id: 'a', type: 'steps', value: -0.4 }, 'VW_ERR_INGEST_IMPLAUSIBLE'],
+    [
+      'a pulse of 300.4 with a blood pressure',
+      { id: 'a', type: 'blood-pressure', systolic: 120, diastolic: 80, pulse: 300.4 },
+      'VW_ERR_INGEST_IMPLAUSIBLE',
+    ],
+    // A meter's LO has no value, but a unit of another dimension is still refused, never guessed.
+    ['glucose LO in kg', { id: 'a', type: 'blood-glucose', value: 'LO', unit: 'kg' }, 'VW_ERR_INGEST_UNIT'],
   ])('rejects %s', (_name, reading, code) => {
     const [item] = decode(enc(reading), limits)
     expect(item).toMatchObject({ ok: false, code })
+  })
+
+  it('accepts the plausible limits themselves, and a LO in a glucose unit', () => {
+    for (const r of [
+      { id: 'a', type: 'spo2', value: 50, unit: '%' },
+      { id: 'b', type: 'heart-rate', value: 300 },
+      { id: 'c', type: 'steps', value: 0 },
+      { id: 'd', type: 'blood-glucose', value: 'LO', unit: 'mmol/L' },
+      { id: 'e', type: 'blood-glucose', value: 'HI' },
+    ])
+      expect(decode(enc(r), limits)[0], r.id).toMatchObject({ ok: true })
+  })
+
+  it('quotes an implausible value as the device sent it, and as converted when the unit differs', () => {
+    const message = (r: unknown) => {
+      const [item] = decode(enc(r), limits)
+      return item.ok ? '' : item.message
+    }
+    expect(message({ id: 'a', type: 'spo2', value: 0.97, unit: '%' })).toBe(
+      'spo2 0.97 % is outside the plausible range 50-100 %',
+    )
+    expect(message({ id: 'a', type: 'blood-glucose', value: 0.4, unit: 'mmol/L' })).toBe(
+      'blood-glucose 0.4 mmol/L (7.21 mg/dL) is outside the plausible range 10-900 mg/dL',
+    )
+    expect(message({ id: 'a', type: 'heart-rate', value: 400 })).toBe(
+      'heart-rate 400 /min is outside the plausible range 20-300 /min',
+    )
   })
 
   it('keeps the offset the device sent and turns epoch milliseconds into UTC', () => {

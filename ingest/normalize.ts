@@ -38,11 +38,15 @@ export type NormalizeResult =
 
 const fail = (code: ErrorCode, message: string): NormalizeResult => ({ ok: false, code, message })
 
+/**
+ * The value in the canonical unit: `exact` as converted, `value` rounded as CLINICAL.md says. Plausible
+ * ranges are checked on `exact` (SpO2 49.5 % is below 50-100 even though it rounds to 50).
+ */
 export function convertUnit(
   type: VitalType,
   value: number,
   unit: string | undefined,
-): { ok: true; value: number } | { ok: false; message: string } {
+): { ok: true; value: number; exact: number } | { ok: false; message: string } {
   const def = vital(type)
   if (unit === undefined) {
     if (UNIT_REQUIRED.has(type)) {
@@ -52,10 +56,10 @@ export function convertUnit(
       }
     }
     // A pulse oximeter sending a 0-1 fraction without a unit.
-    if (type === 'spo2' && value <= 1) return { ok: true, value: roundTo(value * 100, def.decimals) }
-    return { ok: true, value: roundTo(value, def.decimals) }
+    if (type === 'spo2' && value <= 1) return converted(value * 100, def.decimals)
+    return converted(value, def.decimals)
   }
-  if (type === 'spo2' && unit === '1') return { ok: true, value: roundTo(value * 100, def.decimals) }
+  if (type === 'spo2' && unit === '1') return converted(value * 100, def.decimals)
   const alias = def.units[unit]
   if (!alias) {
     return {
@@ -63,18 +67,32 @@ export function convertUnit(
       message: `unit ${JSON.stringify(unit)} is not accepted for ${type}; use one of ${Object.keys(def.units).join(', ')}`,
     }
   }
-  const converted = (value + (alias.preOffset ?? 0)) * alias.factor + (alias.offset ?? 0)
-  return { ok: true, value: roundTo(converted, def.decimals) }
+  return converted((value + (alias.preOffset ?? 0)) * alias.factor + (alias.offset ?? 0), def.decimals)
+}
+
+function converted(exact: number, decimals: number): { ok: true; value: number; exact: number } {
+  return { ok: true, value: roundTo(exact, decimals), exact }
 }
 
 function outside(value: number, b: Bounds) {
   return value < b.min || value > b.max
 }
 
-function implausible(what: string, value: number, b: Bounds, unit: string) {
+/** Quotes the value as sent, and as converted when the device used another unit. */
+function implausible(
+  what: string,
+  sent: number,
+  sentUnit: string | undefined,
+  exact: number,
+  b: Bounds,
+  unit: string,
+) {
+  const asSent = `${sent}${sentUnit ? ` ${sentUnit}` : ''}`
+  const canonical = `${+exact.toFixed(2)} ${unit}`
+  const shown = sentUnit === unit || exact === sent ? `${sent} ${unit}` : `${asSent} (${canonical})`
   return fail(
     'VW_ERR_INGEST_IMPLAUSIBLE',
-    `${what} ${value} ${unit} is outside the plausible range ${b.min}-${b.max} ${unit}`,
+    `${what} ${shown} is outside the plausible range ${b.min}-${b.max} ${unit}`,
   )
 }
 
@@ -148,7 +166,7 @@ export function normalize(reading: Reading, limits: NormalizeLimits): NormalizeR
       const c = convertUnit('blood-pressure', reading[part], reading.unit)
       if (!c.ok) return fail('VW_ERR_INGEST_UNIT', c.message)
       const b = BP_COMPONENTS[part].plausible
-      if (outside(c.value, b)) return implausible(part, c.value, b, 'mm[Hg]')
+      if (outside(c.exact, b)) return implausible(part, reading[part], reading.unit, c.exact, b, 'mm[Hg]')
       parts[part] = c.value
     }
     if (parts.systolic <= parts.diastolic) {
@@ -160,9 +178,9 @@ export function normalize(reading: Reading, limits: NormalizeLimits): NormalizeR
     out.values = parts
     if (reading.pulse !== undefined) {
       const hr = vital('heart-rate')
-      const pulse = roundTo(reading.pulse, 0)
-      if (outside(pulse, hr.plausible)) return implausible('pulse', pulse, hr.plausible, '/min')
-      out.pulse = pulse
+      if (outside(reading.pulse, hr.plausible))
+        return implausible('pulse', reading.pulse, undefined, reading.pulse, hr.plausible, '/min')
+      out.pulse = roundTo(reading.pulse, 0)
     }
     return { ok: true, reading: out }
   }
@@ -170,12 +188,18 @@ export function normalize(reading: Reading, limits: NormalizeLimits): NormalizeR
     if (reading.type !== 'blood-glucose') {
       return fail('VW_ERR_INGEST_SCHEMA', `value ${reading.value} is only meaningful for blood-glucose`)
     }
+    // No value, but a unit that is not a glucose unit is still the wrong dimension: never guessed.
+    if (reading.unit !== undefined) {
+      const u = convertUnit(reading.type, 1, reading.unit)
+      if (!u.ok) return fail('VW_ERR_INGEST_UNIT', u.message)
+    }
     out.outOfRange = reading.value === 'LO' ? 'L' : 'H'
     return { ok: true, reading: out }
   }
   const c = convertUnit(reading.type, reading.value, reading.unit)
   if (!c.ok) return fail('VW_ERR_INGEST_UNIT', c.message)
-  if (outside(c.value, def.plausible)) return implausible(reading.type, c.value, def.plausible, def.ucum)
+  if (outside(c.exact, def.plausible))
+    return implausible(reading.type, reading.value, reading.unit, c.exact, def.plausible, def.ucum)
   // Pulse oximeters claim accuracy only for 70-100 %.
   if (reading.type === 'spo2' && c.value < 70) out.flags.push('low-confidence')
   out.values = { value: c.value }

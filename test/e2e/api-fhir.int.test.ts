@@ -233,8 +233,8 @@ describe('FHIR R4 API', () => {
       dataKey: config.dataKey,
       outbox: false,
     })
-    await s.readings.write(
-      makeReadings({
+    await s.readings.write([
+      ...makeReadings({
         patientId: 'p3',
         deviceId: 'd3',
         type: 'heart-rate',
@@ -242,7 +242,7 @@ describe('FHIR R4 API', () => {
         stepMs: 60_000,
         count: 3,
       }),
-    )
+    ])
     s.close()
     // Before: total 0 with 3 entries, from the kept count.
     const whole = await search('&_count=100')
