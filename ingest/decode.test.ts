@@ -74,16 +74,40 @@ describe('decode', () => {
     ],
     ['a heart rate of 300.4', { id: 'a', type: 'heart-rate', value: 300.4 }, 'VW_ERR_INGEST_IMPLAUSIBLE'],
     ['-0.4 steps', { id: 'a', type: 'steps', value: -0.4 }, 'VW_ERR_INGEST_IMPLAUSIBLE'],
-    [
-      'a pulse of 300.4 with a blood pressure',
-      { id: 'a', type: 'blood-pressure', systolic: 120, diastolic: 80, pulse: 300.4 },
-      'VW_ERR_INGEST_IMPLAUSIBLE',
-    ],
     // A meter's LO has no value, but a unit of another dimension is still refused, never guessed.
     ['glucose LO in kg', { id: 'a', type: 'blood-glucose', value: 'LO', unit: 'kg' }, 'VW_ERR_INGEST_UNIT'],
   ])('rejects %s', (_name, reading, code) => {
     const [item] = decode(enc(reading), limits)
     expect(item).toMatchObject({ ok: false, code })
+  })
+
+  it('keeps a reading whose optional part is bad, without that part, and says which part', () => {
+    const [bp] = decode(
+      enc({ id: 'a', type: 'blood-pressure', systolic: 142, diastolic: 91, pulse: 300.4, battery: 150 }),
+      limits,
+    )
+    expect(bp).toMatchObject({ ok: true, reading: { values: { systolic: 142, diastolic: 91 } } })
+    if (!bp.ok) return
+    expect(bp.reading.pulse).toBeUndefined()
+    expect(bp.reading.battery).toBeUndefined()
+    expect(bp.reading.dropped).toEqual([
+      {
+        code: 'VW_ERR_INGEST_IMPLAUSIBLE',
+        message: 'battery 150 % is outside 0-100 %; the reading is stored without it',
+      },
+      {
+        code: 'VW_ERR_INGEST_IMPLAUSIBLE',
+        message:
+          'pulse 300.4 /min is outside the plausible range 20-300 /min; the blood pressure is stored without it',
+      },
+    ])
+    // null is "not measured", as many devices write it.
+    const [nulls] = decode(
+      enc({ id: 'b', type: 'blood-pressure', systolic: 120, diastolic: 80, pulse: null, battery: null }),
+      limits,
+    )
+    expect(nulls).toMatchObject({ ok: true, reading: { values: { systolic: 120, diastolic: 80 } } })
+    expect(nulls.ok && nulls.reading.dropped).toBeUndefined()
   })
 
   it('accepts the plausible limits themselves, and a LO in a glucose unit', () => {

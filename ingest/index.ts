@@ -80,6 +80,8 @@ export function createIngest(deps: IngestDeps, options: IngestOptions) {
       if (item.ok) {
         accepted.push(...toObservations(item.reading, { deviceId, patientId: device.patientId, receivedMs }))
         if (item.reading.battery !== undefined) battery = item.reading.battery
+        // A refused part (an implausible pulse): the reading is stored, the part dead-lettered and reported.
+        for (const d of item.reading.dropped ?? []) rejected.push({ readingId: item.reading.readingId, ...d })
       } else {
         rejected.push({ readingId: item.readingId, code: item.code, message: item.message })
       }

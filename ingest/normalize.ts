@@ -30,6 +30,8 @@ export interface Normalized {
   flags: string[]
   pulse?: number
   battery?: number
+  /** Parts refused while the reading itself is kept (an implausible pulse, a battery level over 100). */
+  dropped?: { code: ErrorCode; message: string }[]
 }
 
 export type NormalizeResult =
@@ -158,7 +160,14 @@ export function normalize(reading: Reading, limits: NormalizeLimits): NormalizeR
     effectiveMs: time.effectiveMs,
     values: {},
     flags: time.flags,
-    battery: reading.battery,
+  }
+  if (reading.battery !== undefined && reading.battery !== null) {
+    if (reading.battery >= 0 && reading.battery <= 100) out.battery = reading.battery
+    else
+      (out.dropped ??= []).push({
+        code: 'VW_ERR_INGEST_IMPLAUSIBLE',
+        message: `battery ${reading.battery} % is outside 0-100 %; the reading is stored without it`,
+      })
   }
   if (reading.type === 'blood-pressure') {
     const parts: Record<string, number> = {}
@@ -176,11 +185,14 @@ export function normalize(reading: Reading, limits: NormalizeLimits): NormalizeR
       )
     }
     out.values = parts
-    if (reading.pulse !== undefined) {
+    if (reading.pulse !== undefined && reading.pulse !== null) {
       const hr = vital('heart-rate')
       if (outside(reading.pulse, hr.plausible))
-        return implausible('pulse', reading.pulse, undefined, reading.pulse, hr.plausible, '/min')
-      out.pulse = roundTo(reading.pulse, 0)
+        (out.dropped ??= []).push({
+          code: 'VW_ERR_INGEST_IMPLAUSIBLE',
+          message: `pulse ${reading.pulse} /min is outside the plausible range ${hr.plausible.min}-${hr.plausible.max} /min; the blood pressure is stored without it`,
+        })
+      else out.pulse = roundTo(reading.pulse, 0)
     }
     return { ok: true, reading: out }
   }

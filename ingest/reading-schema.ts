@@ -24,7 +24,8 @@ const base = {
     ])
     .optional(),
   unit: z.string().min(1).max(32).optional(),
-  battery: finite.min(0).max(100).optional(),
+  // Range-checked in normalize: a bad battery level loses the level, never the vital sign (null: none).
+  battery: finite.nullable().optional(),
 }
 
 type SingleValueType = Exclude<VitalType, 'blood-pressure'>
@@ -35,7 +36,8 @@ export const bloodPressureSchema = z.object({
   type: z.literal('blood-pressure'),
   systolic: finite,
   diastolic: finite,
-  pulse: finite.optional(),
+  // Checked in normalize: an implausible pulse is refused on its own, the blood pressure is kept.
+  pulse: finite.nullable().optional(),
 })
 
 export const singleValueSchema = z.object({

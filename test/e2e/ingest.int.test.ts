@@ -253,4 +253,35 @@ describe('ingest end to end', () => {
     expect(metrics).toContain('vitalwire_readings_total{outcome="duplicate",code=""} 1')
     expect(metrics).toContain('vitalwire_readings_total{outcome="rejected",code="VW_ERR_INGEST_ID_REUSED"} 1')
   })
+
+  it('stores a blood pressure whose pulse is implausible, without the pulse, and tells the device why', async () => {
+    const h = await start()
+    await h.enrollPatient('p1')
+    const device = await h.connectDevice('cuff-1', await h.enrollDevice('cuff-1', 'p1'))
+    await device.subscribeAsync('rpm/v1/devices/cuff-1/errors', { qos: 1 })
+    const error = new Promise<any>((resolve) =>
+      device.on('message', (_t, m) => resolve(JSON.parse(String(m)))),
+    )
+    const sent = JSON.stringify({
+      id: 'bp-1',
+      type: 'blood-pressure',
+      systolic: 182,
+      diastolic: 121,
+      pulse: 0,
+    })
+    await device.publishAsync(TOPIC('cuff-1'), sent, { qos: 1 })
+    expect(await error).toEqual({
+      readingId: 'bp-1',
+      code: 'VW_ERR_INGEST_IMPLAUSIBLE',
+      message: expect.stringContaining('pulse 0 /min is outside the plausible range'),
+    })
+    // The blood pressure (a hypertensive crisis) is stored, and alerts: only the pulse was refused.
+    expect(query(h, 'SELECT key, vals FROM readings')).toEqual([
+      { key: 'cuff-1:bp-1', vals: '{"systolic":182,"diastolic":121}' },
+    ])
+    expect(query(h, 'SELECT code, reading_id FROM dead_letters')).toEqual([
+      { code: 'VW_ERR_INGEST_IMPLAUSIBLE', reading_id: 'bp-1' },
+    ])
+    await eventuallyTrue(() => query(h, "SELECT 1 FROM alerts WHERE rule = 'bp-crisis'").length === 1)
+  })
 })
