@@ -149,6 +149,11 @@ export function parseTimestamp(
   return { ok: true, effective, effectiveMs: ms, flags }
 }
 
+/** Refuse an optional part of a reading that is itself kept. */
+function drop(out: Normalized, message: string) {
+  out.dropped = [...(out.dropped ?? []), { code: 'VW_ERR_INGEST_IMPLAUSIBLE', message }]
+}
+
 export function normalize(reading: Reading, limits: NormalizeLimits): NormalizeResult {
   const time = parseTimestamp(reading.ts, limits)
   if (!time.ok) return fail('VW_ERR_INGEST_TIME', time.message)
@@ -163,11 +168,7 @@ export function normalize(reading: Reading, limits: NormalizeLimits): NormalizeR
   }
   if (reading.battery !== undefined && reading.battery !== null) {
     if (reading.battery >= 0 && reading.battery <= 100) out.battery = reading.battery
-    else
-      (out.dropped ??= []).push({
-        code: 'VW_ERR_INGEST_IMPLAUSIBLE',
-        message: `battery ${reading.battery} % is outside 0-100 %; the reading is stored without it`,
-      })
+    else drop(out, `battery ${reading.battery} % is outside 0-100 %; the reading is stored without it`)
   }
   if (reading.type === 'blood-pressure') {
     const parts: Record<string, number> = {}
@@ -188,10 +189,10 @@ export function normalize(reading: Reading, limits: NormalizeLimits): NormalizeR
     if (reading.pulse !== undefined && reading.pulse !== null) {
       const hr = vital('heart-rate')
       if (outside(reading.pulse, hr.plausible))
-        (out.dropped ??= []).push({
-          code: 'VW_ERR_INGEST_IMPLAUSIBLE',
-          message: `pulse ${reading.pulse} /min is outside the plausible range ${hr.plausible.min}-${hr.plausible.max} /min; the blood pressure is stored without it`,
-        })
+        drop(
+          out,
+          `pulse ${reading.pulse} /min is outside the plausible range ${hr.plausible.min}-${hr.plausible.max} /min; the blood pressure is stored without it`,
+        )
       else out.pulse = roundTo(reading.pulse, 0)
     }
     return { ok: true, reading: out }
