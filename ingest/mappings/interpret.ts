@@ -21,7 +21,8 @@ function isPath(s: string) {
 
 function joinPart(v: unknown): string | undefined {
   if (typeof v === 'string') return v
-  if (typeof v === 'number' && Number.isSafeInteger(v)) return String(v)
+  // Any finite number, fractions too (a time in epoch seconds with a fraction is one reading's id).
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v)
   return undefined
 }
 
@@ -104,7 +105,13 @@ function compileTemplate(t: Template) {
 /** Compile a validated definition. Throws at load time (never per message) if a path is invalid. */
 export function compileMapping(def: MappingDefinition): PayloadMapping {
   const templates = def.templates.map(compileTemplate)
+  const ignored = (def.ignore ?? []).map((m) => ({ path: mustCompile(m.path), equals: m.equals }))
   return (doc) => {
+    for (const m of ignored) {
+      const v = readPath(m.path, doc, doc)
+      if (m.equals === undefined ? v !== undefined && v !== null : v === m.equals)
+        return { ok: true, readings: [] }
+    }
     const readings: unknown[] = []
     let matched = 0
     for (const t of templates) {

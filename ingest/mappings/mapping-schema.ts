@@ -92,6 +92,14 @@ export const mappingSchema = z.strictObject({
   id: z.string().regex(/^[a-z0-9][a-z0-9-]{1,63}$/, 'lower-case letters, digits and "-"'),
   description: z.string().max(500),
   templates: z.array(templateSchema).min(1).max(MAX_TEMPLATES),
+  /**
+   * Messages that carry no reading by design (a heartbeat, a status report): acknowledged and
+   * nothing else, rather than dead-lettered and reported to the device as errors every time.
+   */
+  ignore: z
+    .array(z.strictObject({ path, equals: scalar.optional() }))
+    .max(8)
+    .optional(),
   /** A sample vendor document, kept with the mapping for docs and tests. */
   example: z.unknown().optional(),
 })

@@ -61,8 +61,9 @@ describe('shipped device mappings', () => {
     })
   })
 
-  it('scale: a heartbeat message matches no template and is rejected with the reason', () => {
-    const items = run('scale-lb', { serial: 'SC-1009', type: 'heartbeat', battery_pct: 77 })
+  it('scale: a heartbeat carries no reading and is ignored; any other unknown message is rejected with the reason', () => {
+    expect(run('scale-lb', { serial: 'SC-1009', type: 'heartbeat', battery_pct: 77 })).toEqual([])
+    const items = run('scale-lb', { serial: 'SC-1009', type: 'factory-reset' })
     expect(items).toEqual([
       expect.objectContaining({
         ok: false,
@@ -70,6 +71,16 @@ describe('shipped device mappings', () => {
         message: expect.stringMatching(/no template/),
       }),
     ])
+  })
+
+  it('scale: a measurement time in epoch seconds with a fraction makes a reading id too', () => {
+    const t = (NOW - 60_000) / 1000 + 0.5
+    const [item] = run('scale-lb', {
+      serial: 'SC-1',
+      type: 'weight',
+      data: { weight_lb: 183.4, measured_at: t },
+    })
+    expect(item).toMatchObject({ ok: true, reading: { readingId: `w-${t}`, effectiveMs: t * 1000 } })
   })
 
   it('pulse oximeter: a batch of samples becomes one SpO2 and one heart rate per sample', () => {
