@@ -1,4 +1,4 @@
-import { errorText, input, onceSecret } from './admin-common.ts'
+import { adminRows, adminStatus, errorText, input, onceSecret } from './admin-common.ts'
 import { api } from './api.ts'
 import { field, openDialog } from './dialog.ts'
 import { button, clear, h } from './dom.ts'
@@ -18,9 +18,10 @@ interface DeviceRow {
 }
 
 export function mountAdminDevices(ctx: Ctx): View {
-  const status = h('p', { role: 'status', id: 'admin-status' })
+  const status = adminStatus()
   const secretSlot = h('div', {})
   const tbody = h('tbody', {})
+  const cache = new Map<string, { el: HTMLElement; sig: string }>()
   const id = input({ id: 'nd-id', required: '', pattern: '[A-Za-z0-9][A-Za-z0-9.\\-]{0,63}' })
   const patient = h('select', { id: 'nd-patient', required: '' }) as HTMLSelectElement
   const type = input({ id: 'nd-type', value: 'generic', required: '' })
@@ -103,13 +104,19 @@ export function mountAdminDevices(ctx: Ctx): View {
       status.textContent = errorText(e)
       return
     }
-    tbody.replaceChildren(
-      ...devices.map((d) =>
+    const patientName = (d: DeviceRow) => ctx.store.patients.get(d.patientId)?.name ?? d.patientId
+    adminRows(
+      tbody,
+      status,
+      devices,
+      (d) => d.id,
+      (d) => JSON.stringify([d, patientName(d)]),
+      (d) =>
         h(
           'tr',
           { 'data-device': d.id },
           h('th', { scope: 'row' }, d.id),
-          h('td', {}, ctx.store.patients.get(d.patientId)?.name ?? d.patientId),
+          h('td', {}, patientName(d)),
           h('td', {}, d.type),
           h('td', {}, d.revoked ? '✕ revoked' : d.connected ? '● connected' : '○ offline'),
           h('td', {}, d.lastSeen ? localTime(d.lastSeen) : 'never'),
@@ -119,10 +126,13 @@ export function mountAdminDevices(ctx: Ctx): View {
             {},
             d.revoked
               ? ''
-              : button('Revoke', () => void revoke(d), { 'aria-label': `Revoke device ${d.id}` }),
+              : button('Revoke', () => void revoke(d), {
+                  'aria-label': `Revoke device ${d.id}`,
+                  'data-focus-key': `revoke:${d.id}`,
+                }),
           ),
         ),
-      ),
+      cache,
     )
   }
   let patientSig = ''

@@ -1,13 +1,13 @@
-import { errorText, input } from './admin-common.ts'
+import { adminRows, adminStatus, errorText, input } from './admin-common.ts'
 import { api } from './api.ts'
 import { field, openDialog } from './dialog.ts'
-import { button, clear, h, reconcile } from './dom.ts'
+import { button, clear, h } from './dom.ts'
 import type { Ctx, View } from './routes.ts'
 
 // Admin: add patients, pause and resume monitoring (a paused patient raises no no-data alerts).
 
 export function mountAdminPatients(ctx: Ctx): View {
-  const status = h('p', { role: 'status', id: 'admin-status' })
+  const status = adminStatus()
   const tbody = h('tbody', {})
   const cache = new Map<string, { el: HTMLElement; sig: string }>()
   const id = input({ id: 'np-id', required: '', pattern: '[A-Za-z0-9][A-Za-z0-9.\\-]{0,63}' })
@@ -63,8 +63,9 @@ export function mountAdminPatients(ctx: Ctx): View {
 
   function render() {
     const rows = [...ctx.store.patients.values()].sort((a, b) => a.name.localeCompare(b.name))
-    reconcile(
+    adminRows(
       tbody,
+      status,
       rows,
       (p) => p.id,
       (p) => `${p.name}|${p.monitoring}`,
@@ -111,7 +112,10 @@ export function mountAdminPatients(ctx: Ctx): View {
                   status.textContent = `Could not change monitoring: ${errorText(e)}`
                 }
               },
-              { 'aria-label': `${active ? 'Pause' : 'Resume'} monitoring for ${p.name}` },
+              {
+                'aria-label': `${active ? 'Pause' : 'Resume'} monitoring for ${p.name}`,
+                'data-focus-key': `monitoring:${p.id}`,
+              },
             ),
           ),
         )

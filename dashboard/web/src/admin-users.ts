@@ -1,7 +1,7 @@
-import { errorText, input, onceSecret, patientCheckboxes } from './admin-common.ts'
+import { adminRows, adminStatus, errorText, input, onceSecret, patientCheckboxes } from './admin-common.ts'
 import { api } from './api.ts'
 import { field, openDialog } from './dialog.ts'
-import { button, clear, h } from './dom.ts'
+import { button, clear, h, keepFocus } from './dom.ts'
 import type { Ctx, View } from './routes.ts'
 
 // Admin: users and care teams. Coordinators and clinicians see only their care team's patients.
@@ -14,9 +14,10 @@ interface UserRow {
 }
 
 export function mountAdminUsers(ctx: Ctx): View {
-  const status = h('p', { role: 'status', id: 'admin-status' })
+  const status = adminStatus()
   const secretSlot = h('div', {})
   const tbody = h('tbody', {})
+  const cache = new Map<string, { el: HTMLElement; sig: string }>()
   const allPatients = () => [...ctx.store.patients.values()].sort((a, b) => a.name.localeCompare(b.name))
   const email = input({ id: 'nu-email', type: 'email', required: '' })
   const role = h(
@@ -98,14 +99,21 @@ export function mountAdminUsers(ctx: Ctx): View {
       return
     }
     const name = (id: string) => ctx.store.patients.get(id)?.name ?? id
-    tbody.replaceChildren(
-      ...users.map((u) =>
+    const teamText = (u: UserRow) =>
+      u.role === 'admin' ? 'all patients' : u.patients.map(name).join(', ') || 'none'
+    adminRows(
+      tbody,
+      status,
+      users,
+      (u) => String(u.id),
+      (u) => `${u.email}|${u.role}|${u.patients.join(',')}|${teamText(u)}`,
+      (u) =>
         h(
           'tr',
           { 'data-user': u.email },
           h('th', { scope: 'row' }, u.email),
           h('td', {}, u.role),
-          h('td', {}, u.role === 'admin' ? 'all patients' : u.patients.map(name).join(', ') || 'none'),
+          h('td', {}, teamText(u)),
           h(
             'td',
             {},
@@ -113,10 +121,11 @@ export function mountAdminUsers(ctx: Ctx): View {
               ? ''
               : button('Edit care team', () => void editTeam(u), {
                   'aria-label': `Edit care team of ${u.email}`,
+                  'data-focus-key': `team:${u.id}`,
                 }),
           ),
         ),
-      ),
+      cache,
     )
   }
   let patientSig = ''
@@ -129,7 +138,8 @@ export function mountAdminUsers(ctx: Ctx): View {
       if (sig === patientSig) return
       patientSig = sig
       team = patientCheckboxes(allPatients(), team.value(), 'nu-p')
-      teamSlot.replaceChildren(team.el)
+      // A patient added meanwhile (live): the checkbox the user was on keeps the focus.
+      keepFocus(teamSlot, () => teamSlot.replaceChildren(team.el))
     },
     close() {},
   }

@@ -1,6 +1,6 @@
 import { alertText } from './alert-text.ts'
 import { api } from './api.ts'
-import { button, h } from './dom.ts'
+import { button, h, keepFocus } from './dom.ts'
 import type { Prefs } from './prefs.ts'
 import type { AlertItem, Store } from './store.ts'
 
@@ -20,6 +20,7 @@ export function createCriticalBanner(store: Store, prefs: Prefs) {
   const announcer = document.getElementById('announce')!
   const baseTitle = document.title
   let audio: AudioContext | undefined
+  let shown = ''
 
   function render() {
     const open = [...store.alerts.values()]
@@ -29,16 +30,32 @@ export function createCriticalBanner(store: Store, prefs: Prefs) {
     // the same text) replaces its text node and tells the browser process.
     const title = open.length ? `(${open.length} CRITICAL) ${baseTitle}` : baseTitle
     if (document.title !== title) document.title = title
-    if (banner.hidden !== (open.length === 0)) banner.hidden = open.length === 0
-    if (calm.hidden !== open.length > 0) calm.hidden = open.length > 0
-    if (!open.length) {
-      if (banner.firstChild) banner.replaceChildren()
-      return
+    const show = () => {
+      if (banner.hidden !== (open.length === 0)) banner.hidden = open.length === 0
+      if (calm.hidden !== open.length > 0) calm.hidden = open.length > 0
     }
     const a = open[0]
-    const name = store.patients.get(a.patientId)?.name ?? a.patientId
-    banner.replaceChildren(
-      h('strong', {}, `✖ CRITICAL ALERT${open.length > 1 ? `S (${open.length})` : ''}`),
+    const name = a ? (store.patients.get(a.patientId)?.name ?? a.patientId) : ''
+    const sig = a ? `${open.length}|${a.id}|${name}|${alertText(a.message, prefs)}` : ''
+    if (sig === shown) return show()
+    shown = sig
+    // Redrawn under the keyboard focus: its Acknowledge button keeps it while the banner shows the same
+    // alert. When the banner shows another one (acknowledged, or a newer one came), focus never lands on
+    // the other alert's Acknowledge (one keypress from acknowledging the wrong alert): the banner itself
+    // gets it, and reads which alert it now shows; with none left, the calm line, saying so.
+    keepFocus(
+      banner,
+      () => {
+        banner.replaceChildren(...(a ? content(a, open.length, name) : []))
+        show()
+      },
+      () => (a ? banner : calm),
+    )
+  }
+
+  function content(a: AlertItem, count: number, name: string): (Node | string)[] {
+    return [
+      h('strong', {}, `✖ CRITICAL ALERT${count > 1 ? `S (${count})` : ''}`),
       // One line (the slot's height is fixed): a long message ends in an ellipsis; the full text is in the
       // title, the assertive announcement and the alert feed.
       h(
@@ -59,10 +76,22 @@ export function createCriticalBanner(store: Store, prefs: Prefs) {
             if (b) b.textContent = `Could not acknowledge (${(e as Error).message}): retry`
           }
         },
-        { class: 'ack', 'aria-label': `Acknowledge the critical alert for ${name}` },
+        {
+          class: 'ack',
+          'aria-label': `Acknowledge the critical alert for ${name}`,
+          'data-focus-key': `ack:${a.id}`,
+        },
       ),
-      h('a', { href: `#/patients/${encodeURIComponent(a.patientId)}`, class: 'button' }, 'Open patient'),
-    )
+      h(
+        'a',
+        {
+          href: `#/patients/${encodeURIComponent(a.patientId)}`,
+          class: 'button',
+          'data-focus-key': `open:${a.id}`,
+        },
+        'Open patient',
+      ),
+    ]
   }
 
   function announce(a: AlertItem) {
@@ -113,6 +142,7 @@ export function createCriticalBanner(store: Store, prefs: Prefs) {
       banner.hidden = true
       calm.hidden = true
       banner.replaceChildren()
+      shown = ''
       document.title = baseTitle
     },
   }

@@ -1,7 +1,8 @@
 import { h } from './dom.ts'
 
 // Modal dialogs on the native <dialog> element: focus moves in and is trapped by the browser, Escape
-// cancels, and focus returns to the control that opened it. Never window.prompt/confirm.
+// cancels, and focus returns to the control that opened it (or, when a live update rebuilt that control
+// while the dialog was open, to its new copy: dom.ts keepFocus). Never window.prompt/confirm.
 
 let seq = 0
 
@@ -15,6 +16,7 @@ export function openDialog(opts: {
 }): Promise<boolean> {
   const id = `dlg-${++seq}`
   const opener = document.activeElement as HTMLElement | null
+  const giveBack = returnFocus(opener)
   const error = h('p', { class: 'error', role: 'alert' })
   const submit = h('button', { type: 'submit', class: 'primary' }, opts.submitLabel) as HTMLButtonElement
   const cancel = h('button', { type: 'button' }, opts.cancelLabel ?? 'Cancel') as HTMLButtonElement
@@ -39,7 +41,7 @@ export function openDialog(opts: {
       done = true
       dlg.close()
       dlg.remove()
-      opener?.focus?.()
+      giveBack()
       resolve(ok)
     }
     cancel.addEventListener('click', () => finish(false))
@@ -67,6 +69,24 @@ export function openDialog(opts: {
     const first = form.querySelector('textarea, input, select') as HTMLElement | null
     ;(first ?? submit).focus()
   })
+}
+
+/**
+ * Focus back to `opener`; if it was removed meanwhile, to the element with its `data-focus-key` in the
+ * nearest of its former containers still on the page (only when exactly one has it: a key that is unique
+ * only within its row, like the alert feed's "resolve", could otherwise land on another row's button).
+ */
+function returnFocus(opener: HTMLElement | null): () => void {
+  const key = opener?.getAttribute('data-focus-key')
+  const containers: HTMLElement[] = []
+  for (let e = opener?.parentElement; e; e = e.parentElement) containers.push(e)
+  return () => {
+    if (!opener || opener.isConnected) return opener?.focus?.()
+    const scope = containers.find((c) => c.isConnected)
+    const same =
+      key && scope ? scope.querySelectorAll<HTMLElement>(`[data-focus-key="${CSS.escape(key)}"]`) : []
+    if (same.length === 1) same[0].focus()
+  }
 }
 
 export function field(label: string, input: HTMLElement, hint?: string): HTMLElement {

@@ -27,6 +27,41 @@ export function srOnly(text: string): HTMLElement {
 }
 
 /**
+ * Rebuild `region` (replace or reconcile its children) without losing the keyboard focus (WCAG 2.4.3): a
+ * focused element that is removed leaves the focus on <body>, which throws a keyboard or screen-reader
+ * user back to the top of the page. When the focus was inside `region`, it goes back to the element with
+ * the same `data-focus-key` (give each control a key unique within the region: `revoke:cuff-9`, the same
+ * action in the same row); when that one is gone (the row removed, or the action no longer offered), to
+ * the nearest keyed element that followed it, else the nearest before it, else to `fallback()` (the
+ * status message that says what happened; it needs tabindex="-1"). Focus elsewhere is never moved.
+ */
+export function keepFocus(
+  region: HTMLElement,
+  rebuild: () => void,
+  fallback?: () => HTMLElement | null | undefined,
+): void {
+  const active = document.activeElement as HTMLElement | null
+  if (!active || !region.contains(active)) {
+    rebuild()
+    return
+  }
+  const keys = [...region.querySelectorAll('[data-focus-key]')].map((e) => e.getAttribute('data-focus-key')!)
+  const key = active.getAttribute('data-focus-key')
+  rebuild()
+  if (active.isConnected && region.contains(active)) {
+    // Kept (patched in place), maybe moved: moving a focused element can blur it.
+    if (document.activeElement !== active) active.focus({ preventScroll: true })
+    return
+  }
+  const at = key === null ? -1 : keys.indexOf(key)
+  const candidates = at < 0 ? [] : [key!, ...keys.slice(at + 1), ...keys.slice(0, at).reverse()]
+  const next = candidates
+    .map((k) => region.querySelector<HTMLElement>(`[data-focus-key="${CSS.escape(k)}"]`))
+    .find((el) => el !== null)
+  ;(next ?? fallback?.())?.focus()
+}
+
+/**
  * Keyed reconciliation: update (or else rebuild) only the children whose signature changed and move nodes
  * only when the order changed, so a stream of updates touches a handful of rows, and focus survives a
  * reorder. `update` patches an existing element in place and returns false when it cannot (then the

@@ -139,6 +139,10 @@ async function showApp(session: Session) {
     view?.close()
     markCurrent()
     view = mountRoute(location.hash, ctx)
+    // Followed from a link in the page (the patient page's "← Worklist"), or just signed in: the control
+    // that had the focus is gone with the old page. The new page's content gets it, not <body> (the top of
+    // the document, for a keyboard or screen-reader user); a header link that was followed keeps it.
+    if (!document.activeElement || document.activeElement === document.body) main.focus()
     schedule(true)
   }
   route()

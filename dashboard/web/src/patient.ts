@@ -1,6 +1,6 @@
 import { ApiError, api } from './api.ts'
 import { type ChartReading, trendChart } from './chart.ts'
-import { button, clear, h } from './dom.ts'
+import { button, clear, h, keepFocus } from './dom.ts'
 import { VITAL_COLUMNS } from './format.ts'
 import { bandText, type Detail, devicesTable, historyTable, latestList } from './patient-sections.ts'
 import type { Ctx, View } from './routes.ts'
@@ -20,6 +20,14 @@ export function mountPatient(ctx: Ctx, id: string): View {
   const root = h('div', { class: 'patient' })
   clear(ctx.main).append(root)
   ctx.main.focus()
+  // The page is redrawn whole (a live update, a range, a unit): the link or button that had the focus has
+  // it again (its data-focus-key); focus elsewhere stays where it is.
+  const redraw = (...content: HTMLElement[]) =>
+    keepFocus(
+      root,
+      () => root.replaceChildren(...content),
+      () => ctx.main,
+    )
 
   async function load() {
     let d: Detail
@@ -27,7 +35,15 @@ export function mountPatient(ctx: Ctx, id: string): View {
       d = await api<Detail>('GET', `/api/patients/${encodeURIComponent(id)}`)
     } catch (e) {
       const text = e instanceof ApiError && e.status === 404 ? 'Patient not found.' : (e as Error).message
-      root.replaceChildren(h('p', { role: 'alert' }, text, ' ', h('a', { href: '#/' }, 'Back to worklist')))
+      redraw(
+        h(
+          'p',
+          { role: 'alert' },
+          text,
+          ' ',
+          h('a', { href: '#/', 'data-focus-key': 'back' }, 'Back to worklist'),
+        ),
+      )
       return
     }
     const now = Date.now()
@@ -72,9 +88,8 @@ export function mountPatient(ctx: Ctx, id: string): View {
         ]
       : []
     charts = made
-    const focusedRange = document.activeElement?.getAttribute('data-range')
-    root.replaceChildren(
-      h('p', {}, h('a', { href: '#/' }, '← Worklist')),
+    redraw(
+      h('p', {}, h('a', { href: '#/', 'data-focus-key': 'back' }, '← Worklist')),
       h('h2', { id: 'patient-title' }, d.name),
       h(
         'p',
@@ -127,7 +142,6 @@ export function mountPatient(ctx: Ctx, id: string): View {
         historyTable(d.alerts, ctx.prefs),
       ),
     )
-    if (focusedRange) (root.querySelector(`[data-range="${focusedRange}"]`) as HTMLElement | null)?.focus()
   }
 
   const off = ctx.store.subscribe((m) => {
@@ -165,7 +179,7 @@ function rangePicker(current: Range, pick: (r: Range) => void): HTMLElement {
     ...(Object.keys(RANGES) as Range[]).map((r) =>
       button(r === 'day' ? 'Day' : r === 'week' ? 'Week' : 'Month', () => pick(r), {
         'aria-pressed': String(r === current),
-        'data-range': r,
+        'data-focus-key': `range:${r}`,
       }),
     ),
   )
