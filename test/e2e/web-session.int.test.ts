@@ -92,6 +92,12 @@ describeWeb('web UI sessions', () => {
     await page.getByLabel('New password again').fill('a different passphrase')
     await page.getByRole('button', { name: 'Set password' }).click()
     await expect.poll(() => text(page, '#pw-error'), WAIT).toBe('The two new passwords differ.')
+    // Long enough but common: the server says why, and the form shows it.
+    await page.getByLabel('New password', { exact: true }).fill('Password1234')
+    await page.getByLabel('New password again').fill('Password1234')
+    await page.getByRole('button', { name: 'Set password' }).click()
+    await expect.poll(() => text(page, '#pw-error'), WAIT).toMatch(/^this password is too easy to guess: /)
+    await page.getByLabel('New password', { exact: true }).fill('a much better passphrase')
     await page.getByLabel('New password again').fill('a much better passphrase')
     await page.getByRole('button', { name: 'Set password' }).click()
     await page.locator('.wl-row[data-patient="p1"]').waitFor()

@@ -58,7 +58,7 @@ export function showChangePassword(main: HTMLElement, session: Session, onDone: 
     h('h2', { id: 'pw-title' }, 'Choose a new password'),
     h('p', {}, `Signed in as ${session.email} with a one-time password. Set your own to continue.`),
     field('Current (one-time) password', current),
-    field('New password', next, 'At least 12 characters.'),
+    field('New password', next, 'At least 12 characters and hard to guess: a few unrelated words work well.'),
     field('New password again', again),
     error,
     h('button', { type: 'submit', class: 'primary' }, 'Set password'),
