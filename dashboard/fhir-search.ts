@@ -1,4 +1,4 @@
-import { CATALOG, LOINC, OBSERVATION_CATEGORY, type VitalType } from '../shared/catalog.ts'
+import { CATALOG, DAILY_STEPS, LOINC, OBSERVATION_CATEGORY, type VitalType } from '../shared/catalog.ts'
 import type { ReadingQuery } from '../storage/ports.ts'
 
 // Pure: FHIR R4 Observation search parameters -> a readings query. Unknown or malformed parameters are
@@ -87,6 +87,9 @@ function typesForCode(token: string): VitalType[] | undefined {
   for (const def of CATALOG.values()) if (def.codings.some((c) => c.code === code)) out.push(def.type)
   // BP components: a search for systolic or diastolic finds the BP panel that carries them.
   if (code === '8480-6' || code === '8462-4') out.push('blood-pressure')
+  // Daily step totals are stored as steps (flagged): either steps code finds both kinds, each
+  // Observation carrying its own code (docs/api.md).
+  if (code === DAILY_STEPS.coding.code) out.push('steps')
   return out
 }
 

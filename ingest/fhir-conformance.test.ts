@@ -105,7 +105,8 @@ const CLINICAL: Record<Exclude<VitalType, 'blood-pressure'>, Expected> = {
       decimals: 0,
     },
     sample: 4200,
-    units: { '{steps}': x(1), steps: x(1), count: x(1) },
+    // '/d' is a daily total: same number, its own code and unit (checked below).
+    units: { '{steps}': x(1), steps: x(1), count: x(1), '/d': x(1) },
   },
 }
 
@@ -189,8 +190,11 @@ describe('FHIR conformance of every Observation ingest produces', () => {
     expect(Object.keys(CATALOG.get('blood-pressure')!.units).sort()).toEqual(['kPa', 'mm[Hg]', 'mmHg'].sort())
   })
 
+  // Steps in /d are a daily total, with their own code and unit: the test after these.
   const cases = Object.entries(CLINICAL).flatMap(([type, want]) =>
-    Object.keys(want.units).map((unit, i) => [type as keyof typeof CLINICAL, unit, i] as const),
+    Object.keys(want.units)
+      .filter((unit) => !(type === 'steps' && unit === '/d'))
+      .map((unit, i) => [type as keyof typeof CLINICAL, unit, i] as const),
   )
   it.each(cases)('%s sent in %s', (type, unit, i) => {
     const sample = sampleFor(type, unit)
@@ -260,6 +264,20 @@ describe('FHIR conformance of every Observation ingest produces', () => {
         .meta.tag?.map((t) => t.code)
         .sort(),
     ).toEqual(['low-confidence', 'time-from-receipt'])
+  })
+
+  it('renders a daily step total (unit /d) as 41950-7 in /d, and an interval count as 55423-8 in {steps}', () => {
+    const [daily] = observe({ id: 'd', type: 'steps', value: 8000, unit: '/d' })
+    const [interval] = observe({ id: 'i', type: 'steps', value: 800, unit: 'steps' })
+    const d = observationResource(daily)
+    const i = observationResource(interval)
+    expect([d.code.coding[0].code, d.valueQuantity]).toEqual([
+      '41950-7',
+      { value: 8000, unit: 'steps/day', system: 'http://unitsofmeasure.org', code: '/d' },
+    ])
+    expect([i.code.coding[0].code, i.valueQuantity?.code]).toEqual(['55423-8', '{steps}'])
+    expect(d.meta.tag?.map((t) => t.code)).toContain('daily-total')
+    expect(schema(d) ? [] : schema.errors, 'R4 JSON schema').toEqual([])
   })
 
   it.each([

@@ -200,12 +200,22 @@ const definitions: VitalDefinition[] = [
     category: 'activity',
     ucum: '{steps}',
     display: 'steps',
-    units: { '{steps}': same, steps: same, count: same },
+    // '/d': a daily total (CLINICAL.md: 41950-7, HL7 Physical Activity IG), stored with the flag DAILY_TOTAL.
+    units: { '{steps}': same, steps: same, count: same, '/d': same },
     decimals: 0,
     plausible: { min: 0, max: 100_000 },
     profile: 'http://hl7.org/fhir/StructureDefinition/Observation',
   },
 ]
+
+/** Steps sent per day (unit `/d`): their own LOINC code and unit, and this flag on the stored reading. */
+export const DAILY_TOTAL = 'daily-total'
+export const DAILY_STEPS = {
+  coding: { system: LOINC, code: '41950-7', display: 'Number of steps in 24 hour Measured' },
+  ucum: '/d',
+  display: 'steps/day',
+}
+export const DAILY_STEP_UNITS = new Set(['/d'])
 
 export const BP_COMPONENTS = {
   systolic: {

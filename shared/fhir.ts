@@ -1,5 +1,13 @@
 import { hash } from 'node:crypto'
-import { BP_COMPONENTS, OBSERVATION_CATEGORY, UCUM, type VitalType, vital } from './catalog.ts'
+import {
+  BP_COMPONENTS,
+  DAILY_STEPS,
+  DAILY_TOTAL,
+  OBSERVATION_CATEGORY,
+  UCUM,
+  type VitalType,
+  vital,
+} from './catalog.ts'
 
 // The FHIR R4 shapes Vitalwire produces (a subset of the spec: what the vital-signs profile needs),
 // and the one function that renders a stored reading as its Observation.
@@ -82,6 +90,7 @@ const DATA_ABSENT = 'http://terminology.hl7.org/CodeSystem/data-absent-reason'
 const FLAG_DISPLAY: Record<string, string> = {
   'time-from-receipt': 'device sent no measurement time; time of receipt used',
   'low-confidence': 'SpO2 below 70 %: pulse oximeter accuracy is not claimed in this range',
+  [DAILY_TOTAL]: 'steps counted over a day',
 }
 
 /**
@@ -195,6 +204,16 @@ export function observationResource(o: StoredObservation): Observation {
     }
   } else {
     obs.valueQuantity = quantity(o.type, o.values.value)
+  }
+  if (o.type === 'steps' && o.flags.includes(DAILY_TOTAL)) {
+    // A day's total: 41950-7 in /d (HL7 Physical Activity IG), not an interval count.
+    obs.code = { coding: [{ ...DAILY_STEPS.coding }], text: DAILY_STEPS.coding.display }
+    obs.valueQuantity = {
+      value: o.values.value,
+      unit: DAILY_STEPS.display,
+      system: UCUM,
+      code: DAILY_STEPS.ucum,
+    }
   }
   return obs
 }

@@ -46,6 +46,7 @@ const TYPE_BY_LOINC: Record<string, string> = {
   '41653-7': 'blood-glucose',
   '85354-9': 'blood-pressure',
   '55423-8': 'steps',
+  '41950-7': 'steps',
 }
 
 export function fromObservation(o: any): Reading | undefined {
