@@ -24,6 +24,8 @@ describe('parseObservationSearch', () => {
     ])
     expect(ok({ code: ['8867-4,85354-9', '85354-9'] }).query.types).toEqual(['blood-pressure'])
     expect(ok({ code: 'http://snomed.info/sct|8867-4' }).query.types).toEqual([])
+    // `|code`: the code with no system; every code here has one.
+    expect(ok({ code: '|8867-4' }).query.types).toEqual([])
     // Daily step totals (41950-7) are stored as steps: either steps code finds them.
     expect(ok({ code: '41950-7' }).query.types).toEqual(['steps'])
   })

@@ -82,7 +82,8 @@ export function dateRange(value: string): [number, number] | undefined {
 
 function typesForCode(token: string): VitalType[] | undefined {
   const [system, code] = token.includes('|') ? token.split('|', 2) : [undefined, token]
-  if (system !== undefined && system !== '' && system !== LOINC) return []
+  // `|code` is a code with no system (FHIR token search): every code here is LOINC, so none.
+  if (system !== undefined && system !== LOINC) return []
   const out: VitalType[] = []
   for (const def of CATALOG.values()) if (def.codings.some((c) => c.code === code)) out.push(def.type)
   // BP components: a search for systolic or diastolic finds the BP panel that carries them.

@@ -31,6 +31,18 @@ function baseUrl(req: FastifyRequest): string {
  * part of it, so no caller sees another's count). Counting a year of minute readings costs tens of
  * milliseconds; FHIR lets total be approximate, and HAPI FHIR likewise reuses search counts for a minute.
  */
+const JSON_FORMATS = new Set(['json', 'application/json', 'application/fhir+json'])
+
+/** An Accept header (if any) that allows JSON: fhir+json, json, application/* or * /*. */
+function acceptsJson(accept: string | undefined): boolean {
+  if (!accept) return true
+  return accept.split(',').some((part) => {
+    const [type, ...params] = part.split(';').map((x) => x.trim().toLowerCase())
+    if (params.some((p) => /^q=0(\.0*)?$/.test(p))) return false
+    return ['application/fhir+json', 'application/json', 'application/*', '*/*'].includes(type)
+  })
+}
+
 function createTotals(deps: DashboardDeps, ttlMs = 10_000) {
   const cache = new Map<string, { total: number; atMs: number }>()
   return {
@@ -81,6 +93,18 @@ export function fhirRoutes(app: FastifyInstance, deps: DashboardDeps) {
   app.setNotFoundHandler((req, reply) =>
     sendFhir(reply, 404, operationOutcome('not-supported', `${req.method} ${req.url} is not supported`)),
   )
+
+  // JSON only: a client asking for XML (or anything else) is told so (406), not sent JSON it cannot read.
+  app.addHook('onRequest', async (req, reply) => {
+    const format = (req.query as Record<string, unknown> | undefined)?._format
+    const formats = format === undefined ? [] : [format].flat().map(String)
+    if (formats.some((f) => !JSON_FORMATS.has(f.split(';')[0].trim())) || !acceptsJson(req.headers.accept))
+      return sendFhir(
+        reply,
+        406,
+        operationOutcome('not-supported', 'only JSON is served: _format=json, Accept: application/fhir+json'),
+      )
+  })
 
   app.get('/metadata', async (req, reply) => sendFhir(reply, 200, capabilityStatement(baseUrl(req))))
 

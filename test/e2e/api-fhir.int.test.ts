@@ -253,4 +253,33 @@ describe('FHIR R4 API', () => {
     expect(firstOfTwo.total).toBeGreaterThanOrEqual(2)
     expect((await search('&_count=2&_total=accurate')).total).toBe(3)
   })
+
+  it('answers 406 to a request for anything but JSON, and JSON to a client that accepts it', async () => {
+    const t = { name: 't', token }
+    for (const [path, accept] of [
+      ['/fhir/r4/Observation?patient=p1&_format=xml', undefined],
+      ['/fhir/r4/Observation?patient=p1&_format=application/fhir%2Bxml', undefined],
+      ['/fhir/r4/Patient/p1', 'application/fhir+xml'],
+      ['/fhir/r4/metadata', 'application/fhir+json;q=0, application/fhir+xml'],
+    ] as const) {
+      const res = await fetch(`${h.httpUrl}${path}`, {
+        headers: { authorization: `Bearer ${t.token}`, ...(accept ? { accept } : {}) },
+      })
+      expect(res.status, `${path} ${accept}`).toBe(406)
+      const body = await res.json()
+      expect(body.resourceType).toBe('OperationOutcome')
+      expectValid(body)
+    }
+    for (const [path, accept] of [
+      ['/fhir/r4/Observation?patient=p1&_format=json&_count=1', undefined],
+      ['/fhir/r4/Patient/p1', 'application/fhir+json'],
+      ['/fhir/r4/Patient/p1', 'application/fhir+xml;q=0.9, */*;q=0.1'],
+      ['/fhir/r4/Patient/p1', 'application/json'],
+    ] as const) {
+      const res = await fetch(`${h.httpUrl}${path}`, {
+        headers: { authorization: `Bearer ${t.token}`, ...(accept ? { accept } : {}) },
+      })
+      expect(res.status, `${path} ${accept}`).toBe(200)
+    }
+  })
 })
