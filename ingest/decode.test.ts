@@ -137,6 +137,20 @@ describe('decode', () => {
     )
   })
 
+  it('says what was expected, not "Invalid input", and names a batch reading without an id by its place', () => {
+    const message = (doc: string) => decode(enc(doc), limits).map((i) => (i.ok ? 'ok' : i.message))
+    expect(message('{"id":"a","type":"heart-rate","value":70,"ts":null}')).toEqual([
+      'ts: expected an ISO 8601 time with offset (e.g. 2026-11-24T08:15:00Z) or whole epoch milliseconds',
+    ])
+    for (const value of ['"72"', '1e400'])
+      expect(message(`{"id":"a","type":"heart-rate","value":${value}}`)).toEqual([
+        'value: expected a finite number (not text such as "72"), or LO/HI from a glucometer',
+      ])
+    expect(
+      message('{"readings":[{"id":"a","type":"heart-rate","value":70},{"type":"spo2","value":97}]}'),
+    ).toEqual(['ok', expect.stringMatching(/^readings\[1\]: id: /)])
+  })
+
   it('keeps the offset the device sent and turns epoch milliseconds into UTC', () => {
     const [a] = decode(
       enc({ id: 'a', type: 'heart-rate', value: 70, ts: '2026-11-27T11:15:00+02:00' }),

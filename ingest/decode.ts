@@ -77,15 +77,14 @@ export function decode(payload: Uint8Array, limits: NormalizeLimits, mapping?: P
   } else {
     items = [parsed.doc]
   }
-  return items.map((raw): DecodeItem => {
+  const batch = items.length > 1
+  return items.map((raw, i): DecodeItem => {
     const r = readingSchema.safeParse(raw)
     if (!r.success) {
-      return {
-        ok: false,
-        readingId: readingIdOf(raw),
-        code: 'VW_ERR_INGEST_SCHEMA',
-        message: zodMessage(r.error),
-      }
+      const readingId = readingIdOf(raw)
+      // Without an id of its own, a batch's reading is named by its place in the batch.
+      const where = batch && readingId === undefined ? `readings[${i}]: ` : ''
+      return { ok: false, readingId, code: 'VW_ERR_INGEST_SCHEMA', message: `${where}${zodMessage(r.error)}` }
     }
     const n = normalize(r.data, limits)
     return n.ok ? n : { ok: false, readingId: r.data.id, code: n.code, message: n.message }

@@ -18,10 +18,17 @@ const base = {
     .max(128)
     .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces'),
   ts: z
-    .union([
-      z.string().regex(ISO_WITH_OFFSET, 'ISO 8601 with offset, e.g. 2026-11-24T08:15:00Z'),
-      z.number().int().min(0).max(8.64e15),
-    ])
+    .union(
+      [
+        z.string().regex(ISO_WITH_OFFSET, 'ISO 8601 with offset, e.g. 2026-11-24T08:15:00Z'),
+        z.number().int().min(0).max(8.64e15),
+      ],
+      // A union's own message is "Invalid input": say what is expected instead (for null, 1.5, true...).
+      {
+        error:
+          'expected an ISO 8601 time with offset (e.g. 2026-11-24T08:15:00Z) or whole epoch milliseconds',
+      },
+    )
     .optional(),
   unit: z.string().min(1).max(32).optional(),
   // Range-checked in normalize: a bad battery level loses the level, never the vital sign (null: none).
@@ -44,7 +51,9 @@ export const singleValueSchema = z.object({
   ...base,
   type: z.enum(SINGLE_VALUE_TYPES),
   // Glucometers report LO/HI when the value is outside what they can measure.
-  value: z.union([finite, z.enum(['LO', 'HI'])]),
+  value: z.union([finite, z.enum(['LO', 'HI'])], {
+    error: 'expected a finite number (not text such as "72"), or LO/HI from a glucometer',
+  }),
 })
 
 export const readingSchema = z.discriminatedUnion('type', [bloodPressureSchema, singleValueSchema])
