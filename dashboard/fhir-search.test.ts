@@ -98,4 +98,19 @@ describe('parseObservationSearch', () => {
     expect(dateRange('2028-02-29')).toEqual([Date.UTC(2028, 1, 29), Date.UTC(2028, 2, 1)])
     expect(parseObservationSearch({ date: 'ge2026-02-30' }).ok).toBe(false)
   })
+
+  it('takes an absolute patient reference on this server, and refuses one on another', () => {
+    const base = 'https://rpm.example.org/fhir/r4'
+    const r = parseObservationSearch({ patient: `${base}/Patient/p1,Patient/p2` }, base)
+    expect(r.ok && r.query.patientIds).toEqual(['p1', 'p2'])
+    const other = parseObservationSearch(
+      { patient: 'https://elsewhere.example.org/fhir/r4/Patient/p1' },
+      base,
+    )
+    expect(other).toMatchObject({
+      ok: false,
+      code: 'value',
+      message: expect.stringMatching(/not on this server/),
+    })
+  })
 })

@@ -94,7 +94,11 @@ function typesForCode(token: string): VitalType[] | undefined {
   return out
 }
 
-export function parseObservationSearch(query: Record<string, unknown>): ParsedSearch {
+/**
+ * `base`: this server's FHIR base URL, so that a patient reference may also be absolute
+ * (`<base>/Patient/p1`); a reference to another server's patient is refused, never taken for ours.
+ */
+export function parseObservationSearch(query: Record<string, unknown>, base?: string): ParsedSearch {
   for (const key of Object.keys(query)) {
     const base = key.split(':')[0]
     if (!(SEARCH_PARAMS as readonly string[]).includes(base) || key.includes(':')) {
@@ -113,7 +117,16 @@ export function parseObservationSearch(query: Record<string, unknown>): ParsedSe
   for (const value of [...asList(query.patient), ...asList(query.subject)]) {
     const ids = new Set<string>()
     for (const s of value.split(',')) {
-      const id = s.startsWith('Patient/') ? s.slice(8) : s
+      let ref = s
+      if (/^https?:\/\//i.test(s)) {
+        if (!base || !s.startsWith(`${base}/Patient/`))
+          return bad(
+            'value',
+            `patient reference ${s} is not on this server (${base ?? 'unknown'}/Patient/<id>)`,
+          )
+        ref = s.slice(base.length + 1)
+      }
+      const id = ref.startsWith('Patient/') ? ref.slice(8) : ref
       if (!/^[A-Za-z0-9\-.]{1,64}$/.test(id)) return bad('value', `invalid patient reference ${s}`)
       ids.add(id)
     }

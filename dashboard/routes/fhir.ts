@@ -111,7 +111,7 @@ export function fhirRoutes(app: FastifyInstance, deps: DashboardDeps) {
   app.get('/Observation', { preHandler: auth }, async (req, reply) => {
     const viewer = req.viewer!
     const query = req.query as Record<string, unknown>
-    const parsed = parseObservationSearch(query)
+    const parsed = parseObservationSearch(query, baseUrl(req))
     if (!parsed.ok) return sendFhir(reply, 400, operationOutcome(parsed.code, parsed.message))
     const q = parsed.query
     // Without patient/subject the search covers every patient the caller may see. Patients outside the
