@@ -31,6 +31,16 @@ function expectValid(resource: unknown) {
 
 const T0 = Date.parse('2026-11-01T00:00:00Z')
 let h: Harness
+/** A second connection to the server's database, as the CLI opens one, to write readings directly. */
+function openStore() {
+  const config = loadConfig(h.env)
+  return openEmbeddedStorage({
+    dataDir: h.dataDir,
+    dbPath: config.dbPath,
+    dataKey: config.dataKey,
+    outbox: false,
+  })
+}
 let client: any
 let token: string
 let adminCookie: string
@@ -41,13 +51,7 @@ beforeAll(async () => {
   await h.enrollPatient('p2')
   await h.enrollDevice('d1', 'p1')
   await h.enrollDevice('d2', 'p2')
-  const config = loadConfig(h.env)
-  const s = openEmbeddedStorage({
-    dataDir: h.dataDir,
-    dbPath: config.dbPath,
-    dataKey: config.dataKey,
-    outbox: false,
-  })
+  const s = openStore()
   // p1: 250 heart rates at one-minute steps from T0, 10 blood pressures hourly; p2: 20 heart rates.
   await s.readings.write([
     ...makeReadings({
@@ -226,13 +230,7 @@ describe('FHIR R4 API', () => {
     const search = async (q: string) =>
       (await call(h.httpUrl, admin, 'GET', `/fhir/r4/Observation?patient=p3${q}`)).body
     expect((await search('&_count=100')).total).toBe(0) // counted, and kept for up to 10 s
-    const config = loadConfig(h.env)
-    const s = openEmbeddedStorage({
-      dataDir: h.dataDir,
-      dbPath: config.dbPath,
-      dataKey: config.dataKey,
-      outbox: false,
-    })
+    const s = openStore()
     await s.readings.write([
       ...makeReadings({
         patientId: 'p3',
