@@ -110,6 +110,21 @@ describe('decode', () => {
     expect(nulls.ok && nulls.reading.dropped).toBeUndefined()
   })
 
+  it('keeps an SpO2 reading that carries a pulse, and says the pulse was not stored (it is read only with a blood pressure)', () => {
+    const [item] = decode(enc({ id: 'a', type: 'spo2', value: 96, unit: '%', pulse: 72 }), limits)
+    expect(item).toMatchObject({ ok: true, reading: { values: { value: 96 } } })
+    expect(item.ok && item.reading.dropped).toEqual([
+      {
+        code: 'VW_ERR_INGEST_SCHEMA',
+        message:
+          'pulse is read only with a blood-pressure reading and was not stored: send the pulse rate as its own heart-rate reading',
+      },
+    ])
+    // Any other extra field (firmware, rssi) is ignored without a word.
+    const [quiet] = decode(enc({ id: 'b', type: 'spo2', value: 96, unit: '%', rssi: -70, fw: '1.2' }), limits)
+    expect(quiet.ok && quiet.reading.dropped).toBeUndefined()
+  })
+
   it('accepts the plausible limits themselves, and a LO in a glucose unit', () => {
     for (const r of [
       { id: 'a', type: 'spo2', value: 50, unit: '%' },

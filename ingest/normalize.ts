@@ -152,8 +152,8 @@ export function parseTimestamp(
 }
 
 /** Refuse an optional part of a reading that is itself kept. */
-function drop(out: Normalized, message: string) {
-  out.dropped = [...(out.dropped ?? []), { code: 'VW_ERR_INGEST_IMPLAUSIBLE', message }]
+function drop(out: Normalized, message: string, code: ErrorCode = 'VW_ERR_INGEST_IMPLAUSIBLE') {
+  out.dropped = [...(out.dropped ?? []), { code, message }]
 }
 
 export function normalize(reading: Reading, limits: NormalizeLimits): NormalizeResult {
@@ -198,6 +198,14 @@ export function normalize(reading: Reading, limits: NormalizeLimits): NormalizeR
       else out.pulse = roundTo(reading.pulse, 0)
     }
     return { ok: true, reading: out }
+  }
+  for (const part of ['pulse', 'systolic', 'diastolic'] as const) {
+    if (reading[part] === undefined || reading[part] === null) continue
+    drop(
+      out,
+      `${part} is read only with a blood-pressure reading and was not stored${part === 'pulse' ? ': send the pulse rate as its own heart-rate reading' : ''}`,
+      'VW_ERR_INGEST_SCHEMA',
+    )
   }
   if (reading.value === 'LO' || reading.value === 'HI') {
     if (reading.type !== 'blood-glucose') {

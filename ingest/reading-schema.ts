@@ -54,6 +54,11 @@ export const singleValueSchema = z.object({
   value: z.union([finite, z.enum(['LO', 'HI'])], {
     error: 'expected a finite number (not text such as "72"), or LO/HI from a glucometer',
   }),
+  // Other fields are ignored, but these are measurements that would otherwise vanish without a word
+  // (a pulse oximeter's pulse rate on its SpO2 reading): normalize reports them as not stored.
+  pulse: z.unknown().optional(),
+  systolic: z.unknown().optional(),
+  diastolic: z.unknown().optional(),
 })
 
 export const readingSchema = z.discriminatedUnion('type', [bloodPressureSchema, singleValueSchema])
