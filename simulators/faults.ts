@@ -25,6 +25,9 @@ export function parseFaults(text: string): FaultOptions {
     const n = raw === undefined ? undefined : Number(raw)
     if (raw !== undefined && !(Number.isFinite(n) && (n as number) >= 0))
       throw new Error(`fault ${name}: not a number: ${raw}`)
+    // duplicates and malformed are the share of readings affected: a probability.
+    if ((name === 'duplicates' || name === 'malformed') && n !== undefined && n > 1)
+      throw new Error(`fault ${name}: a share of the readings from 0 to 1 (e.g. 0.05), not ${raw}`)
     if (name === 'offline') out.offlineS = n ?? DEFAULTS.offline
     else if (name === 'duplicates') out.duplicates = n ?? DEFAULTS.duplicates
     else if (name === 'skew') out.skew = true

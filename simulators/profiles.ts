@@ -83,6 +83,8 @@ export const PROFILE_DEFINITIONS: Record<Profile, ProfileDefinition> = {
       weightKg: s(84, 13, 55, 120),
     },
     devices: ['scale', 'cuff', 'wearable'],
+    // The weight-gain rules apply only to patients flagged with heart failure (alerts/default-rules.ts).
+    flags: { heartFailure: true },
   },
   // Type 2 diabetes, moderately controlled: pre-meal 110-170 mg/dL, clear of glucose-low (< 70).
   diabetes: {

@@ -31,6 +31,7 @@ describe('option parsing', () => {
   it('refuses unknown faults and bad numbers', () => {
     expect(() => parseFaults('gremlins')).toThrow(/unknown fault/)
     expect(() => parseFaults('duplicates=lots')).toThrow(/not a number/)
+    expect(() => parseFaults('duplicates=2')).toThrow(/from 0 to 1/)
   })
 })
 
@@ -44,6 +45,21 @@ describe('scenario targets', () => {
   ] as const)('%s goes to a %s patient first', (kind, profile) => {
     const s = target(plan, kind, 0, 0)
     expect(plan.patients.find((p) => p.id === s.patientId)?.profile).toBe(profile)
+  })
+
+  it('gives a fever only to a patient with a thermometer, even when others have no episode yet', () => {
+    const fleet = planFleet({ devices: 15, profile: 'mixed', seed: 1 })
+    const thermometerOwners = new Set(
+      fleet.devices.filter((d) => d.kind === 'thermometer').map((d) => d.patientId),
+    )
+    for (let nth = 0; nth < 6; nth++)
+      expect(thermometerOwners.has(target(fleet, 'fever', nth, 0).patientId)).toBe(true)
+  })
+
+  it('flags heart-failure patients, so that the weight-gain rules apply to them', () => {
+    const hf = plan.patients.filter((p) => p.profile === 'heart-failure')
+    expect(hf.length).toBeGreaterThan(0)
+    for (const p of hf) expect(p.flags).toEqual({ heartFailure: true })
   })
 
   it('gives device scenarios a device of that patient', () => {

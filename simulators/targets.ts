@@ -8,7 +8,9 @@ import { isScenarioKind, parseDuration, type ScenarioKind, type ScheduledScenari
 const SHOWN_BY: Record<ScenarioKind, { devices: DeviceKind[]; prefer?: Profile }> = {
   desaturation: { devices: ['oximeter', 'wearable'], prefer: 'copd' },
   'hypertensive-crisis': { devices: ['cuff'], prefer: 'hypertension' },
-  fever: { devices: ['thermometer', 'wearable', 'oximeter'], prefer: 'copd' },
+  // Only a thermometer shows a fever as such (temp-fever); a wearable alone would show a fast pulse
+  // with no cause on screen.
+  fever: { devices: ['thermometer'], prefer: 'copd' },
   'weight-gain': { devices: ['scale'], prefer: 'heart-failure' },
   hypoglycemia: { devices: ['glucometer'], prefer: 'diabetes' },
   'device-silent': { devices: ['wearable', 'cuff', 'scale', 'glucometer', 'oximeter', 'thermometer'] },

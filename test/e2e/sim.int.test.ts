@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
+import { DatabaseSync } from 'node:sqlite'
 import { promisify } from 'node:util'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { enrollFleet, stateFile } from '../../simulators/enroll.ts'
@@ -94,6 +95,41 @@ describe('simulator against a real Vitalwire', () => {
     expect(s.readingsAcked).toBe(s.readingsSent)
     expect(await storedReadings(plan)).toBe(s.readingsSent)
   })
+
+  it('each clinical scenario raises its own alert on the server, under time compression', async () => {
+    // One simulated hour a real second. A scenario that lands on a patient without the device or the
+    // flag its rule needs raises nothing (weight gain on a patient not flagged heart-failure, a fever
+    // with no thermometer): the run must end with every one of these alerts open.
+    const plan = planFleet({ devices: 15, profile: 'mixed', seed: 4 })
+    const secrets = await enrollFleet(plan, at())
+    const want = ['spo2-low', 'bp-crisis', 'temp-fever', 'weight-gain', 'glucose-low']
+    const sim = await startSimulation({
+      url: h.mqttUrl,
+      ca: h.ca,
+      secrets,
+      plan,
+      seed: 4,
+      timeScale: 3600,
+      durationMs: 60_000,
+      scenarios: (
+        ['desaturation', 'hypertensive-crisis', 'fever', 'weight-gain', 'hypoglycemia'] as const
+      ).map((kind) => ({ kind, atMs: 0 })),
+      runTag: 'sc',
+    })
+    const db = new DatabaseSync(path.join(h.dataDir, 'vitalwire.db'), { readOnly: true })
+    const open = () =>
+      new Set((db.prepare('SELECT DISTINCT rule FROM alerts').all() as { rule: string }[]).map((r) => r.rule))
+    try {
+      const end = Date.now() + 55_000
+      while (!want.every((r) => open().has(r)) && Date.now() < end)
+        await new Promise((r) => setTimeout(r, 250))
+      expect(want.filter((r) => !open().has(r))).toEqual([])
+    } finally {
+      db.close()
+      sim.stop()
+      await sim.done
+    }
+  }, 90_000)
 
   it('vitalwire simulate --enroll --json enrolls into the data dir, keeps secrets owner-only, prints one summary', async () => {
     const env = { ...process.env, ...h.env }
