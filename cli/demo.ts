@@ -1,10 +1,11 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import type { Command } from 'commander'
+import { type Command, InvalidArgumentError } from 'commander'
 import { COMPONENTS } from '../shared/components.ts'
 import { VitalwireError } from '../shared/errors.ts'
 import type { ScenarioKind } from '../simulators/scenarios.ts'
+import { checkScenarios, count, positive, seed } from './simulate.ts'
 import { runServer } from './start.ts'
 import { configFromEnv } from './vitalwire.ts'
 
@@ -40,10 +41,10 @@ export function demoCommand(program: Command) {
   program
     .command('demo')
     .description('start Vitalwire with a simulated fleet whose anomalies raise alerts within a minute')
-    .option('--devices <n>', 'demo devices', (v) => Number.parseInt(v, 10), 15)
-    .option('--time-scale <x>', 'simulated seconds per real second', Number, 60)
-    .option('--seed <n>', 'seed for the demo patients', (v) => Number.parseInt(v, 10), 2026)
-    .option('--every <s>', 'inject another scenario every this many real seconds', Number, 120)
+    .option('--devices <n>', 'demo devices', count('--devices'), 15)
+    .option('--time-scale <x>', 'simulated seconds per real second', positive('--time-scale'), 60)
+    .option('--seed <n>', 'seed for the demo patients', seed, 2026)
+    .option('--every <s>', 'inject another scenario every this many real seconds', everyArg, 120)
     .option('--json', 'print the ready line (with the demo login) as one JSON object')
     .action(async (o: DemoOptions) => runDemo(o))
 }
@@ -81,19 +82,37 @@ async function demoDataDir(): Promise<{ temporary: boolean }> {
   return { temporary: false }
 }
 
+/** At least 10 s between injections: faster, episodes pile onto each other (and into implausible values). */
+function everyArg(v: string): number {
+  const n = Number(v)
+  if (!(Number.isFinite(n) && n >= 10))
+    throw new InvalidArgumentError('--every must be at least 10 (seconds)')
+  return n
+}
+
 async function runDemo(o: DemoOptions) {
+  // Before anything starts: a fleet too small for the demo's scenarios is an argument error.
+  const { planFleet } = await import('../simulators/fleet.ts')
+  try {
+    checkScenarios(planFleet({ devices: o.devices, profile: 'mixed', seed: o.seed, prefix: DEMO_PREFIX }), [
+      ...new Set([...FIRST_SCENARIOS.map((s) => s.kind), ...CLINICAL]),
+    ])
+  } catch (e) {
+    throw new VitalwireError(
+      'VW_ERR_CLI_ARGUMENT',
+      `--devices ${o.devices} is too few for the demo: ${(e as Error).message.replace(/; add devices.*$/, '')}; use 10 or more (default 15)`,
+    )
+  }
   const { temporary } = await demoDataDir()
   // Loaded on use, so `vitalwire --help` and the provisioning commands start fast. (Never ./start.ts or
   // ./vitalwire.ts here: the entry module is still in its top-level await, and the import would deadlock.)
-  const [{ addUser }, { enrollFleet }, { planFleet }, { createRng }, { startSimulation }, storage] =
-    await Promise.all([
-      import('../shared/provisioning.ts'),
-      import('../simulators/enroll.ts'),
-      import('../simulators/fleet.ts'),
-      import('../simulators/prng.ts'),
-      import('../simulators/run.ts'),
-      import('../storage/sqlite/index.ts'),
-    ])
+  const [{ addUser }, { enrollFleet }, { createRng }, { startSimulation }, storage] = await Promise.all([
+    import('../shared/provisioning.ts'),
+    import('../simulators/enroll.ts'),
+    import('../simulators/prng.ts'),
+    import('../simulators/run.ts'),
+    import('../storage/sqlite/index.ts'),
+  ])
   let login = { email: '', password: '' }
   await runServer(new Set(COMPONENTS), {
     json: o.json,

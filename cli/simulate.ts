@@ -3,19 +3,43 @@ import readline from 'node:readline'
 import { type Command, InvalidArgumentError, Option } from 'commander'
 import { VitalwireError } from '../shared/errors.ts'
 import { parseFaults } from '../simulators/faults.ts'
+import type { FleetPlan } from '../simulators/fleet.ts'
 import { PROFILES, type ProfileChoice } from '../simulators/profiles.ts'
-import { isScenarioKind, SCENARIOS } from '../simulators/scenarios.ts'
+import { isScenarioKind, SCENARIOS, type ScenarioKind } from '../simulators/scenarios.ts'
 import { statusLine } from '../simulators/stats.ts'
-import { parseScenarioList } from '../simulators/targets.ts'
+import { candidates, parseScenarioList } from '../simulators/targets.ts'
 import { configFromEnv } from './vitalwire.ts'
 
 // `vitalwire simulate`: a fleet of simulated devices, each a real MQTT-over-TLS client with its own
 // credentials, publishing physiologically coherent readings (see docs/simulators.md).
 
-const positive = (what: string) => (v: string) => {
+export const positive = (what: string) => (v: string) => {
   const n = Number(v)
   if (!(Number.isFinite(n) && n > 0)) throw new InvalidArgumentError(`${what} must be a positive number`)
   return n
+}
+/** A count: a whole number of at least 1 (0.5 devices used to become 0 and run for ever). */
+export const count = (what: string) => (v: string) => {
+  const n = Number(v)
+  if (!(Number.isSafeInteger(n) && n >= 1))
+    throw new InvalidArgumentError(`${what} must be a whole number of at least 1`)
+  return n
+}
+/** A seed: any whole number ("abc" used to run as seed NaN, 1.9e3 as seed 1). */
+export const seed = (v: string) => {
+  const n = Number(v)
+  if (!Number.isSafeInteger(n)) throw new InvalidArgumentError('--seed must be a whole number')
+  return n
+}
+
+/** Every scenario has a patient who can show it, or the reason it cannot (before any device connects). */
+export function checkScenarios(plan: FleetPlan, kinds: ScenarioKind[]): void {
+  for (const kind of kinds)
+    if (candidates(plan, kind).length === 0)
+      throw new VitalwireError(
+        'VW_ERR_CLI_ARGUMENT',
+        `no simulated patient can show ${kind}: none of the ${plan.devices.length} devices (${[...new Set(plan.devices.map((d) => d.kind))].join(', ')}) measures what it changes; add devices (--devices) or choose a profile with such a device (--profile)`,
+      )
 }
 const wrap =
   <T>(fn: (v: string) => T) =>
@@ -47,19 +71,14 @@ export function simulateCommands(program: Command) {
   program
     .command('simulate')
     .description('drive Vitalwire with a simulated fleet of devices over MQTT/TLS')
-    .requiredOption('--devices <n>', 'number of devices', (v) => Math.floor(positive('--devices')(v)))
+    .requiredOption('--devices <n>', 'number of devices', count('--devices'))
     .option(
       '--rate <r>',
       "load mode: messages/s across the fleet, or 'max' (default: realistic cadence)",
       (v) => (v === 'max' ? 'max' : positive('--rate')(v)),
     )
     .option('--duration <s>', 'stop after this many seconds', positive('--duration'))
-    .option(
-      '--seed <n>',
-      'seed: the same seed gives the same patients and values',
-      (v) => Number.parseInt(v, 10),
-      1,
-    )
+    .option('--seed <n>', 'seed: the same seed gives the same patients and values', seed, 1)
     .option('--enroll', 'provision the simulated patients and devices in the data dir first')
     .addOption(
       new Option('--profile <profile>', 'clinical profile of the patients')
@@ -82,12 +101,7 @@ export function simulateCommands(program: Command) {
       'broker URL (default: this data dir server, mqtts://localhost:VITALWIRE_MQTT_PORT)',
     )
     .option('--ca <file>', 'CA certificate to trust (default: <data>/pki/ca.crt)')
-    .option(
-      '--window <n>',
-      'load mode: QoS 1 messages in flight per device',
-      (v) => Math.floor(positive('--window')(v)),
-      8,
-    )
+    .option('--window <n>', 'load mode: QoS 1 messages in flight per device', count('--window'), 8)
     .option('--json', 'print one JSON summary object at the end')
     .action(async (o: SimulateOptions) => runSimulateCommand(o))
 }
@@ -101,6 +115,10 @@ async function runSimulateCommand(o: SimulateOptions) {
   ])
   const config = configFromEnv()
   const plan = planFleet({ devices: o.devices, profile: o.profile, seed: o.seed })
+  checkScenarios(
+    plan,
+    (o.scenario ?? []).map((x) => x.kind),
+  )
   let secrets: Record<string, string>
   try {
     secrets = o.enroll ? await enrollFleet(plan, config) : secretsFor(plan, readState(config.dataDir))
@@ -161,6 +179,8 @@ async function runSimulateCommand(o: SimulateOptions) {
     rl.on('line', (line) => {
       const kind = line.trim()
       if (!isScenarioKind(kind)) return log(`unknown scenario ${JSON.stringify(kind)}`)
+      if (candidates(plan, kind).length === 0)
+        return log(`no simulated patient can show ${kind} (no device measures it); the simulation goes on`)
       const s = sim.inject(kind)
       log(`injected ${kind} for ${s.patientId}`)
     })

@@ -24,7 +24,15 @@ export async function runServer(
   ])
   const log = createLogger({ level: config.logLevel })
   const running = await startVitalwire(config, log, only)
-  const extraStop = opts.onReady ? await opts.onReady(running) : undefined
+  let extraStop: (() => Promise<void>) | undefined
+  try {
+    extraStop = opts.onReady ? await opts.onReady(running) : undefined
+  } catch (e) {
+    // What was to run beside the server (the demo's fleet) failed: stop the server too, never leave it
+    // running half of what was asked for.
+    await running.close()
+    throw e
+  }
   const ready = {
     status: 'ready',
     // Bound to every interface: the name devices can use (the server certificate carries it).

@@ -105,6 +105,16 @@ describe('vitalwire CLI', { timeout: 120_000 }, () => {
       ['tokens', 'create', '--email', 'x@example.org', '--label', 'l', '--expires-in-days', '400'],
       /1 to 365/,
     ],
+    [['simulate', '--devices', '0.5'], /whole number of at least 1/],
+    [['simulate', '--devices', '2', '--seed', 'abc'], /--seed must be a whole number/],
+    [['simulate', '--devices', '2', '--faults', 'duplicates=2'], /from 0 to 1/],
+    [
+      ['simulate', '--devices', '2', '--profile', 'healthy', '--scenario', 'hypoglycemia'],
+      /no simulated patient can show hypoglycemia/,
+    ],
+    // Before any server starts (it used to start, fail with a stack trace and keep running).
+    [['demo', '--devices', '3'], /too few for the demo/],
+    [['demo', '--every', '0'], /--every must be at least 10/],
     [['no-such-command'], /unknown command/],
   ])('rejects bad arguments %j with exit code 2 and a message', async (args, message) => {
     const r = await runCli(args, env)
