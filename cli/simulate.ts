@@ -32,6 +32,14 @@ export const seed = (v: string) => {
   return n
 }
 
+/** The simulated clock's start: the time of day drives the circadian values and device schedules. */
+function startTime(v: string): number {
+  const ms = Date.parse(v)
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(v) || Number.isNaN(ms))
+    throw new InvalidArgumentError('--start must be an ISO 8601 time, e.g. 2026-12-01T08:00:00Z')
+  return ms
+}
+
 /** Every scenario has a patient who can show it, or the reason it cannot (before any device connects). */
 export function checkScenarios(plan: FleetPlan, kinds: ScenarioKind[]): void {
   for (const kind of kinds)
@@ -64,6 +72,8 @@ interface SimulateOptions {
   url?: string
   ca?: string
   window: number
+  vendorFormats?: boolean
+  start?: number
   json?: boolean
 }
 
@@ -80,6 +90,10 @@ export function simulateCommands(program: Command) {
     .option('--duration <s>', 'stop after this many seconds', positive('--duration'))
     .option('--seed <n>', 'seed: the same seed gives the same patients and values', seed, 1)
     .option('--enroll', 'provision the simulated patients and devices in the data dir first')
+    .option(
+      '--vendor-formats',
+      "cuffs, scales, oximeters and glucometers send their vendor's format (ingest/mappings/vendors), enrolled with that mapping",
+    )
     .addOption(
       new Option('--profile <profile>', 'clinical profile of the patients')
         .choices([...PROFILES, 'mixed'])
@@ -96,6 +110,11 @@ export function simulateCommands(program: Command) {
       wrap(parseFaults),
     )
     .option('--time-scale <x>', 'simulated seconds per real second', positive('--time-scale'), 1)
+    .option(
+      '--start <time>',
+      'simulated start, ISO 8601 (default: now): with --seed, the same values and schedule whenever it runs',
+      startTime,
+    )
     .option(
       '--url <url>',
       'broker URL (default: this data dir server, mqtts://localhost:VITALWIRE_MQTT_PORT)',
@@ -114,7 +133,12 @@ async function runSimulateCommand(o: SimulateOptions) {
     import('../simulators/run.ts'),
   ])
   const config = configFromEnv()
-  const plan = planFleet({ devices: o.devices, profile: o.profile, seed: o.seed })
+  const plan = planFleet({
+    devices: o.devices,
+    profile: o.profile,
+    seed: o.seed,
+    vendorFormats: o.vendorFormats,
+  })
   checkScenarios(
     plan,
     (o.scenario ?? []).map((x) => x.kind),
@@ -148,6 +172,7 @@ async function runSimulateCommand(o: SimulateOptions) {
     plan,
     seed: o.seed,
     timeScale: o.timeScale,
+    startSimMs: o.start,
     rate: o.rate,
     window: o.window,
     durationMs: o.duration === undefined ? undefined : o.duration * 1000,

@@ -17,7 +17,8 @@ export interface StorageLocation {
 
 export interface SimulatorState {
   version: 1
-  devices: Record<string, { patientId: string; secret: string }>
+  /** `format`: as enrolled (absent in files written before vendor formats: 'generic'). */
+  devices: Record<string, { patientId: string; secret: string; format?: string }>
 }
 
 export const stateFile = (dataDir: string) => path.join(dataDir, 'simulator', 'fleet.json')
@@ -56,7 +57,10 @@ export async function enrollFleet(plan: FleetPlan, at: StorageLocation): Promise
     }
     for (const d of plan.devices) {
       const known = state.devices[d.id]
-      if (known && (await storage.registry.getDevice(d.id))) continue
+      if (known && (await storage.registry.getDevice(d.id))) {
+        sameFormat(d, known)
+        continue
+      }
       if (await storage.registry.getDevice(d.id)) {
         throw new Error(
           `device ${d.id} is enrolled but its secret is not in ${stateFile(at.dataDir)}; revoke it or use another data dir`,
@@ -65,12 +69,12 @@ export async function enrollFleet(plan: FleetPlan, at: StorageLocation): Promise
       const enrolled = await enrollDevice(storage.registry, {
         id: d.id,
         patientId: d.patientId,
-        type: 'generic',
+        type: d.format,
         auth: 'secret',
         pkiDir: at.pkiDir,
       })
       if (enrolled.auth !== 'secret') throw new Error('unexpected certificate enrollment')
-      state.devices[d.id] = { patientId: d.patientId, secret: enrolled.secret }
+      state.devices[d.id] = { patientId: d.patientId, secret: enrolled.secret, format: d.format }
       storage.audit.append({
         actor: 'cli:simulate',
         action: 'device.add',
@@ -88,12 +92,22 @@ export async function enrollFleet(plan: FleetPlan, at: StorageLocation): Promise
   return secretsFor(plan, state)
 }
 
+/** A device enrolled with one payload format cannot send another: its mapping would refuse every message. */
+function sameFormat(d: FleetPlan['devices'][number], known: { format?: string }) {
+  const enrolled = known.format ?? 'generic'
+  if (enrolled !== d.format)
+    throw new Error(
+      `device ${d.id} is enrolled for the ${enrolled} format, not ${d.format}: run with${enrolled === 'generic' ? 'out' : ''} --vendor-formats as when it was enrolled, or use another data dir`,
+    )
+}
+
 /** The secrets of the plan's devices from the state file; names the first one that is missing. */
 export function secretsFor(plan: FleetPlan, state: SimulatorState): Record<string, string> {
   const out: Record<string, string> = {}
   for (const d of plan.devices) {
     const s = state.devices[d.id]
     if (!s) throw new Error(`device ${d.id} is not enrolled: run simulate with --enroll first`)
+    sameFormat(d, s)
     out[d.id] = s.secret
   }
   return out

@@ -18,6 +18,7 @@ import {
   profileAt,
 } from './profiles.ts'
 import { intensity, SCENARIO_DEFINITIONS, type ScheduledScenario } from './scenarios.ts'
+import { VENDOR_FORMAT } from './vendor.ts'
 
 // A fleet plan: simulated patients with their profiles and baselines, and the devices bound to them.
 // Ids depend only on the prefix, profile and index, so an enrolled fleet can be reused across runs;
@@ -38,6 +39,8 @@ export interface SimDevice {
   patientId: string
   kind: DeviceKind
   traits: DeviceTraits
+  /** Payload format, as enrolled: 'generic' (canonical readings) or a vendor mapping id (vendor.ts). */
+  format: string
 }
 
 export interface FleetPlan {
@@ -50,6 +53,8 @@ export function planFleet(o: {
   profile: ProfileChoice
   seed: number
   prefix?: string
+  /** Devices of a kind with a shipped vendor mapping send that vendor's format. */
+  vendorFormats?: boolean
 }): FleetPlan {
   const root = createRng(o.seed)
   const patients: SimPatient[] = []
@@ -69,7 +74,13 @@ export function planFleet(o: {
     })
     for (const kind of def.devices) {
       if (devices.length >= o.devices) break
-      devices.push({ id: `${id}-${kind}`, patientId: id, kind, traits: drawTraits(kind, rng.fork(kind)) })
+      devices.push({
+        id: `${id}-${kind}`,
+        patientId: id,
+        kind,
+        traits: drawTraits(kind, rng.fork(kind)),
+        format: (o.vendorFormats && VENDOR_FORMAT[kind]) || 'generic',
+      })
     }
   }
   return { patients, devices }

@@ -6,6 +6,7 @@ import { createRng, type Rng } from './prng.ts'
 import type { ScenarioKind, ScheduledScenario } from './scenarios.ts'
 import { createStats, type Summary } from './stats.ts'
 import { target } from './targets.ts'
+import { encodeVendor } from './vendor.ts'
 
 // The I/O shell around the pure generators: one MQTT connection per device, a clock that maps real
 // time to simulated time (time compression), cadence mode (devices measure when they would) or load
@@ -42,6 +43,8 @@ interface DeviceState {
   /** Messages whose publish failed: sent again, unchanged (same reading ids), once connected. */
   retry: { payload: string; readings: number }[]
   lastSentMs: number
+  /** A vendor device's own message and record counter (vendor.ts). */
+  vendorSeq: number
 }
 
 const MIN_REAL_INTERVAL_MS = 1000
@@ -73,8 +76,20 @@ export async function startSimulation(o: SimulationOptions) {
       buffer: [],
       retry: [],
       lastSentMs: Number.NEGATIVE_INFINITY,
+      vendorSeq: 0,
     }
   })
+  const runStartMs = Date.now()
+  /** The messages that carry `readings` in the device's format (canonical, or its vendor's). */
+  function messages(d: DeviceState, readings: CanonicalReading[]): { payload: string; readings: number }[] {
+    const format = d.model.device.format
+    if (format === 'generic') return [{ payload: encode(readings), readings: readings.length }]
+    return encodeVendor(format, readings, {
+      deviceId: d.model.device.id,
+      runStartMs,
+      next: () => ++d.vendorSeq,
+    })
+  }
   let t0 = performance.now()
   const elapsed = () => performance.now() - t0
   const simNow = () => startSimMs + elapsed() * timeScale
@@ -141,12 +156,14 @@ export async function startSimulation(o: SimulationOptions) {
       stats.counters.buffered += readings.length
       return
     }
-    publish(d, encode(readings), readings.length, onAck)
+    for (const m of messages(d, readings)) publish(d, m.payload, m.readings, onAck)
   }
 
   function sample(d: DeviceState, all: boolean): CanonicalReading[] {
     const s = d.model.take(simNow())
-    const measurements = all ? s.measurements : [s.measurements[d.seq % s.measurements.length]]
+    // A vendor device sends what it measured together (an oximeter's SpO2 with its pulse rate).
+    const whole = all || d.model.device.format !== 'generic'
+    const measurements = whole ? s.measurements : [s.measurements[d.seq % s.measurements.length]]
     return toReadings(measurements, {
       idBase: `${runTag}-${++d.seq}`,
       measuredAtMs: Date.now() + d.skewMs,
@@ -169,7 +186,8 @@ export async function startSimulation(o: SimulationOptions) {
     d.nextOfflineAtMs = elapsed() + d.rng.uniform(2, 6) * (faults.offlineS ?? 5) * 1000
     const backlog = d.buffer.splice(0)
     stats.counters.replayed += backlog.length
-    for (const b of batches(backlog, REPLAY_BATCH)) publish(d, encode(b), b.length)
+    for (const b of batches(backlog, REPLAY_BATCH))
+      for (const m of messages(d, b)) publish(d, m.payload, m.readings)
   }
 
   /** Offline periods and retries, for every mode. */

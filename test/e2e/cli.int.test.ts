@@ -106,6 +106,7 @@ describe('vitalwire CLI', { timeout: 120_000 }, () => {
       /1 to 365/,
     ],
     [['simulate', '--devices', '0.5'], /whole number of at least 1/],
+    [['simulate', '--devices', '2', '--start', 'tomorrow'], /--start must be an ISO 8601 time/],
     [['simulate', '--devices', '2', '--seed', 'abc'], /--seed must be a whole number/],
     [['simulate', '--devices', '2', '--faults', 'duplicates=2'], /from 0 to 1/],
     [

@@ -96,6 +96,50 @@ describe('simulator against a real Vitalwire', () => {
     expect(await storedReadings(plan)).toBe(s.readingsSent)
   })
 
+  it('devices in their vendor formats go through the mappings: all stored, none rejected, the same readings', async () => {
+    const plan = planFleet({ devices: 20, profile: 'mixed', seed: 5, vendorFormats: true })
+    const formats = new Set(plan.devices.map((d) => d.format))
+    expect(formats).toEqual(
+      new Set(['generic', 'cellular-bp-cuff', 'scale-lb', 'pulse-ox-batch', 'glucometer-mmol']),
+    )
+    const secrets = await enrollFleet(plan, at())
+    // Time compressed so that cuffs, scales and glucometers measure several times in a few seconds.
+    const sim = await startSimulation({
+      url: h.mqttUrl,
+      ca: h.ca,
+      secrets,
+      plan,
+      seed: 5,
+      timeScale: 7200,
+      durationMs: 5000,
+      faults: parseFaults('offline=1'),
+      runTag: 'v',
+    })
+    const s = await sim.done
+    expect(s.rejected).toBe(0)
+    expect(s.acked).toBe(s.sent)
+    const db = new DatabaseSync(path.join(h.dataDir, 'vitalwire.db'), { readOnly: true })
+    try {
+      expect(db.prepare('SELECT count(*) AS n FROM dead_letters').get()).toEqual({ n: 0 })
+      const byDevice = db
+        .prepare('SELECT device_id, count(*) AS n FROM readings GROUP BY device_id')
+        .all() as {
+        device_id: string
+        n: number
+      }[]
+      // Every vendor device was heard through its mapping.
+      for (const d of plan.devices.filter((x) => x.format !== 'generic'))
+        expect(byDevice.find((r) => r.device_id === d.id)?.n ?? 0, d.id).toBeGreaterThan(0)
+      // Each canonical reading the simulator sent is one stored reading (a cuff's pulse adds its own).
+      const pulses = (
+        db.prepare("SELECT count(*) AS n FROM readings WHERE key LIKE '%:pulse'").get() as { n: number }
+      ).n
+      expect(byDevice.reduce((n, r) => n + r.n, 0) - pulses).toBe(s.readingsSent)
+    } finally {
+      db.close()
+    }
+  })
+
   it('each clinical scenario raises its own alert on the server, under time compression', async () => {
     // One simulated hour a real second. A scenario that lands on a patient without the device or the
     // flag its rule needs raises nothing (weight gain on a patient not flagged heart-failure, a fever
