@@ -41,7 +41,7 @@ interface DeviceState {
   nextOfflineAtMs: number
   buffer: CanonicalReading[]
   /** Messages whose publish failed: sent again, unchanged (same reading ids), once connected. */
-  retry: { payload: string; readings: number }[]
+  retry: { payload: string; readings: number; onAck?: () => void }[]
   lastSentMs: number
   /** A vendor device's own message and record counter (vendor.ts). */
   vendorSeq: number
@@ -130,7 +130,8 @@ export async function startSimulation(o: SimulationOptions) {
     if (!retry) stats.counters.readingsSent += readings
     d.conn.publish(payload, (err) => {
       if (err) {
-        d.retry.push({ payload, readings })
+        // The callback goes along: in max mode it is what keeps this in-flight slot going.
+        d.retry.push({ payload, readings, onAck })
         return
       }
       stats.counters.readingsAcked += readings
@@ -188,6 +189,8 @@ export async function startSimulation(o: SimulationOptions) {
     stats.counters.replayed += backlog.length
     for (const b of batches(backlog, REPLAY_BATCH))
       for (const m of messages(d, b)) publish(d, m.payload, m.readings)
+    // In max mode the slots that ended while offline (their readings were buffered) start again.
+    if (o.rate === 'max') for (let i = 0; i < window; i++) pump(d)
   }
 
   /** Offline periods and retries, for every mode. */
@@ -197,7 +200,7 @@ export async function startSimulation(o: SimulationOptions) {
       if (d.conn?.connected && d.retry.length) {
         for (const m of d.retry.splice(0)) {
           stats.counters.retried++
-          publish(d, m.payload, m.readings, undefined, true)
+          publish(d, m.payload, m.readings, m.onAck, true)
         }
       }
     }
@@ -243,8 +246,11 @@ export async function startSimulation(o: SimulationOptions) {
   }
 
   const timers: NodeJS.Timeout[] = []
-  if (o.rate === 'max') for (const d of states) for (let i = 0; i < window; i++) pump(d)
-  else
+  if (o.rate === 'max') {
+    for (const d of states) for (let i = 0; i < window; i++) pump(d)
+    // Offline periods and retries run in max mode too.
+    timers.push(setInterval(faultTick, 100))
+  } else
     timers.push(setInterval(o.rate === undefined ? cadenceTick : loadTick, o.rate === undefined ? 100 : 10))
   if (faults.reconnectStormS)
     timers.push(
@@ -268,6 +274,8 @@ export async function startSimulation(o: SimulationOptions) {
     }
     await new Promise((r) => setTimeout(r, 300))
     await Promise.all(states.map((d) => d.conn?.end()))
+    for (const d of states)
+      stats.counters.unsent += d.buffer.length + d.retry.reduce((n, m) => n + m.readings, 0)
     const summary = { ...stats.summary(), devices: states.length, patients: o.plan.patients.length }
     finish(summary)
     return summary

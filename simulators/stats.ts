@@ -57,6 +57,8 @@ export function createStats(now: () => number = performance.now.bind(performance
     malformedSent: 0,
     buffered: 0,
     replayed: 0,
+    /** Readings still buffered by an offline device, or awaiting a retry, when the run ended: never sent. */
+    unsent: 0,
     connects: 0,
     connectFailures: 0,
     disconnects: 0,
