@@ -103,7 +103,10 @@ export function createLifecycle(deps: {
     const live = await findLive(patientId, rule)
     if (!live) return open(patientId, rule, f)
     const raised = SEVERITY_RANK[f.severity] > SEVERITY_RANK[live.severity]
-    const message = f.message(live.firstSeenAt ?? live.openedAt, live.count + 1)
+    // The alert keeps its highest severity until it resolves; a milder finding says so, or a CRITICAL
+    // badge over "NEWS2 4 ..." reads as a mistake.
+    const milder = SEVERITY_RANK[f.severity] < SEVERITY_RANK[live.severity]
+    const message = `${f.message(live.firstSeenAt ?? live.openedAt, live.count + 1)}${milder ? ` (now ${f.severity}; the alert stays ${live.severity}, its highest, until it resolves)` : ''}`
     // Scored rules push when the score changes; scheduled rules when what they found changes.
     const changed = raised || (f.score !== undefined ? f.score !== live.score : message !== live.message)
     const wasRecovering = live.recoveringSince !== undefined

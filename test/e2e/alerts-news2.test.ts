@@ -32,6 +32,13 @@ describe('NEWS2 rule', () => {
     )
     await f.feed(v('body-temperature', 39.2, T0 + 2 * MIN)) // +2 -> 7
     expect(await f.live('p1', 'news2')).toMatchObject({ severity: 'critical', score: 7, status: 'open' })
+    // Cooler again: 5, high. The alert stays critical until it resolves, and its text says why.
+    await f.feed(v('body-temperature', 37.5, T0 + 3 * MIN))
+    const after = (await f.live('p1', 'news2'))!
+    expect(after).toMatchObject({ severity: 'critical', score: 5 })
+    expect(after.message).toMatch(
+      /^NEWS2 5 .*\(now high; the alert stays critical, its highest, until it resolves\)$/,
+    )
   })
 
   it('after a restart, a late first reading does not hide newer stored values from the score', async () => {
