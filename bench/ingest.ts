@@ -94,6 +94,8 @@ interface Stats {
   latenciesUs: number[]
 }
 
+let drives = 0
+
 /** Keep `inFlight` publishes outstanding (or pace to `ratePerS`) for `seconds`; collect latencies. */
 function drive(
   client: MqttClient,
@@ -103,11 +105,14 @@ function drive(
 ) {
   const stats: Stats = { acked: 0, latenciesUs: [] }
   const end = performance.now() + seconds * 1000
+  // Each drive its own ids: the warm-up and the measured run share the server, and an id sent again with
+  // other content is a conflict the server sets aside (VW_ERR_INGEST_ID_REUSED), not a reading.
+  const drive = ++drives
   let seq = 0
   let outstanding = 0
   return new Promise<Stats>((resolve) => {
     const one = () => {
-      const rid = `${id}-${process.pid}-${seq++}`
+      const rid = `${id}-${process.pid}-${drive}-${seq++}`
       const payload = `{"id":"${rid}","type":"heart-rate","value":${60 + (seq % 40)},"ts":${Date.now()}}`
       const t0 = performance.now()
       outstanding++
