@@ -1,4 +1,5 @@
 import { VITAL_TYPES, type VitalType } from '../../shared/catalog.ts'
+import { VitalwireError } from '../../shared/errors.ts'
 import { idTimeMs, type StoredObservation } from '../../shared/fhir.ts'
 import type { ReadingPage, ReadingQuery, ReadingStore } from '../ports.ts'
 import { createInfluxHttp, type InfluxOptions, InfluxWriteError } from './http.ts'
@@ -105,6 +106,10 @@ export function createInfluxReadingStore(
       const p = plan(q)
       if (!p || q.limit <= 0) return { items: [] }
       const cursor = q.after ? decodeInfluxCursor(q.after) : undefined
+      // A cursor that is not one of ours (truncated, edited) is an error: read as "no cursor" it would
+      // restart from page 1, and a client paging on would loop or see duplicates.
+      if (q.after && !cursor)
+        throw new VitalwireError('VW_ERR_VALIDATION', 'after: not a cursor from a previous page')
       const dir = q.sort === 'asc' ? 'ASC' : 'DESC'
       // LIMIT applies per measurement; the union holds the global first limit+1, merged below.
       const tail = ` ORDER BY time ${dir} LIMIT ${q.limit + 1}`

@@ -1,4 +1,5 @@
 import { VITAL_TYPES } from '../../shared/catalog.ts'
+import { VitalwireError } from '../../shared/errors.ts'
 import { idTimeMs, type StoredObservation } from '../../shared/fhir.ts'
 import type { ReadingPage, ReadingQuery, ReadingStore } from '../ports.ts'
 import type { Db } from './database.ts'
@@ -179,6 +180,10 @@ export function createSqliteReadingStore(db: Db): ReadingStore {
     },
     async search(q): Promise<ReadingPage> {
       const cursor = q.after ? decodeCursor(q.after) : undefined
+      // A cursor that is not one of ours (truncated, edited) is an error: read as "no cursor" it would
+      // restart from page 1, and a client paging on would loop or see duplicates.
+      if (q.after && !cursor)
+        throw new VitalwireError('VW_ERR_VALIDATION', 'after: not a cursor from a previous page')
       const dir = q.sort === 'asc' ? 'ASC' : 'DESC'
       const order = `ORDER BY effective_ms ${dir}, id ${dir}`
       const ranged = (query: Omit<ReadingQuery, 'sort' | 'limit' | 'after'>) => {

@@ -154,6 +154,20 @@ export function describeReadingStore(name: string, makeStore: MakeStore) {
       }
     })
 
+    it('refuses a cursor it did not issue instead of starting again from the first page', async () => {
+      const { patient, device } = ids()
+      await store.write(heartRates(device, patient, 3, T0))
+      const first = await store.search({ patientIds: [patient], sort: 'asc', limit: 1 })
+      expect(first.next).toBeDefined()
+      for (const after of ['garbage', `${first.next}x`, Buffer.from('[1,2]').toString('base64url')])
+        await expect(
+          store.search({ patientIds: [patient], sort: 'asc', limit: 1, after }),
+          after,
+        ).rejects.toMatchObject({
+          code: 'VW_ERR_VALIDATION',
+        })
+    })
+
     it('returns the latest reading per type for each patient', async () => {
       const { patient, other, device, device2 } = ids()
       const hr = heartRates(device, patient, 4, T0)

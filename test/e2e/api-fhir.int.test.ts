@@ -280,4 +280,17 @@ describe('FHIR R4 API', () => {
       expect(res.status, `${path} ${accept}`).toBe(200)
     }
   })
+
+  it('answers 400 to a paging cursor it did not issue, in REST and FHIR, instead of starting again', async () => {
+    const admin = { name: 'admin', cookie: adminCookie }
+    const rest = await call(h.httpUrl, admin, 'GET', '/api/patients/p1/readings?limit=2&after=garbage')
+    expect(rest.status).toBe(400)
+    expect(rest.body.error).toMatchObject({
+      code: 'VW_ERR_VALIDATION',
+      message: expect.stringMatching(/cursor/),
+    })
+    const fhir = await call(h.httpUrl, admin, 'GET', '/fhir/r4/Observation?patient=p1&_cursor=n.garbage')
+    expect(fhir.status).toBe(400)
+    expect(fhir.body.resourceType).toBe('OperationOutcome')
+  })
 })
