@@ -1,4 +1,5 @@
 import fs from 'node:fs'
+import AjvCompiler from '@fastify/ajv-compiler'
 import fastifyCookie from '@fastify/cookie'
 import fastifyHelmet from '@fastify/helmet'
 import fastifyRateLimit from '@fastify/rate-limit'
@@ -37,6 +38,19 @@ export function routesOf(app: FastifyInstance): RouteInfo[] {
   return ROUTES.get(app) ?? []
 }
 
+/**
+ * Two validators. A query string or path is all text: "?limit=5" must become 5, so those are coerced. A
+ * JSON body has types of its own, and a wrong one is the client's mistake: coerced, `{"monitoring": null}`
+ * quietly became false and paused a patient's monitoring, and `"onOxygen": null` changed NEWS2 scoring.
+ */
+const buildValidator: AjvCompiler.BuildCompilerFromPool = (externalSchemas) => {
+  const options = { removeAdditional: false, useDefaults: true } as const
+  const factory = AjvCompiler()
+  const coercing = factory(externalSchemas, { customOptions: { ...options, coerceTypes: 'array' } })
+  const strict = factory(externalSchemas, { customOptions: { ...options, coerceTypes: false } })
+  return (route) => (route.httpPart === 'body' ? strict(route) : coercing(route))
+}
+
 export async function buildApp(
   given: DashboardDeps,
   https?: { cert: string; key: string },
@@ -50,7 +64,7 @@ export async function buildApp(
     bodyLimit: 256 * 1024,
     trustProxy: false,
     ...(https ? { https: { cert: https.cert, key: https.key, minVersion: 'TLSv1.2' as const } } : {}),
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+    schemaController: { compilersFactory: { buildValidator } },
   }) as unknown as FastifyInstance
   // Before the audit log closes (the dashboard is stopped first): the last window's summaries.
   app.addHook('onClose', async () => audit.close())

@@ -85,6 +85,10 @@ export function alertRoutes(app: FastifyInstance, deps: DashboardDeps) {
     app.post(
       `/api/alerts/:id/${verb}`,
       {
+        // The note is optional, so the body is too: `curl -X POST .../ack` with no body is an ack.
+        preValidation: async (req) => {
+          if (req.body === undefined || req.body === null) req.body = {}
+        },
         preHandler: auth,
         schema: {
           tags,

@@ -90,6 +90,53 @@ describe('admin API', () => {
   })
 })
 
+describe('request bodies', () => {
+  it('refuses a value of the wrong type instead of converting it (null used to pause monitoring)', async () => {
+    await call(h.httpUrl, admin, 'POST', '/api/patients', { id: 'p10', name: 'Katherine Johnson' })
+    for (const body of [
+      { monitoring: null },
+      { monitoring: 'false' },
+      { monitoring: 0 },
+      { flags: { onOxygen: null } },
+    ]) {
+      const r = await call(h.httpUrl, admin, 'PATCH', '/api/patients/p10', body)
+      expect(r.status, JSON.stringify(body)).toBe(400)
+      expect(r.body.error.code).toBe('VW_ERR_VALIDATION')
+    }
+    const p10 = (await call(h.httpUrl, admin, 'GET', '/api/patients/p10')).body
+    expect([p10.monitoring, p10.flags?.onOxygen]).toEqual([true, undefined])
+    expect((await call(h.httpUrl, admin, 'POST', '/api/devices', { id: 123, patientId: 'p10' })).status).toBe(
+      400,
+    )
+    // A query string is text, and is still read as numbers where the route wants them.
+    expect((await call(h.httpUrl, admin, 'GET', '/api/alerts?limit=5')).status).toBe(200)
+  })
+
+  it('acknowledges and resolves an alert with no body at all (the note is optional)', async () => {
+    const { openEmbeddedStorage } = await import('../../storage/sqlite/index.ts')
+    const { alertFixture } = await import('../contract/fixtures.ts')
+    const path = await import('node:path')
+    const s = openEmbeddedStorage({
+      dataDir: h.dataDir,
+      dbPath: path.join(h.dataDir, 'vitalwire.db'),
+      outbox: false,
+    })
+    await s.alerts.insert(
+      alertFixture({ id: 'nobody-1', patientId: 'p10', rule: 'hr-high', severity: 'high' }),
+    )
+    s.close()
+    const post = (verb: string) =>
+      fetch(`${h.httpUrl}/api/alerts/nobody-1/${verb}`, {
+        method: 'POST',
+        headers: { cookie: admin.cookie! },
+      })
+    const acked = await post('ack')
+    expect(acked.status).toBe(200)
+    expect((await acked.json()).status).toBe('acknowledged')
+    expect((await post('resolve')).status).toBe(200)
+  })
+})
+
 describe('API documentation', () => {
   it('serves the OpenAPI document and Swagger UI under a CSP of its own', async () => {
     const doc = await call(h.httpUrl, undefined, 'GET', '/docs/json')
