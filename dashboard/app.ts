@@ -62,6 +62,9 @@ export async function buildApp(
     // Request log lines name the route, not the URL with its patient ids (log-url.ts).
     loggerInstance: deps.log.child({ component: 'dashboard' }, { serializers: { req: requestSerializer } }),
     bodyLimit: 256 * 1024,
+    // Fastify's default (100) answered a longer id with a 414 in its own error shape: let it reach the
+    // route, whose schema refuses it with a 400 like any other bad id.
+    routerOptions: { maxParamLength: 1000 },
     trustProxy: false,
     ...(https ? { https: { cert: https.cert, key: https.key, minVersion: 'TLSv1.2' as const } } : {}),
     schemaController: { compilersFactory: { buildValidator } },
@@ -137,6 +140,10 @@ export async function buildApp(
       return reply
         .code(429)
         .send({ error: { code: 'VW_ERR_RATE_LIMITED', message: ERRORS.VW_ERR_RATE_LIMITED.message } })
+    }
+    if (err.statusCode === 413 || err.statusCode === 415) {
+      const code = err.statusCode === 413 ? 'VW_ERR_PAYLOAD_TOO_LARGE' : 'VW_ERR_UNSUPPORTED_MEDIA_TYPE'
+      return reply.code(err.statusCode).send({ error: { code, message: ERRORS[code].message } })
     }
     if (err.statusCode && err.statusCode < 500) {
       return reply.code(err.statusCode).send({ error: { code: 'VW_ERR_VALIDATION', message: err.message } })

@@ -11,6 +11,11 @@ export const ERRORS = {
   VW_ERR_AUTH_INVALID: { status: 401, message: 'wrong email or password' },
   VW_ERR_AUTH_LOCKED: { status: 429, message: 'too many failed logins; try again later' },
   VW_ERR_FORBIDDEN: { status: 403, message: 'not allowed' },
+  VW_ERR_PAYLOAD_TOO_LARGE: { status: 413, message: 'request body larger than 256 KiB' },
+  VW_ERR_UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    message: 'request body must be JSON (Content-Type: application/json)',
+  },
   VW_ERR_RATE_LIMITED: { status: 429, message: 'too many requests' },
   VW_ERR_PASSWORD_CHANGE_REQUIRED: {
     status: 403,

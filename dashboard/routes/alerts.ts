@@ -123,7 +123,7 @@ export function alertRoutes(app: FastifyInstance, deps: DashboardDeps) {
           additionalProperties: false,
           properties: { minutes: { type: 'integer', minimum: 1, maximum: 24 * 60 } },
         },
-        response: { 200: alert, ...errors(400, 401, 403, 404) },
+        response: { 200: alert, ...errors(400, 401, 403, 404, 409) },
       },
     },
     async (req) => {
@@ -131,7 +131,8 @@ export function alertRoutes(app: FastifyInstance, deps: DashboardDeps) {
       const a = await visibleAlert(req, id, 'alert.snooze')
       if (a.severity === 'critical') {
         auditReq(deps, req, { action: 'alert.snooze', outcome: 'denied', patientId: a.patientId, target: id })
-        throw new VitalwireError('VW_ERR_FORBIDDEN', 'critical alerts cannot be snoozed')
+        // The same answer as when the alert turns critical while the snooze is being recorded (alerts/).
+        throw new VitalwireError('VW_ERR_ALERT_SNOOZE_CRITICAL')
       }
       const minutes = (req.body as { minutes: number }).minutes
       const until = Date.now() + minutes * 60_000

@@ -137,6 +137,45 @@ describe('request bodies', () => {
   })
 })
 
+describe('errors in the documented shape', () => {
+  it('answers a too large body 413, a non-JSON body 415, an over-long id 400, and snoozing a critical alert 409', async () => {
+    const big = await fetch(`${h.httpUrl}/api/patients`, {
+      method: 'POST',
+      headers: { cookie: admin.cookie!, 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'p11', name: 'x'.repeat(300_000) }),
+    })
+    expect([big.status, (await big.json()).error.code]).toEqual([413, 'VW_ERR_PAYLOAD_TOO_LARGE'])
+    const form = await fetch(`${h.httpUrl}/api/patients`, {
+      method: 'POST',
+      headers: { cookie: admin.cookie!, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'id=p11&name=x',
+    })
+    expect([form.status, (await form.json()).error.code]).toEqual([415, 'VW_ERR_UNSUPPORTED_MEDIA_TYPE'])
+    for (const [method, path] of [
+      ['DELETE', `/api/devices/${'d'.repeat(150)}`],
+      ['POST', `/api/alerts/${'a'.repeat(150)}/ack`],
+      ['DELETE', `/api/tokens/${'t'.repeat(150)}`],
+    ]) {
+      const r = await call(h.httpUrl, admin, method, path, method === 'POST' ? {} : undefined)
+      expect([r.status, r.body.error.code], path).toEqual([400, 'VW_ERR_VALIDATION'])
+    }
+    const { openEmbeddedStorage } = await import('../../storage/sqlite/index.ts')
+    const { alertFixture } = await import('../contract/fixtures.ts')
+    const path = await import('node:path')
+    const s = openEmbeddedStorage({
+      dataDir: h.dataDir,
+      dbPath: path.join(h.dataDir, 'vitalwire.db'),
+      outbox: false,
+    })
+    await s.alerts.insert(
+      alertFixture({ id: 'crit-1', patientId: 'p10', rule: 'spo2-low', severity: 'critical' }),
+    )
+    s.close()
+    const snooze = await call(h.httpUrl, admin, 'POST', '/api/alerts/crit-1/snooze', { minutes: 10 })
+    expect([snooze.status, snooze.body.error.code]).toEqual([409, 'VW_ERR_ALERT_SNOOZE_CRITICAL'])
+  })
+})
+
 describe('API documentation', () => {
   it('serves the OpenAPI document and Swagger UI under a CSP of its own', async () => {
     const doc = await call(h.httpUrl, undefined, 'GET', '/docs/json')
