@@ -49,6 +49,19 @@ export interface AlertsOptions {
 export const SNOOZE_MAX_MINUTES = 24 * 60
 const PATIENT_CACHE_MS = 5000
 
+/**
+ * An action on a resolved alert changes nothing: say so (409) rather than answer as if it had worked
+ * (of five people resolving at once, one resolved it; the audit said five did).
+ */
+function notResolved(a: Alert): void {
+  if (a.status !== 'resolved') return
+  const last = [...a.history].reverse().find((e) => e.action === 'resolved' || e.action === 'auto-resolved')
+  throw new VitalwireError(
+    'VW_ERR_ALERT_RESOLVED',
+    `the alert was already resolved${last ? ` (${last.action === 'auto-resolved' ? 'automatically' : `by ${last.by}`} at ${last.at})` : ''}; nothing changed`,
+  )
+}
+
 export function createAlerts(deps: AlertsDeps, options: AlertsOptions) {
   const log = deps.log.child({ component: 'alerts' })
   const now = deps.now ?? Date.now
@@ -209,10 +222,16 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions) {
       return compiled.set
     },
     async acknowledge(id: string, by: string, note?: string): Promise<Alert | undefined> {
-      return act(id, async (a) => (a.status === 'open' ? lifecycle.record(a, 'acknowledged', by, note) : a))
+      return act(id, async (a) => {
+        notResolved(a)
+        return a.status === 'open' ? lifecycle.record(a, 'acknowledged', by, note) : a
+      })
     },
     async resolve(id: string, by: string, note?: string): Promise<Alert | undefined> {
-      return act(id, async (a) => (a.status === 'resolved' ? a : lifecycle.resolve(a, by, note)))
+      return act(id, async (a) => {
+        notResolved(a)
+        return lifecycle.resolve(a, by, note)
+      })
     },
     /** Keep who looked at an alert and when (history only; not pushed to the team). */
     async recordView(id: string, by: string): Promise<Alert | undefined> {
@@ -229,6 +248,7 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions) {
           `snooze minutes must be an integer 1-${SNOOZE_MAX_MINUTES}`,
         )
       return act(id, async (a) => {
+        notResolved(a)
         if (a.severity === 'critical')
           throw new VitalwireError('VW_ERR_ALERT_SNOOZE_CRITICAL', 'critical alerts cannot be snoozed')
         const untilMs = now() + minutes * 60_000

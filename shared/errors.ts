@@ -38,6 +38,7 @@ export const ERRORS = {
   VW_ERR_INGEST_RATE: { status: 429, message: 'device message rate exceeded; message dropped' },
   VW_ERR_INGEST_UNKNOWN_DEVICE: { status: 403, message: 'device not enrolled or revoked' },
   VW_ERR_RULES_INVALID: { status: 400, message: 'alert rule set failed validation' },
+  VW_ERR_ALERT_RESOLVED: { status: 409, message: 'the alert was already resolved; nothing changed' },
   VW_ERR_ALERT_SNOOZE_CRITICAL: { status: 409, message: 'critical alerts cannot be snoozed' },
   VW_ERR_STORAGE_UNAVAILABLE: { status: 503, message: 'storage unavailable' },
   VW_ERR_STORAGE_REJECTED: { status: 422, message: 'InfluxDB refused a point (dead-lettered)' },

@@ -176,6 +176,42 @@ describe('errors in the documented shape', () => {
   })
 })
 
+describe('alert actions that change nothing', () => {
+  it('of five resolving at once, one resolves (200) and four are told it was resolved (409); the audit says one did', async () => {
+    const { openEmbeddedStorage } = await import('../../storage/sqlite/index.ts')
+    const { alertFixture } = await import('../contract/fixtures.ts')
+    const path = await import('node:path')
+    const s = openEmbeddedStorage({
+      dataDir: h.dataDir,
+      dbPath: path.join(h.dataDir, 'vitalwire.db'),
+      outbox: false,
+    })
+    await s.alerts.insert(alertFixture({ id: 'race-1', patientId: 'p10', rule: 'rr-high', severity: 'high' }))
+    s.close()
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        call(h.httpUrl, admin, 'POST', '/api/alerts/race-1/resolve', { note: 'seen' }),
+      ),
+    )
+    expect(results.map((r) => r.status).sort()).toEqual([200, 409, 409, 409, 409])
+    const refused = results.find((r) => r.status === 409)!
+    expect(refused.body.error).toMatchObject({
+      code: 'VW_ERR_ALERT_RESOLVED',
+      message: expect.stringMatching(/already resolved \(by admin@example.org at .*\); nothing changed/),
+    })
+    for (const [verb, body] of [
+      ['ack', {}],
+      ['snooze', { minutes: 10 }],
+    ] as const)
+      expect((await call(h.httpUrl, admin, 'POST', `/api/alerts/race-1/${verb}`, body)).status, verb).toBe(
+        409,
+      )
+    const audit = (await call(h.httpUrl, admin, 'GET', '/api/audit?action=alert.resolve&limit=50')).body
+      .entries
+    expect(audit.filter((e: any) => e.target === 'race-1' && e.outcome === 'ok')).toHaveLength(1)
+  })
+})
+
 describe('API documentation', () => {
   it('serves the OpenAPI document and Swagger UI under a CSP of its own', async () => {
     const doc = await call(h.httpUrl, undefined, 'GET', '/docs/json')

@@ -1,6 +1,6 @@
 import { buildAlertItem, goneReason, markGone, patchAlertItem } from './alert-item.ts'
 import { alertText } from './alert-text.ts'
-import { api } from './api.ts'
+import { ApiError, api } from './api.ts'
 import { openDialog } from './dialog.ts'
 import { button, h, reconcile } from './dom.ts'
 import { watchEngagement } from './engagement.ts'
@@ -54,9 +54,12 @@ export function createAlertFeed(root: HTMLElement, store: Store, prefs: Prefs) {
       render()
     } catch (e) {
       // Never silent: the alert is still as it was, and the user must know the action did not happen.
-      failure.textContent = `Could not ${path === 'ack' ? 'acknowledge' : path} the alert for ${
-        store.patients.get(a.patientId)?.name ?? a.patientId
-      }: ${(e as Error).message}. It is unchanged; try again.`
+      const who = store.patients.get(a.patientId)?.name ?? a.patientId
+      // Someone else resolved it meanwhile: nothing to try again (the feed shows it resolved shortly).
+      const resolved = e instanceof ApiError && e.code === 'VW_ERR_ALERT_RESOLVED'
+      failure.textContent = resolved
+        ? `The alert for ${who} was resolved meanwhile: ${(e as Error).message}.`
+        : `Could not ${path === 'ack' ? 'acknowledge' : path} the alert for ${who}: ${(e as Error).message}. It is unchanged; try again.`
       throw e
     }
   }
