@@ -3,7 +3,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander'
 import { knownDeviceTypes } from '../ingest/mappings/index.ts'
 import { prepareDataDir } from '../shared/components.ts'
 import { VitalwireError } from '../shared/errors.ts'
-import { addUser, enrollDevice, PATIENT_ID_PATTERN } from '../shared/provisioning.ts'
+import { addUser, birthDateProblem, enrollDevice, PATIENT_ID_PATTERN } from '../shared/provisioning.ts'
 import { TOKEN_DAYS } from '../storage/ports.ts'
 import { openEmbeddedStorage } from '../storage/sqlite/index.ts'
 import { createSqliteTokenStore } from '../storage/sqlite/tokens.ts'
@@ -42,6 +42,8 @@ function isoDate(value: string): string {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) {
     throw new InvalidArgumentError('expected YYYY-MM-DD')
   }
+  const problem = birthDateProblem(value)
+  if (problem) throw new InvalidArgumentError(problem)
   return value
 }
 

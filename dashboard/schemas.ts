@@ -60,6 +60,11 @@ export const deviceSchema = z.object({
 })
 
 // Alerts are owned by alerts/ and grow fields (score, breakdown, ...): the core is fixed, the rest passes.
+/**
+ * An alert as the API and the WebSocket send it (shared/alert.ts; docs/api.md). Times are as the server
+ * or the device wrote them: `openedAt`/`updatedAt` UTC with milliseconds, `firstSeenAt`/`lastSeenAt` the
+ * measurement time with the device's offset (compare them as instants, not as text).
+ */
 export const alertSchema = z.looseObject({
   id: z.string(),
   patientId: z.string(),
@@ -68,6 +73,27 @@ export const alertSchema = z.looseObject({
   status: z.enum(['open', 'acknowledged', 'resolved']),
   message: z.string(),
   openedAt: z.string(),
+  updatedAt: z.string().optional(),
+  firstSeenAt: z.string().optional(),
+  lastSeenAt: z.string().optional(),
+  /** Breaching readings folded into this alert. */
+  count: z.number().int().optional(),
+  /** The last 50 of them. */
+  observationIds: z.array(z.string()).optional(),
+  /** The most extreme value seen, in `unit`. */
+  worstValue: z.number().optional(),
+  unit: z.string().optional(),
+  /** Scored rules (news2): the score and its parts. */
+  score: z.number().optional(),
+  breakdown: z
+    .record(z.string(), z.looseObject({ value: z.number(), points: z.number(), note: z.string().optional() }))
+    .optional(),
+  /** An open critical alert nobody acknowledged in time. */
+  escalated: z.boolean().optional(),
+  history: z
+    .array(z.looseObject({ at: z.string(), by: z.string(), action: z.string(), note: z.string().optional() }))
+    .optional(),
+  /** This user's own snooze, if any. */
   snoozedUntil: z.string().optional(),
 })
 

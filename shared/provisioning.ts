@@ -144,3 +144,13 @@ export async function addUser(
   if (opts.oneTimePassword === false) await registry.setPassword(user.id, passwordHash, false)
   return { email: opts.email, password }
 }
+
+/**
+ * Why a birth date (YYYY-MM-DD, already a real date) cannot be a patient's: in the future (a day of
+ * slack for time zones). Undefined when it can.
+ */
+export function birthDateProblem(date: string, nowMs = Date.now()): string | undefined {
+  const ms = Date.parse(`${date}T00:00:00Z`)
+  if (ms > nowMs + 86_400_000) return `birth date ${date} is in the future`
+  return undefined
+}

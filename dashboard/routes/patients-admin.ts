@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { VitalwireError } from '../../shared/errors.ts'
+import { birthDateProblem } from '../../shared/provisioning.ts'
 import type { Patient } from '../../storage/ports.ts'
 import { auditReq, requireRole, requireViewer } from '../auth.ts'
 import type { DashboardDeps } from '../deps.ts'
@@ -26,6 +27,8 @@ export function patientAdminRoutes(app: FastifyInstance, deps: DashboardDeps) {
     },
     async (req, reply) => {
       const body = req.body as { id: string; name: string; birthDate?: string; flags?: Patient['flags'] }
+      const problem = body.birthDate ? birthDateProblem(body.birthDate) : undefined
+      if (problem) throw new VitalwireError('VW_ERR_VALIDATION', problem)
       const p = await deps.registry.addPatient(body)
       auditReq(deps, req, { action: 'patient.add', outcome: 'ok', patientId: p.id })
       reply.code(201)

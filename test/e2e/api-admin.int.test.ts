@@ -108,6 +108,12 @@ describe('request bodies', () => {
     expect((await call(h.httpUrl, admin, 'POST', '/api/devices', { id: 123, patientId: 'p10' })).status).toBe(
       400,
     )
+    const born = await call(h.httpUrl, admin, 'POST', '/api/patients', {
+      id: 'p12',
+      name: 'x',
+      birthDate: '2990-01-01',
+    })
+    expect([born.status, born.body.error.message]).toEqual([400, 'birth date 2990-01-01 is in the future'])
     // A query string is text, and is still read as numbers where the route wants them.
     expect((await call(h.httpUrl, admin, 'GET', '/api/alerts?limit=5')).status).toBe(200)
   })

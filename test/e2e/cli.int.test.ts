@@ -98,6 +98,7 @@ describe('vitalwire CLI', { timeout: 120_000 }, () => {
   it.each([
     [['patients', 'add', '--id', 'bad id', '--name', 'X'], /--id/],
     [['patients', 'add', '--id', 'p1', '--name', 'X', '--birth-date', '10/12/1815'], /YYYY-MM-DD/],
+    [['patients', 'add', '--id', 'p1', '--name', 'X', '--birth-date', '2990-01-01'], /in the future/],
     [['devices', 'add', '--id', 'd1'], /--patient/],
     [['users', 'add', '--email', 'x@example.org', '--role', 'superuser'], /superuser/],
     [['start', '--only', 'broker,teleporter'], /teleporter/],
