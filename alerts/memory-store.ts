@@ -35,12 +35,22 @@ export function createMemoryAlertStore(): AlertStore & { all(): Alert[] } {
     async get(id) {
       return copy(byId.get(id))
     },
-    async list(q: { status?: AlertStatus; patientIds?: string[]; limit: number }) {
+    async list(q: {
+      status?: AlertStatus
+      patientIds?: string[]
+      limit: number
+      changedAfter?: { updatedMs: number; id: string }
+    }) {
+      const after = q.changedAfter
+      const key = (a: Alert) => [Date.parse(a.updatedAt), a.id] as const
       return [...byId.values()]
         .filter(
           (a) =>
-            (!q.status || a.status === q.status) && (!q.patientIds || q.patientIds.includes(a.patientId)),
+            (!q.status || a.status === q.status) &&
+            (!q.patientIds || q.patientIds.includes(a.patientId)) &&
+            (!after || key(a)[0] > after.updatedMs || (key(a)[0] === after.updatedMs && a.id > after.id)),
         )
+        .sort((a, b) => (after ? key(a)[0] - key(b)[0] || (a.id < b.id ? -1 : 1) : key(b)[0] - key(a)[0]))
         .slice(0, q.limit)
         .map((a) => structuredClone(a))
     },

@@ -120,10 +120,15 @@ export interface AlertStore {
   live(patientId: string, rule: string): Promise<import('../shared/alert.ts').Alert | undefined>
   allLive(): Promise<import('../shared/alert.ts').Alert[]>
   get(id: string): Promise<import('../shared/alert.ts').Alert | undefined>
+  /**
+   * Newest change first; or, with `changedAfter`, the alerts changed after that point (last change time,
+   * then id), oldest first: an incremental feed that pages without gaps or repeats.
+   */
   list(q: {
     status?: import('../shared/alert.ts').AlertStatus
     patientIds?: string[]
     limit: number
+    changedAfter?: { updatedMs: number; id: string }
   }): Promise<import('../shared/alert.ts').Alert[]>
   snooze(alertId: string, userId: number, untilMs: number): Promise<void>
   snoozedBy(userId: number, nowMs: number): Promise<Map<string, number>>

@@ -12,6 +12,15 @@ const noteBody = {
 } as const
 const idParams = { type: 'object', properties: { id: { type: 'string', maxLength: 100 } } } as const
 
+/** The position after an alert in the change feed, or a 400 for a cursor we did not issue. */
+function decodeAlertCursor(cursor: string): { updatedMs: number; id: string } {
+  try {
+    const [updatedMs, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
+    if (Number.isSafeInteger(updatedMs) && typeof id === 'string') return { updatedMs, id }
+  } catch {}
+  throw new VitalwireError('VW_ERR_VALIDATION', 'after: not a cursor from a previous page')
+}
+
 export function alertRoutes(app: FastifyInstance, deps: DashboardDeps) {
   const auth = requireViewer(deps)
   const tags = ['alerts']
@@ -37,10 +46,15 @@ export function alertRoutes(app: FastifyInstance, deps: DashboardDeps) {
             status: { type: 'string', enum: ['open', 'acknowledged', 'resolved'] },
             patient: { type: 'string', maxLength: 64 },
             limit: { type: 'integer', minimum: 1, maximum: 1000, default: 200 },
+            changedSince: { type: 'string', format: 'date-time', maxLength: 40 },
+            after: { type: 'string', maxLength: 200 },
           },
         },
         response: {
-          200: { type: 'object', properties: { alerts: { type: 'array', items: alert } } },
+          200: {
+            type: 'object',
+            properties: { alerts: { type: 'array', items: alert }, next: { type: 'string' } },
+          },
           ...errors(400, 401, 403),
         },
       },
@@ -51,7 +65,16 @@ export function alertRoutes(app: FastifyInstance, deps: DashboardDeps) {
         status?: 'open' | 'acknowledged' | 'resolved'
         patient?: string
         limit: number
+        changedSince?: string
+        after?: string
       }
+      // The incremental feed: alerts changed since a time, or after the last one a page returned.
+      const changedAfter =
+        q.after !== undefined
+          ? decodeAlertCursor(q.after)
+          : q.changedSince !== undefined
+            ? { updatedMs: Date.parse(q.changedSince) - 1, id: '\uffff' }
+            : undefined
       let patientIds = viewer.patients ? [...viewer.patients] : undefined
       if (q.patient) {
         // A patient outside the care team gives the same empty list as an unknown one, and is audited.
@@ -60,7 +83,7 @@ export function alertRoutes(app: FastifyInstance, deps: DashboardDeps) {
         patientIds = maySee(viewer, q.patient) ? [q.patient] : []
       }
       const [alerts, snoozed] = await Promise.all([
-        deps.alertStore.list({ status: q.status, patientIds, limit: q.limit }),
+        deps.alertStore.list({ status: q.status, patientIds, limit: q.limit, changedAfter }),
         deps.alertStore.snoozedBy(viewer.userId, Date.now()),
       ])
       auditReq(deps, req, {
@@ -74,7 +97,13 @@ export function alertRoutes(app: FastifyInstance, deps: DashboardDeps) {
           patients: [...new Set(alerts.map((a) => a.patientId))],
         },
       })
-      return { alerts: alerts.map((a) => alertView(a, snoozed.get(a.id))) }
+      const last = alerts.at(-1)
+      // A full page of the feed may have more behind it; the cursor continues after its last alert.
+      const next =
+        changedAfter && last && alerts.length === q.limit
+          ? Buffer.from(JSON.stringify([Date.parse(last.updatedAt), last.id])).toString('base64url')
+          : undefined
+      return { alerts: alerts.map((a) => alertView(a, snoozed.get(a.id))), ...(next ? { next } : {}) }
     },
   )
 

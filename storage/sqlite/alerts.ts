@@ -119,9 +119,18 @@ export function createSqliteAlertStore(db: Db, options: AlertStoreOptions = {}):
     async get(id: string): Promise<Alert | undefined> {
       return parse(byId.get(id) as { data: string } | undefined)
     },
-    async list(q: { status?: AlertStatus; patientIds?: string[]; limit: number }): Promise<Alert[]> {
+    async list(q: {
+      status?: AlertStatus
+      patientIds?: string[]
+      limit: number
+      changedAfter?: { updatedMs: number; id: string }
+    }): Promise<Alert[]> {
       const clauses: string[] = []
       const params: (string | number)[] = []
+      if (q.changedAfter) {
+        clauses.push('(updated_ms > ? OR (updated_ms = ? AND id > ?))')
+        params.push(q.changedAfter.updatedMs, q.changedAfter.updatedMs, q.changedAfter.id)
+      }
       if (q.status) {
         clauses.push('status = ?')
         params.push(q.status)
@@ -130,7 +139,8 @@ export function createSqliteAlertStore(db: Db, options: AlertStoreOptions = {}):
         clauses.push(`patient_id IN (${q.patientIds.map(() => '?').join(',') || 'NULL'})`)
         params.push(...q.patientIds)
       }
-      const sql = `SELECT data FROM alerts ${clauses.length ? `WHERE ${clauses.join(' AND ')}` : ''} ORDER BY updated_ms DESC LIMIT ?`
+      const order = q.changedAfter ? 'updated_ms ASC, id ASC' : 'updated_ms DESC'
+      const sql = `SELECT data FROM alerts ${clauses.length ? `WHERE ${clauses.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ?`
       return (db.prepare(sql).all(...params, q.limit) as { data: string }[]).map((r) => JSON.parse(r.data))
     },
     async snooze(alertId: string, userId: number, untilMs: number): Promise<void> {

@@ -218,6 +218,49 @@ describe('alert actions that change nothing', () => {
   })
 })
 
+describe('alert change feed', () => {
+  it('pages alerts changed since a time, oldest change first, each once, and picks up a later change', async () => {
+    const { openEmbeddedStorage } = await import('../../storage/sqlite/index.ts')
+    const { alertFixture } = await import('../contract/fixtures.ts')
+    const path = await import('node:path')
+    const s = openEmbeddedStorage({
+      dataDir: h.dataDir,
+      dbPath: path.join(h.dataDir, 'vitalwire.db'),
+      outbox: false,
+    })
+    await call(h.httpUrl, admin, 'POST', '/api/patients', { id: 'p13', name: 'Dorothy Vaughan' })
+    const t0 = Date.now() - 3_600_000
+    // Five alerts, two of them changed in the same millisecond (ties are broken by id).
+    const at = [0, 1000, 1000, 2000, 3000]
+    for (const [i, ms] of at.entries())
+      await s.alerts.insert(
+        alertFixture(
+          { id: `feed-${i}`, patientId: 'p13', rule: `r${i}`, severity: 'low' },
+          new Date(t0 + ms).toISOString(),
+        ),
+      )
+    s.close()
+    const since = new Date(t0 + 500).toISOString()
+    const seen: string[] = []
+    let page = await call(h.httpUrl, admin, 'GET', `/api/alerts?patient=p13&changedSince=${since}&limit=2`)
+    for (;;) {
+      expect(page.status).toBe(200)
+      seen.push(...page.body.alerts.map((a: any) => a.id))
+      if (!page.body.next) break
+      page = await call(h.httpUrl, admin, 'GET', `/api/alerts?patient=p13&limit=2&after=${page.body.next}`)
+    }
+    expect(seen).toEqual(['feed-1', 'feed-2', 'feed-3', 'feed-4'])
+    const cursor = page.body.next ?? Buffer.from(JSON.stringify([t0 + 3000, 'feed-4'])).toString('base64url')
+    // A change after the last page: it comes next, and only it.
+    await call(h.httpUrl, admin, 'POST', '/api/alerts/feed-0/ack', {})
+    const later = await call(h.httpUrl, admin, 'GET', `/api/alerts?patient=p13&limit=2&after=${cursor}`)
+    expect(later.body.alerts.map((a: any) => [a.id, a.status])).toEqual([['feed-0', 'acknowledged']])
+    const bad = await call(h.httpUrl, admin, 'GET', '/api/alerts?after=garbage')
+    expect([bad.status, bad.body.error.code]).toEqual([400, 'VW_ERR_VALIDATION'])
+    expect((await call(h.httpUrl, admin, 'GET', '/api/alerts?changedSince=yesterday')).status).toBe(400)
+  })
+})
+
 describe('API documentation', () => {
   it('serves the OpenAPI document and Swagger UI under a CSP of its own', async () => {
     const doc = await call(h.httpUrl, undefined, 'GET', '/docs/json')
