@@ -132,7 +132,9 @@ export function alertRoutes(app: FastifyInstance, deps: DashboardDeps) {
         const note = (req.body as { note?: string } | undefined)?.note
         const updated = await deps.alerts[action](a.id, req.viewer!.email, note)
         auditReq(deps, req, { action: `alert.${verb}`, outcome: 'ok', patientId: a.patientId, target: id })
-        return updated
+        // With this user's own snooze, as GET /api/alerts has it.
+        const snoozed = await deps.alertStore.snoozedBy(req.viewer!.userId, Date.now())
+        return updated && alertView(updated, snoozed.get(updated.id))
       },
     )
   }

@@ -11,7 +11,7 @@ import {
   readingsQuery,
   worklistSchema,
 } from '../schemas.ts'
-import { deviceView, patientView, readingView } from '../views.ts'
+import { alertView, deviceView, patientView, readingView } from '../views.ts'
 import { createWorklist } from '../worklist.ts'
 
 export function patientRoutes(app: FastifyInstance, deps: DashboardDeps) {
@@ -73,18 +73,20 @@ export function patientRoutes(app: FastifyInstance, deps: DashboardDeps) {
       const { id } = req.params as { id: string }
       const p = await visiblePatient(req, id)
       const now = Date.now()
-      const [latest, devices, alerts, days] = await Promise.all([
+      const [latest, devices, alerts, days, snoozed] = await Promise.all([
         (deps.recentReadings ?? deps.readings).latest([id]),
         deps.registry.listDevices(id),
         deps.alertStore.list({ patientIds: [id], limit: 200 }),
         readingDays(deps, id, now),
+        deps.alertStore.snoozedBy(req.viewer!.userId, now),
       ])
       auditReq(deps, req, { action: 'patient.read', outcome: 'ok', patientId: id })
       return {
         ...patientView(p),
         latest: Object.fromEntries(latest.map((o) => [o.type, readingView(o)])),
         devices: devices.map(deviceView),
-        alerts,
+        // With this user's own snoozes, as GET /api/alerts has them.
+        alerts: alerts.map((a) => alertView(a, snoozed.get(a.id))),
         // The limits this patient's rules use, for the chart lines (not the defaults: a custom rule set).
         thresholds: deps.alerts.thresholdsFor(id, p.flags ?? {}),
         rpm: {

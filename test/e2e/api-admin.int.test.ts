@@ -253,8 +253,17 @@ describe('alert change feed', () => {
     const cursor = page.body.next ?? Buffer.from(JSON.stringify([t0 + 3000, 'feed-4'])).toString('base64url')
     // A change after the last page: it comes next, and only it.
     await call(h.httpUrl, admin, 'POST', '/api/alerts/feed-0/ack', {})
+    // The user's own snooze shows wherever the alert does: the list, the patient, an action's answer.
+    await call(h.httpUrl, admin, 'POST', '/api/alerts/feed-1/snooze', { minutes: 30 })
+    const detail = (await call(h.httpUrl, admin, 'GET', '/api/patients/p13')).body
+    expect(detail.alerts.find((a: any) => a.id === 'feed-1').snoozedUntil).toEqual(expect.any(String))
+    const acked = (await call(h.httpUrl, admin, 'POST', '/api/alerts/feed-1/ack', {})).body
+    expect(acked.snoozedUntil).toEqual(expect.any(String))
     const later = await call(h.httpUrl, admin, 'GET', `/api/alerts?patient=p13&limit=2&after=${cursor}`)
-    expect(later.body.alerts.map((a: any) => [a.id, a.status])).toEqual([['feed-0', 'acknowledged']])
+    expect(later.body.alerts.map((a: any) => [a.id, a.status])).toEqual([
+      ['feed-0', 'acknowledged'],
+      ['feed-1', 'acknowledged'],
+    ])
     const bad = await call(h.httpUrl, admin, 'GET', '/api/alerts?after=garbage')
     expect([bad.status, bad.body.error.code]).toEqual([400, 'VW_ERR_VALIDATION'])
     expect((await call(h.httpUrl, admin, 'GET', '/api/alerts?changedSince=yesterday')).status).toBe(400)
