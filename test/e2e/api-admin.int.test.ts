@@ -1,4 +1,8 @@
+import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Alert } from '../../shared/alert.ts'
+import { openEmbeddedStorage } from '../../storage/sqlite/index.ts'
+import { alertFixture } from '../contract/fixtures.ts'
 import { type Caller, call } from '../helpers/api-client.ts'
 import { type Harness, startHarness } from '../helpers/harness.ts'
 
@@ -14,6 +18,20 @@ beforeAll(async () => {
   }
 })
 afterAll(async () => h.close())
+
+/** Alerts written straight into the server's database (a second connection, as the CLI opens one). */
+async function insertAlerts(...alerts: Alert[]) {
+  const s = openEmbeddedStorage({
+    dataDir: h.dataDir,
+    dbPath: path.join(h.dataDir, 'vitalwire.db'),
+    outbox: false,
+  })
+  try {
+    for (const a of alerts) await s.alerts.insert(a)
+  } finally {
+    s.close()
+  }
+}
 
 describe('admin API', () => {
   it('enrolls patients, creates a user with a one-time password, and assigns the care team', async () => {
@@ -119,18 +137,7 @@ describe('request bodies', () => {
   })
 
   it('acknowledges and resolves an alert with no body at all (the note is optional)', async () => {
-    const { openEmbeddedStorage } = await import('../../storage/sqlite/index.ts')
-    const { alertFixture } = await import('../contract/fixtures.ts')
-    const path = await import('node:path')
-    const s = openEmbeddedStorage({
-      dataDir: h.dataDir,
-      dbPath: path.join(h.dataDir, 'vitalwire.db'),
-      outbox: false,
-    })
-    await s.alerts.insert(
-      alertFixture({ id: 'nobody-1', patientId: 'p10', rule: 'hr-high', severity: 'high' }),
-    )
-    s.close()
+    await insertAlerts(alertFixture({ id: 'nobody-1', patientId: 'p10', rule: 'hr-high', severity: 'high' }))
     const post = (verb: string) =>
       fetch(`${h.httpUrl}/api/alerts/nobody-1/${verb}`, {
         method: 'POST',
@@ -165,18 +172,9 @@ describe('errors in the documented shape', () => {
       const r = await call(h.httpUrl, admin, method, path, method === 'POST' ? {} : undefined)
       expect([r.status, r.body.error.code], path).toEqual([400, 'VW_ERR_VALIDATION'])
     }
-    const { openEmbeddedStorage } = await import('../../storage/sqlite/index.ts')
-    const { alertFixture } = await import('../contract/fixtures.ts')
-    const path = await import('node:path')
-    const s = openEmbeddedStorage({
-      dataDir: h.dataDir,
-      dbPath: path.join(h.dataDir, 'vitalwire.db'),
-      outbox: false,
-    })
-    await s.alerts.insert(
+    await insertAlerts(
       alertFixture({ id: 'crit-1', patientId: 'p10', rule: 'spo2-low', severity: 'critical' }),
     )
-    s.close()
     const snooze = await call(h.httpUrl, admin, 'POST', '/api/alerts/crit-1/snooze', { minutes: 10 })
     expect([snooze.status, snooze.body.error.code]).toEqual([409, 'VW_ERR_ALERT_SNOOZE_CRITICAL'])
   })
@@ -184,16 +182,7 @@ describe('errors in the documented shape', () => {
 
 describe('alert actions that change nothing', () => {
   it('of five resolving at once, one resolves (200) and four are told it was resolved (409); the audit says one did', async () => {
-    const { openEmbeddedStorage } = await import('../../storage/sqlite/index.ts')
-    const { alertFixture } = await import('../contract/fixtures.ts')
-    const path = await import('node:path')
-    const s = openEmbeddedStorage({
-      dataDir: h.dataDir,
-      dbPath: path.join(h.dataDir, 'vitalwire.db'),
-      outbox: false,
-    })
-    await s.alerts.insert(alertFixture({ id: 'race-1', patientId: 'p10', rule: 'rr-high', severity: 'high' }))
-    s.close()
+    await insertAlerts(alertFixture({ id: 'race-1', patientId: 'p10', rule: 'rr-high', severity: 'high' }))
     const results = await Promise.all(
       Array.from({ length: 5 }, () =>
         call(h.httpUrl, admin, 'POST', '/api/alerts/race-1/resolve', { note: 'seen' }),
@@ -220,26 +209,18 @@ describe('alert actions that change nothing', () => {
 
 describe('alert change feed', () => {
   it('pages alerts changed since a time, oldest change first, each once, and picks up a later change', async () => {
-    const { openEmbeddedStorage } = await import('../../storage/sqlite/index.ts')
-    const { alertFixture } = await import('../contract/fixtures.ts')
-    const path = await import('node:path')
-    const s = openEmbeddedStorage({
-      dataDir: h.dataDir,
-      dbPath: path.join(h.dataDir, 'vitalwire.db'),
-      outbox: false,
-    })
     await call(h.httpUrl, admin, 'POST', '/api/patients', { id: 'p13', name: 'Dorothy Vaughan' })
     const t0 = Date.now() - 3_600_000
     // Five alerts, two of them changed in the same millisecond (ties are broken by id).
     const at = [0, 1000, 1000, 2000, 3000]
-    for (const [i, ms] of at.entries())
-      await s.alerts.insert(
+    await insertAlerts(
+      ...at.map((ms, i) =>
         alertFixture(
           { id: `feed-${i}`, patientId: 'p13', rule: `r${i}`, severity: 'low' },
           new Date(t0 + ms).toISOString(),
         ),
-      )
-    s.close()
+      ),
+    )
     const since = new Date(t0 + 500).toISOString()
     const seen: string[] = []
     let page = await call(h.httpUrl, admin, 'GET', `/api/alerts?patient=p13&changedSince=${since}&limit=2`)
