@@ -224,7 +224,8 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions) {
     async acknowledge(id: string, by: string, note?: string): Promise<Alert | undefined> {
       return act(id, async (a) => {
         notResolved(a)
-        return a.status === 'open' ? lifecycle.record(a, 'acknowledged', by, note) : a
+        // Acknowledged already: nothing changes, but a note someone adds is kept, never dropped.
+        return a.status === 'open' || note ? lifecycle.record(a, 'acknowledged', by, note) : a
       })
     },
     async resolve(id: string, by: string, note?: string): Promise<Alert | undefined> {

@@ -91,6 +91,10 @@ describe('alert lifecycle', () => {
     await f.alerts.recordView(id, 'ann@example.org')
     await f.alerts.snooze(id, users['ann@example.org'], 'ann@example.org', 30)
     await f.alerts.acknowledge(id, 'bob@example.org', 'called the patient')
+    // Acknowledged already: a second acknowledgement without a note changes nothing; one with a note
+    // keeps the note.
+    await f.alerts.acknowledge(id, 'ann@example.org')
+    await f.alerts.acknowledge(id, 'ann@example.org', 'GP informed')
     f.clock.ms += 5 * MIN
     const resolved = await f.alerts.resolve(id, 'bob@example.org', 'rate settled at rest')
     expect(resolved?.status).toBe('resolved')
@@ -99,6 +103,7 @@ describe('alert lifecycle', () => {
       ['viewed', 'ann@example.org', undefined],
       ['snoozed', 'ann@example.org', `until ${new Date(T0 + 30 * MIN).toISOString()}`],
       ['acknowledged', 'bob@example.org', 'called the patient'],
+      ['acknowledged', 'ann@example.org', 'GP informed'],
       ['resolved', 'bob@example.org', 'rate settled at rest'],
     ])
     // Snooze is per user: only user 7's feed hides it.
