@@ -2,6 +2,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import { loadConfig } from '../shared/config.ts'
 import { isVitalwireError, VitalwireError } from '../shared/errors.ts'
+import { accessCommands } from './access.ts'
 import { adminCommands } from './admin.ts'
 import { deadLetterCommands } from './dead-letters.ts'
 import { demoCommand } from './demo.ts'
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
     .exitOverride()
   startCommand(program)
   adminCommands(program)
+  accessCommands(program)
   simulateCommands(program)
   demoCommand(program)
   rulesCommands(program)
