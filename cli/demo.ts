@@ -5,7 +5,7 @@ import { type Command, InvalidArgumentError } from 'commander'
 import { COMPONENTS } from '../shared/components.ts'
 import { VitalwireError } from '../shared/errors.ts'
 import type { ScenarioKind } from '../simulators/scenarios.ts'
-import { checkScenarios, count, positive, seed } from './simulate.ts'
+import { count, deviceKinds, positive, seed, unshowable } from './simulate.ts'
 import { runServer } from './start.ts'
 import { configFromEnv } from './vitalwire.ts'
 
@@ -93,16 +93,13 @@ function everyArg(v: string): number {
 async function runDemo(o: DemoOptions) {
   // Before anything starts: a fleet too small for the demo's scenarios is an argument error.
   const { planFleet } = await import('../simulators/fleet.ts')
-  try {
-    checkScenarios(planFleet({ devices: o.devices, profile: 'mixed', seed: o.seed, prefix: DEMO_PREFIX }), [
-      ...new Set([...FIRST_SCENARIOS.map((s) => s.kind), ...CLINICAL]),
-    ])
-  } catch (e) {
+  const plan = planFleet({ devices: o.devices, profile: 'mixed', seed: o.seed, prefix: DEMO_PREFIX })
+  const missing = unshowable(plan, [...new Set([...FIRST_SCENARIOS.map((s) => s.kind), ...CLINICAL])])
+  if (missing)
     throw new VitalwireError(
       'VW_ERR_CLI_ARGUMENT',
-      `--devices ${o.devices} is too few for the demo: ${(e as Error).message.replace(/; add devices.*$/, '')}; use 10 or more (default 15)`,
+      `--devices ${o.devices} is too few for the demo: no simulated patient can show ${missing}: none of the ${plan.devices.length} devices (${deviceKinds(plan)}) measures what it changes; use 10 or more (default 15)`,
     )
-  }
   const { temporary } = await demoDataDir()
   // Loaded on use, so `vitalwire --help` and the provisioning commands start fast. (Never ./start.ts or
   // ./vitalwire.ts here: the entry module is still in its top-level await, and the import would deadlock.)
@@ -118,7 +115,6 @@ async function runDemo(o: DemoOptions) {
     json: o.json,
     async onReady(running) {
       const config = configFromEnv()
-      const plan = planFleet({ devices: o.devices, profile: 'mixed', seed: o.seed, prefix: DEMO_PREFIX })
       const secrets = await enrollFleet(plan, config)
       const db = storage.openEmbeddedStorage({ ...config, outbox: false })
       try {

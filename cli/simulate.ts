@@ -40,15 +40,14 @@ function startTime(v: string): number {
   return ms
 }
 
-/** Every scenario has a patient who can show it, or the reason it cannot (before any device connects). */
-export function checkScenarios(plan: FleetPlan, kinds: ScenarioKind[]): void {
-  for (const kind of kinds)
-    if (candidates(plan, kind).length === 0)
-      throw new VitalwireError(
-        'VW_ERR_CLI_ARGUMENT',
-        `no simulated patient can show ${kind}: none of the ${plan.devices.length} devices (${[...new Set(plan.devices.map((d) => d.kind))].join(', ')}) measures what it changes; add devices (--devices) or choose a profile with such a device (--profile)`,
-      )
+/** The first of these scenarios no patient of the fleet can show (no device measures it), if any. */
+export function unshowable(plan: FleetPlan, kinds: ScenarioKind[]): ScenarioKind | undefined {
+  return kinds.find((kind) => candidates(plan, kind).length === 0)
 }
+
+/** The devices a fleet has, for a message saying what it lacks. */
+export const deviceKinds = (plan: FleetPlan) => [...new Set(plan.devices.map((d) => d.kind))].join(', ')
+
 const wrap =
   <T>(fn: (v: string) => T) =>
   (v: string) => {
@@ -139,10 +138,15 @@ async function runSimulateCommand(o: SimulateOptions) {
     seed: o.seed,
     vendorFormats: o.vendorFormats,
   })
-  checkScenarios(
+  const missing = unshowable(
     plan,
     (o.scenario ?? []).map((x) => x.kind),
   )
+  if (missing)
+    throw new VitalwireError(
+      'VW_ERR_CLI_ARGUMENT',
+      `no simulated patient can show ${missing}: none of the ${plan.devices.length} devices (${deviceKinds(plan)}) measures what it changes; add devices (--devices) or choose a profile with such a device (--profile)`,
+    )
   let secrets: Record<string, string>
   try {
     secrets = o.enroll ? await enrollFleet(plan, config) : secretsFor(plan, readState(config.dataDir))
@@ -204,7 +208,7 @@ async function runSimulateCommand(o: SimulateOptions) {
     rl.on('line', (line) => {
       const kind = line.trim()
       if (!isScenarioKind(kind)) return log(`unknown scenario ${JSON.stringify(kind)}`)
-      if (candidates(plan, kind).length === 0)
+      if (unshowable(plan, [kind]))
         return log(`no simulated patient can show ${kind} (no device measures it); the simulation goes on`)
       const s = sim.inject(kind)
       log(`injected ${kind} for ${s.patientId}`)
