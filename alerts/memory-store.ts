@@ -42,15 +42,18 @@ export function createMemoryAlertStore(): AlertStore & { all(): Alert[] } {
       changedAfter?: { updatedMs: number; id: string }
     }) {
       const after = q.changedAfter
-      const key = (a: Alert) => [Date.parse(a.updatedAt), a.id] as const
+      // Positive when `a` changed after `b` (last change time, then id): the store's two orders.
+      const later = (a: { ms: number; id: string }, b: { ms: number; id: string }) =>
+        a.ms - b.ms || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+      const at = (a: Alert) => ({ ms: Date.parse(a.updatedAt), id: a.id })
       return [...byId.values()]
         .filter(
           (a) =>
             (!q.status || a.status === q.status) &&
             (!q.patientIds || q.patientIds.includes(a.patientId)) &&
-            (!after || key(a)[0] > after.updatedMs || (key(a)[0] === after.updatedMs && a.id > after.id)),
+            (!after || later(at(a), { ms: after.updatedMs, id: after.id }) > 0),
         )
-        .sort((a, b) => (after ? key(a)[0] - key(b)[0] || (a.id < b.id ? -1 : 1) : key(b)[0] - key(a)[0]))
+        .sort((a, b) => (after ? later(at(a), at(b)) : later(at(b), at(a))))
         .slice(0, q.limit)
         .map((a) => structuredClone(a))
     },

@@ -1,7 +1,7 @@
 import {
   type Bounds,
   BP_COMPONENTS,
-  DAILY_STEP_UNITS,
+  DAILY_STEPS,
   DAILY_TOTAL,
   roundTo,
   UNIT_REQUIRED,
@@ -225,8 +225,7 @@ export function normalize(reading: Reading, limits: NormalizeLimits): NormalizeR
     return implausible(reading.type, reading.value, reading.unit, c.exact, def.plausible, def.ucum)
   // Pulse oximeters claim accuracy only for 70-100 %.
   if (reading.type === 'spo2' && c.value < 70) out.flags.push('low-confidence')
-  if (reading.type === 'steps' && reading.unit !== undefined && DAILY_STEP_UNITS.has(reading.unit))
-    out.flags.push(DAILY_TOTAL)
+  if (reading.type === 'steps' && reading.unit === DAILY_STEPS.ucum) out.flags.push(DAILY_TOTAL)
   out.values = { value: c.value }
   return { ok: true, reading: out }
 }

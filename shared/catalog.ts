@@ -215,7 +215,6 @@ export const DAILY_STEPS = {
   ucum: '/d',
   display: 'steps/day',
 }
-export const DAILY_STEP_UNITS = new Set(['/d'])
 
 export const BP_COMPONENTS = {
   systolic: {

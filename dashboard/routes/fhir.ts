@@ -26,11 +26,6 @@ function baseUrl(req: FastifyRequest): string {
   return `${req.protocol}://${req.host}/fhir/r4`
 }
 
-/**
- * Bundle.total for a first page, remembered for a few seconds per exact filter (the visible patients are
- * part of it, so no caller sees another's count). Counting a year of minute readings costs tens of
- * milliseconds; FHIR lets total be approximate, and HAPI FHIR likewise reuses search counts for a minute.
- */
 const JSON_FORMATS = new Set(['json', 'application/json', 'application/fhir+json'])
 
 /** An Accept header (if any) that allows JSON: fhir+json, json, application/* or * /*. */
@@ -43,6 +38,11 @@ function acceptsJson(accept: string | undefined): boolean {
   })
 }
 
+/**
+ * Bundle.total for a first page, remembered for a few seconds per exact filter (the visible patients are
+ * part of it, so no caller sees another's count). Counting a year of minute readings costs tens of
+ * milliseconds; FHIR lets total be approximate, and HAPI FHIR likewise reuses search counts for a minute.
+ */
 function createTotals(deps: DashboardDeps, ttlMs = 10_000) {
   const cache = new Map<string, { total: number; atMs: number }>()
   return {

@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { createMemoryAlertStore } from '../../alerts/memory-store.ts'
 import type { Alert } from '../../shared/alert.ts'
 import { alertFixture } from '../../test/contract/fixtures.ts'
 import { createSqliteAlertStore } from './alerts.ts'
@@ -79,5 +80,37 @@ describe('alert store writes', () => {
     expect(await store.get('a4')).toMatchObject({ id: 'a4', status: 'open' })
     expect(syncs).toBe(0)
     db.close()
+  })
+})
+
+describe('alert lists, in the SQLite store and the in-memory one (replays)', () => {
+  // Five alerts, two of them changed in the same millisecond: both stores give the same orders.
+  const t0 = Date.parse('2026-11-27T10:00:00Z')
+  const alerts = [0, 1000, 1000, 2000, 3000].map((ms, i) =>
+    alertFixture(
+      { id: `a${i}`, patientId: 'p1', rule: `r${i}`, severity: 'low' },
+      new Date(t0 + ms).toISOString(),
+    ),
+  )
+  it.each([
+    ['sqlite', () => createSqliteAlertStore(openDatabase(':memory:'))],
+    ['memory', () => createMemoryAlertStore()],
+  ])('%s: newest change first, or the change feed after a point, oldest first', async (_name, make) => {
+    const store = make()
+    for (const a of alerts) await store.insert(a)
+    const ids = async (q: Parameters<typeof store.list>[0]) => (await store.list(q)).map((a) => a.id)
+    expect(await ids({ limit: 10 })).toEqual([
+      'a4',
+      'a3',
+      expect.stringMatching(/^a[12]$/),
+      expect.stringMatching(/^a[12]$/),
+      'a0',
+    ])
+    expect(await ids({ limit: 10, changedAfter: { updatedMs: t0 + 1000, id: 'a1' } })).toEqual([
+      'a2',
+      'a3',
+      'a4',
+    ])
+    expect(await ids({ limit: 2, changedAfter: { updatedMs: t0, id: 'a0' } })).toEqual(['a1', 'a2'])
   })
 })

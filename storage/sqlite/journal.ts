@@ -20,7 +20,7 @@ import { INSERT_READING_SQL, readingParams, UPSERT_LATEST_SQL } from './readings
 
 interface Pending {
   entry: { accepted: StoredObservation[]; deadLetters: DeadLetter[] }
-  resolve: (r: { fresh: StoredObservation[]; conflicts: StoredObservation[] }) => void
+  resolve: (r: Result) => void
   reject: (e: unknown) => void
 }
 

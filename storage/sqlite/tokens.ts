@@ -24,10 +24,11 @@ export function createSqliteTokenStore(db: Db, now: () => number = Date.now) {
         throw new RangeError(`a token lasts 1 to ${TOKEN_DAYS.max} days, not ${days}`)
       const id = randomBytes(6).toString('hex')
       const secret = randomBytes(32).toString('base64url')
-      const expires = now() + days * 86_400_000
+      const created = now()
+      const expires = created + days * 86_400_000
       db.prepare(
         'INSERT INTO api_tokens (id, user_id, token_hash, label, created_ms, expires_ms) VALUES (?, ?, ?, ?, ?, ?)',
-      ).run(id, userId, digest(secret).toString('hex'), label, now(), expires)
+      ).run(id, userId, digest(secret).toString('hex'), label, created, expires)
       return { id, token: `vwt_${id}_${secret}`, expiresAt: new Date(expires).toISOString() }
     },
     async verify(token: string): Promise<TokenCheck> {
