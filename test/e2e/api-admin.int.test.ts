@@ -16,6 +16,8 @@ beforeAll(async () => {
     name: 'admin',
     cookie: await h.login('admin@example.org', await h.addUser('admin@example.org', 'admin')),
   }
+  // The patient the body, error and alert tests below act on, each on its own.
+  await h.enrollPatient('p10', { name: 'Katherine Johnson' })
 })
 afterAll(async () => h.close())
 
@@ -110,7 +112,6 @@ describe('admin API', () => {
 
 describe('request bodies', () => {
   it('refuses a value of the wrong type instead of converting it (null used to pause monitoring)', async () => {
-    await call(h.httpUrl, admin, 'POST', '/api/patients', { id: 'p10', name: 'Katherine Johnson' })
     for (const body of [
       { monitoring: null },
       { monitoring: 'false' },

@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { enrollFleet, stateFile } from '../../simulators/enroll.ts'
 import { parseFaults } from '../../simulators/faults.ts'
 import { type FleetPlan, planFleet } from '../../simulators/fleet.ts'
-import { startSimulation } from '../../simulators/run.ts'
+import { type SimulationOptions, startSimulation } from '../../simulators/run.ts'
 import { runCli } from '../helpers/cli.ts'
 import { type Harness, startHarness } from '../helpers/harness.ts'
 
@@ -45,20 +45,24 @@ describe('simulator against a real Vitalwire', () => {
     return n
   }
 
-  async function simulate(plan: FleetPlan, faults: string, durationMs: number) {
+  /** Enroll the plan's fleet and start it against this test's server; `o` overrides the defaults. */
+  async function launch(plan: FleetPlan, o: Partial<SimulationOptions> = {}) {
     const secrets = await enrollFleet(plan, at())
-    const sim = await startSimulation({
-      url: h.mqttUrl,
-      ca: h.ca,
-      secrets,
-      plan,
-      seed: 1,
-      rate: 40,
-      durationMs,
-      faults: parseFaults(faults),
-      runTag: 't',
-    })
-    return sim.done
+    return startSimulation({ url: h.mqttUrl, ca: h.ca, secrets, plan, seed: 1, runTag: 't', ...o })
+  }
+
+  async function simulate(plan: FleetPlan, faults: string, durationMs: number) {
+    return (await launch(plan, { rate: 40, durationMs, faults: parseFaults(faults) })).done
+  }
+
+  /** Rows of a query on the server's database, read-only (a second connection). */
+  function query<T>(sql: string): T[] {
+    const db = new DatabaseSync(path.join(h.dataDir, 'vitalwire.db'), { readOnly: true })
+    try {
+      return db.prepare(sql).all() as T[]
+    } finally {
+      db.close()
+    }
   }
 
   it('server stores each duplicate once and rejects every malformed payload on the errors topic', async () => {
@@ -98,18 +102,12 @@ describe('simulator against a real Vitalwire', () => {
       },
     })
     const plan = planFleet({ devices: 3, profile: 'healthy', seed: 6 })
-    const secrets = await enrollFleet(plan, at())
-    const sim = await startSimulation({
-      url: h.mqttUrl,
-      ca: h.ca,
-      secrets,
-      plan,
+    const sim = await launch(plan, {
       seed: 6,
       rate: 'max',
       window: 2,
       durationMs: 4000,
       faults: parseFaults('offline=0.5'),
-      runTag: 'm',
     })
     const ackedAt = [] as number[]
     const probe = setInterval(() => ackedAt.push(sim.stats.counters.acked), 250)
@@ -121,14 +119,7 @@ describe('simulator against a real Vitalwire', () => {
     // ...and the load went on after them: the last second still acknowledged messages.
     expect(ackedAt[ackedAt.length - 1] - ackedAt[ackedAt.length - 5]).toBeGreaterThan(0)
     // Counted in the database: more than the readings API's page per patient.
-    const db = new DatabaseSync(path.join(h.dataDir, 'vitalwire.db'), { readOnly: true })
-    try {
-      expect((db.prepare('SELECT count(*) AS n FROM readings').get() as { n: number }).n).toBe(
-        s.readingsAcked,
-      )
-    } finally {
-      db.close()
-    }
+    expect(query('SELECT count(*) AS n FROM readings')).toEqual([{ n: s.readingsAcked }])
   })
 
   it('a reconnect storm loses no acknowledged reading', async () => {
@@ -148,42 +139,28 @@ describe('simulator against a real Vitalwire', () => {
     expect(formats).toEqual(
       new Set(['generic', 'cellular-bp-cuff', 'scale-lb', 'pulse-ox-batch', 'glucometer-mmol']),
     )
-    const secrets = await enrollFleet(plan, at())
     // Time compressed so that cuffs, scales and glucometers measure several times in a few seconds.
-    const sim = await startSimulation({
-      url: h.mqttUrl,
-      ca: h.ca,
-      secrets,
-      plan,
+    const sim = await launch(plan, {
       seed: 5,
       timeScale: 7200,
       durationMs: 5000,
       faults: parseFaults('offline=1'),
-      runTag: 'v',
     })
     const s = await sim.done
     expect(s.rejected).toBe(0)
     expect(s.acked).toBe(s.sent)
-    const db = new DatabaseSync(path.join(h.dataDir, 'vitalwire.db'), { readOnly: true })
-    try {
-      expect(db.prepare('SELECT count(*) AS n FROM dead_letters').get()).toEqual({ n: 0 })
-      const byDevice = db
-        .prepare('SELECT device_id, count(*) AS n FROM readings GROUP BY device_id')
-        .all() as {
-        device_id: string
-        n: number
-      }[]
-      // Every vendor device was heard through its mapping.
-      for (const d of plan.devices.filter((x) => x.format !== 'generic'))
-        expect(byDevice.find((r) => r.device_id === d.id)?.n ?? 0, d.id).toBeGreaterThan(0)
-      // Each canonical reading the simulator sent is one stored reading (a cuff's pulse adds its own).
-      const pulses = (
-        db.prepare("SELECT count(*) AS n FROM readings WHERE key LIKE '%:pulse'").get() as { n: number }
-      ).n
-      expect(byDevice.reduce((n, r) => n + r.n, 0) - pulses).toBe(s.readingsSent)
-    } finally {
-      db.close()
-    }
+    expect(query('SELECT count(*) AS n FROM dead_letters')).toEqual([{ n: 0 }])
+    const byDevice = query<{ device_id: string; n: number }>(
+      'SELECT device_id, count(*) AS n FROM readings GROUP BY device_id',
+    )
+    // Every vendor device was heard through its mapping.
+    for (const d of plan.devices.filter((x) => x.format !== 'generic'))
+      expect(byDevice.find((r) => r.device_id === d.id)?.n ?? 0, d.id).toBeGreaterThan(0)
+    // Each canonical reading the simulator sent is one stored reading (a cuff's pulse adds its own).
+    const [{ n: pulses }] = query<{ n: number }>(
+      "SELECT count(*) AS n FROM readings WHERE key LIKE '%:pulse'",
+    )
+    expect(byDevice.reduce((n, r) => n + r.n, 0) - pulses).toBe(s.readingsSent)
   })
 
   it('each clinical scenario raises its own alert on the server, under time compression', async () => {
@@ -191,31 +168,22 @@ describe('simulator against a real Vitalwire', () => {
     // flag its rule needs raises nothing (weight gain on a patient not flagged heart-failure, a fever
     // with no thermometer): the run must end with every one of these alerts open.
     const plan = planFleet({ devices: 15, profile: 'mixed', seed: 4 })
-    const secrets = await enrollFleet(plan, at())
     const want = ['spo2-low', 'bp-crisis', 'temp-fever', 'weight-gain', 'glucose-low']
-    const sim = await startSimulation({
-      url: h.mqttUrl,
-      ca: h.ca,
-      secrets,
-      plan,
+    const sim = await launch(plan, {
       seed: 4,
       timeScale: 3600,
       durationMs: 60_000,
       scenarios: (
         ['desaturation', 'hypertensive-crisis', 'fever', 'weight-gain', 'hypoglycemia'] as const
       ).map((kind) => ({ kind, atMs: 0 })),
-      runTag: 'sc',
     })
-    const db = new DatabaseSync(path.join(h.dataDir, 'vitalwire.db'), { readOnly: true })
-    const open = () =>
-      new Set((db.prepare('SELECT DISTINCT rule FROM alerts').all() as { rule: string }[]).map((r) => r.rule))
+    const open = () => new Set(query<{ rule: string }>('SELECT DISTINCT rule FROM alerts').map((r) => r.rule))
     try {
       const end = Date.now() + 55_000
       while (!want.every((r) => open().has(r)) && Date.now() < end)
         await new Promise((r) => setTimeout(r, 250))
       expect(want.filter((r) => !open().has(r))).toEqual([])
     } finally {
-      db.close()
       sim.stop()
       await sim.done
     }
