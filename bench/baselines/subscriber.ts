@@ -1,6 +1,7 @@
 import { DatabaseSync } from 'node:sqlite'
 import mqtt from 'mqtt'
 import { z } from 'zod'
+import type { SocketClientOptions } from '../../simulators/connection.ts'
 
 // The subscriber a team would write next to Mosquitto, run as its own process:
 //   noop: counts what Mosquitto delivers (the raw relay ceiling);
@@ -37,13 +38,16 @@ if (mode === 'diy') {
 }
 
 const fs = await import('node:fs')
-const client = await mqtt.connectAsync(url, {
+const options: SocketClientOptions = {
   ca: fs.readFileSync(caFile, 'utf8'),
   clientId: `bench-subscriber-${process.pid}`,
   protocolVersion: 4,
   clean: true,
   reconnectPeriod: 0,
-})
+  // Nagle off, like the simulated devices (simulators/connection.ts): its PUBACKs go out at once.
+  noDelay: true,
+}
+const client = await mqtt.connectAsync(url, options)
 let received = 0
 let stored = 0
 let invalid = 0
