@@ -7,7 +7,7 @@ import { createBroker } from './broker/index.ts'
 import { createDashboard } from './dashboard/index.ts'
 import { createIngest } from './ingest/index.ts'
 import { knownDeviceTypes, shippedMappings } from './ingest/mappings/index.ts'
-import type { Config } from './shared/config.ts'
+import { type Config, isLoopbackUrl } from './shared/config.ts'
 import { EventBus } from './shared/events.ts'
 import { listening } from './shared/listening.ts'
 import type { Logger } from './shared/logger.ts'
@@ -118,6 +118,13 @@ export async function startVitalwire(
     if (config.influx) {
       // Loaded only when configured: the CLI and embedded deployments never pay for the client.
       const { createInfluxReadingStore } = await import('./storage/influx/index.ts')
+      // Every reading forwarded is patient data, and the token or password goes with each request.
+      // Plain http inside one trusted network is a deployment's choice, so it starts, but it is said.
+      if (!config.influx.url.startsWith('https:') && !isLoopbackUrl(config.influx.url))
+        log.warn(
+          { influxHost: new URL(config.influx.url).host },
+          'INFLUX_URL is plain http to another machine: readings (patient data) and the InfluxDB credentials cross the network unencrypted; use https://',
+        )
       const influx = createInfluxReadingStore(config.influx, { locate: createSqliteLocator(storage.db) })
       const fwd = createOutboxForwarder({ db: storage.db, sink: influx, log, metrics })
       fwd.start()

@@ -16,7 +16,7 @@ const optionalString = z
   .optional()
   .transform((v) => (v === '' ? undefined : v))
 
-function isLoopbackUrl(url: string): boolean {
+export function isLoopbackUrl(url: string): boolean {
   const host = new URL(url).hostname
   return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host)
 }

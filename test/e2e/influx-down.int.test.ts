@@ -69,3 +69,31 @@ describe('InfluxDB unreachable', () => {
     expect(readyz).toMatchObject({ status: 'degraded', checks: { influx: { ok: true, degraded: true } } })
   })
 })
+
+describe('InfluxDB over plain http', () => {
+  const warning = (h: Harness) =>
+    h.logs.filter((l) => String(l.msg).startsWith('INFLUX_URL is plain http to another machine'))
+
+  it('warns at start when readings would cross the network unencrypted, naming only the host', async () => {
+    // 192.0.2.0/24 is reserved for documentation (RFC 5737): nothing answers, nothing is sent anywhere.
+    const h = await startHarness({
+      env: { INFLUX_URL: 'http://192.0.2.10:8086', INFLUX_TOKEN: 'secret-token' },
+    })
+    try {
+      expect(warning(h)).toEqual([expect.objectContaining({ level: 40, influxHost: '192.0.2.10:8086' })])
+      expect(JSON.stringify(h.logs)).not.toContain('secret-token')
+    } finally {
+      await h.close()
+    }
+  })
+
+  it('says nothing for http to this machine', async () => {
+    const h = await startHarness({ env: { INFLUX_URL: `http://127.0.0.1:${await freePort()}` } })
+    try {
+      expect(h.logs.length).toBeGreaterThan(0)
+      expect(warning(h)).toEqual([])
+    } finally {
+      await h.close()
+    }
+  })
+})
