@@ -62,8 +62,14 @@ export async function startVitalwire(
   config: Config,
   log: Logger,
   only: ReadonlySet<Component> = new Set(COMPONENTS),
-  /** Not configuration: only bench/ingest.ts sets this, to measure what durable acceptance costs. */
-  internal: { durableAcceptance?: boolean } = {},
+  /**
+   * Not configuration. `durableAcceptance`: only bench/ingest.ts sets it, to measure what durable
+   * acceptance costs. `fdatasync`: only tests set it, to make the disk fail, which they cannot provoke.
+   */
+  internal: {
+    durableAcceptance?: boolean
+    fdatasync?: (fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => void
+  } = {},
 ): Promise<Running> {
   prepareDataDir(config.dataDir)
   const pki = config.mqtt.tlsCert
@@ -75,7 +81,7 @@ export async function startVitalwire(
     dbPath: config.dbPath,
     dataKey: config.dataKey,
     outbox: Boolean(config.influx),
-    serve: { log },
+    serve: { log, fdatasync: internal.fdatasync },
   })
   const events = new EventBus()
   const metrics = createMetrics()

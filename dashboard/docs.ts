@@ -48,6 +48,7 @@ export async function registerDocs(app: FastifyInstance, secure: boolean) {
         { name: 'alerts', description: 'alert feed and actions (care team only)' },
         { name: 'devices', description: 'devices (care team only; changes by admins)' },
         { name: 'admin', description: 'admins only' },
+        { name: 'health', description: 'liveness, readiness and metrics (no login)' },
       ],
     },
   })

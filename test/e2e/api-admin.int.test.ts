@@ -259,6 +259,15 @@ describe('API documentation', () => {
     for (const p of ['/api/patients', '/api/users', '/api/tokens', '/api/audit', '/api/alerts/{id}/snooze'])
       expect(Object.keys(doc.body.paths)).toContain(p)
     expect(doc.body.paths['/api/patients'].post.requestBody).toBeDefined()
+    // Readiness documents its 503 (down) body as well as its 200.
+    const readyz = doc.body.paths['/readyz'].get
+    for (const status of ['200', '503'])
+      expect(readyz.responses[status].content['application/json'].schema.properties.status.enum).toEqual([
+        'ready',
+        'degraded',
+        'down',
+      ])
+    expect(readyz.security).toEqual([])
     const ui = await fetch(`${h.httpUrl}/docs/static/index.html`)
     expect(ui.status).toBe(200)
     const csp = ui.headers.get('content-security-policy')!

@@ -57,7 +57,12 @@ export function tempDir(prefix = 'vitalwire-test-'): string {
 }
 
 export async function startHarness(
-  opts: { env?: Record<string, string>; only?: Component[]; dataDir?: string } = {},
+  opts: {
+    env?: Record<string, string>
+    only?: Component[]
+    dataDir?: string
+    internal?: Parameters<typeof startVitalwire>[3]
+  } = {},
 ): Promise<Harness> {
   const dataDir = opts.dataDir ?? tempDir()
   const env = {
@@ -76,7 +81,7 @@ export async function startHarness(
     },
   })
   const log = createLogger({ level: env.VITALWIRE_LOG_LEVEL, destination: sink })
-  const running = await startVitalwire(config, log, new Set(opts.only ?? COMPONENTS))
+  const running = await startVitalwire(config, log, new Set(opts.only ?? COMPONENTS), opts.internal)
   // Provisioning through a second connection to the same file, exactly as the CLI does.
   const withStorage = async <T>(fn: (s: ReturnType<typeof openEmbeddedStorage>) => Promise<T>) => {
     const s = openEmbeddedStorage({
