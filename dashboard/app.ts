@@ -7,6 +7,7 @@ import fastifySession from '@fastify/session'
 import fastifyStatic from '@fastify/static'
 import fastifyWebsocket from '@fastify/websocket'
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify'
+import FindMyWay, { type HTTPMethod } from 'find-my-way'
 import { ERRORS, isVitalwireError } from '../shared/errors.ts'
 import { operationOutcome } from '../shared/fhir.ts'
 import { throttleAnonymousDenials } from './denial-audit.ts'
@@ -34,6 +35,26 @@ export interface RouteInfo {
 const ROUTES = new WeakMap<FastifyInstance, RouteInfo[]>()
 
 /** Every route the app serves, so a test can prove each one is covered by the access matrix. */
+/**
+ * The methods each path takes, from the routes registered (read when first asked, after every route
+ * is in). The static files' wildcard is left out: it would make every path take GET.
+ */
+function methodsByPath(routes: RouteInfo[]): (path: string) => string[] {
+  let router: FindMyWay.Instance<FindMyWay.HTTPVersion.V1> | undefined
+  return (path) => {
+    if (!router) {
+      const r = FindMyWay({ maxParamLength: 1000 })
+      for (const { method, url } of routes) if (!url.includes('*')) r.on(method as HTTPMethod, url, () => {})
+      router = r
+    }
+    const found = [...new Set(routes.map((r) => r.method))].filter((m) =>
+      (router as FindMyWay.Instance<FindMyWay.HTTPVersion.V1>).find(m as HTTPMethod, path),
+    )
+    if (found.includes('GET')) found.push('HEAD')
+    return found.sort()
+  }
+}
+
 export function routesOf(app: FastifyInstance): RouteInfo[] {
   return ROUTES.get(app) ?? []
 }
@@ -153,7 +174,19 @@ export async function buildApp(
       .code(500)
       .send({ error: { code: 'VW_ERR_INTERNAL', message: ERRORS.VW_ERR_INTERNAL.message } })
   })
+  const allowedMethods = methodsByPath(routes)
   app.setNotFoundHandler((req, reply) => {
+    // The path exists, with other methods: 405 with the methods it takes (RFC 9110 15.5.6), not a 404
+    // that tells an integrator the resource is missing.
+    const path = req.url.split('?')[0]
+    const allow = allowedMethods(path)
+    if (allow.length > 0) {
+      const message = `${req.method} is not allowed on ${path}; it takes ${allow.join(', ')}`
+      return reply
+        .code(405)
+        .header('allow', allow.join(', '))
+        .send({ error: { code: 'VW_ERR_METHOD_NOT_ALLOWED', message } })
+    }
     // The static files' wildcard route sends unknown GETs here, /fhir/r4/... included: answer FHIR in FHIR.
     if (req.url.startsWith('/fhir/r4/'))
       return reply
@@ -172,7 +205,7 @@ export async function buildApp(
   userRoutes(app, deps)
   tokenRoutes(app, deps)
   auditRoutes(app, deps)
-  await app.register(async (fhir) => fhirRoutes(fhir, deps), { prefix: '/fhir/r4' })
+  await app.register(async (fhir) => fhirRoutes(fhir, deps, allowedMethods), { prefix: '/fhir/r4' })
   websocketRoutes(app, deps)
 
   if (deps.webRoot && fs.existsSync(deps.webRoot)) {

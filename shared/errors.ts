@@ -5,6 +5,10 @@ export const ERRORS = {
   VW_ERR_CONFIG_INVALID: { status: 500, message: 'invalid configuration' },
   VW_ERR_CLI_ARGUMENT: { status: 400, message: 'bad command-line argument' },
   VW_ERR_NOT_FOUND: { status: 404, message: 'not found' },
+  VW_ERR_METHOD_NOT_ALLOWED: {
+    status: 405,
+    message: 'method not allowed on this path (see the Allow header)',
+  },
   VW_ERR_CONFLICT: { status: 409, message: 'already exists' },
   VW_ERR_VALIDATION: { status: 400, message: 'request failed validation' },
   VW_ERR_AUTH_REQUIRED: { status: 401, message: 'authentication required' },

@@ -60,7 +60,12 @@ function createTotals(deps: DashboardDeps, ttlMs = 10_000) {
   }
 }
 
-export function fhirRoutes(app: FastifyInstance, deps: DashboardDeps) {
+export function fhirRoutes(
+  app: FastifyInstance,
+  deps: DashboardDeps,
+  /** The methods a path takes (app.ts), so that a wrong method is a 405, not "not supported" (404). */
+  allowedMethods: (path: string) => string[] = () => [],
+) {
   const auth = requireViewer(deps)
   const totals = createTotals(deps)
   app.addContentTypeParser('application/fhir+json', { parseAs: 'string' }, (_req, body, done) => {
@@ -90,9 +95,25 @@ export function fhirRoutes(app: FastifyInstance, deps: DashboardDeps) {
     if (isVitalwireError(err) && err.status === 401) reply.header('www-authenticate', 'Bearer')
     return sendFhir(reply, status, operationOutcome(ISSUE_BY_STATUS[status] ?? 'invalid', err.message))
   })
-  app.setNotFoundHandler((req, reply) =>
-    sendFhir(reply, 404, operationOutcome('not-supported', `${req.method} ${req.url} is not supported`)),
-  )
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0]
+    const allow = allowedMethods(path)
+    if (allow.length === 0)
+      return sendFhir(
+        reply,
+        404,
+        operationOutcome('not-supported', `${req.method} ${req.url} is not supported`),
+      )
+    reply.header('allow', allow.join(', '))
+    return sendFhir(
+      reply,
+      405,
+      operationOutcome(
+        'not-supported',
+        `${req.method} is not allowed on ${path}; it takes ${allow.join(', ')}`,
+      ),
+    )
+  })
 
   // JSON only: a client asking for XML (or anything else) is told so (406), not sent JSON it cannot read.
   app.addHook('onRequest', async (req, reply) => {

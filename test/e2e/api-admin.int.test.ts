@@ -181,6 +181,36 @@ describe('errors in the documented shape', () => {
   })
 })
 
+describe('a method the path does not take', () => {
+  it('is a 405 with an Allow header (REST and FHIR), while an unknown path stays a 404', async () => {
+    const put = await call(h.httpUrl, admin, 'PUT', '/api/patients/p10', { name: 'x' })
+    expect(put.status).toBe(405)
+    expect(put.headers.get('allow')).toBe('GET, HEAD, PATCH')
+    expect(put.body.error).toEqual({
+      code: 'VW_ERR_METHOD_NOT_ALLOWED',
+      message: 'PUT is not allowed on /api/patients/p10; it takes GET, HEAD, PATCH',
+    })
+    const del = await call(h.httpUrl, admin, 'DELETE', '/api/alerts')
+    expect([del.status, del.headers.get('allow')]).toEqual([405, 'GET, HEAD'])
+    const fhir = await fetch(`${h.httpUrl}/fhir/r4/Observation?patient=p10`, {
+      method: 'DELETE',
+      headers: { cookie: admin.cookie! },
+    })
+    expect([fhir.status, fhir.headers.get('allow')]).toEqual([405, 'GET, HEAD'])
+    expect(await fhir.json()).toMatchObject({
+      resourceType: 'OperationOutcome',
+      issue: [
+        {
+          code: 'not-supported',
+          diagnostics: 'DELETE is not allowed on /fhir/r4/Observation; it takes GET, HEAD',
+        },
+      ],
+    })
+    const missing = await call(h.httpUrl, admin, 'PUT', '/api/nothing-here', {})
+    expect([missing.status, missing.body.error.code]).toEqual([404, 'VW_ERR_NOT_FOUND'])
+  })
+})
+
 describe('alert actions that change nothing', () => {
   it('of five resolving at once, one resolves (200) and four are told it was resolved (409); the audit says one did', async () => {
     await insertAlerts(alertFixture({ id: 'race-1', patientId: 'p10', rule: 'rr-high', severity: 'high' }))
