@@ -24,6 +24,9 @@ import { evaluateTrend, trendMessage } from './trend.ts'
 const MIN = 60_000
 const HISTORY_LIMIT = 500
 
+/** When a reading was measured (device clock) and received (server clock): see lifecycle.recovering. */
+const times = (obs: StoredObservation) => ({ measuredMs: obs.effectiveMs, receivedMs: obs.receivedMs })
+
 export function createEngine(deps: { readings: ReadingStore; lifecycle: Lifecycle; now: () => number }) {
   const { lifecycle } = deps
   const latest = createLatestValues(deps.readings, NEWS2_TYPES, deps.now)
@@ -59,7 +62,7 @@ export function createEngine(deps: { readings: ReadingStore; lifecycle: Lifecycl
     const b = evaluateThreshold(rule, obs, levels)
     if (!b)
       return recovered(rule, obs, levels)
-        ? lifecycle.recovering(obs.patientId, rule.id, obs.effectiveMs, resolveAfterMs)
+        ? lifecycle.recovering(obs.patientId, rule.id, times(obs), resolveAfterMs)
         : lifecycle.unsettled(obs.patientId, rule.id)
     return breach(rule, obs, levels, b)
   }
@@ -116,8 +119,7 @@ export function createEngine(deps: { readings: ReadingStore; lifecycle: Lifecycl
         value: b.rise,
         unit: rule.unit,
       })
-    } else if (r.recovered)
-      await lifecycle.recovering(obs.patientId, rule.id, obs.effectiveMs, resolveAfterMs)
+    } else if (r.recovered) await lifecycle.recovering(obs.patientId, rule.id, times(obs), resolveAfterMs)
     else await lifecycle.unsettled(obs.patientId, rule.id)
   }
 
@@ -146,7 +148,7 @@ export function createEngine(deps: { readings: ReadingStore; lifecycle: Lifecycl
     if (!items) return
     const result = scoreNews2(news2Input(items, p?.flags ?? {}))
     const severity = news2Severity(rule, result)
-    if (!severity) return lifecycle.recovering(obs.patientId, rule.id, obs.effectiveMs, resolveAfterMs)
+    if (!severity) return lifecycle.recovering(obs.patientId, rule.id, times(obs), resolveAfterMs)
     return lifecycle.raise(obs.patientId, rule.id, {
       severity,
       message: (since) => news2Message(result, since, rule.windowMinutes),

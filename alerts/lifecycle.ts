@@ -142,28 +142,38 @@ export function createLifecycle(deps: {
   }
 
   /**
-   * Values are back inside the band plus margin at `atMs`; resolve once that has lasted long enough.
-   * Without a live alert (most readings) there is nothing to do, answered at once without a promise.
+   * Values are back inside the band plus margin in a reading measured at `measuredMs` and received at
+   * `receivedMs`; resolve once that has lasted long enough. Without a live alert (most readings) there
+   * is nothing to do, answered at once without a promise.
    */
   function recovering(
     patientId: string,
     rule: string,
-    atMs: number,
+    at: { measuredMs: number; receivedMs: number },
     resolveAfterMs: number,
   ): Promise<void> | undefined {
-    return knownAbsent(patientId, rule) ? undefined : recoveringLive(patientId, rule, atMs, resolveAfterMs)
+    return knownAbsent(patientId, rule) ? undefined : recoveringLive(patientId, rule, at, resolveAfterMs)
   }
-  async function recoveringLive(patientId: string, rule: string, atMs: number, resolveAfterMs: number) {
+  async function recoveringLive(
+    patientId: string,
+    rule: string,
+    at: { measuredMs: number; receivedMs: number },
+    resolveAfterMs: number,
+  ) {
     const live = await findLive(patientId, rule)
     if (!live) return
     // A reading measured before the alert's latest breach (a device replaying its buffer, a slow
     // clock) says nothing about now: counting recovery from its time would end the alert early.
-    if (atMs <= Date.parse(live.lastSeenAt)) return
+    if (at.measuredMs <= Date.parse(live.lastSeenAt)) return
+    // The hysteresis clock is the server's (when readings arrived), as for the minute's sweep. On the
+    // device's clock, a clock 45 minutes slow or a buffer uploaded late counted as recovery time
+    // already passed, and the sweep ended a critical alert one minute after it opened, before anyone
+    // saw it or it could escalate.
     if (live.recoveringSince === undefined) {
-      live.recoveringSince = iso(atMs)
+      live.recoveringSince = iso(at.receivedMs)
       await deps.store.update(live)
     }
-    if (atMs - Date.parse(live.recoveringSince) >= resolveAfterMs)
+    if (at.receivedMs - Date.parse(live.recoveringSince) >= resolveAfterMs)
       await resolve(live, 'system', 'values back in range', 'auto-resolved')
   }
 

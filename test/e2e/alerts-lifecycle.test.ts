@@ -85,6 +85,43 @@ describe('alert lifecycle', () => {
     expect(await f.alerts.escalate()).toMatchObject([{ rule: 'spo2-low', escalated: true }])
   })
 
+  it("times hysteresis on the server's clock: a slow device clock does not make a flapping alert open and close", async () => {
+    // A wearable 45 minutes slow alternates 140 / 120 every 5 minutes; the minute's sweep runs between.
+    const SLOW = 45 * MIN
+    for (let i = 0; i < 12; i++) {
+      const wall = T0 + i * 5 * MIN
+      const o = { ...hr(i % 2 ? 120 : 140, wall - SLOW), receivedMs: wall }
+      await f.feed(o)
+      f.clock.ms = wall
+      for (let m = 1; m <= 4; m++) {
+        f.clock.ms = wall + m * MIN
+        await f.alerts.tick()
+      }
+    }
+    const all = (await f.storage.alerts.list({ patientIds: ['p1'], limit: 50 })).filter(
+      (a) => a.rule === 'hr-high',
+    )
+    expect(all.map((a) => [a.status, a.count])).toEqual([['open', 6]])
+  })
+
+  it('keeps a critical alert from a buffer uploaded late open for the hysteresis time, so it can escalate', async () => {
+    // An oximeter offline for 2 h uploads SpO2 82 % and, a minute later by its clock, 93 %.
+    const wall = T0 + 120 * MIN
+    const spo2 = (v: number, atMs: number) => ({ ...obs('p1', 'spo2', { value: v }, atMs), receivedMs: wall })
+    f.clock.ms = wall
+    await f.feed(spo2(82, T0), spo2(93, T0 + MIN))
+    expect((await f.live('p1', 'spo2-low'))?.recoveringSince).toBe(new Date(wall).toISOString())
+    f.clock.ms = wall + MIN
+    await f.alerts.tick()
+    expect(await f.live('p1', 'spo2-low')).toMatchObject({ status: 'open', severity: 'critical' })
+    // Nobody acknowledges it: it escalates at 15 minutes, and resolves itself only after 30.
+    f.clock.ms = wall + 15 * MIN
+    expect(await f.alerts.escalate()).toMatchObject([{ rule: 'spo2-low', escalated: true }])
+    f.clock.ms = wall + 30 * MIN
+    await f.alerts.sweep()
+    expect(await f.live('p1', 'spo2-low')).toBeUndefined()
+  })
+
   it('keeps who viewed, acknowledged, snoozed and resolved it, with notes', async () => {
     await f.feed(hr(140, T0))
     const id = (await f.live('p1', 'hr-high'))!.id
