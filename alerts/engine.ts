@@ -15,7 +15,7 @@ import type { Lifecycle } from './lifecycle.ts'
 import { scoreNews2 } from './news2.ts'
 import { NEWS2_TYPES, news2Input, news2Message, news2Severity } from './news2-rule.ts'
 import type { News2Rule, TrendRule } from './rules.ts'
-import { evaluateTrend, trendMessage } from './trend.ts'
+import { evaluateTrend, type TrendBreach, trendMessage } from './trend.ts'
 
 // Evaluate one observation against a patient's rules: the pure cores decide, this shell fetches the
 // history they need (bounded by the observation's own time, so a replay of old data sees exactly what
@@ -48,6 +48,28 @@ export function createEngine(deps: { readings: ReadingStore; lifecycle: Lifecycl
       })
     ).items.filter((o) => o.key !== obs.key)
 
+  /**
+   * Readings of these types measured at or after `obs` (ascending, up to `toMs`) that arrived no later
+   * than it: the ones it arrived after, out of order. (Not later arrivals: those are evaluated with
+   * `obs` in their own turn, and a replay of old data must see only what live evaluation saw.)
+   */
+  const later = async (
+    obs: StoredObservation,
+    types: StoredObservation['type'][],
+    limit: number,
+    toMs?: number,
+  ) =>
+    (
+      await deps.readings.search({
+        patientIds: [obs.patientId],
+        types,
+        fromMs: obs.effectiveMs,
+        ...(toMs !== undefined ? { toMs } : {}),
+        sort: 'asc',
+        limit: limit + 1,
+      })
+    ).items.filter((o) => o.key !== obs.key && o.receivedMs <= obs.receivedMs)
+
   // Most readings breach nothing and have no live alert to update: that path answers at once, without
   // a promise (`undefined`); only work that must wait (a store write, a history query) returns one.
   // Awaiting every rule step cost a few per cent of the ingest rate (docs/alerts.md, Performance).
@@ -76,7 +98,15 @@ export function createEngine(deps: { readings: ReadingStore; lifecycle: Lifecycl
     let lastedMs: number | undefined
     if (rule.consecutive > 1) {
       const history = await earlier(obs, [rule.type], undefined, rule.consecutive)
-      if (!consecutiveMet(rule, levels, history)) return lifecycle.unsettled(obs.patientId, rule.id)
+      if (!consecutiveMet(rule, levels, history)) {
+        // Not the end of a run, but maybe inside one: a cuff syncing its memory newest first sends the
+        // later reading before this one, and each alone was one short of the run.
+        const end = await runThrough(rule, levels, obs, history)
+        const endBreach = end && evaluateThreshold(rule, end, levels)
+        if (!end || !endBreach) return lifecycle.unsettled(obs.patientId, rule.id)
+        obs = end
+        b = endBreach
+      }
     }
     if (rule.kind === 'sustained') {
       // Readings inside the span, plus the last one before it: the run must reach back that far.
@@ -105,22 +135,68 @@ export function createEngine(deps: { readings: ReadingStore; lifecycle: Lifecycl
     })
   }
 
+  /**
+   * The newest reading that ends a run of `rule.consecutive` breaching readings with `obs` inside it,
+   * using readings stored after it (`obs` itself does not end one: `earlierDesc` fell short).
+   */
+  async function runThrough(
+    rule: ThresholdLike,
+    levels: ReturnType<typeof levelsFor>,
+    obs: StoredObservation,
+    earlierDesc: StoredObservation[],
+  ): Promise<StoredObservation | undefined> {
+    const k = rule.consecutive
+    const after = await later(obs, [rule.type], k - 1)
+    const before = earlierDesc.slice(0, k - 1).reverse()
+    const run = [...before, obs, ...after.slice(0, k - 1)]
+    let end: StoredObservation | undefined
+    for (let last = before.length + 1; last < run.length; last++) {
+      const first = last - k + 1
+      if (first >= 0 && run.slice(first, last + 1).every((o) => evaluateThreshold(rule, o, levels)))
+        end = run[last]
+    }
+    return end
+  }
+
   async function trend(rule: TrendRule, obs: StoredObservation, resolveAfterMs: number) {
-    const maxHours = Math.max(...rule.windows.map((w) => w.hours))
-    const history = await earlier(obs, [rule.type], obs.effectiveMs - maxHours * 60 * MIN)
+    const windowMs = Math.max(...rule.windows.map((w) => w.hours)) * 60 * MIN
+    const history = await earlier(obs, [rule.type], obs.effectiveMs - windowMs)
     const r = evaluateTrend(rule, obs, history)
-    if (r.breach) {
-      const b = r.breach
-      await lifecycle.raise(obs.patientId, rule.id, {
-        severity: rule.severity,
-        message: () => trendMessage(rule, b),
-        seenAt: obs.effective,
-        observationId: obs.id,
-        value: b.rise,
-        unit: rule.unit,
-      })
-    } else if (r.recovered) await lifecycle.recovering(obs.patientId, rule.id, times(obs), resolveAfterMs)
+    if (r.breach) await raiseTrend(rule, obs, r.breach)
+    else if (r.recovered) await lifecycle.recovering(obs.patientId, rule.id, times(obs), resolveAfterMs)
     else await lifecycle.unsettled(obs.patientId, rule.id)
+    // A reading that arrives after newer ones (a scale syncing its memory newest first) is also the
+    // baseline of those newer readings: evaluate them again with it, as they were not in order.
+    const newer = await later(obs, [rule.type], HISTORY_LIMIT, obs.effectiveMs + windowMs)
+    const known = [...history.slice().reverse(), obs, ...newer]
+    for (const [i, o] of newer.entries()) {
+      const before = known
+        .slice(0, history.length + 1 + i)
+        .filter((e) => o.effectiveMs - e.effectiveMs <= windowMs)
+        .reverse()
+      const again = evaluateTrend(rule, o, before)
+      // Only what this reading changes: a breach without it was raised when `o` arrived.
+      if (
+        again.breach &&
+        !evaluateTrend(
+          rule,
+          o,
+          before.filter((e) => e.key !== obs.key),
+        ).breach
+      )
+        await raiseTrend(rule, o, again.breach)
+    }
+  }
+
+  function raiseTrend(rule: TrendRule, obs: StoredObservation, b: TrendBreach) {
+    return lifecycle.raise(obs.patientId, rule.id, {
+      severity: rule.severity,
+      message: () => trendMessage(rule, b),
+      seenAt: obs.effective,
+      observationId: obs.id,
+      value: b.rise,
+      unit: rule.unit,
+    })
   }
 
   function news2(

@@ -24,22 +24,33 @@ export function evaluateTrend(
   const value = obs.values[rule.field]
   if (value === undefined) return { breach: null, recovered: false }
   let breach: TrendBreach | null = null
-  let recovered = true
-  for (const w of rule.windows) {
+  const lowestWithin = (hours: number) => {
     let baseline: StoredObservation | undefined
     for (const o of earlierDesc) {
-      if (obs.effectiveMs - o.effectiveMs > w.hours * HOUR_MS) break
+      if (obs.effectiveMs - o.effectiveMs > hours * HOUR_MS) break
       const v = o.values[rule.field]
       if (o.key !== obs.key && v !== undefined && (!baseline || v < baseline.values[rule.field])) baseline = o
     }
+    return baseline
+  }
+  // Weights are kept to 0.01 kg (CLINICAL.md); compare at that precision, not in float noise.
+  const riseFrom = (baseline: StoredObservation) =>
+    Math.round((value - baseline.values[rule.field]) * 100) / 100
+  for (const w of rule.windows) {
+    const baseline = lowestWithin(w.hours)
     if (!baseline) continue
-    // Weights are kept to 0.01 kg (CLINICAL.md); compare at that precision, not in float noise.
-    const rise = Math.round((value - baseline.values[rule.field]) * 100) / 100
+    const rise = riseFrom(baseline)
     if (rise >= w.rise && (!breach || rise / w.rise > breach.rise / breach.limit))
       breach = { hours: w.hours, limit: w.rise, rise, value, baseline }
-    if (rise > w.rise - rule.margin) recovered = false
   }
-  return { breach, recovered: !breach && recovered }
+  // Back in range means the gain is gone, not that it stopped growing: within the smallest allowed
+  // rise (less the margin) of the lowest value of the longest window. Judged per window, 80.0, 81.5
+  // and 82.0 kg on three days read as recovered on the third (+0.5 in 24 h, +2.0 < 2.3 in 7 days), and
+  // the alert resolved while the patient kept the 2 kg.
+  const lowest = lowestWithin(Math.max(...rule.windows.map((w) => w.hours)))
+  const smallest = Math.min(...rule.windows.map((w) => w.rise))
+  const recovered = !breach && (!lowest || riseFrom(lowest) <= smallest - rule.margin)
+  return { breach, recovered }
 }
 
 /** The alert's text; how many readings and since when are the alert's own fields (see breachMessage). */

@@ -105,6 +105,57 @@ describe('rule kinds', () => {
     expect(a.message).toContain(`up ${text}`)
   })
 
+  // A cuff or scale that syncs its memory newest first: the later reading arrives, and is stored, first.
+  const uploadedAt = T0 + 23 * HOUR
+  const synced = (o: ReturnType<typeof obs>) => ({ ...o, receivedMs: uploadedAt })
+
+  it('consecutive: two breaching blood pressures that arrive newest first still make the run', async () => {
+    await withPatient()
+    await f.feed(synced(bp(170, 95, T0 + 10 * MIN)))
+    expect(await f.live('p1', 'bp-high')).toBeUndefined()
+    await f.feed(synced(bp(165, 90, T0)))
+    const a = (await f.live('p1', 'bp-high'))!
+    // The alert names the newest reading of the run.
+    expect(a.message).toContain('systolic blood pressure 170 mm[Hg] (170/95), 10 above the limit >= 160')
+    expect(a.count).toBe(1)
+    // A non-breaching reading synced in between breaks the run as it would in order.
+    await f.close()
+    await withPatient()
+    await f.feed(
+      synced(bp(170, 95, T0 + 20 * MIN)),
+      synced(bp(150, 85, T0 + 10 * MIN)),
+      synced(bp(165, 90, T0)),
+    )
+    expect(await f.live('p1', 'bp-high')).toBeUndefined()
+  })
+
+  it('trend: a weight gain whose newer weight arrived first is found when the older one arrives', async () => {
+    await withPatient({ heartFailure: true })
+    await f.feed(synced(obs('p1', 'body-weight', { value: 81.6 }, T0 + 22 * HOUR)))
+    expect(await f.live('p1', 'weight-gain')).toBeUndefined()
+    await f.feed(synced(obs('p1', 'body-weight', { value: 80 }, T0)))
+    const a = (await f.live('p1', 'weight-gain'))!
+    expect(a.message).toContain('Weight 81.6 kg, up 1.6 kg in 24 h (from 80 kg at')
+    expect(a.count).toBe(1)
+  })
+
+  it('trend: the weight-gain alert stays open while the gain is kept, and resolves once it is gone', async () => {
+    await withPatient({ heartFailure: true })
+    const day = (n: number, kg: number) => obs('p1', 'body-weight', { value: kg }, T0 + n * 24 * HOUR)
+    await f.feed(day(0, 80), day(1, 81.5))
+    expect((await f.live('p1', 'weight-gain'))?.status).toBe('open')
+    // +0.5 kg in 24 h and +2.0 in 7 days: below both limits, but the 1.5 kg gained is still there.
+    await f.feed(day(2, 82))
+    f.clock.ms = T0 + 2 * 24 * HOUR + 31 * MIN
+    await f.alerts.sweep()
+    expect((await f.live('p1', 'weight-gain'))?.status).toBe('open')
+    // Back within 1.4 kg of the week's lowest: the gain is gone, and the alert resolves 30 min later.
+    await f.feed(day(3, 81.3))
+    f.clock.ms = T0 + 3 * 24 * HOUR + 31 * MIN
+    await f.alerts.sweep()
+    expect(await f.live('p1', 'weight-gain')).toBeUndefined()
+  })
+
   it('trend: a 1.3 kg gain in a day does not alert, and non-heart-failure patients are not checked', async () => {
     await withPatient({})
     await f.feed(
