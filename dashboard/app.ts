@@ -8,12 +8,14 @@ import fastifyStatic from '@fastify/static'
 import fastifyWebsocket from '@fastify/websocket'
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify'
 import FindMyWay, { type HTTPMethod } from 'find-my-way'
-import { ERRORS, isVitalwireError } from '../shared/errors.ts'
+import { ERRORS, isVitalwireError, VitalwireError } from '../shared/errors.ts'
 import { operationOutcome } from '../shared/fhir.ts'
+import { auditReq } from './auth.ts'
 import { throttleAnonymousDenials } from './denial-audit.ts'
 import type { DashboardDeps } from './deps.ts'
 import { registerDocs } from './docs.ts'
 import { requestSerializer } from './log-url.ts'
+import { foreignOrigin } from './origin.ts'
 import { alertRoutes } from './routes/alerts.ts'
 import { auditRoutes } from './routes/audit.ts'
 import { deviceRoutes } from './routes/devices.ts'
@@ -114,6 +116,19 @@ export async function buildApp(
     },
     // HSTS only where we serve HTTPS; on loopback HTTP it would be ignored anyway.
     hsts: deps.secure ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+  })
+  // A change only from the dashboard's own pages (origin.ts): a page on another port of this host
+  // could resolve alerts in a signed-in clinician's name with a body-less fetch.
+  app.addHook('onRequest', async (req) => {
+    if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return
+    const origin = foreignOrigin(req)
+    if (origin === undefined) return
+    auditReq(deps, req, {
+      action: `access:${req.method} ${req.routeOptions.url ?? req.url.split('?')[0]}`,
+      outcome: 'denied',
+      detail: { reason: 'origin', origin },
+    })
+    throw new VitalwireError('VW_ERR_FORBIDDEN', `a change from another origin (${origin}) is refused`)
   })
   // What the API and FHIR answer is patient data (or about it): no browser or proxy may keep a copy.
   app.addHook('onSend', async (req, reply) => {

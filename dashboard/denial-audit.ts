@@ -21,8 +21,11 @@ interface Window {
 
 type Sink = { append(e: AuditEntry): void }
 
+// Also requests from another page's origin (origin.ts): such a page can send them in a loop.
 const isAnonymousDenial = (e: AuditEntry) =>
-  e.actor === 'anonymous' && e.outcome === 'denied' && e.detail?.reason === 'unauthenticated'
+  e.actor === 'anonymous' &&
+  e.outcome === 'denied' &&
+  (e.detail?.reason === 'unauthenticated' || e.detail?.reason === 'origin')
 
 export function throttleAnonymousDenials<A extends Sink>(
   audit: A,

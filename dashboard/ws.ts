@@ -6,6 +6,7 @@ import type { DeviceStatus } from '../shared/events.ts'
 import { observationResource, type StoredObservation } from '../shared/fhir.ts'
 import { auditReq, maySee, requireViewer, type Viewer, viewerFor } from './auth.ts'
 import type { DashboardDeps } from './deps.ts'
+import { foreignOrigin } from './origin.ts'
 
 // The push hub: each dashboard socket gets only messages about patients its viewer may see.
 
@@ -13,15 +14,6 @@ const MAX_BUFFERED_BYTES = 4 * 1024 * 1024
 
 /** What a socket was opened with, re-checked periodically: automatic logoff reaches open sockets too. */
 type Credential = { kind: 'session'; sid: string } | { kind: 'token'; token: string }
-
-/** host[:port] of an Origin header, as a Host header writes it; undefined if it is not a URL. */
-function hostOf(origin: string): string | undefined {
-  try {
-    return new URL(origin).host
-  } catch {
-    return undefined
-  }
-}
 
 function samePatients(a: ReadonlySet<string> | null, b: ReadonlySet<string> | null): boolean {
   if (a === null || b === null) return a === b
@@ -123,13 +115,10 @@ export function websocketRoutes(app: FastifyInstance, deps: DashboardDeps) {
     url: '/ws',
     preHandler: [
       requireViewer(deps),
-      // A browser always says which page opened the socket: only the dashboard's own (the cookie is
-      // SameSite=Strict, but another port or subdomain of the same site is still "same site"). Compared
-      // by host and port, as the browser addressed the server (a TLS proxy in front changes the scheme;
-      // it must pass the Host header through).
+      // A browser always says which page opened the socket: only the dashboard's own (origin.ts).
       async (req) => {
-        const origin = req.headers.origin
-        if (origin !== undefined && hostOf(origin) !== req.headers.host) {
+        const origin = foreignOrigin(req)
+        if (origin !== undefined) {
           auditReq(deps, req, {
             action: 'ws.connect',
             outcome: 'denied',

@@ -181,6 +181,44 @@ describe('errors in the documented shape', () => {
   })
 })
 
+describe('a change from another origin', () => {
+  it("is refused and audited: a page on another port cannot act in a signed-in user's name", async () => {
+    await insertAlerts(alertFixture({ id: 'csrf-1', patientId: 'p10', rule: 'hr-high', severity: 'high' }))
+    const resolve = (origin?: string) =>
+      fetch(`${h.httpUrl}/api/alerts/csrf-1/resolve`, {
+        method: 'POST',
+        headers: { cookie: admin.cookie!, ...(origin ? { origin } : {}) },
+      })
+    // What a page on http://127.0.0.1:9999 makes the browser send: the session cookie, no body.
+    const foreign = await resolve('http://127.0.0.1:9999')
+    expect(foreign.status).toBe(403)
+    expect((await foreign.json()).error).toEqual({
+      code: 'VW_ERR_FORBIDDEN',
+      message: 'a change from another origin (http://127.0.0.1:9999) is refused',
+    })
+    const alert = await call(h.httpUrl, admin, 'GET', '/api/alerts?status=open')
+    expect(alert.body.alerts.map((a: { id: string }) => a.id)).toContain('csrf-1')
+    const audit = await call(h.httpUrl, admin, 'GET', '/api/audit?actor=anonymous&limit=50')
+    expect(audit.body.entries).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          action: 'access:POST /api/alerts/:id/resolve',
+          detail: expect.objectContaining({ reason: 'origin', origin: 'http://127.0.0.1:9999' }),
+        }),
+      ]),
+    )
+    // The dashboard's own page, and a program that sends no Origin (curl, an integration), may.
+    expect((await resolve(new URL(h.httpUrl).origin)).status).toBe(200)
+    await insertAlerts(alertFixture({ id: 'csrf-2', patientId: 'p10', rule: 'rr-high', severity: 'high' }))
+    const plain = await fetch(`${h.httpUrl}/api/alerts/csrf-2/ack`, {
+      method: 'POST',
+      headers: { cookie: admin.cookie! },
+    })
+    expect(plain.status).toBe(200)
+    expect((await call(h.httpUrl, admin, 'POST', '/api/alerts/csrf-2/resolve')).status).toBe(200)
+  })
+})
+
 describe('a method the path does not take', () => {
   it('is a 405 with an Allow header (REST and FHIR), while an unknown path stays a 404', async () => {
     const put = await call(h.httpUrl, admin, 'PUT', '/api/patients/p10', { name: 'x' })
