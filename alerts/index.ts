@@ -33,7 +33,9 @@ export interface AlertsDeps {
   listPatients?(): Promise<Patient[]>
   listDevices?(): Promise<Device[]>
   /** Latest observation of each type per patient; defaults to ReadingStore.latest (replay: as of then). */
-  latest?(patientIds: string[]): Promise<{ type: VitalType; deviceId: string; effectiveMs: number }[]>
+  latest?(
+    patientIds: string[],
+  ): Promise<{ type: VitalType; deviceId: string; effectiveMs: number; receivedMs?: number }[]>
   events: EventBus
   log: Logger
   metrics?: Metrics

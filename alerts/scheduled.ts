@@ -22,7 +22,9 @@ export interface ScheduledDeps {
   listPatients(): Promise<Patient[]>
   listDevices(): Promise<Device[]>
   /** Latest observation of each type per patient (live: ReadingStore.latest). */
-  latest(patientIds: string[]): Promise<{ type: VitalType; deviceId: string; effectiveMs: number }[]>
+  latest(
+    patientIds: string[],
+  ): Promise<{ type: VitalType; deviceId: string; effectiveMs: number; receivedMs?: number }[]>
   serial<T>(patientId: string, fn: () => Promise<T>): Promise<T>
 }
 
@@ -60,7 +62,10 @@ export function createScheduledChecks(deps: ScheduledDeps) {
           ),
         })
       }
-      entries.push({ type, ...(last ? { lastMs: last.effectiveMs } : {}), ...s })
+      // Silent means nothing arrived: a device whose clock runs 90 minutes slow, sending every 5, is
+      // not silent, although its newest reading is stamped 90 minutes ago.
+      const lastMs = last && Math.max(last.effectiveMs, last.receivedMs ?? last.effectiveMs)
+      entries.push({ type, ...(lastMs !== undefined ? { lastMs } : {}), ...s })
     }
     return silentTypes(entries, nowMs, p.createdMs)
   }

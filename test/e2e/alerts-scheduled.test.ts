@@ -76,6 +76,26 @@ describe('scheduled checks', () => {
     })
   })
 
+  it('a wearable whose clock runs 90 minutes slow is not silent while its readings keep arriving', async () => {
+    // Every 5 minutes for 3 hours, each stamped 90 minutes early, received on time.
+    const hr = Array.from({ length: 37 }, (_, i) => {
+      const received = base - 3 * HOUR + i * 5 * MIN
+      return { ...obs('p1', 'heart-rate', { value: 70 }, received - 90 * MIN), receivedMs: received }
+    })
+    await f.storage.readings.write(hr)
+    await f.alerts.checkScheduled()
+    expect(await f.live('p1', 'no-data')).toBeUndefined()
+    // When they stop arriving, the hour counts from the last arrival, not from its stamp.
+    f.clock.ms = base + 59 * MIN
+    await f.alerts.checkScheduled()
+    expect(await f.live('p1', 'no-data')).toBeUndefined()
+    f.clock.ms = base + 61 * MIN
+    await f.alerts.checkScheduled()
+    expect((await f.live('p1', 'no-data'))?.message).toBe(
+      `No heart-rate reading since ${new Date(base).toISOString()} (silent after 1 h, learned cadence)`,
+    )
+  })
+
   it('a cuff measured twice a minute apart, twice a day, is not silent after an hour (nor its pulse)', async () => {
     // Readings at 08:00/08:01 and 20:00/20:01 for two days; the pulse comes with each BP reading.
     const times = [-37, -25, -13, -1].flatMap((h) => [base + h * HOUR, base + h * HOUR + MIN])
