@@ -1,4 +1,5 @@
 import fs from 'node:fs'
+import os from 'node:os'
 import { type Command, InvalidArgumentError, Option } from 'commander'
 import { knownDeviceTypes } from '../ingest/mappings/index.ts'
 import { prepareDataDir } from '../shared/components.ts'
@@ -67,7 +68,22 @@ function readCsr(file: string): string {
   }
 }
 
-export const cliActor = () => `cli:${process.env.USER ?? 'unknown'}`
+/**
+ * Who ran the command, for the audit trail: the account the process runs as (from its uid, not from
+ * $USER, which any caller sets and which docker exec, systemd and cron leave unset), and under sudo
+ * the account that ran sudo.
+ */
+export function cliActor(): string {
+  let name: string
+  try {
+    name = os.userInfo().username
+  } catch {
+    // A uid with no account (a container run with --user 1234).
+    name = `uid ${process.getuid?.() ?? 'unknown'}`
+  }
+  const sudo = process.getuid?.() === 0 ? process.env.SUDO_USER : undefined
+  return `cli:${name}${sudo ? ` (sudo from ${sudo})` : ''}`
+}
 
 export function adminCommands(program: Command) {
   const patients = program.command('patients').description('manage patients')
@@ -105,7 +121,8 @@ export function adminCommands(program: Command) {
           actor: cliActor(),
           action: 'patients.list',
           outcome: 'ok',
-          detail: { count: list.length },
+          // The patients disclosed, so that the audit of each patient (`?patient=`) shows this read.
+          detail: { count: list.length, patients: list.map((p) => p.id) },
         })
         print(
           o,
@@ -241,6 +258,12 @@ export function adminCommands(program: Command) {
     .action(async (o: Out) =>
       withStorage(async (s) => {
         const list = (await s.registry.listDevices()).map(({ secretHash: _, ...d }) => d)
+        s.audit.append({
+          actor: cliActor(),
+          action: 'devices.list',
+          outcome: 'ok',
+          detail: { count: list.length, patients: [...new Set(list.map((d) => d.patientId))] },
+        })
         print(
           o,
           { devices: list },
@@ -311,6 +334,13 @@ export function adminCommands(program: Command) {
             patients: await s.registry.careTeamOf(u.id),
           })),
         )
+        // Care teams say who is whose patient: recorded like the other lists.
+        s.audit.append({
+          actor: cliActor(),
+          action: 'users.list',
+          outcome: 'ok',
+          detail: { count: list.length, patients: [...new Set(list.flatMap((u) => u.patients))] },
+        })
         print(
           o,
           { users: list },

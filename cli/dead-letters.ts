@@ -25,15 +25,18 @@ export function deadLetterCommands(program: Command) {
             deviceId: o.device,
             limit: Math.min(Math.max(o.limit ?? 50, 1), 10_000),
           })
-          // Payloads can hold a patient's values: reading them is recorded like any access to patient data.
-          if (o.payload)
-            s.audit.append({
-              actor: cliActor(),
-              action: 'dead-letters.payload',
-              outcome: 'ok',
-              target: o.device,
-              detail: { count: rows.length },
-            })
+          // Reasons quote the values sent ("heart-rate 400 /min is outside ..."), and payloads hold all
+          // of them: reading either is recorded like any access to patient data, with the patients whose
+          // devices sent them, so that each patient's audit (`?patient=`) shows it.
+          const patientOf = new Map((await s.registry.listDevices()).map((d) => [d.id, d.patientId]))
+          const patients = [...new Set(rows.flatMap((r) => (r.deviceId && patientOf.get(r.deviceId)) || []))]
+          s.audit.append({
+            actor: cliActor(),
+            action: o.payload ? 'dead-letters.payload' : 'dead-letters.list',
+            outcome: 'ok',
+            target: o.device,
+            detail: { count: rows.length, patients },
+          })
           const items = rows.map((r) => ({
             receivedAt: new Date(r.receivedMs).toISOString(),
             deviceId: r.deviceId,

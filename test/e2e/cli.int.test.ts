@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'
+import os from 'node:os'
 import path from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import mqtt from 'mqtt'
@@ -84,6 +85,16 @@ describe('vitalwire CLI', { timeout: 120_000 }, () => {
 
     const list = JSON.parse((await runCli(['patients', 'list', '--json'], env)).stdout)
     expect(list.patients.map((x: any) => [x.id, x.name])).toEqual([['p1', 'Ada Lovelace']])
+    // The list showed p1's name and birth date: p1's audit trail says so.
+    const audited = new DatabaseSync(path.join(dataDir, 'vitalwire.db'), { readOnly: true })
+    expect(
+      audited
+        .prepare(
+          "SELECT a.action FROM audit a JOIN audit_patients p ON p.seq = a.seq WHERE p.patient_id = 'p1' AND a.action = 'patients.list'",
+        )
+        .all(),
+    ).toHaveLength(1)
+    audited.close()
 
     // An API token for the user: it says until when it works.
     const t = await runCli(
@@ -265,12 +276,34 @@ describe('vitalwire CLI', { timeout: 120_000 }, () => {
       (await runCli(['dead-letters', 'list', '--payload', '--json'], env)).stdout,
     )
     expect(JSON.parse(withPayload.deadLetters[0].payload)).toMatchObject({ id: 'r1', unit: 'K' })
+    // $USER is whatever the caller says: the actor is the account the process runs as.
+    await runCli(['devices', 'list', '--json'], { ...env, USER: 'somebody-else' })
     const db = new DatabaseSync(path.join(dataDir, 'vitalwire.db'), { readOnly: true })
-    const actions = (db.prepare('SELECT action FROM audit').all() as { action: string }[]).map(
-      (r) => r.action,
+    const rows = db.prepare('SELECT seq, actor, action FROM audit').all() as {
+      seq: number
+      actor: string
+      action: string
+    }[]
+    // Every read that showed p1's data is in p1's audit trail (the index `?patient=p1` reads).
+    const aboutP1 = new Set(
+      (db.prepare("SELECT seq FROM audit_patients WHERE patient_id = 'p1'").all() as { seq: number }[]).map(
+        (r) => r.seq,
+      ),
     )
     db.close()
-    expect(actions.filter((a) => a === 'dead-letters.payload')).toHaveLength(1)
+    const reads = rows.filter((r) =>
+      ['dead-letters.list', 'dead-letters.payload', 'devices.list'].includes(r.action),
+    )
+    expect(reads.map((r) => r.action)).toEqual([
+      'dead-letters.list',
+      'dead-letters.list',
+      'dead-letters.list',
+      'dead-letters.payload',
+      'devices.list',
+    ])
+    // The list for another device showed nothing of p1.
+    expect(reads.map((r) => aboutP1.has(r.seq))).toEqual([true, true, false, true, true])
+    expect(new Set(reads.map((r) => r.actor))).toEqual(new Set([`cli:${os.userInfo().username}`]))
   })
 
   it('says how to create the first user when nobody can sign in yet', async () => {
