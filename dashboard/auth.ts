@@ -173,11 +173,22 @@ export function requireViewer(deps: DashboardDeps, opts: { allowMustChange?: boo
   }
 }
 
+/** The patient a route names (`/api/patients/:id/...`), for the audit of a denial. */
+function patientOfRoute(req: FastifyRequest): string | undefined {
+  if (!req.routeOptions.url?.startsWith('/api/patients/:id')) return undefined
+  return (req.params as { id?: string }).id
+}
+
 /** preHandler after requireViewer: role gate. 403, because which routes exist is not a secret. */
 export function requireRole(deps: DashboardDeps, ...roles: Role[]) {
   return async (req: FastifyRequest) => {
     if (!req.viewer || !roles.includes(req.viewer.role)) {
-      auditReq(deps, req, { action: routeName(req), outcome: 'denied', detail: { reason: 'role' } })
+      auditReq(deps, req, {
+        action: routeName(req),
+        outcome: 'denied',
+        patientId: patientOfRoute(req),
+        detail: { reason: 'role' },
+      })
       throw new VitalwireError('VW_ERR_FORBIDDEN', `requires role ${roles.join(' or ')}`)
     }
   }

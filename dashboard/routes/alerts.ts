@@ -29,7 +29,7 @@ export function alertRoutes(app: FastifyInstance, deps: DashboardDeps) {
   async function visibleAlert(req: FastifyRequest, id: string, action: string) {
     const a = await deps.alertStore.get(id)
     if (!a || !maySee(req.viewer!, a.patientId))
-      throw notFound(deps, req, action, { target: id }, `alert ${id} not found`)
+      throw notFound(deps, req, action, { target: id, patientId: a?.patientId }, `alert ${id} not found`)
     return a
   }
 

@@ -69,7 +69,10 @@ export function fhirReadRoutes(app: FastifyInstance, deps: DashboardDeps) {
       const found = type === 'Patient' && !maySee(req.viewer!, id) ? undefined : await lookup(id)
       const action = `fhir.${type}.read`
       if (!found || !maySee(req.viewer!, found.patientId)) {
-        auditReq(deps, req, { action, outcome: 'denied', target: `${type}/${id}` })
+        // With the patient when known (the one asked for, or the one the record belongs to), so that
+        // the patient's own audit trail shows who probed it.
+        const patientId = found?.patientId ?? (type === 'Patient' ? id : undefined)
+        auditReq(deps, req, { action, outcome: 'denied', patientId, target: `${type}/${id}` })
         return sendFhir(reply, 404, operationOutcome('not-found', `${type}/${id} not found`))
       }
       auditReq(deps, req, { action, outcome: 'ok', patientId: found.patientId, target: `${type}/${id}` })

@@ -107,6 +107,45 @@ describe('audit trail', () => {
     await eventually(async () => (await reads()).length >= 2)
     expect((await reads()).sort()).toEqual(['alerts.list', 'devices.list'])
   })
+
+  it("puts probes of a patient out of reach in that patient's own trail", async () => {
+    await h.enrollDevice('d2', 'p1')
+    const s = openEmbeddedStorage({ dataDir, dbPath: path.join(dataDir, 'vitalwire.db'), outbox: false })
+    await s.alerts.insert(alertFixture({ id: 'a2', patientId: 'p1', rule: 'rr-high', severity: 'high' }))
+    s.close()
+    // The outsider (p2's team) asks for p1 by id, p1's device, and acts on p1's alert: all 404.
+    for (const [method, url] of [
+      ['GET', '/fhir/r4/Patient/p1'],
+      ['GET', '/fhir/r4/Device/d2'],
+      ['POST', '/api/alerts/a2/ack'],
+      ['PATCH', '/api/patients/p1'],
+    ]) {
+      const r = await call(
+        h.httpUrl,
+        who.outsider,
+        method,
+        url,
+        method === 'PATCH' ? { monitoring: false } : undefined,
+      )
+      expect(r.status, url).toBe(method === 'PATCH' ? 403 : 404)
+    }
+    const probes = async () =>
+      (
+        (await call(h.httpUrl, who.admin, 'GET', '/api/audit?patient=p1&actor=o@example.org')).body
+          .entries as any[]
+      )
+        .filter((e) => e.outcome === 'denied')
+        .map((e) => e.action)
+    await eventually(async () => (await probes()).length >= 5)
+    expect(await probes()).toEqual(
+      expect.arrayContaining([
+        'fhir.Patient.read',
+        'fhir.Device.read',
+        'alert.ack',
+        'access:PATCH /api/patients/:id',
+      ]),
+    )
+  })
 })
 
 async function verify(dir: string) {
