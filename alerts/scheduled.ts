@@ -67,7 +67,7 @@ export function createScheduledChecks(deps: ScheduledDeps) {
       const lastMs = last && Math.max(last.effectiveMs, last.receivedMs ?? last.effectiveMs)
       entries.push({ type, ...(lastMs !== undefined ? { lastMs } : {}), ...s })
     }
-    return silentTypes(entries, nowMs, p.createdMs)
+    return silentTypes(entries, nowMs, p.createdMs, p.monitoringSinceMs)
   }
 
   async function settle(patientId: string, ruleId: string, note: string) {
@@ -93,7 +93,7 @@ export function createScheduledChecks(deps: ScheduledDeps) {
   }
 
   async function offline(rule: DeviceOfflineRule, p: Patient, devices: Device[], nowMs: number) {
-    const problems = deviceProblems(rule, devices, nowMs)
+    const problems = deviceProblems(rule, devices, nowMs, p.monitoringSinceMs)
     if (problems.length === 0) return settle(p.id, rule.id, 'devices back online')
     await deps.lifecycle.raise(p.id, rule.id, {
       severity: rule.severity,
@@ -107,9 +107,16 @@ export function createScheduledChecks(deps: ScheduledDeps) {
   async function run(compiled: CompiledRules, nowMs: number) {
     const [patients, devices] = await Promise.all([deps.listPatients(), deps.listDevices()])
     for (const p of patients) {
-      if (!p.monitoring) continue
       const { scheduled, program } = compiled.forPatient(p.id)
       if (scheduled.length === 0) continue
+      if (!p.monitoring) {
+        // Paused: nothing is expected of the patient's devices, so what the checks found is over (and
+        // once monitoring resumes, silence counts from then).
+        await deps.serial(p.id, async () => {
+          for (const rule of scheduled) await settle(p.id, rule.id, 'monitoring paused')
+        })
+        continue
+      }
       const own = devices.filter((d) => d.patientId === p.id)
       await deps.serial(p.id, async () => {
         for (const rule of scheduled) {

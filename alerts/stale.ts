@@ -55,9 +55,12 @@ export function silentAfter(
   return { silentAfterMs: rule.afterHours * 60 * MIN, basis: 'default' }
 }
 
-/** The silences among `entries` at `nowMs`; `sinceMs` stands in for a type never seen. */
-export function silentTypes(entries: Silence[], nowMs: number, sinceMs: number): Silence[] {
-  return entries.filter((e) => nowMs - (e.lastMs ?? sinceMs) >= e.silentAfterMs)
+/**
+ * The silences among `entries` at `nowMs`; `sinceMs` (enrollment) stands in for a type never seen, and
+ * no silence counts from before `resumedMs` (monitoring resumed after a pause).
+ */
+export function silentTypes(entries: Silence[], nowMs: number, sinceMs: number, resumedMs = 0): Silence[] {
+  return entries.filter((e) => nowMs - Math.max(e.lastMs ?? sinceMs, resumedMs) >= e.silentAfterMs)
 }
 
 /** Stable text (no running durations), so a scheduled re-check does not push an unchanged alert. */
@@ -79,12 +82,20 @@ export interface DeviceProblem {
   battery?: number
 }
 
-/** Devices not seen for `offlineHours` (never seen: counted from enrollment) or at low battery. */
-export function deviceProblems(rule: DeviceOfflineRule, devices: Device[], nowMs: number): DeviceProblem[] {
+/**
+ * Devices not seen for `offlineHours` (never seen: counted from enrollment; nor before `sinceMs`, when
+ * monitoring resumed after a pause) or at low battery.
+ */
+export function deviceProblems(
+  rule: DeviceOfflineRule,
+  devices: Device[],
+  nowMs: number,
+  sinceMs = 0,
+): DeviceProblem[] {
   const out: DeviceProblem[] = []
   for (const d of devices) {
     if (d.revokedMs !== undefined) continue
-    const seen = d.lastSeenMs ?? d.createdMs
+    const seen = Math.max(d.lastSeenMs ?? d.createdMs, sinceMs)
     const offline = nowMs - seen >= rule.offlineHours * 60 * MIN
     const low = d.battery !== undefined && d.battery <= rule.batteryPct
     if (offline || low)

@@ -70,6 +70,8 @@ export interface Patient {
   name: string
   birthDate?: string
   monitoring: boolean
+  /** When monitoring last resumed after a pause; absent if it never was paused. */
+  monitoringSinceMs?: number
   /** Clinical flags from the patient's profile that rules read (hypercapnic -> NEWS2 scale 2, ...). */
   flags: { hypercapnic?: boolean; onOxygen?: boolean; heartFailure?: boolean }
   createdMs: number

@@ -14,6 +14,8 @@ export function openEmbeddedStorage(opts: {
   dbPath: string
   dataKey?: string
   outbox: boolean
+  /** The registry's clock (enrollment, monitoring changes); tests inject one. */
+  now?: () => number
   /**
    * The long-running server (not the CLI): the journal gets its own connection that syncs the WAL
    * off the event loop, and WAL checkpoints run on a worker thread (journal.ts, checkpointer.ts).
@@ -56,7 +58,7 @@ export function openEmbeddedStorage(opts: {
   const mainWal = serving ? createFileSyncer(`${opts.dbPath}-wal`) : undefined
   return {
     db,
-    registry: createSqliteRegistry(db, cipher),
+    registry: createSqliteRegistry(db, cipher, opts.now),
     readings: createSqliteReadingStore(db),
     journal,
     alerts: createSqliteAlertStore(db, { syncWal: mainWal?.sync }),

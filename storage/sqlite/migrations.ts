@@ -239,4 +239,9 @@ export const MIGRATIONS: string[] = [
   `
   ALTER TABLE api_tokens ADD COLUMN expires_ms INTEGER;
   `,
+  // When monitoring last resumed after a pause (NULL: never paused), so that the no-data and
+  // device-offline checks count silence from then, not from before the pause (alerts/scheduled.ts).
+  `
+  ALTER TABLE patients ADD COLUMN monitoring_since_ms INTEGER;
+  `,
 ]

@@ -66,6 +66,7 @@ export function createSqliteRegistry(db: Db, cipher: FieldCipher, now: () => num
     name: open(r.name_enc),
     birthDate: r.birth_date_enc ? open(r.birth_date_enc) : undefined,
     monitoring: r.monitoring === 1,
+    ...(r.monitoring_since_ms != null ? { monitoringSinceMs: r.monitoring_since_ms } : {}),
     flags: JSON.parse(r.flags),
     createdMs: r.created_ms,
   })
@@ -134,7 +135,14 @@ export function createSqliteRegistry(db: Db, cipher: FieldCipher, now: () => num
       return rows.filter((r) => !allow || allow.has(r.id)).map(toPatient)
     },
     async setMonitoring(id: string, monitoring: boolean): Promise<void> {
-      const r = db.prepare('UPDATE patients SET monitoring = ? WHERE id = ?').run(monitoring ? 1 : 0, id)
+      // Resuming a paused patient records when: silence counts from then (alerts/scheduled.ts).
+      const r = db
+        .prepare(
+          `UPDATE patients SET monitoring = ?1,
+             monitoring_since_ms = CASE WHEN ?1 = 1 AND monitoring = 0 THEN ?2 ELSE monitoring_since_ms END
+           WHERE id = ?3`,
+        )
+        .run(monitoring ? 1 : 0, now(), id)
       if (r.changes === 0) throw new VitalwireError('VW_ERR_NOT_FOUND', `patient ${id} not found`)
       emit('patient-changed', id)
     },

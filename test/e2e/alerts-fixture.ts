@@ -15,9 +15,14 @@ import { openEmbeddedStorage } from '../../storage/sqlite/index.ts'
 
 export async function alertsFixture(options: Partial<AlertsOptions> = {}, notifier?: EscalationNotifier) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vitalwire-alerts-'))
-  const storage = openEmbeddedStorage({ dataDir: dir, dbPath: path.join(dir, 'v.db'), outbox: false })
-  const events = new EventBus()
   const clock = { ms: T0 }
+  const storage = openEmbeddedStorage({
+    dataDir: dir,
+    dbPath: path.join(dir, 'v.db'),
+    outbox: false,
+    now: () => clock.ms,
+  })
+  const events = new EventBus()
   const log = createLogger({ level: 'silent' })
   const metrics = createMetrics()
   const make = () =>

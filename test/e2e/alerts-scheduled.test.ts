@@ -139,4 +139,47 @@ describe('scheduled checks', () => {
     await f.alerts.checkScheduled()
     expect(await f.live('p1', 'device-offline')).toBeUndefined()
   })
+
+  it('a pause ends what the checks found, and after it silence counts from the resumption', async () => {
+    await f.storage.registry.addDevice({
+      id: 'hr-1',
+      patientId: 'p1',
+      type: 'generic',
+      auth: 'secret',
+      secretHash: 'x',
+    })
+    const hr = Array.from({ length: 10 }, (_, i) =>
+      obs('p1', 'heart-rate', { value: 70 }, base - 3 * HOUR + i * 5 * MIN, 'hr-1'),
+    )
+    await f.storage.readings.write(hr)
+    await f.storage.registry.updateDeviceStatus('hr-1', { lastSeenMs: base - 25 * HOUR })
+    await f.alerts.checkScheduled()
+    expect((await f.live('p1', 'no-data'))?.status).toBe('open')
+    expect((await f.live('p1', 'device-offline'))?.status).toBe('open')
+    // Paused (a hospital stay): nothing is expected of the patient, so both end at the next check.
+    await f.storage.registry.setMonitoring('p1', false)
+    f.clock.ms = base + MIN
+    await f.alerts.checkScheduled()
+    expect(await f.live('p1', 'no-data')).toBeUndefined()
+    expect(await f.live('p1', 'device-offline')).toBeUndefined()
+    expect(f.pushed.at(-1)!.alert.history.at(-1)).toMatchObject({
+      action: 'auto-resolved',
+      note: 'monitoring paused',
+    })
+    // Resumed five days later: the wearable gets its hour and the device its day from now, not from
+    // before the pause.
+    f.clock.ms = base + 5 * 24 * HOUR
+    await f.storage.registry.setMonitoring('p1', true)
+    f.clock.ms += 59 * MIN
+    await f.alerts.checkScheduled()
+    expect(await f.live('p1', 'no-data')).toBeUndefined()
+    expect(await f.live('p1', 'device-offline')).toBeUndefined()
+    f.clock.ms += 2 * MIN
+    await f.alerts.checkScheduled()
+    expect((await f.live('p1', 'no-data'))?.message).toContain('No heart-rate reading since')
+    expect(await f.live('p1', 'device-offline')).toBeUndefined()
+    f.clock.ms = base + 6 * 24 * HOUR + MIN
+    await f.alerts.checkScheduled()
+    expect((await f.live('p1', 'device-offline'))?.status).toBe('open')
+  })
 })
