@@ -245,6 +245,8 @@ export function createEngine(deps: { readings: ReadingStore; lifecycle: Lifecycl
     obs: StoredObservation,
     patient: Patient | undefined,
     compiled: CompiledRules,
+    /** Rules not to run for it: they already raised an alert for it (re-evaluation after a restart). */
+    skip?: ReadonlySet<string>,
   ): Promise<void> | undefined {
     latest.observe(obs)
     const rules = compiled.forPatient(obs.patientId).byType.get(obs.type)
@@ -252,7 +254,7 @@ export function createEngine(deps: { readings: ReadingStore; lifecycle: Lifecycl
     const flags = patient?.flags ?? {}
     const resolveAfterMs = compiled.set.resolveAfterMs
     const apply = (rule: (typeof rules)[number]): Promise<unknown> | undefined => {
-      if (rule.onlyFlag && !flags[rule.onlyFlag]) return
+      if ((rule.onlyFlag && !flags[rule.onlyFlag]) || skip?.has(rule.id)) return
       if (rule.kind === 'threshold' || rule.kind === 'sustained')
         return threshold(rule, obs, patient, resolveAfterMs)
       if (rule.kind === 'trend') return trend(rule, obs, resolveAfterMs)

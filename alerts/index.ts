@@ -128,22 +128,25 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions) {
    * its profile cached (the usual case) it runs at once, and only what must wait (a store write, a
    * history query) joins the patient's queue; `undefined` when nothing had to wait.
    */
-  function evaluate(obs: StoredObservation): Promise<void> | undefined {
+  function evaluate(obs: StoredObservation, skip?: ReadonlySet<string>): Promise<void> | undefined {
     const p = chains.has(obs.patientId) ? MISS : cachedPatient(obs.patientId)
     if (p === MISS)
-      return serial(obs.patientId, async () => engine.evaluate(obs, await patient(obs.patientId), compiled))
-    const pending = engine.evaluate(obs, p, compiled)
+      return serial(obs.patientId, async () =>
+        engine.evaluate(obs, await patient(obs.patientId), compiled, skip),
+      )
+    const pending = engine.evaluate(obs, p, compiled, skip)
     return pending && queued(obs.patientId, pending)
   }
   // Failures are counted and shown, never only logged (alerts/health.ts).
   const health = createAlertHealth({ log, now, metrics: deps.metrics })
   const progress = createProgress({ store: deps.store, readings: deps.readings, log })
   let onLive: (batch: StoredObservation[]) => void = () => {}
-  const onObservations = (batch: StoredObservation[]) => {
+  /** `raised`: after a restart, the rules that already put an observation on an alert (progress.ts). */
+  const onObservations = (batch: StoredObservation[], raised?: ReadonlyMap<string, ReadonlySet<string>>) => {
     for (const obs of batch) {
       const failed = (err: unknown) => health.failed('evaluation', err, { patientId: obs.patientId })
       try {
-        const pending = evaluate(obs)
+        const pending = evaluate(obs, raised?.get(obs.id))
         progress.seen(obs, pending)
         pending?.catch(failed)
       } catch (err) {

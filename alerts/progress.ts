@@ -10,8 +10,9 @@ import type { AlertStore, ReadingStore } from '../storage/ports.ts'
 //
 // The watermark is the newest reading seen while nothing is waiting, else just below the oldest reading
 // still being evaluated; it is written every second and at a clean stop. Readings evaluated in the last
-// second before a crash are evaluated again: one already on an alert (its observation id) is skipped,
-// and anything else only folds into the live alert again.
+// second before a crash are evaluated again, except by the rules that already put them on an alert
+// (the alert lists its observation ids): a crash between one rule's alert and the next rule's must not
+// leave the next rule unevaluated. Anything else only folds into the live alert again.
 
 const PERSIST_MS = 1000
 const PAGE = 1000
@@ -64,7 +65,7 @@ export function createProgress(deps: {
      * the watermark up to date. Resolves with how many readings were caught up.
      */
     async start(
-      evaluate: (batch: StoredObservation[]) => void,
+      evaluate: (batch: StoredObservation[], raised: ReadonlyMap<string, ReadonlySet<string>>) => void,
     ): Promise<{ readings: number; through: number }> {
       const from = await deps.store.evaluatedThrough()
       if (from === undefined || !deps.readings.committedAfter) return { readings: 0, through: 0 }
@@ -73,23 +74,32 @@ export function createProgress(deps: {
       let caught = 0
       let after = from
       try {
-        const alerted = new Map<string, Set<string>>()
-        const onAlert = async (o: StoredObservation) => {
-          let ids = alerted.get(o.patientId)
-          if (!ids) {
-            const alerts = await deps.store.list({ patientIds: [o.patientId], limit: 100 })
-            ids = new Set(alerts.flatMap((a) => a.observationIds))
-            alerted.set(o.patientId, ids)
+        // Per patient: observation id -> the rules whose alerts list it.
+        const alerted = new Map<string, Map<string, Set<string>>>()
+        const rulesOn = async (o: StoredObservation) => {
+          let byObservation = alerted.get(o.patientId)
+          if (!byObservation) {
+            byObservation = new Map()
+            for (const a of await deps.store.list({ patientIds: [o.patientId], limit: 100 }))
+              for (const id of a.observationIds) {
+                const rules = byObservation.get(id) ?? new Set()
+                rules.add(a.rule)
+                byObservation.set(id, rules)
+              }
+            alerted.set(o.patientId, byObservation)
           }
-          return ids.has(o.id)
+          return byObservation.get(o.id)
         }
         for (;;) {
           const page = await deps.readings.committedAfter(after, PAGE)
           if (page.length === 0) break
-          const todo: StoredObservation[] = []
-          for (const o of page) if (!(await onAlert(o))) todo.push(o)
-          evaluate(todo)
-          caught += todo.length
+          const raised = new Map<string, ReadonlySet<string>>()
+          for (const o of page) {
+            const rules = await rulesOn(o)
+            if (rules) raised.set(o.id, rules)
+          }
+          evaluate(page, raised)
+          caught += page.length
           after = page[page.length - 1].seq as number
         }
         if (after > newest) newest = after

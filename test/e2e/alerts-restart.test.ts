@@ -46,6 +46,22 @@ describe('alerts after a restart', () => {
     expect((await f.live('p1', 'hr-high'))?.count).toBe(1)
   })
 
+  it('evaluates a reading again at the next start by the rules that had not put it on an alert yet', async () => {
+    // 225/130 is a bp-crisis (critical) and, systolic >= 220 scoring 3, a NEWS2 finding (medium); the
+    // rules run in turn, and the process died after bp-crisis's alert, before news2's and before the
+    // watermark was written.
+    await f.feed(obs('p1', 'blood-pressure', { systolic: 225, diastolic: 130 }, T0))
+    expect((await f.live('p1', 'bp-crisis'))?.count).toBe(1)
+    await f.restart(() => {
+      f.storage.db.exec("DELETE FROM alerts WHERE rule = 'news2'")
+      f.storage.db.exec('UPDATE alert_progress SET evaluated_seq = 0')
+    })
+    await f.alerts.idle()
+    expect(await f.live('p1', 'news2')).toMatchObject({ severity: 'medium', count: 1 })
+    // And bp-crisis, which had, does not count it twice.
+    expect((await f.live('p1', 'bp-crisis'))?.count).toBe(1)
+  })
+
   it('evaluates readings committed during the catch-up once each, in order', async () => {
     const stored = [140, 145].map((v, i) => obs('p1', 'heart-rate', { value: v }, T0 + i * MIN))
     await f.storage.journal.commit({ accepted: stored, deadLetters: [] })
