@@ -30,17 +30,20 @@ export function websocketRoutes(app: FastifyInstance, deps: DashboardDeps) {
     c.kind === 'token'
       ? deps.tokens.verify(c.token).then((t) => t !== undefined && 'userId' in t)
       : new Promise((resolve) => deps.sessionStore.get(c.sid, (err, s) => resolve(!err && Boolean(s))))
-  // Pushed data is not user activity: a session that idles out, is logged out, or whose token is revoked
-  // loses its socket within one recheck interval.
+  // Pushed data is not user activity: a session that idles out, or is logged out or whose token is
+  // revoked elsewhere (the CLI, another server), loses its socket within one recheck interval; a logout
+  // or revocation on this server closes it at once ('credentials-ended').
+  const checkAll = async () => {
+    for (const [ws, c] of credentials) {
+      if (!(await stillValid(c))) ws.close(4401, 'session ended')
+    }
+  }
   const recheck = setInterval(
-    async () => {
-      for (const [ws, c] of credentials) {
-        if (!(await stillValid(c))) ws.close(4401, 'session ended')
-      }
-    },
+    checkAll,
     deps.wsRecheckMs ?? Math.min(15_000, Math.max(100, deps.sessionIdleMs / 2)),
   )
   recheck.unref()
+  const onEnded = () => void checkAll()
 
   function broadcast(patientId: string, message: () => string) {
     let text: string | undefined
@@ -100,8 +103,10 @@ export function websocketRoutes(app: FastifyInstance, deps: DashboardDeps) {
   deps.events.on('alert-updated', onUpdated)
   deps.events.on('device-status', onStatus)
   deps.events.on('registry-changed', onRegistry)
+  deps.events.on('credentials-ended', onEnded)
   app.addHook('onClose', async () => {
     clearInterval(recheck)
+    deps.events.off('credentials-ended', onEnded)
     deps.events.off('observations', onObservations)
     deps.events.off('alert', onNew)
     deps.events.off('alert-updated', onUpdated)

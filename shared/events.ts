@@ -22,6 +22,8 @@ export interface VitalwireEvents {
   'device-status': [DeviceStatus]
   'device-revoked': [string]
   'registry-changed': [{ kind: string; subject: string }]
+  /** A session ended (logout) or an API token was revoked here: its WebSockets close at once. */
+  'credentials-ended': []
 }
 
 export class EventBus extends EventEmitter<VitalwireEvents> {

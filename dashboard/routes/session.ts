@@ -111,6 +111,7 @@ export function sessionRoutes(app: FastifyInstance, deps: DashboardDeps) {
         auditReq(deps, req, { actor: user?.email ?? String(userId), action: 'logout', outcome: 'ok' })
       }
       await req.session.destroy()
+      if (userId !== undefined) deps.events.emit('credentials-ended')
       reply.clearCookie('vw_session', { path: '/' })
       reply.code(204)
     },

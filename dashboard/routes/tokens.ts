@@ -86,6 +86,7 @@ export function tokenRoutes(app: FastifyInstance, deps: DashboardDeps) {
       if (!(await deps.tokens.revoke(id)))
         throw new VitalwireError('VW_ERR_NOT_FOUND', `token ${id} not found or already revoked`)
       auditReq(deps, req, { action: 'token.revoke', outcome: 'ok', target: id })
+      deps.events.emit('credentials-ended')
       reply.code(204)
     },
   )

@@ -159,9 +159,31 @@ describe('API tokens', () => {
       expect(fs.readFileSync(`${h.dataDir}/${f}`).includes(secret), f).toBe(false)
     }
 
+    // Its WebSocket and the coordinator's own close at once when the token is revoked and the session
+    // logged out here, not at the next periodic re-check (up to 15 s later, meanwhile still pushed data).
+    const wsUrl = `${h.httpUrl.replace(/^http/, 'ws')}/ws`
+    const socket = async (headers: Record<string, string>) => {
+      const ws = new WebSocket(wsUrl, { headers })
+      await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject))
+      return {
+        closed: () =>
+          new Promise<number | 'still open'>((resolve) => {
+            ws.once('close', (code) => resolve(code))
+            // Far below the 15 s re-check, far above a close on the spot.
+            setTimeout(() => resolve('still open'), 5000).unref()
+          }),
+      }
+    }
+    const tokenSocket = await socket({ authorization: `Bearer ${token}` })
+    const sessionSocket = await socket({ cookie: coord.cookie! })
+    const tokenClosed = tokenSocket.closed()
     expect((await call(h.httpUrl, admin, 'DELETE', `/api/tokens/${id}`)).status).toBe(204)
+    expect(await tokenClosed).toBe(4401)
     expect((await call(h.httpUrl, machine, 'GET', '/api/patients')).status).toBe(401)
     expect((await call(h.httpUrl, admin, 'DELETE', `/api/tokens/${id}`)).status).toBe(404)
+    const sessionClosed = sessionSocket.closed()
+    expect((await call(h.httpUrl, coord, 'DELETE', '/api/session')).status).toBe(204)
+    expect(await sessionClosed).toBe(4401)
   })
 })
 
