@@ -31,22 +31,32 @@ export function createEngine(deps: { readings: ReadingStore; lifecycle: Lifecycl
   const { lifecycle } = deps
   const latest = createLatestValues(deps.readings, NEWS2_TYPES, deps.now)
 
-  const earlier = async (
+  /** The patient's other readings of these types within `range` (bounds inclusive). */
+  const around = async (
     obs: StoredObservation,
     types: StoredObservation['type'][],
-    fromMs?: number,
-    limit = HISTORY_LIMIT,
+    range: { fromMs?: number; toMs?: number },
+    sort: 'asc' | 'desc',
+    limit: number,
   ) =>
     (
       await deps.readings.search({
         patientIds: [obs.patientId],
         types,
-        toMs: obs.effectiveMs,
-        ...(fromMs !== undefined ? { fromMs } : {}),
-        sort: 'desc',
+        ...(range.fromMs !== undefined ? { fromMs: range.fromMs } : {}),
+        ...(range.toMs !== undefined ? { toMs: range.toMs } : {}),
+        sort,
         limit,
       })
     ).items.filter((o) => o.key !== obs.key)
+
+  /** Readings measured at or before `obs` (newest first), from `fromMs`. */
+  const earlier = (
+    obs: StoredObservation,
+    types: StoredObservation['type'][],
+    fromMs?: number,
+    limit = HISTORY_LIMIT,
+  ) => around(obs, types, { fromMs, toMs: obs.effectiveMs }, 'desc', limit)
 
   /**
    * Readings of these types measured at or after `obs` (ascending, up to `toMs`) that arrived no later
@@ -59,16 +69,9 @@ export function createEngine(deps: { readings: ReadingStore; lifecycle: Lifecycl
     limit: number,
     toMs?: number,
   ) =>
-    (
-      await deps.readings.search({
-        patientIds: [obs.patientId],
-        types,
-        fromMs: obs.effectiveMs,
-        ...(toMs !== undefined ? { toMs } : {}),
-        sort: 'asc',
-        limit: limit + 1,
-      })
-    ).items.filter((o) => o.key !== obs.key && o.receivedMs <= obs.receivedMs)
+    (await around(obs, types, { fromMs: obs.effectiveMs, toMs }, 'asc', limit + 1)).filter(
+      (o) => o.receivedMs <= obs.receivedMs,
+    )
 
   // Most readings breach nothing and have no live alert to update: that path answers at once, without
   // a promise (`undefined`); only work that must wait (a store write, a history query) returns one.

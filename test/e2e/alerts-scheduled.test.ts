@@ -47,6 +47,8 @@ describe('scheduled checks', () => {
     await f.storage.registry.addPatient({ id: 'p1', name: 'P One' })
   })
   afterEach(async () => f.close())
+  const addDevice = (id: string) =>
+    f.storage.registry.addDevice({ id, patientId: 'p1', type: 'generic', auth: 'secret', secretHash: 'x' })
 
   it('a wearable is silent after an hour, a BP cuff twice a day is not; data back resolves it', async () => {
     const hr = Array.from({ length: 10 }, (_, i) =>
@@ -123,13 +125,7 @@ describe('scheduled checks', () => {
   })
 
   it('device-offline: not seen for 24 h or battery at most 15 %, resolved when back', async () => {
-    await f.storage.registry.addDevice({
-      id: 'bp-1',
-      patientId: 'p1',
-      type: 'generic',
-      auth: 'secret',
-      secretHash: 'x',
-    })
+    await addDevice('bp-1')
     await f.storage.registry.updateDeviceStatus('bp-1', { lastSeenMs: base - 25 * HOUR, battery: 15 })
     await f.alerts.checkScheduled()
     expect((await f.live('p1', 'device-offline'))?.message).toBe(
@@ -141,13 +137,7 @@ describe('scheduled checks', () => {
   })
 
   it('a pause ends what the checks found, and after it silence counts from the resumption', async () => {
-    await f.storage.registry.addDevice({
-      id: 'hr-1',
-      patientId: 'p1',
-      type: 'generic',
-      auth: 'secret',
-      secretHash: 'x',
-    })
+    await addDevice('hr-1')
     const hr = Array.from({ length: 10 }, (_, i) =>
       obs('p1', 'heart-rate', { value: 70 }, base - 3 * HOUR + i * 5 * MIN, 'hr-1'),
     )
