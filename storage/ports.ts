@@ -28,6 +28,11 @@ export interface ReadingStore {
   /** Store a batch; a key already stored is overwritten with identical content (idempotent). */
   write(batch: StoredObservation[]): Promise<void>
   search(q: ReadingQuery): Promise<ReadingPage>
+  /**
+   * The keyset cursor at this observation, in this store's own format: a search with it as `after`
+   * starts with the observation that follows (FHIR's next and previous links are built from it).
+   */
+  cursorAt(o: StoredObservation): string
   count(q: Omit<ReadingQuery, 'sort' | 'limit' | 'after'>): Promise<number>
   /** Latest observation per type for each patient. */
   latest(patientIds: string[]): Promise<StoredObservation[]>

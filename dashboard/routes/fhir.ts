@@ -18,10 +18,6 @@ const ISSUE_BY_STATUS: Record<number, string> = {
   429: 'throttled',
 }
 
-/** The readings store's keyset position of an observation (its `next` cursors have this form too). */
-const encodeCursor = (o: StoredObservation) =>
-  Buffer.from(JSON.stringify([o.effectiveMs, o.id])).toString('base64url')
-
 function baseUrl(req: FastifyRequest): string {
   return `${req.protocol}://${req.host}/fhir/r4`
 }
@@ -182,12 +178,12 @@ export function fhirRoutes(
     if (last && (reverse ? true : hasMore))
       links.push({
         relation: 'next',
-        url: link(`n.${encodeCursor(last)}${total === undefined ? '' : `.${total}`}`),
+        url: link(`n.${deps.readings.cursorAt(last)}${total === undefined ? '' : `.${total}`}`),
       })
     if (first && (reverse ? hasMore : parsed.cursor !== undefined))
       links.push({
         relation: 'previous',
-        url: link(`p.${encodeCursor(first)}${total === undefined ? '' : `.${total}`}`),
+        url: link(`p.${deps.readings.cursorAt(first)}${total === undefined ? '' : `.${total}`}`),
       })
     const seen = [...new Set(items.map((o) => o.patientId))]
     auditReq(deps, req, {

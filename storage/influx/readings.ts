@@ -102,6 +102,7 @@ export function createInfluxReadingStore(
       await api.write(body)
     },
 
+    cursorAt: (o) => encodeInfluxCursor({ o, ns: timestampNs(o.effectiveMs, o.key) }),
     async search(q): Promise<ReadingPage> {
       const p = plan(q)
       if (!p || q.limit <= 0) return { items: [] }

@@ -178,6 +178,7 @@ export function createSqliteReadingStore(db: Db): ReadingStore {
         throw e
       }
     },
+    cursorAt: encodeCursor,
     async search(q): Promise<ReadingPage> {
       const cursor = q.after ? decodeCursor(q.after) : undefined
       // A cursor that is not one of ours (truncated, edited) is an error: read as "no cursor" it would

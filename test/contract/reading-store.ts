@@ -154,6 +154,32 @@ export function describeReadingStore(name: string, makeStore: MakeStore) {
       }
     })
 
+    it('gives a cursor at any observation that pages on from it, either way (FHIR next and previous links)', async () => {
+      const { patient, device, device2 } = ids()
+      const batch = [
+        ...heartRates(device, patient, 6, T0),
+        ...['x', 'y'].flatMap((id) =>
+          observe(device2, patient, { id, type: 'spo2', value: 95, ts: T0 + 120_000 }),
+        ),
+      ]
+      await store.write(batch)
+      for (const sort of ['asc', 'desc'] as const) {
+        const all = (await store.search({ patientIds: [patient], sort, limit: 100 })).items
+        for (const [i, o] of all.entries()) {
+          const rest = await store.search({
+            patientIds: [patient],
+            sort,
+            limit: 100,
+            after: store.cursorAt(o),
+          })
+          expect(
+            rest.items.map((r) => r.key),
+            `${sort} after #${i}`,
+          ).toEqual(all.slice(i + 1).map((r) => r.key))
+        }
+      }
+    })
+
     it('refuses a cursor it did not issue instead of starting again from the first page', async () => {
       const { patient, device } = ids()
       await store.write(heartRates(device, patient, 3, T0))
