@@ -238,13 +238,30 @@ describe.runIf(requireBinary('influxd'))('outbox forwarder (real influxd, real S
       ok: true,
       degraded: true,
       detail: expect.stringMatching(
-        /^InfluxDB refuses the configured credentials or database \(INFLUX_\*\): 5 readings queued, oldest \d+ s$/,
+        /^InfluxDB refuses the configured credentials or database, or INFLUX_URL is not an InfluxDB \(INFLUX_\*\): 5 readings queued, oldest \d+ s$/,
       ),
     })
     await influxd.query(`CREATE DATABASE "${database}"`)
     await waitFor(() => s.backlog() === 0, 20_000, 'outbox drained')
     expect(await s.count()).toBe(5)
     expect(s.deadLetters()).toHaveLength(0)
+  })
+
+  it('keeps a batch that something other than InfluxDB answered 200 (not 204), and sends it again', async () => {
+    // A reverse proxy's maintenance page, or INFLUX_URL pointing at another service, says 200 OK.
+    const proxy = await faultProxy(influxd.url, [{ status: 200 }, { status: 200 }])
+    closers.push(() => proxy.close())
+    const s = setup(proxy.url, { baseDelayMs: 100, maxDelayMs: 100 })
+    const { patient, device } = ids()
+    await s.journal.commit({ accepted: heartRates(device, patient, 50, NOW_MS - 86_400_000), deadLetters: [] })
+    s.fwd.start()
+    await waitFor(() => s.fwd.status().lastError?.startsWith('VW_ERR_STORAGE_CONFIG') ?? false, 5000, '200')
+    expect(s.fwd.status().lastError).toContain('answered 200 to a write, not 204')
+    // Nothing left the outbox on the 200s; the third try reaches influxd and drains it.
+    await waitFor(() => s.backlog() === 0, 20_000, 'outbox drained')
+    expect(proxy.writes.length).toBeGreaterThanOrEqual(3)
+    expect(await s.count()).toBe(50)
+    expect((await s.metrics.forwarded.get()).values[0].value).toBe(50)
   })
 
   it('reports degraded with the backlog while influxd is down and drains when it is back', async () => {

@@ -241,7 +241,7 @@ export function createOutboxForwarder(
       const why = s.reachable
         ? 'draining'
         : s.lastError?.startsWith('VW_ERR_STORAGE_CONFIG')
-          ? 'InfluxDB refuses the configured credentials or database (INFLUX_*)'
+          ? 'InfluxDB refuses the configured credentials or database, or INFLUX_URL is not an InfluxDB (INFLUX_*)'
           : 'InfluxDB unreachable'
       const detail = degraded
         ? `${why}: ${s.backlog} ${s.backlog === 1 ? 'reading' : 'readings'} queued, oldest ${Math.round(s.oldestAgeMs / 1000)} s`

@@ -92,14 +92,28 @@ export function createInfluxHttp(options: InfluxOptions) {
   return {
     /** Write line protocol; resolves when InfluxDB answered 204 (the points are durable there). */
     async write(lines: string): Promise<void> {
+      let status: number | undefined
       try {
-        await transport.request(writePath, lines, {
-          method: 'POST',
-          headers: { 'content-type': 'text/plain; charset=utf-8' },
-        })
+        await transport.request(
+          writePath,
+          lines,
+          { method: 'POST', headers: { 'content-type': 'text/plain; charset=utf-8' } },
+          (_headers, statusCode) => {
+            status = statusCode
+          },
+        )
       } catch (e) {
         throw classify(e)
       }
+      // Only 204 means stored. Another 2xx (a proxy's maintenance page, INFLUX_URL pointing at
+      // something else) was taken as stored, and the batch left the outbox for good: keep it and retry,
+      // and tell a person.
+      if (status !== 204)
+        throw new InfluxWriteError(
+          'VW_ERR_STORAGE_CONFIG',
+          `InfluxDB answered ${status ?? 'without a status'} to a write, not 204: nothing is taken as stored (is INFLUX_URL an InfluxDB /write endpoint?)`,
+          { httpStatus: status },
+        )
     },
     /** Run InfluxQL (several statements may be joined by `;`); one array of series per statement. */
     async query(q: string): Promise<Series[][]> {
