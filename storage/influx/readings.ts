@@ -32,6 +32,10 @@ export interface InfluxReadingStoreDeps {
 }
 
 type Filter = Omit<ReadingQuery, 'sort' | 'limit' | 'after'>
+
+/** InfluxDB's time range, in ns: int64, less the two values it reserves at each end. */
+const MIN_NS = -9_223_372_036_854_775_806n
+const MAX_NS = 9_223_372_036_854_775_806n
 type Keyed = { o: StoredObservation; ns: bigint }
 
 export function encodeInfluxCursor(k: Keyed): string {
@@ -65,10 +69,19 @@ export function createInfluxReadingStore(
     if (q.patientIds)
       where.push(`(${q.patientIds.map((p) => `${ident(TAG_PATIENT)} = ${literal(p)}`).join(' OR ')})`)
     // effectiveMs is an integer, so exclusive bounds are the next millisecond; time < (ms+1)e6 keeps
-    // every sub-millisecond offset of the last millisecond.
-    if (q.fromMs !== undefined)
-      where.push(`time >= ${BigInt(q.fromMs + (q.fromExclusive ? 1 : 0)) * 1_000_000n}`)
-    if (q.toMs !== undefined) where.push(`time < ${BigInt(q.toMs + (q.toExclusive ? 0 : 1)) * 1_000_000n}`)
+    // every sub-millisecond offset of the last millisecond. InfluxDB's times are int64 nanoseconds
+    // (1677-09-21 to 2262-04-11): a bound beyond them (`date=lt2300`) is no bound at all, or excludes
+    // everything, instead of an InfluxQL error.
+    if (q.fromMs !== undefined) {
+      const ns = BigInt(q.fromMs + (q.fromExclusive ? 1 : 0)) * 1_000_000n
+      if (ns > MAX_NS) return undefined
+      if (ns > MIN_NS) where.push(`time >= ${ns}`)
+    }
+    if (q.toMs !== undefined) {
+      const ns = BigInt(q.toMs + (q.toExclusive ? 0 : 1)) * 1_000_000n
+      if (ns <= MIN_NS) return undefined
+      if (ns <= MAX_NS) where.push(`time < ${ns}`)
+    }
     return { from: types.map((t) => api.from(t)).join(', '), where }
   }
 

@@ -180,6 +180,20 @@ export function describeReadingStore(name: string, makeStore: MakeStore) {
       }
     })
 
+    it('takes date bounds far in the past or future (no bound at all, or nothing) without failing', async () => {
+      const { patient, device } = ids()
+      await store.write(heartRates(device, patient, 3, T0))
+      const search = (range: { fromMs?: number; toMs?: number }) =>
+        store.search({ patientIds: [patient], sort: 'asc', limit: 10, ...range })
+      const y = (year: string) => Date.parse(`${year}-01-01T00:00:00Z`)
+      expect((await search({ fromMs: y('1600'), toMs: y('2300') })).items).toHaveLength(3)
+      expect((await search({ toMs: Date.parse('9999-12-31T00:00:00Z') })).items).toHaveLength(3)
+      expect((await search({ fromMs: y('2300') })).items).toHaveLength(0)
+      expect((await search({ toMs: y('1600') })).items).toHaveLength(0)
+      expect(await store.count({ patientIds: [patient], fromMs: y('1600'), toMs: y('2300') })).toBe(3)
+      expect(await store.count({ patientIds: [patient], fromMs: y('2300') })).toBe(0)
+    })
+
     it('refuses a cursor it did not issue instead of starting again from the first page', async () => {
       const { patient, device } = ids()
       await store.write(heartRates(device, patient, 3, T0))
