@@ -253,7 +253,10 @@ describe.runIf(requireBinary('influxd'))('outbox forwarder (real influxd, real S
     closers.push(() => proxy.close())
     const s = setup(proxy.url, { baseDelayMs: 100, maxDelayMs: 100 })
     const { patient, device } = ids()
-    await s.journal.commit({ accepted: heartRates(device, patient, 50, NOW_MS - 86_400_000), deadLetters: [] })
+    await s.journal.commit({
+      accepted: heartRates(device, patient, 50, NOW_MS - 86_400_000),
+      deadLetters: [],
+    })
     s.fwd.start()
     await waitFor(() => s.fwd.status().lastError?.startsWith('VW_ERR_STORAGE_CONFIG') ?? false, 5000, '200')
     expect(s.fwd.status().lastError).toContain('answered 200 to a write, not 204')
@@ -262,6 +265,24 @@ describe.runIf(requireBinary('influxd'))('outbox forwarder (real influxd, real S
     expect(proxy.writes.length).toBeGreaterThanOrEqual(3)
     expect(await s.count()).toBe(50)
     expect((await s.metrics.forwarded.get()).values[0].value).toBe(50)
+  })
+
+  it('reports degraded while influxd is down with nothing queued, and recovers when it is back', async () => {
+    const s = setup(influxd.url, { idlePollMs: 50, probeMs: 100 })
+    s.fwd.start()
+    await waitFor(() => s.fwd.status().reachable, 5000, 'reachable')
+    expect(s.fwd.check()).toMatchObject({ ok: true, degraded: false })
+    // A quiet hour: nothing to forward, and InfluxDB (every history and FHIR read) is down.
+    await influxd.stop()
+    await waitFor(() => !s.fwd.status().reachable, 5000, 'unreachable')
+    expect(s.fwd.check()).toEqual({
+      ok: true,
+      degraded: true,
+      detail: 'InfluxDB unreachable: 0 readings queued, oldest 0 s',
+    })
+    await influxd.start()
+    await waitFor(() => s.fwd.status().reachable, 5000, 'reachable again')
+    expect(s.fwd.check()).toMatchObject({ degraded: false })
   })
 
   it('reports degraded with the backlog while influxd is down and drains when it is back', async () => {

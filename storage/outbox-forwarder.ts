@@ -19,6 +19,8 @@ import { arrayToObservation, READING_COLUMNS } from './sqlite/readings.ts'
 /** Where readings go; the InfluxDB ReadingStore in production. Errors carry a VW_ERR_STORAGE_* code. */
 export interface ForwardSink {
   write(batch: StoredObservation[]): Promise<void>
+  /** Whether it answers at all (InfluxDB's /ping): asked while nothing waits to be forwarded. */
+  ping?(): Promise<void>
 }
 
 export interface ForwarderOptions {
@@ -31,6 +33,11 @@ export interface ForwarderOptions {
   concurrency?: number
   /** Poll for new outbox rows this often when idle (wake() is the fast path). */
   idlePollMs?: number
+  /**
+   * While idle, ask the sink whether it answers this often (default 5 s), so that /readyz says InfluxDB
+   * is down in a quiet hour too, when every history and FHIR read fails, not only once a reading waits.
+   */
+  probeMs?: number
   baseDelayMs?: number
   maxDelayMs?: number
   /** Report degraded while the oldest unforwarded reading is older than this. */
@@ -61,6 +68,7 @@ export function createOutboxForwarder(
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE
   const concurrency = options.concurrency ?? 2
   const idlePollMs = options.idlePollMs ?? 250
+  const probeMs = options.probeMs ?? 5000
   const baseDelayMs = options.baseDelayMs ?? 100
   const maxDelayMs = options.maxDelayMs ?? 5000
   const degradedAfterMs = options.degradedAfterMs ?? 2000
@@ -208,6 +216,23 @@ export function createOutboxForwarder(
     return 'retry'
   }
 
+  /** While idle: does the sink answer? A failed probe is an outage like a failed write. */
+  let probedAt = Number.NEGATIVE_INFINITY
+  async function probe() {
+    if (!deps.sink.ping || Date.now() - probedAt < probeMs) return
+    probedAt = Date.now()
+    try {
+      await deps.sink.ping()
+      if (!reachable) log.info('InfluxDB answers again')
+      reachable = true
+      lastError = undefined
+    } catch (e: any) {
+      if (reachable) log.warn({ code: e?.code, err: e?.message }, 'InfluxDB does not answer')
+      reachable = false
+      lastError = `${e?.code ?? 'error'}: ${e?.message ?? e}`
+    }
+  }
+
   async function run() {
     while (!stopping) {
       let outcome: Awaited<ReturnType<typeof step>>
@@ -219,6 +244,7 @@ export function createOutboxForwarder(
         outcome = 'retry'
         await pause(maxDelayMs)
       }
+      if (outcome === 'idle' && !stopping) await probe()
       status()
       if (outcome === 'idle' && !stopping) await pause(idlePollMs)
     }

@@ -115,6 +115,21 @@ export function createInfluxHttp(options: InfluxOptions) {
           { httpStatus: status },
         )
     },
+    /** InfluxDB's /ping: resolves when it answers 204 (1.x, and 2.x/3.x serve it too). */
+    async ping(): Promise<void> {
+      let status: number | undefined
+      try {
+        await transport.request('/ping', '', { method: 'GET' }, (_headers, statusCode) => {
+          status = statusCode
+        })
+      } catch (e) {
+        throw classify(e)
+      }
+      if (status !== 204)
+        throw new InfluxWriteError('VW_ERR_STORAGE_CONFIG', `InfluxDB /ping answered ${status}, not 204`, {
+          httpStatus: status,
+        })
+    },
     /** Run InfluxQL (several statements may be joined by `;`); one array of series per statement. */
     async query(q: string): Promise<Series[][]> {
       // epoch=ms: `time` as integer ms, which for a reading is its effective time (schema.ts).

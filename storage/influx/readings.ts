@@ -58,7 +58,7 @@ function compare(a: Keyed, b: { ns: bigint; id: string }): number {
 export function createInfluxReadingStore(
   options: InfluxOptions,
   deps: InfluxReadingStoreDeps = {},
-): ReadingStore {
+): ReadingStore & { ping(): Promise<void> } {
   const api = createInfluxHttp(options)
 
   /** FROM list and WHERE conditions; undefined when the filter can match nothing. */
@@ -100,6 +100,7 @@ export function createInfluxReadingStore(
   }
 
   return {
+    ping: () => api.ping(),
     async write(batch) {
       if (batch.length === 0) return
       let body: string
