@@ -54,6 +54,11 @@ describe('decode', () => {
       'VW_ERR_INGEST_TIME',
     ],
     [
+      'an id ending in ":pulse" (the suffix of a cuff\'s pulse reading)',
+      { id: 'hr9:pulse', type: 'heart-rate', value: 70 },
+      'VW_ERR_INGEST_SCHEMA',
+    ],
+    [
       'a time without offset',
       { id: 'a', type: 'heart-rate', value: 70, ts: '2026-11-27T09:00:00' },
       'VW_ERR_INGEST_SCHEMA',

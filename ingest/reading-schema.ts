@@ -16,7 +16,11 @@ const base = {
     .string()
     .min(1)
     .max(128)
-    .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces'),
+    .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces')
+    // A blood-pressure cuff's pulse is stored under its reading's id + ":pulse" (to-observation.ts): an
+    // id of that form would be taken for it (a different reading refused as a reused id, or an equal
+    // one dropped as a replay).
+    .refine((id) => !id.endsWith(':pulse'), 'must not end in ":pulse" (kept for a cuff\'s pulse reading)'),
   ts: z
     .union(
       [
