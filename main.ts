@@ -126,7 +126,11 @@ export async function startVitalwire(
       const { createInfluxReadingStore } = await import('./storage/influx/index.ts')
       // Every reading forwarded is patient data, and the token or password goes with each request.
       // Plain http inside one trusted network is a deployment's choice, so it starts, but it is said.
-      if (!config.influx.url.startsWith('https:') && !isLoopbackUrl(config.influx.url))
+      // Not for this machine, nor for a name without a dot (`influxdb`): a container on the same host's
+      // private network, as in docker-compose.yml.
+      const influxHost = new URL(config.influx.url).hostname
+      const containerName = /^[a-z0-9-]+$/i.test(influxHost) && !/^\d+$/.test(influxHost)
+      if (!config.influx.url.startsWith('https:') && !isLoopbackUrl(config.influx.url) && !containerName)
         log.warn(
           { influxHost: new URL(config.influx.url).host },
           'INFLUX_URL is plain http to another machine: readings (patient data) and the InfluxDB credentials cross the network unencrypted; use https://',
