@@ -1,4 +1,7 @@
+import fs from 'node:fs'
+import path from 'node:path'
 import { createFieldCipher, loadDataKey } from '../../shared/data-key.ts'
+import { VitalwireError } from '../../shared/errors.ts'
 import type { Logger } from '../../shared/logger.ts'
 import { createSqliteAlertStore } from './alerts.ts'
 import { createSqliteAuditLog } from './audit.ts'
@@ -29,7 +32,28 @@ export function openEmbeddedStorage(opts: {
   }
 }) {
   const db = openDatabase(opts.dbPath)
+  const keyFile = path.join(opts.dataDir, 'data.key')
+  const hadKeyFile = fs.existsSync(keyFile)
   const cipher = createFieldCipher(loadDataKey(opts.dataDir, opts.dataKey))
+  // The key must open what is stored. A changed or forgotten key started as if nothing were wrong:
+  // /readyz said ready while every enrolled device was refused, patient reads failed with 500, and new
+  // patients were sealed with the other key.
+  const sealed = db.prepare('SELECT name_enc FROM patients LIMIT 1').get() as { name_enc: string } | undefined
+  if (sealed) {
+    try {
+      cipher.decrypt(sealed.name_enc)
+    } catch {
+      db.close()
+      // A key file this call just made is not the data's key: leave nothing behind.
+      if (!opts.dataKey && !hadKeyFile) fs.rmSync(keyFile, { force: true })
+      throw new VitalwireError(
+        'VW_ERR_CONFIG_INVALID',
+        opts.dataKey
+          ? `VITALWIRE_DATA_KEY does not open the patients stored in ${opts.dataDir}: set the key they were written with`
+          : `${keyFile} does not open the patients stored in ${opts.dataDir}${hadKeyFile ? '' : ' (there was no key file: were they written with VITALWIRE_DATA_KEY?)'}: set VITALWIRE_DATA_KEY to the key they were written with`,
+      )
+    }
+  }
   const serve = opts.dbPath === ':memory:' ? undefined : opts.serve
   const serving = serve !== undefined
   // Both connections live on the event loop and every transaction completes inside one synchronous

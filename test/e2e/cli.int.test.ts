@@ -177,6 +177,30 @@ describe('vitalwire CLI', { timeout: 120_000 }, () => {
     expect(r.stderr).toContain('VITALWIRE_HTTP_PORT')
   })
 
+  it('refuses a data key that does not open the stored patients, naming it, and leaves no key file behind', async () => {
+    const key = (n: number) => Buffer.alloc(32, n).toString('base64')
+    await runCli(['patients', 'add', '--id', 'p1', '--name', 'X'], { ...env, VITALWIRE_DATA_KEY: key(1) })
+    const other = await runCli(['patients', 'list'], { ...env, VITALWIRE_DATA_KEY: key(2) })
+    expect(other.code).toBe(2)
+    expect(other.stderr).toContain('VITALWIRE_DATA_KEY does not open the patients stored in')
+    // Forgotten: the key file made for the occasion is not the data's key, and is not left behind.
+    const forgotten = await runCli(['patients', 'list'], env)
+    expect(forgotten.code).toBe(2)
+    expect(forgotten.stderr).toContain('there was no key file: were they written with VITALWIRE_DATA_KEY?')
+    expect(fs.existsSync(path.join(dataDir, 'data.key'))).toBe(false)
+    // The server does not start on it either (it said ready, and refused every device).
+    const start = await runCli(['start'], {
+      ...env,
+      VITALWIRE_DATA_KEY: key(2),
+      VITALWIRE_MQTT_PORT: '0',
+      VITALWIRE_HTTP_PORT: '0',
+    })
+    expect(start.code).toBe(2)
+    expect(start.stderr).toContain('VITALWIRE_DATA_KEY does not open')
+    const right = await runCli(['patients', 'list', '--json'], { ...env, VITALWIRE_DATA_KEY: key(1) })
+    expect(JSON.parse(right.stdout).patients.map((p: { name: string }) => p.name)).toEqual(['X'])
+  })
+
   it('stops everything and exits when a port is taken, naming the setting to change', async () => {
     // A program already listening on one port; the other port free (picked the same way, then freed).
     const busy = net.createServer()
