@@ -237,6 +237,8 @@ export async function startVitalwire(
       {
         escalateAfterMs: config.alerts.escalateAfterMs,
         rules: config.alerts.rulesFile ? loadRuleFile(config.alerts.rulesFile) : undefined,
+        // Without ingest here, readings come from another process through the store only.
+        followStoreMs: only.has('ingest') ? undefined : 500,
       },
     )
     if (only.has('alerts')) {

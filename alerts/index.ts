@@ -46,6 +46,11 @@ export interface AlertsDeps {
 export interface AlertsOptions {
   rules?: RuleSet
   escalateAfterMs: number
+  /**
+   * Ingest runs in another process (`start --only alerts,...`): its readings reach this one only through
+   * the store, so read what it commits every this many ms (in-process ingest announces them instead).
+   */
+  followStoreMs?: number
 }
 
 export const SNOOZE_MAX_MINUTES = 24 * 60
@@ -179,6 +184,32 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions) {
     }
   }
 
+  /** Announce what another process commits, in commit order, from `through` on (followStoreMs). */
+  let following: NodeJS.Timeout | undefined
+  function follow(through: number, everyMs: number) {
+    const read = async () => {
+      try {
+        for (;;) {
+          const page = await (deps.readings.committedAfter as NonNullable<ReadingStore['committedAfter']>)(
+            through,
+            1000,
+          )
+          if (page.length === 0) break
+          through = page[page.length - 1].seq as number
+          // Announced as in-process ingest does: evaluated here once (onLive), and pushed to this
+          // process's dashboard sockets too.
+          deps.events.emit('observations', page)
+        }
+      } catch (err) {
+        health.failed('evaluation', err, { step: 'reading what another process committed' })
+      }
+      following = setTimeout(read, everyMs)
+      following.unref()
+    }
+    following = setTimeout(read, everyMs)
+    following.unref()
+  }
+
   return {
     /**
      * Listen for committed observations, after evaluating first any that were committed but not
@@ -202,9 +233,11 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions) {
       }
       catchingUp = false
       onObservations(meanwhile.filter((o) => o.seq === undefined || o.seq > caught.through))
+      if (options.followStoreMs && deps.readings.committedAfter) follow(caught.through, options.followStoreMs)
       return caught.readings
     },
     async close() {
+      clearTimeout(following)
       deps.events.off('observations', onLive)
       deps.events.off('registry-changed', onRegistry)
       await this.idle()
