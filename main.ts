@@ -1,5 +1,7 @@
+import { X509Certificate } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
+import tls from 'node:tls'
 import cron from 'node-cron'
 import { createAlerts, webhookNotifier } from './alerts/index.ts'
 import { loadRuleFile } from './alerts/rule-file.ts'
@@ -8,6 +10,7 @@ import { createDashboard } from './dashboard/index.ts'
 import { createIngest } from './ingest/index.ts'
 import { knownDeviceTypes, shippedMappings } from './ingest/mappings/index.ts'
 import { type Config, isLoopbackUrl } from './shared/config.ts'
+import { VitalwireError } from './shared/errors.ts'
 import { EventBus } from './shared/events.ts'
 import { listening } from './shared/listening.ts'
 import type { Logger } from './shared/logger.ts'
@@ -58,6 +61,41 @@ function readSecretFile(file: string): string {
   }
 }
 
+/**
+ * The broker's certificate, key and device CA, read and checked now so that a missing file, a file that
+ * is no certificate, or a key that is not the certificate's stops the start naming the variable (it
+ * was a stack trace, and a start that never exited).
+ */
+function readTlsFiles(config: Config, dev: ReturnType<typeof pkiPaths>) {
+  const read = (file: string, variable: string | undefined) => {
+    try {
+      return fs.readFileSync(file, 'utf8')
+    } catch (e) {
+      throw new VitalwireError(
+        'VW_ERR_CONFIG_INVALID',
+        `${variable ?? 'development PKI'}: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? e})`,
+      )
+    }
+  }
+  const cert = read(config.mqtt.tlsCert ?? dev.serverCert, config.mqtt.tlsCert && 'VITALWIRE_TLS_CERT')
+  const key = read(config.mqtt.tlsKey ?? dev.serverKey, config.mqtt.tlsKey && 'VITALWIRE_TLS_KEY')
+  const ca = read(config.mqtt.deviceCa ?? dev.caCert, config.mqtt.deviceCa && 'VITALWIRE_DEVICE_CA')
+  try {
+    tls.createSecureContext({ cert, key })
+  } catch (e) {
+    throw new VitalwireError(
+      'VW_ERR_CONFIG_INVALID',
+      `VITALWIRE_TLS_CERT / VITALWIRE_TLS_KEY: ${(e as Error).message} (a PEM certificate and its own private key)`,
+    )
+  }
+  try {
+    new X509Certificate(ca)
+  } catch {
+    throw new VitalwireError('VW_ERR_CONFIG_INVALID', 'VITALWIRE_DEVICE_CA: not a PEM certificate')
+  }
+  return { cert, key, ca }
+}
+
 export async function startVitalwire(
   config: Config,
   log: Logger,
@@ -72,10 +110,12 @@ export async function startVitalwire(
   } = {},
 ): Promise<Running> {
   prepareDataDir(config.dataDir)
-  const pki = config.mqtt.tlsCert
-    ? undefined
-    : await ensureDevelopmentPki(config.pkiDir, serverNames([config.mqtt.host, config.http.host]))
+  // The development PKI serves the server certificate unless one is configured, and signs device
+  // certificates unless a device CA is (an own server certificate alone still needs the latter).
+  if (!config.mqtt.tlsCert || !config.mqtt.deviceCa)
+    await ensureDevelopmentPki(config.pkiDir, serverNames([config.mqtt.host, config.http.host]))
   const paths = pkiPaths(config.pkiDir)
+  const tlsFiles = readTlsFiles(config, paths)
   const storage = openEmbeddedStorage({
     dataDir: config.dataDir,
     dbPath: config.dbPath,
@@ -158,7 +198,6 @@ export async function startVitalwire(
     let mqttPort: number | undefined
     let mqttPlainPort: number | undefined
     if (only.has('broker')) {
-      const read = (f: string) => fs.readFileSync(f, 'utf8')
       broker = await createBroker(
         {
           async lookupDevice(id) {
@@ -179,11 +218,7 @@ export async function startVitalwire(
           port: config.mqtt.port,
           plainHost: config.mqtt.plainHost,
           plainPort: config.mqtt.plainPort,
-          tls: {
-            cert: read(config.mqtt.tlsCert ?? paths.serverCert),
-            key: read(config.mqtt.tlsKey ?? paths.serverKey),
-            ca: read(config.mqtt.deviceCa ?? paths.caCert),
-          },
+          tls: tlsFiles,
           maxPacketBytes: config.mqtt.maxPacketBytes,
           ratePerS: config.mqtt.ratePerS,
           burst: config.mqtt.burst,
@@ -210,7 +245,7 @@ export async function startVitalwire(
       closers.push(() => b.close())
       const ports = await listening(
         'the MQTT broker',
-        'VITALWIRE_MQTT_PORT (and VITALWIRE_MQTT_PLAIN_PORT)',
+        { host: 'VITALWIRE_MQTT_HOST', port: 'VITALWIRE_MQTT_PORT (and VITALWIRE_MQTT_PLAIN_PORT)' },
         config.mqtt.host,
         config.mqtt.port,
         () => b.start(),
@@ -327,7 +362,7 @@ export async function startVitalwire(
       })
       const started = await listening(
         'the dashboard and API',
-        'VITALWIRE_HTTP_PORT',
+        { host: 'VITALWIRE_HTTP_HOST', port: 'VITALWIRE_HTTP_PORT' },
         config.http.host,
         config.http.port,
         () => dashboard.start(),
@@ -344,7 +379,9 @@ export async function startVitalwire(
       httpUrl,
       httpRoutes,
       dataDir: config.dataDir,
-      caCert: pki?.caCert ?? config.mqtt.deviceCa ?? paths.caCert,
+      // What devices trust to verify this server: the development CA, or with an own certificate the
+      // certificate file itself (its issuer is the operator's CA, which the start names).
+      caCert: config.mqtt.tlsCert ?? paths.caCert,
       events,
       hasUsers: async () => (await storage.registry.listUsers()).length > 0,
       close: closeAll,

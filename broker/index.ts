@@ -118,7 +118,16 @@ export async function createBroker(deps: BrokerDeps, options: BrokerOptions) {
       failed(ip)
     })
   }
-  const listeners = createListeners(options, handle, blocked, outcomes, log)
+  let listeners: ReturnType<typeof createListeners>
+  try {
+    listeners = createListeners(options, handle, blocked, outcomes, log)
+  } catch (e) {
+    // A certificate and key that do not match, or a file that is no certificate: the broker's timers
+    // already run, and left running they kept a failed start alive for ever (a supervisor saw it up).
+    await new Promise<void>((r) => broker.close(() => r()))
+    await status?.close()
+    throw e
+  }
 
   function disconnect(deviceId: string, reason: string) {
     auth.forget(deviceId)

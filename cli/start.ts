@@ -72,7 +72,8 @@ export async function runServer(
   else {
     const lines = [
       'Vitalwire is running.',
-      ready.mqtts && `  devices (MQTT over TLS): ${ready.mqtts}   trust ${ready.ca}`,
+      ready.mqtts &&
+        `  devices (MQTT over TLS): ${ready.mqtts}   trust ${config.mqtt.tlsCert ? `the CA that issued ${ready.ca}` : ready.ca}`,
       ready.mqtt && `  devices (plain MQTT, loopback only): ${ready.mqtt}`,
       ready.http && `  dashboard and API:      ${ready.http}`,
       `  data:                   ${ready.dataDir}`,

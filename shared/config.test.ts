@@ -23,6 +23,16 @@ describe('loadConfig', () => {
     expect(message).toContain('INFLUX_URL="ftp://x"')
   })
 
+  it('takes an empty value as unset: the default, never port 0 (a random port) or a zero limit', () => {
+    const c = loadConfig(
+      { VITALWIRE_HTTP_PORT: '', VITALWIRE_MQTT_PORT: '', VITALWIRE_MAX_FUTURE_S: '' },
+      '/srv',
+    )
+    expect(c.http.port).toBe(8080)
+    expect(c.mqtt.port).toBe(8883)
+    expect(c.ingest.maxFutureMs).toBe(300_000)
+  })
+
   it('requires a 32-byte base64 data key and cert with key', () => {
     expect(() => loadConfig({ VITALWIRE_DATA_KEY: 'short' })).toThrow(/VITALWIRE_DATA_KEY/)
     expect(() => loadConfig({ VITALWIRE_TLS_CERT: '/x.crt' })).toThrow(/VITALWIRE_TLS_KEY/)

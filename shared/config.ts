@@ -83,7 +83,11 @@ function isLoopback(host: string): boolean {
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env, cwd = process.cwd()) {
-  const known = Object.fromEntries(Object.keys(envSchema.shape).map((k) => [k, env[k]]))
+  // An empty value (`VITALWIRE_HTTP_PORT=` in a compose file or a unit) is unset: it takes the default.
+  // Coerced as a number it was 0, a random port, and VITALWIRE_MAX_FUTURE_S= silently became 0.
+  const known = Object.fromEntries(
+    Object.keys(envSchema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]),
+  )
   const parsed = envSchema.safeParse(known)
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => {

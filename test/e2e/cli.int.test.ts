@@ -6,6 +6,7 @@ import path from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import mqtt from 'mqtt'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { ensureDevelopmentPki } from '../../shared/pki.ts'
 import { eventually } from '../helpers/api-client.ts'
 import { exited, ROOT, runCli, startServerProcess } from '../helpers/cli.ts'
 import { tempDir } from '../helpers/harness.ts'
@@ -175,6 +176,43 @@ describe('vitalwire CLI', { timeout: 120_000 }, () => {
     const r = await runCli(['start'], { ...env, VITALWIRE_HTTP_PORT: 'eighty' })
     expect(r.code).toBe(2)
     expect(r.stderr).toContain('VITALWIRE_HTTP_PORT')
+  })
+
+  it('refuses TLS files that are missing, no certificate, or a key of another certificate, and exits', async () => {
+    // Two development PKIs (the same code as the server's): two certificates, each with its key.
+    const tls = tempDir('vitalwire-tls-')
+    const [one, two] = [
+      await ensureDevelopmentPki(path.join(tls, '1')),
+      await ensureDevelopmentPki(path.join(tls, '2')),
+    ]
+    const start = (extra: Record<string, string>) =>
+      runCli(['start'], { ...env, VITALWIRE_MQTT_PORT: '0', VITALWIRE_HTTP_PORT: '0', ...extra })
+    const cert = one.serverCert
+    const notACert = path.join(tls, 'notes.txt')
+    fs.writeFileSync(notACert, 'not a certificate')
+    for (const [extra, message] of [
+      [
+        { VITALWIRE_TLS_CERT: '/nope.crt', VITALWIRE_TLS_KEY: one.serverKey },
+        'VITALWIRE_TLS_CERT: cannot read /nope.crt (ENOENT)',
+      ],
+      [
+        { VITALWIRE_TLS_CERT: cert, VITALWIRE_TLS_KEY: two.serverKey },
+        'VITALWIRE_TLS_CERT / VITALWIRE_TLS_KEY: ',
+      ],
+      [
+        {
+          VITALWIRE_TLS_CERT: cert,
+          VITALWIRE_TLS_KEY: one.serverKey,
+          VITALWIRE_DEVICE_CA: notACert,
+        },
+        'VITALWIRE_DEVICE_CA: not a PEM certificate',
+      ],
+      [{ VITALWIRE_MQTT_HOST: '192.0.2.1' }, 'this machine has no such address; set VITALWIRE_MQTT_HOST'],
+    ] as const) {
+      const r = await start(extra)
+      expect([r.code, r.stderr.trim().split('\n')[0]], message).toEqual([2, expect.stringContaining(message)])
+    }
+    fs.rmSync(tls, { recursive: true, force: true })
   })
 
   it('refuses a data key that does not open the stored patients, naming it, and leaves no key file behind', async () => {
