@@ -103,7 +103,17 @@ export async function connectDevice(o: ConnectionOptions): Promise<DeviceConnect
       client.stream?.destroy()
     },
     async end() {
-      await client.endAsync(false).catch(() => client.end(true))
+      // A graceful end waits for the broker; with the server gone (mqtt.js reconnecting) it never came,
+      // and the run hung without its summary. Two seconds, then the connection is dropped.
+      let timer: NodeJS.Timeout | undefined
+      const forced = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          client.end(true)
+          resolve()
+        }, 2000)
+      })
+      await Promise.race([client.endAsync(false).catch(() => client.end(true)), forced])
+      clearTimeout(timer)
     },
   }
 }

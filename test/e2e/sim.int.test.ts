@@ -65,6 +65,18 @@ describe('simulator against a real Vitalwire', () => {
     }
   }
 
+  it('ends with its summary when the server goes away during the run, counting what was never acknowledged', async () => {
+    const plan = planFleet({ devices: 3, profile: 'healthy', seed: 1 })
+    const sim = await launch(plan, { rate: 30, durationMs: 3000 })
+    await new Promise((r) => setTimeout(r, 1000))
+    await h.close()
+    const s = await sim.done
+    expect(s.acked).toBeGreaterThan(0)
+    expect(s.disconnects).toBeGreaterThan(0)
+    // Whatever was sent and not acknowledged is counted, as unsent or a publish error: none vanishes.
+    expect(s.readingsSent).toBeGreaterThan(s.readingsAcked)
+  })
+
   it('server stores each duplicate once and rejects every malformed payload on the errors topic', async () => {
     const plan = planFleet({ devices: 4, profile: 'healthy', seed: 1 })
     const s = await simulate(plan, 'duplicates=0.3,malformed=0.06', 3000)
