@@ -13,15 +13,25 @@ const ROOT = path.resolve(import.meta.dirname, '..')
 const RESULTS = path.join(ROOT, 'bench', 'results')
 const OTHERS = ['broker', 'ingest', 'alerts', 'api', 'influx-forward', 'web']
 
-const { values } = parseArgs({
-  options: {
-    duration: { type: 'string', default: '10' },
-    devices: { type: 'string', default: '50' },
-    window: { type: 'string', default: '8' },
-    only: { type: 'string' },
-    quick: { type: 'boolean', default: false },
-  },
-})
+function args() {
+  try {
+    return parseArgs({
+      options: {
+        duration: { type: 'string', default: '10' },
+        devices: { type: 'string', default: '50' },
+        window: { type: 'string', default: '8' },
+        only: { type: 'string' },
+        quick: { type: 'boolean', default: false },
+      },
+    }).values
+  } catch (e) {
+    process.stderr.write(
+      `bench: ${(e as Error).message}\n(options: --only e2e|${OTHERS.join('|')}, --quick, --duration S, --devices N, --window W)\n`,
+    )
+    process.exit(2)
+  }
+}
+const values = args()
 
 export function machine() {
   const cpus = os.cpus()

@@ -1,10 +1,18 @@
-import type { Command } from 'commander'
+import { type Command, InvalidArgumentError } from 'commander'
 import { cliActor, withStorage } from './admin.ts'
 import { parseSince } from './rules.ts'
 
 // `vitalwire dead-letters list`: what ingest kept aside, and why. A rejected reading is still
 // acknowledged (nothing is lost: the message is a dead letter) and its reason goes to the device's
 // errors topic, which only the device's own connection can read; this is the operator's view of both.
+
+/** A whole number 1-10000: `abc` was a stack trace, and 0, -1 or 1.5 quietly became 1. */
+function limitArg(v: string): number {
+  const n = Number(v)
+  if (!(Number.isInteger(n) && n >= 1 && n <= 10_000))
+    throw new InvalidArgumentError('--limit must be a whole number from 1 to 10000')
+  return n
+}
 
 export function deadLetterCommands(program: Command) {
   program
@@ -14,7 +22,7 @@ export function deadLetterCommands(program: Command) {
     .description('the newest dead letters first: when, device, reading id, error code and reason')
     .option('--device <id>', 'only this device')
     .option('--since <duration>', 'how far back: 90m, 12h, 30d (default: 1d)', parseSince)
-    .option('--limit <n>', 'at most this many (default 50)', (v) => Number.parseInt(v, 10))
+    .option('--limit <n>', 'at most this many, 1-10000 (default 50)', limitArg)
     .option('--payload', 'also print the message as received (it may hold patient data)')
     .option('--json', 'print one JSON object')
     .action(
@@ -23,7 +31,7 @@ export function deadLetterCommands(program: Command) {
           const rows = s.deadLetters.list({
             sinceMs: Date.now() - (o.since ?? 86_400_000),
             deviceId: o.device,
-            limit: Math.min(Math.max(o.limit ?? 50, 1), 10_000),
+            limit: o.limit ?? 50,
           })
           // Reasons quote the values sent ("heart-rate 400 /min is outside ..."), and payloads hold all
           // of them: reading either is recorded like any access to patient data, with the patients whose

@@ -4,6 +4,7 @@ import { loadConfig } from '../shared/config.ts'
 import { isVitalwireError, VitalwireError } from '../shared/errors.ts'
 import { accessCommands } from './access.ts'
 import { adminCommands } from './admin.ts'
+import { benchCommand } from './bench.ts'
 import { deadLetterCommands } from './dead-letters.ts'
 import { demoCommand } from './demo.ts'
 import { rulesCommands } from './rules.ts'
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   demoCommand(program)
   rulesCommands(program)
   deadLetterCommands(program)
+  benchCommand(program)
   return program
 }
 

@@ -189,6 +189,9 @@ export async function buildApp(
       .code(500)
       .send({ error: { code: 'VW_ERR_INTERNAL', message: ERRORS.VW_ERR_INTERNAL.message } })
   })
+  // Bodies are JSON only: Fastify's own text/plain parser made a plain-text body a 400 about the
+  // schema ("body must be object") instead of the documented 415.
+  app.removeContentTypeParser('text/plain')
   const allowedMethods = methodsByPath(routes)
   app.setNotFoundHandler((req, reply) => {
     // The path exists, with other methods: 405 with the methods it takes (RFC 9110 15.5.6), not a 404

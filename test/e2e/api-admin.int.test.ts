@@ -165,6 +165,12 @@ describe('errors in the documented shape', () => {
       body: 'id=p11&name=x',
     })
     expect([form.status, (await form.json()).error.code]).toEqual([415, 'VW_ERR_UNSUPPORTED_MEDIA_TYPE'])
+    const text = await fetch(`${h.httpUrl}/api/patients`, {
+      method: 'POST',
+      headers: { cookie: admin.cookie!, 'content-type': 'text/plain' },
+      body: '{"id":"p11","name":"x"}',
+    })
+    expect([text.status, (await text.json()).error.code]).toEqual([415, 'VW_ERR_UNSUPPORTED_MEDIA_TYPE'])
     for (const [method, path] of [
       ['DELETE', `/api/devices/${'d'.repeat(150)}`],
       ['POST', `/api/alerts/${'a'.repeat(150)}/ack`],

@@ -274,10 +274,24 @@ describe('vitalwire CLI', { timeout: 120_000 }, () => {
       ['devices', 'add', '--help'],
       ['users', 'add', '--help'],
       ['audit', 'verify', '--help'],
+      ['bench', '--help'],
     ]) {
       const r = await runCli(args, env)
       expect(r.code).toBe(0)
       expect(r.stdout).toContain('Usage: vitalwire')
+    }
+  })
+
+  it('refuses bad arguments with a clear message and exit code 2, never a stack trace', async () => {
+    for (const [args, message] of [
+      [['dead-letters', 'list', '--limit', 'abc'], '--limit must be a whole number from 1 to 10000'],
+      [['dead-letters', 'list', '--limit', '0'], '--limit must be a whole number from 1 to 10000'],
+      // `bench` passes its options to bench/run.ts, which says which ones it takes.
+      [['bench', '--nosuch'], "bench: Unknown option '--nosuch'"],
+    ] as const) {
+      const r = await runCli([...args], env)
+      expect([r.code, r.stderr], args.join(' ')).toEqual([2, expect.stringContaining(message)])
+      expect(r.stderr, args.join(' ')).not.toMatch(/^\s+at /m)
     }
   })
 
