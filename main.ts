@@ -46,6 +46,7 @@ export interface Running {
   events: EventBus
   /** Whether anyone can sign in yet (the ready line says how to create the first user). */
   hasUsers(): Promise<boolean>
+  hasPatients(): Promise<boolean>
   close(): Promise<void>
 }
 
@@ -384,6 +385,7 @@ export async function startVitalwire(
       caCert: config.mqtt.tlsCert ?? paths.caCert,
       events,
       hasUsers: async () => (await storage.registry.listUsers()).length > 0,
+      hasPatients: async () => (await storage.registry.listPatients()).length > 0,
       close: closeAll,
     }
   } catch (e) {

@@ -308,7 +308,7 @@ export function adminCommands(program: Command) {
     .option('--json', 'print one JSON object')
     .action(
       async (o: { email: string; role: 'admin' | 'coordinator' | 'clinician'; patients: string[] } & Out) =>
-        withStorage(async (s) => {
+        withStorage(async (s, config) => {
           const u = await addUser(s.registry, o)
           s.audit.append({
             actor: cliActor(),
@@ -317,7 +317,13 @@ export function adminCommands(program: Command) {
             target: o.email,
             detail: { role: o.role },
           })
-          print(o, u, `user ${u.email} added (${o.role})\none-time password (shown once): ${u.password}`)
+          const dashboard = `${config.http.tls ? 'https' : 'http'}://${config.http.host}:${config.http.port}`
+          print(
+            o,
+            u,
+            `user ${u.email} added (${o.role})\none-time password (shown once): ${u.password}\n` +
+              `sign in at ${dashboard} (the server's dashboard): the first sign-in asks for a new password before anything else`,
+          )
         }),
     )
   users

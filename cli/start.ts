@@ -79,9 +79,13 @@ export async function runServer(
       `  data:                   ${ready.dataDir}`,
       `  readings stored in:     ${ready.readings}`,
       ...(extra?.lines ?? []),
+      // A first start says what to do next (in another terminal, same data dir).
       ready.http &&
         !(await running.hasUsers()) &&
         '  nobody can sign in yet: npx vitalwire users add --email you@example.org --role admin',
+      !(await running.hasPatients()) &&
+        '  no patients yet: npx vitalwire patients add --id p1 --name "Ada Lovelace", then\n' +
+          '    npx vitalwire devices add --id hr-1 --patient p1   (prints how the device connects, and a test command)',
       'Press Ctrl+C to stop.',
     ]
     process.stdout.write(`${lines.filter(Boolean).join('\n')}\n`)

@@ -382,7 +382,7 @@ describe('vitalwire CLI', { timeout: 120_000 }, () => {
     expect(new Set(reads.map((r) => r.actor))).toEqual(new Set([`cli:${os.userInfo().username}`]))
   })
 
-  it('says how to create the first user when nobody can sign in yet', async () => {
+  it('says how to create the first user and the first patient, and where a new user signs in', async () => {
     const readyText = async () => {
       const child = spawn(process.execPath, [path.join(ROOT, 'cli', 'vitalwire.ts'), 'start'], {
         env: { ...process.env, ...env, VITALWIRE_MQTT_PORT: '0', VITALWIRE_HTTP_PORT: '0' },
@@ -401,8 +401,17 @@ describe('vitalwire CLI', { timeout: 120_000 }, () => {
       return out
     }
     const hint = 'nobody can sign in yet: npx vitalwire users add --email you@example.org --role admin'
-    expect(await readyText()).toContain(hint)
-    expect((await runCli(['users', 'add', '--email', 'a@example.org', '--role', 'admin'], env)).code).toBe(0)
+    const patientHint = 'no patients yet: npx vitalwire patients add --id p1'
+    const first = await readyText()
+    expect(first).toContain(hint)
+    expect(first).toContain(patientHint)
+    const added = await runCli(['users', 'add', '--email', 'a@example.org', '--role', 'admin'], env)
+    expect(added.code).toBe(0)
+    // Where to sign in, and that the one-time password must be changed first.
+    expect(added.stdout).toContain('sign in at http://127.0.0.1:8080 (the server')
+    expect(added.stdout).toContain('the first sign-in asks for a new password')
     expect(await readyText()).not.toContain(hint)
+    await runCli(['patients', 'add', '--id', 'p1', '--name', 'X'], env)
+    expect(await readyText()).not.toContain(patientHint)
   })
 })
