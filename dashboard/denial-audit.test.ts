@@ -51,11 +51,33 @@ describe('anonymous denials in the audit log', () => {
     audit.close()
   })
 
+  it('summarises changes sent from another origin like requests without credentials (a script can loop them)', () => {
+    const { audit, written, advance } = setup()
+    const foreign = (): AuditEntry => ({
+      actor: 'anonymous',
+      action: 'access:POST /api/alerts/:id/resolve',
+      outcome: 'denied',
+      ip: '10.0.0.9',
+      detail: { reason: 'origin', origin: 'http://evil.example' },
+    })
+    for (let i = 0; i < 4; i++) audit.append(foreign())
+    audit.append(denial('10.0.0.9'))
+    expect(written).toHaveLength(1)
+    advance(60_000)
+    audit.flush()
+    expect(written[1]).toMatchObject({
+      action: 'access:repeated',
+      ip: '10.0.0.9',
+      detail: { reason: 'origin+unauthenticated', repeats: 4 },
+    })
+    audit.close()
+  })
+
   it("passes every other entry through untouched, and keeps the store's other methods", () => {
     const { audit, written } = setup()
     const others: AuditEntry[] = [
       {
-        actor: 'anonymous',
+        actor: 'a@example.org',
         action: 'ws.connect',
         outcome: 'denied',
         ip: '10.0.0.1',

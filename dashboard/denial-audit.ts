@@ -17,6 +17,8 @@ interface Window {
   lastMs: number
   repeats: number
   routes: Set<string>
+  /** Why they were denied: unauthenticated, origin (a change sent from another page's origin). */
+  reasons: Set<string>
 }
 
 type Sink = { append(e: AuditEntry): void }
@@ -44,7 +46,7 @@ export function throttleAnonymousDenials<A extends Sink>(
       outcome: 'denied',
       ...(ip === '*' ? {} : { ip }),
       detail: {
-        reason: 'unauthenticated',
+        reason: [...w.reasons].sort().join('+'),
         repeats: w.repeats,
         from: new Date(w.startMs).toISOString(),
         to: new Date(w.lastMs).toISOString(),
@@ -79,16 +81,17 @@ export function throttleAnonymousDenials<A extends Sink>(
     }
     if (!w && windows.size >= maxAddresses) {
       ip = '*'
-      w = windows.get(ip) ?? { startMs: t, lastMs: t, repeats: 0, routes: new Set() }
+      w = windows.get(ip) ?? { startMs: t, lastMs: t, repeats: 0, routes: new Set(), reasons: new Set() }
       windows.set(ip, w)
     }
     if (!w) {
-      windows.set(ip, { startMs: t, lastMs: t, repeats: 0, routes: new Set() })
+      windows.set(ip, { startMs: t, lastMs: t, repeats: 0, routes: new Set(), reasons: new Set() })
       return audit.append(e)
     }
     w.repeats++
     w.lastMs = t
     if (w.routes.size < MAX_ROUTES) w.routes.add(e.action)
+    w.reasons.add(String(e.detail?.reason))
   }
 
   return {
