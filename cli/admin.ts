@@ -19,6 +19,12 @@ export async function withStorage<T>(
   fn: (s: ReturnType<typeof openEmbeddedStorage>, config: ReturnType<typeof configFromEnv>) => Promise<T>,
 ): Promise<T> {
   const config = configFromEnv()
+  // A command run from another directory (./data is relative) would quietly start a data dir of its
+  // own, which no running server sees: say where it went.
+  if (!fs.existsSync(config.dataDir))
+    process.stderr.write(
+      `vitalwire: created the data dir ${config.dataDir} (VITALWIRE_DATA_DIR, default ./data): a server on another data dir will not see this\n`,
+    )
   prepareDataDir(config.dataDir)
   const storage = openEmbeddedStorage({
     dataDir: config.dataDir,
@@ -199,8 +205,14 @@ export function adminCommands(program: Command) {
         } & Out,
       ) =>
         withStorage(async (s, config) => {
-          if (o.csr !== undefined && o.auth !== 'cert')
-            throw new VitalwireError('VW_ERR_CLI_ARGUMENT', '--csr needs --auth cert')
+          // The cert-only options mean nothing to a secret device: say so rather than ignore them.
+          for (const [given, name] of [
+            [o.csr, '--csr'],
+            [o.out, '--out'],
+            [o.days, '--days'],
+          ] as const)
+            if (given !== undefined && o.auth !== 'cert')
+              throw new VitalwireError('VW_ERR_CLI_ARGUMENT', `${name} needs --auth cert`)
           if (o.auth === 'cert' && config.mqtt.deviceCa) {
             // The broker trusts only VITALWIRE_DEVICE_CA then; a development-CA certificate would be refused.
             throw new VitalwireError(

@@ -112,6 +112,9 @@ describe('vitalwire CLI', { timeout: 120_000 }, () => {
     [['patients', 'add', '--id', 'p1', '--name', 'X', '--birth-date', '10/12/1815'], /YYYY-MM-DD/],
     [['patients', 'add', '--id', 'p1', '--name', 'X', '--birth-date', '2990-01-01'], /in the future/],
     [['devices', 'add', '--id', 'd1'], /--patient/],
+    // Cert-only options on a secret device were silently ignored.
+    [['devices', 'add', '--id', 'd1', '--patient', 'p1', '--days', '5'], /--days needs --auth cert/],
+    [['devices', 'add', '--id', 'd1', '--patient', 'p1', '--out', '/tmp'], /--out needs --auth cert/],
     [['users', 'add', '--email', 'x@example.org', '--role', 'superuser'], /superuser/],
     [['start', '--only', 'broker,teleporter'], /teleporter/],
     [
@@ -280,6 +283,13 @@ describe('vitalwire CLI', { timeout: 120_000 }, () => {
       expect(r.code).toBe(0)
       expect(r.stdout).toContain('Usage: vitalwire')
     }
+  })
+
+  it('says where a data dir it had to create is (a command run elsewhere makes a ./data of its own)', async () => {
+    const fresh = path.join(dataDir, 'elsewhere', 'data')
+    const first = await runCli(['patients', 'list'], { ...env, VITALWIRE_DATA_DIR: fresh })
+    expect(first.stderr).toContain(`vitalwire: created the data dir ${fresh}`)
+    expect((await runCli(['patients', 'list'], { ...env, VITALWIRE_DATA_DIR: fresh })).stderr).toBe('')
   })
 
   it('refuses bad arguments with a clear message and exit code 2, never a stack trace', async () => {
