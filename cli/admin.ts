@@ -1,5 +1,6 @@
 import fs from 'node:fs'
 import os from 'node:os'
+import path from 'node:path'
 import { type Command, InvalidArgumentError, Option } from 'commander'
 import { knownDeviceTypes } from '../ingest/mappings/index.ts'
 import { prepareDataDir } from '../shared/components.ts'
@@ -64,13 +65,18 @@ function deviceType(value: string): string {
   return value
 }
 
-function readCsr(file: string): string {
+/** A file an option (or setting) names, read as text; unreadable: an argument error naming it. */
+function readFileArg(file: string, option: string): string {
   try {
     return fs.readFileSync(file, 'utf8')
   } catch (e) {
-    throw new VitalwireError('VW_ERR_CLI_ARGUMENT', `cannot read --csr ${file}: ${(e as Error).message}`, {
-      cause: e,
-    })
+    throw new VitalwireError(
+      'VW_ERR_CLI_ARGUMENT',
+      `cannot read ${option} ${file}: ${(e as Error).message}`,
+      {
+        cause: e,
+      },
+    )
   }
 }
 
@@ -185,6 +191,10 @@ export function adminCommands(program: Command) {
       '--csr <file>',
       "with --auth cert: sign this PEM certificate signing request (the device's key never leaves it); writes only <id>.crt",
     )
+    .option(
+      '--cert <file>',
+      'with --auth cert: register this certificate, issued by your own device CA (VITALWIRE_DEVICE_CA, or the development CA) for CN = the device id, instead of issuing one',
+    )
     .option('--days <n>', 'with --auth cert: certificate validity in days', (v) => {
       const n = Number(v)
       if (!Number.isInteger(n) || n < 1 || n > 3650)
@@ -201,6 +211,7 @@ export function adminCommands(program: Command) {
           auth: 'secret' | 'cert'
           out?: string
           csr?: string
+          cert?: string
           days?: number
         } & Out,
       ) =>
@@ -210,18 +221,35 @@ export function adminCommands(program: Command) {
             [o.csr, '--csr'],
             [o.out, '--out'],
             [o.days, '--days'],
+            [o.cert, '--cert'],
           ] as const)
             if (given !== undefined && o.auth !== 'cert')
               throw new VitalwireError('VW_ERR_CLI_ARGUMENT', `${name} needs --auth cert`)
-          if (o.auth === 'cert' && config.mqtt.deviceCa) {
+          if (o.cert !== undefined && (o.csr ?? o.out ?? o.days) !== undefined)
+            throw new VitalwireError(
+              'VW_ERR_CLI_ARGUMENT',
+              '--cert registers a certificate as it is: --csr, --out and --days are for one Vitalwire issues',
+            )
+          if (o.auth === 'cert' && config.mqtt.deviceCa && o.cert === undefined) {
             // The broker trusts only VITALWIRE_DEVICE_CA then; a development-CA certificate would be refused.
             throw new VitalwireError(
               'VW_ERR_CONFIG_INVALID',
               `VITALWIRE_DEVICE_CA is set (${config.mqtt.deviceCa}): issuing a device certificate requires that CA's private key, which Vitalwire does not hold. Sign the device's CSR with your CA (docs/broker.md, "Using your own CA"); --auth cert issues only from the development CA`,
             )
           }
-          const csr = o.csr === undefined ? undefined : readCsr(o.csr)
-          if (o.auth === 'cert') await (await import('../shared/pki.ts')).ensureDevelopmentPki(config.pkiDir)
+          const csr = o.csr === undefined ? undefined : readFileArg(o.csr, '--csr')
+          if (o.auth === 'cert' && !config.mqtt.deviceCa)
+            await (await import('../shared/pki.ts')).ensureDevelopmentPki(config.pkiDir)
+          const devCa = path.join(config.pkiDir, 'ca.crt')
+          const certificate =
+            o.cert === undefined
+              ? undefined
+              : {
+                  pem: readFileArg(o.cert, '--cert'),
+                  file: path.resolve(o.cert),
+                  trustedCa: readFileArg(config.mqtt.deviceCa ?? devCa, 'VITALWIRE_DEVICE_CA'),
+                  serverCa: config.mqtt.tlsCert ?? devCa,
+                }
           const d = await enrollDevice(s.registry, {
             id: o.id,
             patientId: o.patient,
@@ -232,6 +260,7 @@ export function adminCommands(program: Command) {
             outDir: o.out,
             days: o.days,
             csr,
+            certificate,
           })
           s.audit.append({
             actor: cliActor(),

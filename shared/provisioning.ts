@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import type { Registry } from '../storage/ports.ts'
@@ -35,6 +36,12 @@ export async function enrollDevice(
     days?: number
     /** With auth 'cert': the device's PKCS#10 request (PEM); the certificate is issued for its key. */
     csr?: string
+    /**
+     * With auth 'cert': a certificate the deployment's own CA issued (PEM), registered as it is (by its
+     * fingerprint) instead of issuing one; `trustedCa` is that CA's PEM bundle (VITALWIRE_DEVICE_CA),
+     * `file` where the certificate is, `serverCa` what the device trusts to verify the server.
+     */
+    certificate?: { pem: string; file: string; trustedCa: string; serverCa: string }
     /** Device types (payload mapping ids) this installation knows; others are refused. */
     knownTypes?: readonly string[]
     /**
@@ -44,7 +51,7 @@ export async function enrollDevice(
     externalDeviceCa?: string
   },
 ): Promise<EnrolledDevice> {
-  if (opts.auth === 'cert' && opts.externalDeviceCa) {
+  if (opts.auth === 'cert' && opts.externalDeviceCa && !opts.certificate) {
     throw new VitalwireError(
       'VW_ERR_VALIDATION',
       `this deployment uses its own device CA (VITALWIRE_DEVICE_CA=${opts.externalDeviceCa}); Vitalwire does not hold its private key, so it cannot issue device certificates: sign the device's CSR with that CA (docs/broker.md, "Using your own CA") or enroll the device with a secret`,
@@ -76,6 +83,25 @@ export async function enrollDevice(
       secretHash: hashDeviceSecret(secret),
     })
     return { id: opts.id, patientId: opts.patientId, auth: 'secret', secret }
+  }
+  if (opts.certificate) {
+    const c = checkExternalCertificate(opts.certificate, opts.id)
+    await registry.addDevice({
+      id: opts.id,
+      patientId: opts.patientId,
+      type: opts.type,
+      auth: 'cert',
+      certFingerprint: c.fingerprint256,
+      certNotAfterMs: Date.parse(c.validTo),
+    })
+    return {
+      id: opts.id,
+      patientId: opts.patientId,
+      auth: 'cert',
+      cert: opts.certificate.file,
+      ca: opts.certificate.serverCa,
+      notAfter: new Date(Date.parse(c.validTo)).toISOString(),
+    }
   }
   // The X.509 library is loaded only when a certificate is issued (it is the CLI's heaviest import).
   const { checkDeviceCsr, describeCertificate, issueCertificate, issueCertificateForCsr, pkiPaths } =
@@ -115,6 +141,43 @@ export async function enrollDevice(
     ca: p.caCert,
     notAfter: new Date(info.notAfterMs).toISOString(),
   }
+}
+
+/**
+ * A certificate from the deployment's CA, to register for device `id`: for CN = id, issued and signed
+ * by one of the CA bundle's certificates, and not expired. Anything else is refused saying why (the
+ * broker would refuse it at every connect, with only "not authorized" to show for it).
+ */
+function checkExternalCertificate(c: { pem: string; trustedCa: string }, id: string): X509Certificate {
+  let cert: X509Certificate
+  try {
+    cert = new X509Certificate(c.pem)
+  } catch {
+    throw new VitalwireError('VW_ERR_VALIDATION', 'the device certificate is not a PEM certificate')
+  }
+  const cn = cert.subject
+    .split('\n')
+    .find((l) => l.startsWith('CN='))
+    ?.slice(3)
+  if (cn !== id)
+    throw new VitalwireError(
+      'VW_ERR_VALIDATION',
+      `the certificate is for CN=${cn ?? '(none)'}, not the device id ${id}`,
+    )
+  const cas = (c.trustedCa.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map(
+    (pem) => new X509Certificate(pem),
+  )
+  if (!cas.some((ca) => cert.checkIssued(ca) && cert.verify(ca.publicKey)))
+    throw new VitalwireError(
+      'VW_ERR_VALIDATION',
+      `the certificate was not issued by the device CA (${cert.issuer.replace(/\n/g, ', ')}): the broker would refuse it`,
+    )
+  if (Date.parse(cert.validTo) <= Date.now())
+    throw new VitalwireError(
+      'VW_ERR_VALIDATION',
+      `the certificate expired on ${new Date(cert.validTo).toISOString()}`,
+    )
+  return cert
 }
 
 export async function addUser(

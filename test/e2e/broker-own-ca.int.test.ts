@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import mqtt from 'mqtt'
 import { afterEach, describe, expect, it } from 'vitest'
-import { openEmbeddedStorage } from '../../storage/sqlite/index.ts'
+import { runCli } from '../helpers/cli.ts'
 import { type Harness, startHarness, tempDir } from '../helpers/harness.ts'
 import { observed, reading } from './broker-helpers.ts'
 
@@ -90,6 +90,7 @@ describe('broker with the deployment’s own CA', () => {
     )
     issue(dir, 'device-ca', 'dev-1', 'dev-1', 'extendedKeyUsage=clientAuth\n')
     issue(dir, 'server-ca', 'dev-1-wrong-ca', 'dev-1', 'extendedKeyUsage=clientAuth\n')
+    issue(dir, 'server-ca', 'dev-3', 'dev-3', 'extendedKeyUsage=clientAuth\n')
     const file = (n: string) => path.join(dir, n)
     h = await startHarness({
       only: ['broker', 'ingest'],
@@ -102,13 +103,26 @@ describe('broker with the deployment’s own CA', () => {
     // No development CA is created when the deployment brings its own.
     expect(fs.existsSync(path.join(h.dataDir, 'pki', 'ca.key'))).toBe(false)
     await h.enrollPatient('p1')
-    const s = openEmbeddedStorage({
-      dataDir: h.dataDir,
-      dbPath: path.join(h.dataDir, 'vitalwire.db'),
-      outbox: false,
-    })
-    await s.registry.addDevice({ id: 'dev-1', patientId: 'p1', type: 'generic', auth: 'cert' })
-    s.close()
+    // Registered with the CLI, as an operator does: the certificate the deployment's CA issued, as it is.
+    const register = (id: string, cert: string) =>
+      runCli(
+        ['devices', 'add', '--id', id, '--patient', 'p1', '--auth', 'cert', '--cert', file(cert), '--json'],
+        h!.env,
+      )
+    const registered = await register('dev-1', 'dev-1.crt')
+    expect(registered.code, registered.stderr).toBe(0)
+    expect(JSON.parse(registered.stdout)).toMatchObject({ id: 'dev-1', cert: file('dev-1.crt') })
+    // Refused with the reason, where the broker would only have said "not authorized" at every connect.
+    const wrongCn = await register('dev-2', 'dev-1.crt')
+    expect([wrongCn.code, wrongCn.stderr]).toEqual([
+      1,
+      expect.stringContaining('the certificate is for CN=dev-1, not the device id dev-2'),
+    ])
+    const wrongCa = await register('dev-3', 'dev-3.crt')
+    expect([wrongCa.code, wrongCa.stderr]).toEqual([
+      1,
+      expect.stringContaining('was not issued by the device CA'),
+    ])
 
     const connect = (cert: string) =>
       mqtt.connectAsync(h!.mqttUrl, {
