@@ -149,7 +149,13 @@ export function websocketRoutes(app: FastifyInstance, deps: DashboardDeps) {
           : { kind: 'session', sid: req.session.sessionId },
       )
       deps.metrics.wsClients.set(sockets.size)
-      auditReq(deps, req, { action: 'ws.connect', outcome: 'ok' })
+      // The socket will push these patients' readings and alerts: each one's audit trail shows it
+      // (`?patient=`). An admin's covers every patient, as the worklist read beside it records.
+      auditReq(deps, req, {
+        action: 'ws.connect',
+        outcome: 'ok',
+        detail: viewer.patients ? { patients: [...viewer.patients] } : { scope: 'all patients' },
+      })
       socket.send(JSON.stringify({ type: 'hello', email: viewer.email, role: viewer.role }))
       // The socket carries no commands; anything a client sends is ignored.
       socket.on('close', () => {

@@ -4,6 +4,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
 import { openEmbeddedStorage } from '../../storage/sqlite/index.ts'
 import { alertFixture } from '../contract/fixtures.ts'
 import { type Caller, call, eventually } from '../helpers/api-client.ts'
@@ -106,6 +107,22 @@ describe('audit trail', () => {
         .filter((a) => a === 'alerts.list' || a === 'devices.list')
     await eventually(async () => (await reads()).length >= 2)
     expect((await reads()).sort()).toEqual(['alerts.list', 'devices.list'])
+  })
+
+  it('records a WebSocket connection in the trail of each patient whose data it will push', async () => {
+    const ws = new WebSocket(`${h.httpUrl.replace(/^http/, 'ws')}/ws`, {
+      headers: { cookie: who.coord.cookie! },
+    })
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject))
+    ws.close()
+    const connects = async (patient: string) =>
+      (
+        (await call(h.httpUrl, who.admin, 'GET', `/api/audit?patient=${patient}&actor=c@example.org`)).body
+          .entries as any[]
+      ).filter((e) => e.action === 'ws.connect')
+    await eventually(async () => (await connects('p1')).length > 0)
+    expect((await connects('p1'))[0].detail).toEqual({ patients: ['p1'] })
+    expect(await connects('p2')).toEqual([])
   })
 
   it("puts probes of a patient out of reach in that patient's own trail", async () => {
