@@ -331,12 +331,21 @@ export async function startVitalwire(
             const degraded = Object.values(health).some((c) => c.degraded)
             return { live: true, ready, degraded, checks: health }
           },
-          enroll: (o) =>
+          enroll: ({ certificate, ...o }) =>
             enrollDevice(storage.registry, {
               ...o,
               pkiDir: config.pkiDir,
               knownTypes: knownDeviceTypes(),
               externalDeviceCa: config.mqtt.deviceCa,
+              ...(certificate !== undefined
+                ? {
+                    certificate: {
+                      pem: certificate,
+                      trustedCa: tlsFiles.ca,
+                      serverCa: config.mqtt.tlsCert ?? paths.caCert,
+                    },
+                  }
+                : {}),
             }),
           revokeDevice: async (id) => {
             await storage.registry.revokeDevice(id)

@@ -88,7 +88,14 @@ export interface DashboardDeps {
   log: Logger
   metrics: Metrics
   health(): Health
-  enroll(opts: { id: string; patientId: string; type: string; auth: 'secret' | 'cert' }): Promise<unknown>
+  enroll(opts: {
+    id: string
+    patientId: string
+    type: string
+    auth: 'secret' | 'cert'
+    /** A PEM certificate the deployment's device CA issued, to register instead of issuing one. */
+    certificate?: string
+  }): Promise<unknown>
   revokeDevice(id: string): Promise<void>
   /** Serve the web UI from this directory, if built. */
   webRoot?: string

@@ -17,9 +17,12 @@ export type EnrolledDevice =
       id: string
       patientId: string
       auth: 'cert'
-      cert: string
+      /** Where the certificate is; absent for one sent in an API request. */
+      cert?: string
       /** Absent when the certificate was issued for the device's own CSR: its key stays on the device. */
       key?: string
+      /** A registered certificate's SHA-256 fingerprint, the one the broker will accept. */
+      fingerprint?: string
       ca: string
       notAfter: string
     }
@@ -41,7 +44,7 @@ export async function enrollDevice(
      * fingerprint) instead of issuing one; `trustedCa` is that CA's PEM bundle (VITALWIRE_DEVICE_CA),
      * `file` where the certificate is, `serverCa` what the device trusts to verify the server.
      */
-    certificate?: { pem: string; file: string; trustedCa: string; serverCa: string }
+    certificate?: { pem: string; file?: string; trustedCa: string; serverCa: string }
     /** Device types (payload mapping ids) this installation knows; others are refused. */
     knownTypes?: readonly string[]
     /**
@@ -98,7 +101,8 @@ export async function enrollDevice(
       id: opts.id,
       patientId: opts.patientId,
       auth: 'cert',
-      cert: opts.certificate.file,
+      ...(opts.certificate.file !== undefined ? { cert: opts.certificate.file } : {}),
+      fingerprint: c.fingerprint256,
       ca: opts.certificate.serverCa,
       notAfter: new Date(Date.parse(c.validTo)).toISOString(),
     }

@@ -56,6 +56,7 @@ export function deviceRoutes(app: FastifyInstance, deps: DashboardDeps) {
               cert: { type: 'string' },
               key: { type: 'string' },
               ca: { type: 'string' },
+              fingerprint: { type: 'string' },
               notAfter: { type: 'string' },
             },
           },
@@ -70,12 +71,26 @@ export function deviceRoutes(app: FastifyInstance, deps: DashboardDeps) {
             patientId: { type: 'string', minLength: 1, maxLength: 64 },
             type: { type: 'string', minLength: 1, maxLength: 64, default: 'generic' },
             auth: { type: 'string', enum: ['secret', 'cert'], default: 'secret' },
+            certificate: {
+              type: 'string',
+              maxLength: 16384,
+              description:
+                'with auth cert: a PEM certificate your device CA issued for CN = id, registered as it is (by fingerprint) instead of issuing one',
+            },
           },
         },
       },
     },
     async (req, reply) => {
-      const body = req.body as { id: string; patientId: string; type: string; auth: 'secret' | 'cert' }
+      const body = req.body as {
+        id: string
+        patientId: string
+        type: string
+        auth: 'secret' | 'cert'
+        certificate?: string
+      }
+      if (body.certificate !== undefined && body.auth !== 'cert')
+        throw new VitalwireError('VW_ERR_VALIDATION', 'certificate needs auth "cert"')
       const enrolled = await deps.enroll(body)
       auditReq(deps, req, {
         action: 'device.enroll',

@@ -163,6 +163,31 @@ describe('broker with the deployment’s own CA', () => {
     expect((await listed.json()).devices.map((d: { id: string }) => d.id)).not.toContain('dev-cert')
     // Secrets still work: they need no CA.
     expect((await enroll('secret')).status).toBe(201)
+    // A certificate the deployment's CA issued is registered as it is, checked first.
+    issue(dir, 'device-ca', 'dev-9', 'dev-9', 'extendedKeyUsage=clientAuth\n')
+    const register = (id: string) =>
+      fetch(`${h!.httpUrl}/api/devices`, {
+        method: 'POST',
+        headers: { cookie, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          id,
+          patientId: 'p1',
+          auth: 'cert',
+          certificate: fs.readFileSync(path.join(dir, 'dev-9.crt'), 'utf8'),
+        }),
+      })
+    const wrong = await register('dev-8')
+    expect([wrong.status, (await wrong.json()).error.message]).toEqual([
+      400,
+      'the certificate is for CN=dev-9, not the device id dev-8',
+    ])
+    const registered = await register('dev-9')
+    expect(registered.status).toBe(201)
+    expect(await registered.json()).toMatchObject({
+      id: 'dev-9',
+      auth: 'cert',
+      fingerprint: expect.stringMatching(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/),
+    })
     fs.rmSync(dir, { recursive: true, force: true })
   })
 })

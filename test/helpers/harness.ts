@@ -113,7 +113,7 @@ export async function startHarness(
         enrollDevice(s.registry, { id, patientId, type, auth, pkiDir: config.pkiDir }),
       )
       if (d.auth === 'secret') return { secret: d.secret }
-      return { cert: fs.readFileSync(d.cert, 'utf8'), key: fs.readFileSync(d.key!, 'utf8') }
+      return { cert: fs.readFileSync(d.cert!, 'utf8'), key: fs.readFileSync(d.key!, 'utf8') }
     },
     async addUser(email, role, patients = [], o = {}) {
       return withStorage(async (s) => {
