@@ -98,10 +98,25 @@ export function createLifecycle(deps: {
     return alert
   }
 
+  /**
+   * A finding measured no later than the last breach of an alert of its rule that has since been
+   * resolved (a buffer uploaded late), and no worse than it: part of the episode already handled. Kept
+   * in that alert's history, not opened again: a coordinator who resolved "SpO2 84 %" after a call was
+   * paged again for an 83 % from before it. Compared on the readings' own clock (measured times), so a
+   * device whose clock runs slow still opens a new episode with a new breach.
+   */
+  async function handledAlready(patientId: string, rule: string, f: Finding): Promise<Alert | undefined> {
+    const prior = await deps.store.lastResolved(patientId, rule)
+    if (!prior || SEVERITY_RANK[f.severity] > SEVERITY_RANK[prior.severity]) return undefined
+    if (Date.parse(f.seenAt) > Date.parse(prior.lastSeenAt)) return undefined
+    const note = `a reading measured at ${f.seenAt}, within this resolved episode, arrived late (${f.message(prior.firstSeenAt ?? prior.openedAt, prior.count + 1)}); not opened again`
+    return save(prior, event('updated', 'system', note), false)
+  }
+
   /** Open an alert, or fold this finding into the live one. */
   async function raise(patientId: string, rule: string, f: Finding): Promise<Alert> {
     const live = await findLive(patientId, rule)
-    if (!live) return open(patientId, rule, f)
+    if (!live) return (await handledAlready(patientId, rule, f)) ?? open(patientId, rule, f)
     const raised = SEVERITY_RANK[f.severity] > SEVERITY_RANK[live.severity]
     // The alert keeps its highest severity until it resolves; a milder finding says so, or a CRITICAL
     // badge over "NEWS2 4 ..." reads as a mistake.

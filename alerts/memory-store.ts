@@ -29,6 +29,13 @@ export function createMemoryAlertStore(): AlertStore & { all(): Alert[] } {
       const id = live.get(key({ patientId, rule }))
       return copy(id ? byId.get(id) : undefined)
     },
+    async lastResolved(patientId, rule) {
+      let last: Alert | undefined
+      for (const a of byId.values())
+        if (a.patientId === patientId && a.rule === rule && a.status === 'resolved')
+          if (!last || a.updatedAt > last.updatedAt) last = a
+      return copy(last)
+    },
     async allLive() {
       return [...live.values()].map((id) => structuredClone(byId.get(id)!))
     },

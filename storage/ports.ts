@@ -125,6 +125,8 @@ export interface AlertStore {
   update(a: import('../shared/alert.ts').Alert): Promise<void>
   /** The open or acknowledged alert for this patient and rule, if any. */
   live(patientId: string, rule: string): Promise<import('../shared/alert.ts').Alert | undefined>
+  /** The most recently resolved alert for this patient and rule, if any. */
+  lastResolved(patientId: string, rule: string): Promise<import('../shared/alert.ts').Alert | undefined>
   allLive(): Promise<import('../shared/alert.ts').Alert[]>
   get(id: string): Promise<import('../shared/alert.ts').Alert | undefined>
   /**

@@ -113,4 +113,24 @@ describe('alert lists, in the SQLite store and the in-memory one (replays)', () 
     ])
     expect(await ids({ limit: 2, changedAfter: { updatedMs: t0, id: 'a0' } })).toEqual(['a1', 'a2'])
   })
+
+  it.each([
+    ['sqlite', () => createSqliteAlertStore(openDatabase(':memory:'))],
+    ['memory', () => createMemoryAlertStore()],
+  ])("%s: a patient's most recently resolved alert of a rule, never a live one", async (_name, make) => {
+    const store = make()
+    const at = (ms: number) => new Date(t0 + ms).toISOString()
+    const resolved = (id: string, ms: number) => ({
+      ...alertFixture({ id, patientId: 'p1', rule: 'spo2-low', severity: 'high' }, at(ms)),
+      status: 'resolved' as const,
+    })
+    await store.insert(resolved('old', 0))
+    await store.insert(resolved('new', 5000))
+    await store.insert({ ...resolved('other-rule', 9000), rule: 'hr-high' })
+    await store.insert(
+      alertFixture({ id: 'live', patientId: 'p1', rule: 'spo2-low', severity: 'high' }, at(9000)),
+    )
+    expect((await store.lastResolved('p1', 'spo2-low'))?.id).toBe('new')
+    expect(await store.lastResolved('p2', 'spo2-low')).toBeUndefined()
+  })
 })

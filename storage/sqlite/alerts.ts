@@ -80,6 +80,9 @@ export function createSqliteAlertStore(db: Db, options: AlertStoreOptions = {}):
     "SELECT data FROM alerts WHERE patient_id = ? AND rule = ? AND status != 'resolved'",
   )
   const allLive = db.prepare("SELECT data FROM alerts WHERE status != 'resolved' ORDER BY opened_ms")
+  const lastResolved = db.prepare(
+    "SELECT data FROM alerts WHERE patient_id = ? AND rule = ? AND status = 'resolved' ORDER BY updated_ms DESC LIMIT 1",
+  )
   const byId = db.prepare('SELECT data FROM alerts WHERE id = ?')
   const snooze = db.prepare(
     'INSERT INTO alert_snoozes (alert_id, user_id, until_ms) VALUES (?, ?, ?) ON CONFLICT (alert_id, user_id) DO UPDATE SET until_ms = excluded.until_ms',
@@ -112,6 +115,9 @@ export function createSqliteAlertStore(db: Db, options: AlertStoreOptions = {}):
     },
     async live(patientId: string, rule: string): Promise<Alert | undefined> {
       return parse(live.get(patientId, rule) as { data: string } | undefined)
+    },
+    async lastResolved(patientId: string, rule: string): Promise<Alert | undefined> {
+      return parse(lastResolved.get(patientId, rule) as { data: string } | undefined)
     },
     async allLive(): Promise<Alert[]> {
       return (allLive.all() as { data: string }[]).map((r) => JSON.parse(r.data))

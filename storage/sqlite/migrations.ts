@@ -244,4 +244,9 @@ export const MIGRATIONS: string[] = [
   `
   ALTER TABLE patients ADD COLUMN monitoring_since_ms INTEGER;
   `,
+  // A patient's latest resolved alert of a rule (alerts/lifecycle.ts: a late reading from a resolved
+  // episode), without scanning every resolved alert.
+  `
+  CREATE INDEX alerts_patient_rule ON alerts(patient_id, rule, updated_ms);
+  `,
 ]

@@ -122,6 +122,38 @@ describe('alert lifecycle', () => {
     expect(await f.live('p1', 'spo2-low')).toBeUndefined()
   })
 
+  it('does not open a resolved episode again for a late reading from within it, but does for a worse one or a new breach', async () => {
+    const spo2 = (v: number, atMs: number, receivedMs = atMs) => ({
+      ...obs('p1', 'spo2', { value: v }, atMs),
+      receivedMs,
+    })
+    // SpO2 84 % at T0+30 (critical); the coordinator calls, the patient is fine, it is resolved.
+    await f.feed(spo2(84, T0 + 30 * MIN))
+    const first = (await f.live('p1', 'spo2-low'))!
+    f.clock.ms = T0 + 40 * MIN
+    await f.alerts.resolve(first.id, 'bob@example.org', 'probe slipped; re-measured 96 %')
+    // A buffered 83 % measured at T0 arrives ten minutes later: part of that episode, not a new page.
+    await f.feed(spo2(83, T0, T0 + 50 * MIN))
+    expect(await f.live('p1', 'spo2-low')).toBeUndefined()
+    const kept = (await f.storage.alerts.get(first.id))!
+    expect(kept.status).toBe('resolved')
+    expect(kept.history.at(-1)?.note).toMatch(
+      /^a reading measured at .* arrived late \(SpO2 83 %.*\); not opened again$/,
+    )
+    // A new breach after the episode opens a new alert, as it must.
+    await f.feed(spo2(84, T0 + 60 * MIN))
+    const second = (await f.live('p1', 'spo2-low'))!
+    expect(second.id).not.toBe(first.id)
+  })
+
+  it('opens a new alert for a late reading worse than the resolved episode', async () => {
+    await f.feed(obs('p1', 'spo2', { value: 88 }, T0 + 30 * MIN)) // high
+    const first = (await f.live('p1', 'spo2-low'))!
+    await f.alerts.resolve(first.id, 'bob@example.org')
+    await f.feed({ ...obs('p1', 'spo2', { value: 80 }, T0), receivedMs: T0 + 50 * MIN }) // critical, earlier
+    expect(await f.live('p1', 'spo2-low')).toMatchObject({ severity: 'critical', status: 'open' })
+  })
+
   it('keeps who viewed, acknowledged, snoozed and resolved it, with notes', async () => {
     await f.feed(hr(140, T0))
     const id = (await f.live('p1', 'hr-high'))!.id
