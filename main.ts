@@ -1,7 +1,5 @@
-import { X509Certificate } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
-import tls from 'node:tls'
 import cron from 'node-cron'
 import { createAlerts, webhookNotifier } from './alerts/index.ts'
 import { loadRuleFile } from './alerts/rule-file.ts'
@@ -10,7 +8,6 @@ import { createDashboard } from './dashboard/index.ts'
 import { createIngest } from './ingest/index.ts'
 import { knownDeviceTypes, shippedMappings } from './ingest/mappings/index.ts'
 import { type Config, isLoopbackUrl } from './shared/config.ts'
-import { VitalwireError } from './shared/errors.ts'
 import { EventBus } from './shared/events.ts'
 import { listening } from './shared/listening.ts'
 import type { Logger } from './shared/logger.ts'
@@ -18,6 +15,7 @@ import { createMetrics } from './shared/metrics.ts'
 import { ensureDevelopmentPki, pkiPaths, serverNames } from './shared/pki.ts'
 import { enrollDevice } from './shared/provisioning.ts'
 import { generateSecret } from './shared/secrets.ts'
+import { readTlsFiles } from './shared/tls-files.ts'
 import { createOutboxForwarder } from './storage/outbox-forwarder.ts'
 import type { ReadingStore } from './storage/ports.ts'
 import { startRegistryPoll } from './storage/registry-poll.ts'
@@ -60,41 +58,6 @@ function readSecretFile(file: string): string {
     fs.writeFileSync(file, secret, { mode: 0o600, flag: 'wx' })
     return secret
   }
-}
-
-/**
- * The broker's certificate, key and device CA, read and checked now so that a missing file, a file that
- * is no certificate, or a key that is not the certificate's stops the start naming the variable (it
- * was a stack trace, and a start that never exited).
- */
-function readTlsFiles(config: Config, dev: ReturnType<typeof pkiPaths>) {
-  const read = (file: string, variable: string | undefined) => {
-    try {
-      return fs.readFileSync(file, 'utf8')
-    } catch (e) {
-      throw new VitalwireError(
-        'VW_ERR_CONFIG_INVALID',
-        `${variable ?? 'development PKI'}: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? e})`,
-      )
-    }
-  }
-  const cert = read(config.mqtt.tlsCert ?? dev.serverCert, config.mqtt.tlsCert && 'VITALWIRE_TLS_CERT')
-  const key = read(config.mqtt.tlsKey ?? dev.serverKey, config.mqtt.tlsKey && 'VITALWIRE_TLS_KEY')
-  const ca = read(config.mqtt.deviceCa ?? dev.caCert, config.mqtt.deviceCa && 'VITALWIRE_DEVICE_CA')
-  try {
-    tls.createSecureContext({ cert, key })
-  } catch (e) {
-    throw new VitalwireError(
-      'VW_ERR_CONFIG_INVALID',
-      `VITALWIRE_TLS_CERT / VITALWIRE_TLS_KEY: ${(e as Error).message} (a PEM certificate and its own private key)`,
-    )
-  }
-  try {
-    new X509Certificate(ca)
-  } catch {
-    throw new VitalwireError('VW_ERR_CONFIG_INVALID', 'VITALWIRE_DEVICE_CA: not a PEM certificate')
-  }
-  return { cert, key, ca }
 }
 
 export async function startVitalwire(

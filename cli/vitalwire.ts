@@ -7,6 +7,7 @@ import { adminCommands } from './admin.ts'
 import { benchCommand } from './bench.ts'
 import { deadLetterCommands } from './dead-letters.ts'
 import { demoCommand } from './demo.ts'
+import { deviceCommands } from './devices.ts'
 import { rulesCommands } from './rules.ts'
 import { simulateCommands } from './simulate.ts'
 import { startCommand } from './start.ts'
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
     .exitOverride()
   startCommand(program)
   adminCommands(program)
+  deviceCommands(program)
   accessCommands(program)
   simulateCommands(program)
   demoCommand(program)
