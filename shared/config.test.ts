@@ -1,3 +1,6 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { loadConfig } from './config.ts'
 
@@ -31,6 +34,24 @@ describe('loadConfig', () => {
     expect(c.http.port).toBe(8080)
     expect(c.mqtt.port).toBe(8883)
     expect(c.ingest.maxFutureMs).toBe(300_000)
+  })
+
+  it('reads an optional config file (VITALWIRE_CONFIG), the environment winning, and refuses unknown keys', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vitalwire-config-'))
+    const file = path.join(dir, 'vitalwire.env')
+    fs.writeFileSync(file, '# the dashboard\nVITALWIRE_HTTP_PORT=9090\nVITALWIRE_LOG_LEVEL="debug"\n')
+    const c = loadConfig({ VITALWIRE_CONFIG: file, VITALWIRE_HTTP_PORT: '9091' }, '/srv')
+    expect([c.http.port, c.logLevel]).toEqual([9091, 'debug'])
+    // Relative to the working directory, like VITALWIRE_DATA_DIR.
+    expect(loadConfig({ VITALWIRE_CONFIG: 'vitalwire.env' }, dir).http.port).toBe(9090)
+    fs.writeFileSync(file, 'VITALWIRE_HTTP_PROT=9090\n')
+    expect(() => loadConfig({ VITALWIRE_CONFIG: file })).toThrow(/unknown setting VITALWIRE_HTTP_PROT/)
+    fs.writeFileSync(file, 'VITALWIRE_HTTP_PORT=eighty\n')
+    expect(() => loadConfig({ VITALWIRE_CONFIG: file })).toThrow(/VITALWIRE_HTTP_PORT="eighty"/)
+    expect(() => loadConfig({ VITALWIRE_CONFIG: path.join(dir, 'nope.env') })).toThrow(
+      /VITALWIRE_CONFIG: cannot read .*nope\.env \(ENOENT\)/,
+    )
+    fs.rmSync(dir, { recursive: true, force: true })
   })
 
   it('requires a 32-byte base64 data key and cert with key', () => {

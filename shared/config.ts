@@ -1,4 +1,6 @@
+import fs from 'node:fs'
 import path from 'node:path'
+import { parseEnv } from 'node:util'
 import { z } from 'zod'
 import { VitalwireError } from './errors.ts'
 
@@ -82,7 +84,41 @@ function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.')
 }
 
-export function loadConfig(env: Record<string, string | undefined> = process.env, cwd = process.cwd()) {
+/**
+ * The optional config file (`VITALWIRE_CONFIG`): `KEY=value` lines, as in a `.env` file, for the same
+ * variables; the environment wins over it. A key that is not one of them stops the start (a typo would
+ * otherwise be ignored, and its default used without a word).
+ */
+function withConfigFile(
+  env: Record<string, string | undefined>,
+  cwd: string,
+): Record<string, string | undefined> {
+  const file = env.VITALWIRE_CONFIG
+  if (!file) return env
+  let text: string
+  try {
+    text = fs.readFileSync(path.resolve(cwd, file), 'utf8')
+  } catch (e) {
+    throw new VitalwireError(
+      'VW_ERR_CONFIG_INVALID',
+      `VITALWIRE_CONFIG: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? e})`,
+    )
+  }
+  const fromFile = parseEnv(text)
+  const unknown = Object.keys(fromFile).filter((k) => !(k in envSchema.shape))
+  if (unknown.length > 0)
+    throw new VitalwireError(
+      'VW_ERR_CONFIG_INVALID',
+      `VITALWIRE_CONFIG ${file}: unknown setting${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (the variables are listed in the README)`,
+    )
+  return { ...fromFile, ...Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) }
+}
+
+export function loadConfig(
+  processEnv: Record<string, string | undefined> = process.env,
+  cwd = process.cwd(),
+) {
+  const env = withConfigFile(processEnv, cwd)
   // An empty value (`VITALWIRE_HTTP_PORT=` in a compose file or a unit) is unset: it takes the default.
   // Coerced as a number it was 0, a random port, and VITALWIRE_MAX_FUTURE_S= silently became 0.
   const known = Object.fromEntries(

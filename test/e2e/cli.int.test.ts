@@ -181,6 +181,21 @@ describe('vitalwire CLI', { timeout: 120_000 }, () => {
     expect(r.stderr).toContain('VITALWIRE_HTTP_PORT')
   })
 
+  it('takes settings from a config file (VITALWIRE_CONFIG), refusing a key it does not know', async () => {
+    const file = path.join(dataDir, '..', `${path.basename(dataDir)}.env`)
+    fs.writeFileSync(file, `VITALWIRE_DATA_DIR=${dataDir}\n`)
+    await runCli(['patients', 'add', '--id', 'p1', '--name', 'X'], { VITALWIRE_CONFIG: file })
+    const list = await runCli(['patients', 'list', '--json'], env)
+    expect(JSON.parse(list.stdout).patients.map((p: { id: string }) => p.id)).toEqual(['p1'])
+    fs.writeFileSync(file, 'VITALWIRE_HTTP_PROT=9090\n')
+    const typo = await runCli(['start'], { ...env, VITALWIRE_CONFIG: file })
+    expect([typo.code, typo.stderr]).toEqual([
+      2,
+      expect.stringContaining('unknown setting VITALWIRE_HTTP_PROT'),
+    ])
+    fs.rmSync(file)
+  })
+
   it('refuses TLS files that are missing, no certificate, or a key of another certificate, and exits', async () => {
     // Two development PKIs (the same code as the server's): two certificates, each with its key.
     const tls = tempDir('vitalwire-tls-')
