@@ -190,6 +190,12 @@ export function deviceCommands(program: Command) {
     .option('--json', 'print one JSON object')
     .action(async (id: string, o: Out) =>
       withStorage(async (s) => {
+        const before = await s.registry.getDevice(id)
+        if (before?.revokedMs !== undefined)
+          throw new VitalwireError(
+            'VW_ERR_CONFLICT',
+            `device ${id} was already revoked at ${new Date(before.revokedMs).toISOString()}; nothing changed`,
+          )
         const d = await s.registry.revokeDevice(id)
         s.audit.append({
           actor: cliActor(),

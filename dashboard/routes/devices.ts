@@ -111,13 +111,20 @@ export function deviceRoutes(app: FastifyInstance, deps: DashboardDeps) {
         tags,
         summary: 'revoke a device (disconnects it at once)',
         params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } } },
-        response: { 204: { type: 'null' }, ...errors(401, 403, 404) },
+        response: { 204: { type: 'null' }, ...errors(401, 403, 404, 409) },
       },
     },
     async (req, reply) => {
       const { id } = req.params as { id: string }
       const d = await deps.registry.getDevice(id)
       if (!d) throw new VitalwireError('VW_ERR_NOT_FOUND', `device ${id} not found`)
+      // Revoked already: nothing changes, and the answer says so (a 204 here was audited as a second
+      // revocation), like an action on a resolved alert or a revoked token.
+      if (d.revokedMs !== undefined)
+        throw new VitalwireError(
+          'VW_ERR_CONFLICT',
+          `device ${id} was already revoked at ${new Date(d.revokedMs).toISOString()}; nothing changed`,
+        )
       await deps.revokeDevice(id)
       auditReq(deps, req, { action: 'device.revoke', outcome: 'ok', patientId: d.patientId, target: id })
       reply.code(204)

@@ -74,6 +74,18 @@ describe('broker revocation', { timeout: 90_000 }, () => {
     // Measured from the response: the request's own latency on a loaded machine is not the broker's.
     await expectDisconnected(d2, Date.now())
     expect(await refusedCode('d2')).toBe(5)
+    // Again: nothing changes, and the answer says so (it was a 204, audited as a second revocation).
+    const again = await fetch(`${h.httpUrl}/api/devices/d2`, { method: 'DELETE', headers: { cookie } })
+    expect(again.status).toBe(409)
+    expect((await again.json()).error).toMatchObject({
+      code: 'VW_ERR_CONFLICT',
+      message: expect.stringMatching(/^device d2 was already revoked at .*; nothing changed$/),
+    })
+    const cliAgain = await cli('devices', 'revoke', 'd2')
+    expect([cliAgain.code, cliAgain.stderr]).toEqual([
+      1,
+      expect.stringContaining('device d2 was already revoked'),
+    ])
   })
 
   it('`vitalwire patients pause` disconnects all the patient’s devices; `resume` lets them back', async () => {
