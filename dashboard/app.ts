@@ -19,7 +19,7 @@ import { foreignOrigin } from './origin.ts'
 import { alertRoutes } from './routes/alerts.ts'
 import { auditRoutes } from './routes/audit.ts'
 import { deviceRoutes } from './routes/devices.ts'
-import { fhirRoutes } from './routes/fhir.ts'
+import { fhirRoutes, type MethodNotAllowed } from './routes/fhir.ts'
 import { healthRoutes } from './routes/health.ts'
 import { patientRoutes } from './routes/patients.ts'
 import { patientAdminRoutes } from './routes/patients-admin.ts'
@@ -36,27 +36,30 @@ export interface RouteInfo {
 }
 const ROUTES = new WeakMap<FastifyInstance, RouteInfo[]>()
 
-/** Every route the app serves, so a test can prove each one is covered by the access matrix. */
 /**
- * The methods each path takes, from the routes registered (read when first asked, after every route
- * is in). The static files' wildcard is left out: it would make every path take GET.
+ * From the routes registered (read when first asked, after every route is in). The static files'
+ * wildcard is left out: it would make every path take GET.
  */
-function methodsByPath(routes: RouteInfo[]): (path: string) => string[] {
-  let router: FindMyWay.Instance<FindMyWay.HTTPVersion.V1> | undefined
-  return (path) => {
-    if (!router) {
-      const r = FindMyWay({ maxParamLength: 1000 })
-      for (const { method, url } of routes) if (!url.includes('*')) r.on(method as HTTPMethod, url, () => {})
-      router = r
+function methodNotAllowed(routes: RouteInfo[]): MethodNotAllowed {
+  let known: { router: FindMyWay.Instance<FindMyWay.HTTPVersion.V1>; methods: string[] } | undefined
+  return (req) => {
+    if (!known) {
+      const router = FindMyWay({ maxParamLength: 1000 })
+      for (const { method, url } of routes)
+        if (!url.includes('*')) router.on(method as HTTPMethod, url, () => {})
+      known = { router, methods: [...new Set(routes.map((r) => r.method))] }
     }
-    const found = [...new Set(routes.map((r) => r.method))].filter((m) =>
-      (router as FindMyWay.Instance<FindMyWay.HTTPVersion.V1>).find(m as HTTPMethod, path),
-    )
+    const { router, methods } = known
+    const path = req.url.split('?')[0]
+    const found = methods.filter((m) => router.find(m as HTTPMethod, path))
+    if (found.length === 0) return undefined
     if (found.includes('GET')) found.push('HEAD')
-    return found.sort()
+    const allow = found.sort().join(', ')
+    return { allow, message: `${req.method} is not allowed on ${path}; it takes ${allow}` }
   }
 }
 
+/** Every route the app serves, so a test can prove each one is covered by the access matrix. */
 export function routesOf(app: FastifyInstance): RouteInfo[] {
   return ROUTES.get(app) ?? []
 }
@@ -192,19 +195,16 @@ export async function buildApp(
   // Bodies are JSON only: Fastify's own text/plain parser made a plain-text body a 400 about the
   // schema ("body must be object") instead of the documented 415.
   app.removeContentTypeParser('text/plain')
-  const allowedMethods = methodsByPath(routes)
+  const wrongMethod = methodNotAllowed(routes)
   app.setNotFoundHandler((req, reply) => {
     // The path exists, with other methods: 405 with the methods it takes (RFC 9110 15.5.6), not a 404
     // that tells an integrator the resource is missing.
-    const path = req.url.split('?')[0]
-    const allow = allowedMethods(path)
-    if (allow.length > 0) {
-      const message = `${req.method} is not allowed on ${path}; it takes ${allow.join(', ')}`
+    const wrong = wrongMethod(req)
+    if (wrong)
       return reply
         .code(405)
-        .header('allow', allow.join(', '))
-        .send({ error: { code: 'VW_ERR_METHOD_NOT_ALLOWED', message } })
-    }
+        .header('allow', wrong.allow)
+        .send({ error: { code: 'VW_ERR_METHOD_NOT_ALLOWED', message: wrong.message } })
     // The static files' wildcard route sends unknown GETs here, /fhir/r4/... included: answer FHIR in FHIR.
     if (req.url.startsWith('/fhir/r4/'))
       return reply
@@ -223,7 +223,7 @@ export async function buildApp(
   userRoutes(app, deps)
   tokenRoutes(app, deps)
   auditRoutes(app, deps)
-  await app.register(async (fhir) => fhirRoutes(fhir, deps, allowedMethods), { prefix: '/fhir/r4' })
+  await app.register(async (fhir) => fhirRoutes(fhir, deps, wrongMethod), { prefix: '/fhir/r4' })
   websocketRoutes(app, deps)
 
   if (deps.webRoot && fs.existsSync(deps.webRoot)) {

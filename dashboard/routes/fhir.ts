@@ -56,11 +56,14 @@ function createTotals(deps: DashboardDeps, ttlMs = 10_000) {
   }
 }
 
+/** A request for a path that exists with other methods: the `Allow` header and the message of its 405. */
+export type MethodNotAllowed = (req: FastifyRequest) => { allow: string; message: string } | undefined
+
 export function fhirRoutes(
   app: FastifyInstance,
   deps: DashboardDeps,
-  /** The methods a path takes (app.ts), so that a wrong method is a 405, not "not supported" (404). */
-  allowedMethods: (path: string) => string[] = () => [],
+  /** A path that exists with other methods (app.ts): a 405, not "not supported" (404). */
+  wrongMethod: MethodNotAllowed = () => undefined,
 ) {
   const auth = requireViewer(deps)
   const totals = createTotals(deps)
@@ -92,23 +95,15 @@ export function fhirRoutes(
     return sendFhir(reply, status, operationOutcome(ISSUE_BY_STATUS[status] ?? 'invalid', err.message))
   })
   app.setNotFoundHandler((req, reply) => {
-    const path = req.url.split('?')[0]
-    const allow = allowedMethods(path)
-    if (allow.length === 0)
+    const wrong = wrongMethod(req)
+    if (!wrong)
       return sendFhir(
         reply,
         404,
         operationOutcome('not-supported', `${req.method} ${req.url} is not supported`),
       )
-    reply.header('allow', allow.join(', '))
-    return sendFhir(
-      reply,
-      405,
-      operationOutcome(
-        'not-supported',
-        `${req.method} is not allowed on ${path}; it takes ${allow.join(', ')}`,
-      ),
-    )
+    reply.header('allow', wrong.allow)
+    return sendFhir(reply, 405, operationOutcome('not-supported', wrong.message))
   })
 
   // JSON only: a client asking for XML (or anything else) is told so (406), not sent JSON it cannot read.
