@@ -1,6 +1,6 @@
 import http from 'node:http'
 import https from 'node:https'
-import { HttpError, InfluxDB } from '@influxdata/influxdb-client'
+import { HttpError, InfluxDB, type SendOptions } from '@influxdata/influxdb-client'
 import { VitalwireError } from '../../shared/errors.ts'
 import type { Series } from './schema.ts'
 
@@ -89,46 +89,40 @@ export function createInfluxHttp(options: InfluxOptions) {
   if (options.retentionPolicy) params.set('rp', options.retentionPolicy)
   const writePath = `/write?${params}`
 
+  /** A request InfluxDB answers 204 to, and nothing else (`what` names it in the error). */
+  async function expect204(path: string, body: string, options: SendOptions, what: string): Promise<void> {
+    let status: number | undefined
+    try {
+      await transport.request(path, body, options, (_headers, statusCode) => {
+        status = statusCode
+      })
+    } catch (e) {
+      throw classify(e)
+    }
+    if (status !== 204)
+      throw new InfluxWriteError(
+        'VW_ERR_STORAGE_CONFIG',
+        `InfluxDB answered ${status ?? 'without a status'} ${what}, not 204: nothing is taken as stored (is INFLUX_URL an InfluxDB?)`,
+        { httpStatus: status },
+      )
+  }
+
   return {
     /** Write line protocol; resolves when InfluxDB answered 204 (the points are durable there). */
     async write(lines: string): Promise<void> {
-      let status: number | undefined
-      try {
-        await transport.request(
-          writePath,
-          lines,
-          { method: 'POST', headers: { 'content-type': 'text/plain; charset=utf-8' } },
-          (_headers, statusCode) => {
-            status = statusCode
-          },
-        )
-      } catch (e) {
-        throw classify(e)
-      }
       // Only 204 means stored. Another 2xx (a proxy's maintenance page, INFLUX_URL pointing at
       // something else) was taken as stored, and the batch left the outbox for good: keep it and retry,
       // and tell a person.
-      if (status !== 204)
-        throw new InfluxWriteError(
-          'VW_ERR_STORAGE_CONFIG',
-          `InfluxDB answered ${status ?? 'without a status'} to a write, not 204: nothing is taken as stored (is INFLUX_URL an InfluxDB /write endpoint?)`,
-          { httpStatus: status },
-        )
+      await expect204(
+        writePath,
+        lines,
+        { method: 'POST', headers: { 'content-type': 'text/plain; charset=utf-8' } },
+        'to a write',
+      )
     },
     /** InfluxDB's /ping: resolves when it answers 204 (1.x, and 2.x/3.x serve it too). */
     async ping(): Promise<void> {
-      let status: number | undefined
-      try {
-        await transport.request('/ping', '', { method: 'GET' }, (_headers, statusCode) => {
-          status = statusCode
-        })
-      } catch (e) {
-        throw classify(e)
-      }
-      if (status !== 204)
-        throw new InfluxWriteError('VW_ERR_STORAGE_CONFIG', `InfluxDB /ping answered ${status}, not 204`, {
-          httpStatus: status,
-        })
+      await expect204('/ping', '', { method: 'GET' }, 'to /ping')
     },
     /** Run InfluxQL (several statements may be joined by `;`); one array of series per statement. */
     async query(q: string): Promise<Series[][]> {
