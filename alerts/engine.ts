@@ -24,9 +24,6 @@ import { evaluateTrend, type TrendBreach, trendMessage } from './trend.ts'
 const MIN = 60_000
 const HISTORY_LIMIT = 500
 
-/** When a reading was measured (device clock) and received (server clock): see lifecycle.recovering. */
-const times = (obs: StoredObservation) => ({ measuredMs: obs.effectiveMs, receivedMs: obs.receivedMs })
-
 export function createEngine(deps: { readings: ReadingStore; lifecycle: Lifecycle; now: () => number }) {
   const { lifecycle } = deps
   const latest = createLatestValues(deps.readings, NEWS2_TYPES, deps.now)
@@ -87,7 +84,7 @@ export function createEngine(deps: { readings: ReadingStore; lifecycle: Lifecycl
     const b = evaluateThreshold(rule, obs, levels)
     if (!b)
       return recovered(rule, obs, levels)
-        ? lifecycle.recovering(obs.patientId, rule.id, times(obs), resolveAfterMs)
+        ? lifecycle.recovering(obs.patientId, rule.id, obs, resolveAfterMs)
         : lifecycle.unsettled(obs.patientId, rule.id)
     return breach(rule, obs, levels, b)
   }
@@ -166,7 +163,7 @@ export function createEngine(deps: { readings: ReadingStore; lifecycle: Lifecycl
     const history = await earlier(obs, [rule.type], obs.effectiveMs - windowMs)
     const r = evaluateTrend(rule, obs, history)
     if (r.breach) await raiseTrend(rule, obs, r.breach)
-    else if (r.recovered) await lifecycle.recovering(obs.patientId, rule.id, times(obs), resolveAfterMs)
+    else if (r.recovered) await lifecycle.recovering(obs.patientId, rule.id, obs, resolveAfterMs)
     else await lifecycle.unsettled(obs.patientId, rule.id)
     // A reading that arrives after newer ones (a scale syncing its memory newest first) is also the
     // baseline of those newer readings: evaluate them again with it, as they were not in order.
@@ -227,7 +224,7 @@ export function createEngine(deps: { readings: ReadingStore; lifecycle: Lifecycl
     if (!items) return
     const result = scoreNews2(news2Input(items, p?.flags ?? {}))
     const severity = news2Severity(rule, result)
-    if (!severity) return lifecycle.recovering(obs.patientId, rule.id, times(obs), resolveAfterMs)
+    if (!severity) return lifecycle.recovering(obs.patientId, rule.id, obs, resolveAfterMs)
     return lifecycle.raise(obs.patientId, rule.id, {
       severity,
       message: (since) => news2Message(result, since, rule.windowMinutes),

@@ -157,14 +157,14 @@ export function createLifecycle(deps: {
   }
 
   /**
-   * Values are back inside the band plus margin in a reading measured at `measuredMs` and received at
-   * `receivedMs`; resolve once that has lasted long enough. Without a live alert (most readings) there
+   * Values are back inside the band plus margin in a reading measured at `effectiveMs` (device clock)
+   * and received at `receivedMs` (server clock); resolve once that has lasted long enough. Without a live alert (most readings) there
    * is nothing to do, answered at once without a promise.
    */
   function recovering(
     patientId: string,
     rule: string,
-    at: { measuredMs: number; receivedMs: number },
+    at: { effectiveMs: number; receivedMs: number },
     resolveAfterMs: number,
   ): Promise<void> | undefined {
     return knownAbsent(patientId, rule) ? undefined : recoveringLive(patientId, rule, at, resolveAfterMs)
@@ -172,14 +172,14 @@ export function createLifecycle(deps: {
   async function recoveringLive(
     patientId: string,
     rule: string,
-    at: { measuredMs: number; receivedMs: number },
+    at: { effectiveMs: number; receivedMs: number },
     resolveAfterMs: number,
   ) {
     const live = await findLive(patientId, rule)
     if (!live) return
     // A reading measured before the alert's latest breach (a device replaying its buffer, a slow
     // clock) says nothing about now: counting recovery from its time would end the alert early.
-    if (at.measuredMs <= Date.parse(live.lastSeenAt)) return
+    if (at.effectiveMs <= Date.parse(live.lastSeenAt)) return
     // The hysteresis clock is the server's (when readings arrived), as for the minute's sweep. On the
     // device's clock, a clock 45 minutes slow or a buffer uploaded late counted as recovery time
     // already passed, and the sweep ended a critical alert one minute after it opened, before anyone
