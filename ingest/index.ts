@@ -4,7 +4,7 @@ import type { Logger } from '../shared/logger.ts'
 import type { Metrics } from '../shared/metrics.ts'
 import type { DeadLetter, Journal } from '../storage/ports.ts'
 import { type DecodeItem, decode, type PayloadMapping, type Rejection } from './decode.ts'
-import { toObservations } from './to-observation.ts'
+import { readingIdOfKey, toObservations } from './to-observation.ts'
 
 // Ingest: decode -> validate -> normalize -> FHIR -> durable commit (valid -> readings, invalid -> dead
 // letters) -> events. `accept` resolves only after the commit, so the broker can PUBACK afterwards.
@@ -86,17 +86,19 @@ export function createIngest(deps: IngestDeps, options: IngestOptions) {
         rejected.push({ readingId: item.readingId, code: item.code, message: item.message })
       }
     }
-    const deadLetters: DeadLetter[] = rejected.map((r, i) => ({
-      deviceId,
-      readingId: r.readingId ?? null,
-      code: r.code,
-      reason: r.message,
-      // The message is kept once (on its first dead letter; the others share deviceId and receivedMs)
-      // so it can be repaired and replayed without storing a 64 KiB batch 500 times. One over the 64 KiB
-      // payload limit too: it was acknowledged, so it is kept (the broker's packet limit bounds it).
-      payload: i === 0 ? payload : null,
-      receivedMs,
-    }))
+    // The message is kept once (on the first dead letter it causes; the others share deviceId and
+    // receivedMs) so it can be repaired and replayed without storing a 64 KiB batch 500 times. One over
+    // the 64 KiB payload limit too: it was acknowledged, so it is kept (the broker's packet limit bounds it).
+    const letters = (rs: Rejection[], keepPayload: boolean): DeadLetter[] =>
+      rs.map((r, i) => ({
+        deviceId,
+        readingId: r.readingId ?? null,
+        code: r.code,
+        reason: r.message,
+        payload: keepPayload && i === 0 ? payload : null,
+        receivedMs,
+      }))
+    const deadLetters = letters(rejected, true)
     const commit = deps.journal.commit({ accepted, deadLetters })
     if (!durable) {
       // Bench-only comparison: answer before the commit; count what was submitted as fresh.
@@ -112,18 +114,14 @@ export function createIngest(deps: IngestDeps, options: IngestOptions) {
       // Another reading under an id already stored: kept aside with the reason and the message, and the
       // device told, before the PUBACK. (Should the process stop between the two commits, the device
       // resends, the conflict is found again, and this commit follows.)
-      const reused = conflicts.map((o) => idReused(o, deviceId))
-      await deps.journal.commit({
-        accepted: [],
-        deadLetters: reused.map((r, i) => ({
-          deviceId,
-          readingId: r.readingId ?? null,
-          code: r.code,
-          reason: r.message,
-          payload: i === 0 && deadLetters.length === 0 ? payload : null,
-          receivedMs,
-        })),
-      })
+      // One per reading id: a cuff's reading and its pulse conflict together.
+      const byId = new Map<string, StoredObservation>()
+      for (const o of conflicts) {
+        const id = readingIdOfKey(o.key, deviceId)
+        if (!byId.has(id)) byId.set(id, o)
+      }
+      const reused = [...byId].map(([id, o]) => idReused(id, o))
+      await deps.journal.commit({ accepted: [], deadLetters: letters(reused, deadLetters.length === 0) })
       rejected.push(...reused)
     }
     deps.metrics.commitSeconds.observe((now() - receivedMs) / 1000)
@@ -134,8 +132,7 @@ export function createIngest(deps: IngestDeps, options: IngestOptions) {
   }
 
   /** The rejection of a reading whose id is already stored for a different reading. */
-  function idReused(o: StoredObservation, deviceId: string): Rejection {
-    const readingId = o.key.slice(deviceId.length + 1)
+  function idReused(readingId: string, o: StoredObservation): Rejection {
     return {
       readingId,
       code: 'VW_ERR_INGEST_ID_REUSED',

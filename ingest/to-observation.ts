@@ -10,6 +10,17 @@ export interface Subject {
   receivedMs: number
 }
 
+const PULSE = ':pulse'
+
+/**
+ * The device's reading id a stored key came from: the key is `deviceId:readingId`, and a cuff's pulse
+ * is `deviceId:readingId:pulse` (reading ids never end in ":pulse": reading-schema.ts).
+ */
+export function readingIdOfKey(key: string, deviceId: string): string {
+  const id = key.slice(deviceId.length + 1)
+  return id.endsWith(PULSE) ? id.slice(0, -PULSE.length) : id
+}
+
 /** One reading -> one stored reading, plus a heart-rate reading for a BP cuff's pulse. */
 export function toObservations(n: Normalized, s: Subject): StoredObservation[] {
   const key = `${s.deviceId}:${n.readingId}`
@@ -27,7 +38,7 @@ export function toObservations(n: Normalized, s: Subject): StoredObservation[] {
   }
   if (n.outOfRange && n.type !== 'blood-pressure') main.outOfRange = n.outOfRange
   if (n.pulse === undefined) return [main]
-  const pulseKey = `${key}:pulse`
+  const pulseKey = `${key}${PULSE}`
   return [
     main,
     {

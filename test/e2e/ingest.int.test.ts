@@ -254,6 +254,24 @@ describe('ingest end to end', () => {
     expect(metrics).toContain('vitalwire_readings_total{outcome="rejected",code="VW_ERR_INGEST_ID_REUSED"} 1')
   })
 
+  it("refuses a reused id once for a cuff's reading and its pulse, naming the id the device sent", async () => {
+    const h = await start()
+    await h.enrollPatient('p1')
+    const device = await h.connectDevice('cuff-2', await h.enrollDevice('cuff-2', 'p1'))
+    await device.subscribeAsync('rpm/v1/devices/cuff-2/errors', { qos: 1 })
+    const errors: any[] = []
+    device.on('message', (_t, m) => errors.push(JSON.parse(String(m))))
+    const bp = (systolic: number, pulse: number) =>
+      JSON.stringify({ id: 'b-1', type: 'blood-pressure', systolic, diastolic: 80, pulse, unit: 'mmHg' })
+    await device.publishAsync(TOPIC('cuff-2'), bp(120, 70), { qos: 1 })
+    await device.publishAsync(TOPIC('cuff-2'), bp(165, 95), { qos: 1 })
+    await eventuallyTrue(() => errors.length > 0)
+    await new Promise((r) => setTimeout(r, 300))
+    expect(errors.map((e) => [e.readingId, e.code])).toEqual([['b-1', 'VW_ERR_INGEST_ID_REUSED']])
+    const letters = query<{ reading_id: string }>(h, 'SELECT reading_id FROM dead_letters')
+    expect(letters.map((l) => l.reading_id)).toEqual(['b-1'])
+  })
+
   it('stores a blood pressure whose pulse is implausible, without the pulse, and tells the device why', async () => {
     const h = await start()
     await h.enrollPatient('p1')
