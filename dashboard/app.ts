@@ -82,7 +82,7 @@ export async function buildApp(
   https?: { cert: string; key: string },
 ): Promise<FastifyInstance> {
   // Anonymous denials are summarised per address and minute (denial-audit.ts); the rest as given.
-  const audit = throttleAnonymousDenials(given.audit, { windowMs: given.anonymousDenialWindowMs })
+  const audit = throttleAnonymousDenials(given.audit)
   const deps: DashboardDeps = { ...given, audit }
   const app = Fastify({
     // Request log lines name the route, not the URL with its patient ids (log-url.ts).

@@ -80,8 +80,6 @@ export interface DashboardDeps {
   sessionStore: { get(sid: string, cb: (err: unknown, session?: unknown) => void): void }
   sessionSecret: string
   sessionIdleMs: number
-  /** The window in which anonymous 401s from one address become one summary entry (default 60 s). */
-  anonymousDenialWindowMs?: number
   /** How often open WebSockets are checked against their session or token (default min(15 s, idle/2)). */
   wsRecheckMs?: number
   events: EventBus

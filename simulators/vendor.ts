@@ -1,3 +1,4 @@
+import { roundTo, vital } from '../shared/catalog.ts'
 import type { CanonicalReading } from './messages.ts'
 import type { DeviceKind } from './profiles.ts'
 
@@ -12,7 +13,9 @@ export const VENDOR_FORMAT: Partial<Record<DeviceKind, string>> = {
   glucometer: 'glucometer-mmol',
 }
 
-const MGDL_PER_MMOLL = 18.016
+// The catalog's own conversions, backwards: the vendor sends what ingest converts.
+const KG_PER_LB = vital('body-weight').units.lb.factor
+const MGDL_PER_MMOLL = vital('blood-glucose').units['mmol/L'].factor
 
 /**
  * The vendor's own reading counter: a whole number unique to this run (the run's start in seconds,
@@ -65,7 +68,7 @@ export function encodeVendor(
           serial: ctx.deviceId,
           type: 'weight',
           data: {
-            weight_lb: r.unit === 'lb' ? r.value : Math.round((Number(r.value) / 0.45359237) * 10) / 10,
+            weight_lb: r.unit === 'lb' ? r.value : roundTo(Number(r.value) / KG_PER_LB, 1),
             // Unix seconds with milliseconds: two weighings never share an id.
             measured_at: Date.parse(r.ts) / 1000,
           },
@@ -108,7 +111,7 @@ export function encodeVendor(
                   ? r.value
                   : r.unit === 'mmol/L'
                     ? r.value
-                    : Math.round((Number(r.value) / MGDL_PER_MMOLL) * 10) / 10,
+                    : roundTo(Number(r.value) / MGDL_PER_MMOLL, 1),
             })),
           }),
           readings: readings.length,
