@@ -25,7 +25,11 @@ export const VITAL_COLUMNS = [
 
 /** A value with its unit, always: never a bare number whose unit one must guess. */
 export function formatReading(r: Reading, prefs: Prefs): string {
-  const { value, unit } = readingParts(r, prefs)
+  return partsText(readingParts(r, prefs))
+}
+
+/** The text of a reading's parts (readingParts), as formatReading gives it. */
+export function partsText({ value, unit }: { value: string; unit: string }): string {
   if (value === 'LO' || value === 'HI')
     return `${value} (${value === 'LO' ? 'below' : 'above'} meter range) ${unit}`
   return unit ? `${value} ${unit}` : value

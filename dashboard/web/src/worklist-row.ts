@@ -1,5 +1,5 @@
 import { h, srOnly } from './dom.ts'
-import { formatReading, localTime, readingParts, SEVERITY_ICON, shortTime, VITAL_COLUMNS } from './format.ts'
+import { localTime, partsText, readingParts, SEVERITY_ICON, shortTime, VITAL_COLUMNS } from './format.ts'
 import type { Prefs } from './prefs.ts'
 import { type Attention, STALE_MS } from './rank.ts'
 import type { PatientRow, Reading } from './store.ts'
@@ -87,8 +87,9 @@ function fillCell(cell: HTMLElement, r: Reading | undefined, pr: Prefs, now: num
   const old = now - Date.parse(r.effective) > STALE_MS
   if (old) cell.className = 'old'
   else cell.removeAttribute('class')
-  const text = formatReading(r, pr)
-  const { value, unit } = readingParts(r, pr)
+  const parts = readingParts(r, pr)
+  const { value, unit } = parts
+  const text = partsText(parts)
   cell.replaceChildren(
     // The value never shrinks; in a column too narrow for both, the unit is shortened (the whole of it
     // on hover, and in the column's header).
