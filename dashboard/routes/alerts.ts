@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { decodeCursor, encodeCursor } from '../../shared/cursor.ts'
 import { VitalwireError } from '../../shared/errors.ts'
 import { auditReq, maySee, notFound, requireViewer } from '../auth.ts'
 import type { DashboardDeps } from '../deps.ts'
@@ -14,11 +15,8 @@ const idParams = { type: 'object', properties: { id: { type: 'string', maxLength
 
 /** The position after an alert in the change feed, or a 400 for a cursor we did not issue. */
 function decodeAlertCursor(cursor: string): { updatedMs: number; id: string } {
-  try {
-    const [updatedMs, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
-    if (Number.isSafeInteger(updatedMs) && typeof id === 'string') return { updatedMs, id }
-  } catch {}
-  throw new VitalwireError('VW_ERR_VALIDATION', 'after: not a cursor from a previous page')
+  const { ms, id } = decodeCursor(cursor)
+  return { updatedMs: ms, id }
 }
 
 export function alertRoutes(app: FastifyInstance, deps: DashboardDeps) {
@@ -101,7 +99,7 @@ export function alertRoutes(app: FastifyInstance, deps: DashboardDeps) {
       // A full page of the feed may have more behind it; the cursor continues after its last alert.
       const next =
         changedAfter && last && alerts.length === q.limit
-          ? Buffer.from(JSON.stringify([Date.parse(last.updatedAt), last.id])).toString('base64url')
+          ? encodeCursor(Date.parse(last.updatedAt), last.id)
           : undefined
       return { alerts: alerts.map((a) => alertView(a, snoozed.get(a.id))), ...(next ? { next } : {}) }
     },

@@ -1,5 +1,5 @@
 import { VITAL_TYPES, type VitalType } from '../../shared/catalog.ts'
-import { VitalwireError } from '../../shared/errors.ts'
+import { notACursor } from '../../shared/cursor.ts'
 import { idTimeMs, type StoredObservation } from '../../shared/fhir.ts'
 import type { ReadingPage, ReadingQuery, ReadingStore } from '../ports.ts'
 import { createInfluxHttp, type InfluxOptions, InfluxWriteError } from './http.ts'
@@ -42,12 +42,13 @@ export function encodeInfluxCursor(k: Keyed): string {
   return Buffer.from(JSON.stringify([k.ns.toString(), k.o.id])).toString('base64url')
 }
 
-export function decodeInfluxCursor(cursor: string): { ns: bigint; id: string } | undefined {
+/** The position of a cursor `encodeInfluxCursor` made; any other is a 400 (shared/cursor.ts). */
+export function decodeInfluxCursor(cursor: string): { ns: bigint; id: string } {
   try {
     const [ns, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
     if (typeof ns === 'string' && /^-?\d+$/.test(ns) && typeof id === 'string') return { ns: BigInt(ns), id }
   } catch {}
-  return undefined
+  throw notACursor()
 }
 
 function compare(a: Keyed, b: { ns: bigint; id: string }): number {
@@ -121,10 +122,6 @@ export function createInfluxReadingStore(
       const p = plan(q)
       if (!p || q.limit <= 0) return { items: [] }
       const cursor = q.after ? decodeInfluxCursor(q.after) : undefined
-      // A cursor that is not one of ours (truncated, edited) is an error: read as "no cursor" it would
-      // restart from page 1, and a client paging on would loop or see duplicates.
-      if (q.after && !cursor)
-        throw new VitalwireError('VW_ERR_VALIDATION', 'after: not a cursor from a previous page')
       const dir = q.sort === 'asc' ? 'ASC' : 'DESC'
       // LIMIT applies per measurement; the union holds the global first limit+1, merged below.
       const tail = ` ORDER BY time ${dir} LIMIT ${q.limit + 1}`

@@ -1,5 +1,5 @@
 import { VITAL_TYPES } from '../../shared/catalog.ts'
-import { VitalwireError } from '../../shared/errors.ts'
+import { decodeCursor, encodeCursor } from '../../shared/cursor.ts'
 import { idTimeMs, type StoredObservation } from '../../shared/fhir.ts'
 import type { ReadingPage, ReadingQuery, ReadingStore } from '../ports.ts'
 import type { Db } from './database.ts'
@@ -114,17 +114,7 @@ export function readingParams(o: StoredObservation) {
   ] as const
 }
 
-export function encodeCursor(o: { effectiveMs: number; id: string }): string {
-  return Buffer.from(JSON.stringify([o.effectiveMs, o.id])).toString('base64url')
-}
-
-export function decodeCursor(cursor: string): { effectiveMs: number; id: string } | undefined {
-  try {
-    const [ms, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
-    if (Number.isSafeInteger(ms) && typeof id === 'string') return { effectiveMs: ms, id }
-  } catch {}
-  return undefined
-}
+const cursorAt = (o: { effectiveMs: number; id: string }) => encodeCursor(o.effectiveMs, o.id)
 
 function where(q: Omit<ReadingQuery, 'sort' | 'limit' | 'after'>) {
   const clauses: string[] = []
@@ -178,13 +168,9 @@ export function createSqliteReadingStore(db: Db): ReadingStore {
         throw e
       }
     },
-    cursorAt: encodeCursor,
+    cursorAt,
     async search(q): Promise<ReadingPage> {
       const cursor = q.after ? decodeCursor(q.after) : undefined
-      // A cursor that is not one of ours (truncated, edited) is an error: read as "no cursor" it would
-      // restart from page 1, and a client paging on would loop or see duplicates.
-      if (q.after && !cursor)
-        throw new VitalwireError('VW_ERR_VALIDATION', 'after: not a cursor from a previous page')
       const dir = q.sort === 'asc' ? 'ASC' : 'DESC'
       const order = `ORDER BY effective_ms ${dir}, id ${dir}`
       const ranged = (query: Omit<ReadingQuery, 'sort' | 'limit' | 'after'>) => {
@@ -192,7 +178,7 @@ export function createSqliteReadingStore(db: Db): ReadingStore {
         if (cursor) {
           // Keyset paging on (effective_ms, id): constant cost however deep the page.
           clauses.push(q.sort === 'asc' ? '(effective_ms, id) > (?, ?)' : '(effective_ms, id) < (?, ?)')
-          params.push(cursor.effectiveMs, cursor.id)
+          params.push(cursor.ms, cursor.id)
         }
         return {
           sql: `SELECT * FROM readings ${clauses.length ? `WHERE ${clauses.join(' AND ')}` : ''}`,
@@ -216,7 +202,7 @@ export function createSqliteReadingStore(db: Db): ReadingStore {
         rows = db.prepare(`${x.sql} ${order} LIMIT ?`).all(...x.params, q.limit + 1) as Row[]
       }
       const items = rows.slice(0, q.limit).map(rowToObservation)
-      return { items, next: rows.length > q.limit ? encodeCursor(items[items.length - 1]) : undefined }
+      return { items, next: rows.length > q.limit ? cursorAt(items[items.length - 1]) : undefined }
     },
     async count(q) {
       const { clauses, params } = where(q)
