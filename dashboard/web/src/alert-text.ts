@@ -1,5 +1,5 @@
 import type { Prefs } from './prefs.ts'
-import { MGDL_PER_MMOLL } from './units.ts'
+import { formatNumber, toDisplay, unitLabel } from './units.ts'
 
 // Alert texts are written by the server in canonical units and UTC: "Glucose 65 mg/dL, 5 below the
 // limit < 70 at 2026-12-03T11:22:18.759Z". Shown as written they contradicted the rest of the screen for a
@@ -14,28 +14,26 @@ const CEL = /(-?\d+(?:\.\d+)?) Cel\b/g
 const ISO = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})/g
 
 export function alertText(message: string, prefs: Prefs): string {
+  // A value in the viewer's unit, as the worklist shows it.
+  const shown = (type: string, v: string) => formatNumber(type, toDisplay(type, Number(v), prefs), prefs)
+  const temperature = unitLabel(prefs.temperature)
   let text = message
   const m = BREACH.exec(text)
   if (m) {
     const [, what, value, unit, mid, beyond, side, op, limit, rest] = m
-    const n = Number
     if (unit === 'mg/dL' && prefs.glucose === 'mmol/L') {
-      const c = (v: string) => (n(v) / MGDL_PER_MMOLL).toFixed(1)
+      const c = (v: string) => shown('blood-glucose', v)
       text = `${what} ${c(value)} mmol/L${mid}, ${c(beyond)} ${side} the limit ${op} ${c(limit)}${rest}`
     } else if (unit === 'Cel') {
-      const f = prefs.temperature === '[degF]'
-      const t = (v: string) => (f ? (n(v) * 9) / 5 + 32 : n(v)).toFixed(1)
-      const d = (v: string) => (f ? (n(v) * 9) / 5 : n(v)).toFixed(1)
-      text = `${what} ${t(value)} ${f ? '°F' : '°C'}${mid}, ${d(beyond)} ${side} the limit ${op} ${t(limit)}${rest}`
+      const t = (v: string) => shown('body-temperature', v)
+      // A difference, not a temperature: scaled, without the offset.
+      const d = (v: string) => (prefs.temperature === '[degF]' ? (Number(v) * 9) / 5 : Number(v)).toFixed(1)
+      text = `${what} ${t(value)} ${temperature}${mid}, ${d(beyond)} ${side} the limit ${op} ${t(limit)}${rest}`
     }
   }
   // Any other temperature (a NEWS2 breakdown's "temp 38.4 Cel +1"): the value in the viewer's unit.
-  const f = prefs.temperature === '[degF]'
   return text
-    .replace(
-      CEL,
-      (_, v: string) => `${(f ? (Number(v) * 9) / 5 + 32 : Number(v)).toFixed(1)} ${f ? '°F' : '°C'}`,
-    )
+    .replace(CEL, (_, v: string) => `${shown('body-temperature', v)} ${temperature}`)
     .replace(/mm\[Hg\]/g, 'mmHg')
     .replace(ISO, (iso) => new Date(Date.parse(iso)).toLocaleString(undefined, { timeZoneName: 'short' }))
 }
