@@ -5,7 +5,7 @@ import { type Command, InvalidArgumentError } from 'commander'
 import { COMPONENTS } from '../shared/components.ts'
 import { VitalwireError } from '../shared/errors.ts'
 import type { ScenarioKind } from '../simulators/scenarios.ts'
-import { count, deviceKinds, positive, seed, unshowable } from './simulate.ts'
+import { count, positive, requireShowable, seed } from './simulate.ts'
 import { runServer } from './start.ts'
 import { configFromEnv } from './vitalwire.ts'
 
@@ -94,12 +94,10 @@ async function runDemo(o: DemoOptions) {
   // Before anything starts: a fleet too small for the demo's scenarios is an argument error.
   const { planFleet } = await import('../simulators/fleet.ts')
   const plan = planFleet({ devices: o.devices, profile: 'mixed', seed: o.seed, prefix: DEMO_PREFIX })
-  const missing = unshowable(plan, [...new Set([...FIRST_SCENARIOS.map((s) => s.kind), ...CLINICAL])])
-  if (missing)
-    throw new VitalwireError(
-      'VW_ERR_CLI_ARGUMENT',
-      `--devices ${o.devices} is too few for the demo: no simulated patient can show ${missing}: none of the ${plan.devices.length} devices (${deviceKinds(plan)}) measures what it changes; use 10 or more (default 15)`,
-    )
+  requireShowable(plan, [...new Set([...FIRST_SCENARIOS.map((s) => s.kind), ...CLINICAL])], {
+    before: `--devices ${o.devices} is too few for the demo: `,
+    advice: 'use 10 or more (default 15)',
+  })
   const { temporary } = await demoDataDir()
   // Loaded on use, so `vitalwire --help` and the provisioning commands start fast. (Never ./start.ts or
   // ./vitalwire.ts here: the entry module is still in its top-level await, and the import would deadlock.)

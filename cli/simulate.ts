@@ -41,12 +41,27 @@ function startTime(v: string): number {
 }
 
 /** The first of these scenarios no patient of the fleet can show (no device measures it), if any. */
-export function unshowable(plan: FleetPlan, kinds: ScenarioKind[]): ScenarioKind | undefined {
+function unshowable(plan: FleetPlan, kinds: ScenarioKind[]): ScenarioKind | undefined {
   return kinds.find((kind) => candidates(plan, kind).length === 0)
 }
 
-/** The devices a fleet has, for a message saying what it lacks. */
-export const deviceKinds = (plan: FleetPlan) => [...new Set(plan.devices.map((d) => d.kind))].join(', ')
+/**
+ * An argument error when no patient of the fleet can show one of these scenarios, saying which, what
+ * devices the fleet has, and (`advice`) what to change; `before` leads the message.
+ */
+export function requireShowable(
+  plan: FleetPlan,
+  kinds: ScenarioKind[],
+  words: { before?: string; advice: string },
+): void {
+  const missing = unshowable(plan, kinds)
+  if (!missing) return
+  const devices = [...new Set(plan.devices.map((d) => d.kind))].join(', ')
+  throw new VitalwireError(
+    'VW_ERR_CLI_ARGUMENT',
+    `${words.before ?? ''}no simulated patient can show ${missing}: none of the ${plan.devices.length} devices (${devices}) measures what it changes; ${words.advice}`,
+  )
+}
 
 const wrap =
   <T>(fn: (v: string) => T) =>
@@ -138,15 +153,11 @@ async function runSimulateCommand(o: SimulateOptions) {
     seed: o.seed,
     vendorFormats: o.vendorFormats,
   })
-  const missing = unshowable(
+  requireShowable(
     plan,
     (o.scenario ?? []).map((x) => x.kind),
+    { advice: 'add devices (--devices) or choose a profile with such a device (--profile)' },
   )
-  if (missing)
-    throw new VitalwireError(
-      'VW_ERR_CLI_ARGUMENT',
-      `no simulated patient can show ${missing}: none of the ${plan.devices.length} devices (${deviceKinds(plan)}) measures what it changes; add devices (--devices) or choose a profile with such a device (--profile)`,
-    )
   let secrets: Record<string, string>
   try {
     secrets = o.enroll ? await enrollFleet(plan, config) : secretsFor(plan, readState(config.dataDir))
