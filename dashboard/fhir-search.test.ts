@@ -26,8 +26,23 @@ describe('parseObservationSearch', () => {
     expect(ok({ code: 'http://snomed.info/sct|8867-4' }).query.types).toEqual([])
     // `|code`: the code with no system; every code here has one.
     expect(ok({ code: '|8867-4' }).query.types).toEqual([])
-    // Daily step totals (41950-7) are stored as steps: either steps code finds them.
-    expect(ok({ code: '41950-7' }).query.types).toEqual(['steps'])
+  })
+
+  it('finds only the step counts that carry the code asked for (day totals are steps with a flag)', () => {
+    const steps = (q: Record<string, unknown>) => {
+      const { types, steps } = ok(q).query
+      return { types, steps }
+    }
+    expect(steps({ code: '41950-7' })).toEqual({ types: ['steps'], steps: 'daily' })
+    expect(steps({ code: 'http://loinc.org|55423-8' })).toEqual({ types: ['steps'], steps: 'interval' })
+    expect(steps({ code: '55423-8,41950-7' })).toEqual({ types: ['steps'], steps: undefined })
+    // A day total OR a heart rate: the filter narrows the step counts only.
+    expect(steps({ code: '41950-7,8867-4' })).toEqual({ types: ['steps', 'heart-rate'], steps: 'daily' })
+    // Repetitions are AND: no Observation carries both codes.
+    expect(steps({ code: ['55423-8', '41950-7'] })).toEqual({ types: [], steps: undefined })
+    expect(steps({ code: ['55423-8,41950-7', '41950-7'] })).toEqual({ types: ['steps'], steps: 'daily' })
+    // No code: both kinds.
+    expect(steps({ category: 'activity' })).toEqual({ types: ['steps'], steps: undefined })
   })
 
   it('narrows repeated date bounds to the tightest window', () => {

@@ -1,5 +1,5 @@
 import { CATALOG, DAILY_STEPS, LOINC, OBSERVATION_CATEGORY, type VitalType } from '../shared/catalog.ts'
-import type { ReadingQuery } from '../storage/ports.ts'
+import type { ReadingQuery, StepCounts } from '../storage/ports.ts'
 
 // Pure: FHIR R4 Observation search parameters -> a readings query. Unknown or malformed parameters are
 // errors (OperationOutcome), never silently ignored: a client must not believe a filter was applied.
@@ -80,18 +80,19 @@ export function dateRange(value: string): [number, number] | undefined {
   return Number.isNaN(start) ? undefined : [start, end]
 }
 
-function typesForCode(token: string): VitalType[] | undefined {
+/** The types a code token finds, and which step counts: 55423-8 the others, 41950-7 the day totals. */
+function typesForCode(token: string): { types: VitalType[]; steps: StepCounts[] } {
   const [system, code] = token.includes('|') ? token.split('|', 2) : [undefined, token]
   // `|code` is a code with no system (FHIR token search): every code here is LOINC, so none.
-  if (system !== undefined && system !== LOINC) return []
-  const out: VitalType[] = []
-  for (const def of CATALOG.values()) if (def.codings.some((c) => c.code === code)) out.push(def.type)
+  if (system !== undefined && system !== LOINC) return { types: [], steps: [] }
+  const types: VitalType[] = []
+  for (const def of CATALOG.values()) if (def.codings.some((c) => c.code === code)) types.push(def.type)
   // BP components: a search for systolic or diastolic finds the BP panel that carries them.
-  if (code === '8480-6' || code === '8462-4') out.push('blood-pressure')
-  // Daily step totals are stored as steps (flagged): either steps code finds both kinds, each
-  // Observation carrying its own code (docs/api.md).
-  if (code === DAILY_STEPS.coding.code) out.push('steps')
-  return out
+  if (code === '8480-6' || code === '8462-4') types.push('blood-pressure')
+  // Day totals are stored as steps with a flag and rendered with their own code (docs/ingest.md):
+  // each code finds only the Observations that carry it, so a client summing either never counts twice.
+  if (code === DAILY_STEPS.coding.code) return { types: ['steps'], steps: ['daily'] }
+  return { types, steps: types.includes('steps') ? ['interval'] : [] }
 }
 
 /**
@@ -132,10 +133,17 @@ export function parseObservationSearch(query: Record<string, unknown>, base?: st
     }
     q.patientIds = q.patientIds ? q.patientIds.filter((id) => ids.has(id)) : [...ids]
   }
+  // Which step counts every code parameter names (repetitions are AND); both kinds = no filter.
+  let steps: StepCounts[] = ['daily', 'interval']
   for (const c of asList(query.code)) {
-    const types = new Set(c.split(',').flatMap((t) => typesForCode(t) ?? []))
+    const found = c.split(',').map(typesForCode)
+    const types = new Set(found.flatMap((f) => f.types))
     q.types = q.types ? q.types.filter((t) => types.has(t)) : [...types]
+    const kinds = new Set(found.flatMap((f) => f.steps))
+    steps = steps.filter((k) => kinds.has(k))
   }
+  if (steps.length === 0) q.types = q.types?.filter((t) => t !== 'steps')
+  else if (steps.length === 1 && q.types?.includes('steps')) q.steps = steps[0]
   for (const c of asList(query.category)) {
     const wanted = c.split(',').map((t) => (t.includes('|') ? t.split('|', 2) : [OBSERVATION_CATEGORY, t]))
     const types = [...CATALOG.values()]

@@ -3,10 +3,17 @@
 import type { VitalType } from '../shared/catalog.ts'
 import type { StoredObservation } from '../shared/fhir.ts'
 
+export type StepCounts = 'daily' | 'interval'
+
 export interface ReadingQuery {
   /** Restrict to these patients; undefined = every patient (callers enforce who may see what). */
   patientIds?: string[]
   types?: VitalType[]
+  /**
+   * Of the step counts, only the day totals (flag `daily-total`, LOINC 41950-7) or only the others
+   * (55423-8); undefined = both. Other types are not affected.
+   */
+  steps?: StepCounts
   /** Inclusive/exclusive bounds on effective time in epoch ms. */
   fromMs?: number
   fromExclusive?: boolean

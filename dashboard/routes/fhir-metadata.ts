@@ -21,7 +21,12 @@ export function capabilityStatement(base: string) {
             searchParam: [
               { name: 'patient', type: 'reference' },
               { name: 'subject', type: 'reference' },
-              { name: 'code', type: 'token', documentation: 'system|code; comma = OR' },
+              {
+                name: 'code',
+                type: 'token',
+                documentation:
+                  'system|code; comma = OR; 41950-7 finds day totals of steps, 55423-8 the other step counts',
+              },
               {
                 name: 'date',
                 type: 'date',

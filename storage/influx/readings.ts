@@ -1,4 +1,4 @@
-import { VITAL_TYPES, type VitalType } from '../../shared/catalog.ts'
+import { DAILY_TOTAL, VITAL_TYPES, type VitalType } from '../../shared/catalog.ts'
 import { notACursor } from '../../shared/cursor.ts'
 import { idTimeMs, type StoredObservation } from '../../shared/fhir.ts'
 import type { ReadingPage, ReadingQuery, ReadingStore } from '../ports.ts'
@@ -62,8 +62,13 @@ export function createInfluxReadingStore(
 ): ReadingStore & { ping(): Promise<void> } {
   const api = createInfluxHttp(options)
 
-  /** FROM list and WHERE conditions; undefined when the filter can match nothing. */
-  function plan(q: Filter): { from: string; where: string[] } | undefined {
+  /**
+   * FROM lists and their WHERE conditions (one statement each); undefined when the filter can match
+   * nothing. Day totals of steps are told apart by their flags field, so a search for them queries
+   * the steps measurement on its own; the other step counts are filtered after reading (below),
+   * because InfluxQL cannot match a point that lacks the field.
+   */
+  function plan(q: Filter): { from: string; where: string[] }[] | undefined {
     const types = q.types ?? VITAL_TYPES
     if (types.length === 0 || q.patientIds?.length === 0) return undefined
     const where: string[] = []
@@ -83,8 +88,16 @@ export function createInfluxReadingStore(
       if (ns <= MIN_NS) return undefined
       if (ns <= MAX_NS) where.push(`time < ${ns}`)
     }
-    return { from: types.map((t) => api.from(t)).join(', '), where }
+    const from = (ts: readonly VitalType[]) => ts.map((t) => api.from(t)).join(', ')
+    if (q.steps !== 'daily' || !types.includes('steps')) return [{ from: from(types), where }]
+    const others = types.filter((t) => t !== 'steps')
+    const daily = { from: from(['steps']), where: [...where, `"flags" =~ /(^|,)${DAILY_TOTAL}(,|$)/`] }
+    return others.length ? [{ from: from(others), where }, daily] : [daily]
   }
+
+  /** Whether a search has to drop day totals of steps after reading them. */
+  const dropsDaily = (q: Filter) => q.steps === 'interval' && (q.types ?? VITAL_TYPES).includes('steps')
+  const isDaily = (o: StoredObservation) => o.type === 'steps' && o.flags.includes(DAILY_TOTAL)
 
   const select = (from: string, where: string[], tail = '') =>
     `SELECT * FROM ${from}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}${tail}`
@@ -99,6 +112,45 @@ export function createInfluxReadingStore(
         }
     return out
   }
+
+  /** One page, day totals filtered in InfluxDB when `q.steps` is `daily` (not for `interval`). */
+  async function search(q: ReadingQuery): Promise<ReadingPage> {
+    const groups = plan(q)
+    if (!groups || q.limit <= 0) return { items: [] }
+    const cursor = q.after ? decodeInfluxCursor(q.after) : undefined
+    const dir = q.sort === 'asc' ? 'ASC' : 'DESC'
+    // LIMIT applies per measurement; the union holds the global first limit+1, merged below.
+    const tail = ` ORDER BY time ${dir} LIMIT ${q.limit + 1}`
+    const statements = groups.flatMap((g) =>
+      cursor
+        ? [
+            // Ties on the cursor's exact timestamp (rare: see schema.ts), then strictly beyond it.
+            select(g.from, [...g.where, `time = ${cursor.ns}`]),
+            select(g.from, [...g.where, `time ${q.sort === 'asc' ? '>' : '<'} ${cursor.ns}`], tail),
+          ]
+        : [select(g.from, g.where, tail)],
+    )
+    const sign = q.sort === 'asc' ? 1 : -1
+    let all = rows(await api.query(statements.join('; ')))
+    if (cursor) all = all.filter((k) => sign * compare(k, cursor) > 0)
+    all.sort((a, b) => sign * compare(a, { ns: b.ns, id: b.o.id }))
+    const page = all.slice(0, q.limit)
+    return {
+      items: page.map((k) => k.o),
+      next: all.length > q.limit ? encodeInfluxCursor(page[page.length - 1]) : undefined,
+    }
+  }
+
+  async function count(q: Filter): Promise<number> {
+    const groups = plan(q)
+    if (!groups) return 0
+    const statements = groups.map(
+      (g) => `SELECT COUNT("key") FROM ${g.from}${g.where.length ? ` WHERE ${g.where.join(' AND ')}` : ''}`,
+    )
+    const results = await api.query(statements.join('; '))
+    return results.flat().reduce((n, s) => n + s.values.reduce((m, v) => m + Number(v[1] ?? 0), 0), 0)
+  }
+  const cursorAt = (o: StoredObservation) => encodeInfluxCursor({ o, ns: timestampNs(o.effectiveMs, o.key) })
 
   return {
     ping: () => api.ping(),
@@ -117,42 +169,33 @@ export function createInfluxReadingStore(
       await api.write(body)
     },
 
-    cursorAt: (o) => encodeInfluxCursor({ o, ns: timestampNs(o.effectiveMs, o.key) }),
+    cursorAt,
     async search(q): Promise<ReadingPage> {
-      const p = plan(q)
-      if (!p || q.limit <= 0) return { items: [] }
-      const cursor = q.after ? decodeInfluxCursor(q.after) : undefined
-      const dir = q.sort === 'asc' ? 'ASC' : 'DESC'
-      // LIMIT applies per measurement; the union holds the global first limit+1, merged below.
-      const tail = ` ORDER BY time ${dir} LIMIT ${q.limit + 1}`
-      const statements = cursor
-        ? [
-            // Ties on the cursor's exact timestamp (rare: see schema.ts), then strictly beyond it.
-            select(p.from, [...p.where, `time = ${cursor.ns}`]),
-            select(p.from, [...p.where, `time ${q.sort === 'asc' ? '>' : '<'} ${cursor.ns}`], tail),
-          ]
-        : [select(p.from, p.where, tail)]
-      const sign = q.sort === 'asc' ? 1 : -1
-      let all = rows(await api.query(statements.join('; ')))
-      if (cursor) all = all.filter((k) => sign * compare(k, cursor) > 0)
-      all.sort((a, b) => sign * compare(a, { ns: b.ns, id: b.o.id }))
-      const page = all.slice(0, q.limit)
-      return {
-        items: page.map((k) => k.o),
-        next: all.length > q.limit ? encodeInfluxCursor(page[page.length - 1]) : undefined,
+      if (!dropsDaily(q)) return search(q)
+      // Page through every step count, keeping the others, until a page is full or the end.
+      const kept: StoredObservation[] = []
+      let after = q.after
+      for (;;) {
+        const page = await search({ ...q, steps: undefined, after, limit: q.limit + 1 })
+        for (const o of page.items) if (!isDaily(o)) kept.push(o)
+        if (kept.length > q.limit || !page.next) break
+        after = page.next
       }
+      const items = kept.slice(0, q.limit)
+      return { items, next: kept.length > q.limit ? cursorAt(items[items.length - 1]) : undefined }
     },
 
     async count(q) {
-      const p = plan(q)
-      if (!p) return 0
-      const where = p.where.length ? ` WHERE ${p.where.join(' AND ')}` : ''
-      const [series] = await api.query(`SELECT COUNT("key") FROM ${p.from}${where}`)
-      return series.reduce((n, s) => n + s.values.reduce((m, v) => m + Number(v[1] ?? 0), 0), 0)
+      if (!dropsDaily(q)) return count(q)
+      const [all, daily] = await Promise.all([
+        count({ ...q, steps: undefined }),
+        count({ ...q, types: ['steps'], steps: 'daily' }),
+      ])
+      return all - daily
     },
 
     async latest(patientIds) {
-      const p = plan({ patientIds })
+      const [p] = plan({ patientIds }) ?? []
       if (!p) return []
       // One series per measurement and patient: its newest point is the latest of that type.
       const q = select(p.from, p.where, ` GROUP BY ${ident(TAG_PATIENT)} ORDER BY time DESC LIMIT 1`)

@@ -1,4 +1,4 @@
-import { VITAL_TYPES } from '../../shared/catalog.ts'
+import { DAILY_TOTAL, VITAL_TYPES } from '../../shared/catalog.ts'
 import { decodeCursor, encodeCursor } from '../../shared/cursor.ts'
 import { idTimeMs, type StoredObservation } from '../../shared/fhir.ts'
 import type { ReadingPage, ReadingQuery, ReadingStore } from '../ports.ts'
@@ -126,6 +126,11 @@ function where(q: Omit<ReadingQuery, 'sort' | 'limit' | 'after'>) {
   if (q.types) {
     clauses.push(`type IN (${q.types.map(() => '?').join(',') || 'NULL'})`)
     params.push(...q.types)
+  }
+  if (q.steps) {
+    // flags is a comma-separated list or NULL.
+    const daily = `instr(',' || flags || ',', ',${DAILY_TOTAL},') > 0`
+    clauses.push(`(type <> 'steps' OR ${q.steps === 'daily' ? daily : `flags IS NULL OR NOT ${daily}`})`)
   }
   if (q.fromMs !== undefined) {
     clauses.push(q.fromExclusive ? 'effective_ms > ?' : 'effective_ms >= ?')

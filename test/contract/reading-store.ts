@@ -131,6 +131,38 @@ export function describeReadingStore(name: string, makeStore: MakeStore) {
       expect(await store.count({ patientIds: [] })).toBe(0)
     })
 
+    it('tells day totals of steps from the other step counts, in searches, pages and counts', async () => {
+      const { patient, device } = ids()
+      const t = (i: number) => T0 + i * 60_000
+      const steps = (id: string, unit: string, i: number) =>
+        observe(device, patient, { id, type: 'steps', value: 100 + i, unit, ts: t(i) })
+      // Day totals among interval counts, and one at the very end (the last page holds only it).
+      const interval = [0, 1, 3, 4, 6, 7].flatMap((i) => steps(`s-${i}`, '{steps}', i))
+      const daily = [2, 5, 8].flatMap((i) => steps(`d-${i}`, '/d', i))
+      const hr = observe(device, patient, { id: 'hr', type: 'heart-rate', value: 70, ts: t(3) })
+      await store.write([...interval, ...daily, ...hr])
+      const base = { patientIds: [patient], types: ['steps' as const] }
+      for (const sort of ['asc', 'desc'] as const) {
+        const order = (os: StoredObservation[]) => (sort === 'asc' ? os : [...os].reverse()).map((o) => o.key)
+        const keys = async (q: Omit<ReadingQuery, 'sort' | 'limit'>, limit: number) =>
+          (await allPages(store, { ...q, sort, limit })).map((o) => o.key)
+        for (const limit of [1, 2, 100]) {
+          expect(await keys({ ...base, steps: 'daily' }, limit)).toEqual(order(daily))
+          expect(await keys({ ...base, steps: 'interval' }, limit)).toEqual(order(interval))
+        }
+        expect(await keys(base, 4)).toEqual(
+          order([...interval, ...daily].sort((a, b) => a.effectiveMs - b.effectiveMs)),
+        )
+        // Other types are not narrowed by it.
+        const withHr = await keys({ ...base, types: ['steps', 'heart-rate'], steps: 'daily' }, 2)
+        expect(withHr.sort()).toEqual([...daily, ...hr].map((o) => o.key).sort())
+      }
+      expect(await store.count({ ...base, steps: 'daily' })).toBe(3)
+      expect(await store.count({ ...base, steps: 'interval' })).toBe(6)
+      expect(await store.count({ patientIds: [patient], steps: 'interval' })).toBe(7)
+      expect(await store.count(base)).toBe(9)
+    })
+
     it('sorts by effective time both ways and pages through every reading exactly once', async () => {
       const { patient, device, device2 } = ids()
       // Ties on purpose: several readings share one millisecond across devices and types.

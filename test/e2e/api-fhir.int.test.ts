@@ -5,6 +5,7 @@ import { Client } from 'fhir-kit-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../shared/config.ts'
 import { openEmbeddedStorage } from '../../storage/sqlite/index.ts'
+import { observe } from '../contract/fixtures.ts'
 import { call } from '../helpers/api-client.ts'
 import { type Harness, startHarness } from '../helpers/harness.ts'
 import { makeReadings } from '../helpers/readings.ts'
@@ -182,6 +183,47 @@ describe('FHIR R4 API', () => {
     expect(uncounted.body.total).toBeUndefined()
     expect(uncounted.body.entry).toHaveLength(10)
     expectValid(uncounted.body)
+  })
+
+  it('finds day totals of steps by 41950-7 and the other step counts by 55423-8, never one for the other', async () => {
+    // Day totals (`/d`) are stored as steps with a flag: a client summing a code's Observations must
+    // not count a day twice.
+    const s = openStore()
+    const steps = (id: string, unit: string, value: number, i: number) =>
+      observe('d2', 'p2', { id, type: 'steps', value, unit, ts: T0 + i * 3_600_000 })
+    await s.readings.write([
+      ...steps('s-1', '{steps}', 1200, 1),
+      ...steps('s-2', '{steps}', 800, 2),
+      ...steps('day-1', '/d', 2000, 3),
+      ...steps('s-3', '{steps}', 900, 4),
+    ])
+    s.close()
+    const admin = { name: 'admin', cookie: adminCookie }
+    const search = async (code: string, count = 50) => {
+      const r = await call(
+        h.httpUrl,
+        admin,
+        'GET',
+        `/fhir/r4/Observation?patient=p2&code=${code}&_count=${count}`,
+      )
+      expect(r.status).toBe(200)
+      expectValid(r.body)
+      return {
+        total: r.body.total,
+        codes: (r.body.entry ?? []).map((e: any) => e.resource.code.coding[0].code),
+        values: (r.body.entry ?? []).map((e: any) => e.resource.valueQuantity.value),
+        next: r.body.link.some((l: any) => l.relation === 'next'),
+      }
+    }
+    expect(await search('41950-7')).toEqual({ total: 1, codes: ['41950-7'], values: [2000], next: false })
+    expect(await search('http://loinc.org|55423-8')).toEqual({
+      total: 3,
+      codes: ['55423-8', '55423-8', '55423-8'],
+      values: [1200, 800, 900],
+      next: false,
+    })
+    expect((await search('55423-8', 2)).next).toBe(true)
+    expect((await search('55423-8,41950-7')).total).toBe(4)
   })
 
   it('reads Observation, Patient and Device, and keeps other teams out of search and read', async () => {
