@@ -121,8 +121,23 @@ export function createEngine(deps: { readings: ReadingStore; lifecycle: Lifecycl
           limit: 1,
         })
       ).items
-      lastedMs = obs.effectiveMs - breachRunStartMs(rule, levels, obs, [...inside, ...before], forMs)
-      if (lastedMs < forMs) return lifecycle.unsettled(obs.patientId, rule.id)
+      const earlierDesc = [...inside, ...before]
+      lastedMs = obs.effectiveMs - breachRunStartMs(rule, levels, obs, earlierDesc, forMs)
+      if (lastedMs < forMs) {
+        // Maybe the start of a span whose later readings arrived first (a memory synced newest
+        // first): the span as it reads through them, ending at the newest reading still breaching.
+        let end: { obs: StoredObservation; b: typeof b; lastedMs: number } | undefined
+        const run = [obs, ...earlierDesc]
+        for (const o of await later(obs, [rule.type], HISTORY_LIMIT)) {
+          const ob = evaluateThreshold(rule, o, levels)
+          if (!ob) break
+          const lasted = o.effectiveMs - breachRunStartMs(rule, levels, o, run, forMs)
+          if (lasted >= forMs) end = { obs: o, b: ob, lastedMs: lasted }
+          run.unshift(o)
+        }
+        if (!end) return lifecycle.unsettled(obs.patientId, rule.id)
+        ;({ obs, b, lastedMs } = end)
+      }
     }
     await lifecycle.raise(obs.patientId, rule.id, {
       severity: b.severity,

@@ -129,6 +129,36 @@ describe('rule kinds', () => {
     expect(await f.live('p1', 'bp-high')).toBeUndefined()
   })
 
+  it('sustained: a span synced newest first alerts when its oldest reading arrives, and a gap still breaks it', async () => {
+    const rules = parseRuleSet({
+      rules: [
+        {
+          id: 'hr-sustained',
+          kind: 'sustained',
+          type: 'heart-rate',
+          label: 'Heart rate',
+          unit: '/min',
+          levels: [{ severity: 'medium', any: [{ op: '>', limit: 110 }] }],
+          forMinutes: 10,
+        },
+      ],
+    })
+    const hr = (v: number, min: number) => synced(obs('p1', 'heart-rate', { value: v }, T0 + min * MIN))
+    await withPatient({}, rules)
+    await f.feed(hr(121, 12), hr(118, 6))
+    expect(await f.live('p1', 'hr-sustained')).toBeUndefined()
+    await f.feed(hr(115, 0))
+    const a = (await f.live('p1', 'hr-sustained'))!
+    // The alert names the newest reading of the span, as it would have in order.
+    expect(a.message).toContain('Heart rate 121 /min')
+    expect(a.message).toContain('out of range for 12 min')
+    // An in-range reading inside the span breaks it as it would in order.
+    await f.close()
+    await withPatient({}, rules)
+    await f.feed(hr(121, 12), hr(100, 6), hr(115, 0))
+    expect(await f.live('p1', 'hr-sustained')).toBeUndefined()
+  })
+
   it('trend: a weight gain whose newer weight arrived first is found when the older one arrives', async () => {
     await withPatient({ heartFailure: true })
     await f.feed(synced(obs('p1', 'body-weight', { value: 81.6 }, T0 + 22 * HOUR)))
