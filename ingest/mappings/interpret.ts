@@ -9,6 +9,11 @@ import type { FieldSpec, MappingDefinition, Template } from './mapping-schema.ts
 
 type Getter = (doc: unknown, item: unknown) => unknown
 
+/** A field's value is one its spec declares as "no measurement" (`missing`). */
+const MISSING = Symbol('missing')
+/** Fields without which there is no reading: a declared "no measurement" there skips the reading. */
+const MEASURED = new Set(['value', 'systolic', 'diastolic'])
+
 function mustCompile(source: string): CompiledPath {
   const c = compilePath(source)
   if (!c.ok) throw new Error(c.message)
@@ -55,8 +60,10 @@ function compileField(spec: FieldSpec): Getter {
   }
   const p = mustCompile(spec.path)
   const { map, scale } = spec
+  const missing = spec.missing && new Set<unknown>(spec.missing)
   return (doc, item) => {
     let v = readPath(p, doc, item)
+    if (missing?.has(v)) return MISSING
     // A value the lookup does not know passes on as text, so validation names it ("unit "7" is not
     // accepted") instead of a type error.
     if (map && (typeof v === 'string' || typeof v === 'number'))
@@ -87,10 +94,15 @@ function compileTemplate(t: Template) {
     items(doc: unknown): unknown[] | undefined {
       return forEach ? readArray(forEach, doc, doc) : [doc]
     },
-    reading(doc: unknown, item: unknown): Record<string, unknown> {
+    /** The canonical reading, or undefined when the device declared that it measured nothing. */
+    reading(doc: unknown, item: unknown): Record<string, unknown> | undefined {
       const out: Record<string, unknown> = { type: t.type }
       for (const [name, get] of fields) {
         let v = get(doc, item)
+        if (v === MISSING) {
+          if (MEASURED.has(name)) return undefined
+          continue
+        }
         if (v === undefined) continue
         if (name === 'ts') v = time(v)
         // Vendors number their readings; the canonical id is a string.
@@ -114,6 +126,7 @@ export function compileMapping(def: MappingDefinition): PayloadMapping {
     }
     const readings: unknown[] = []
     let matched = 0
+    let unmeasured = 0
     for (const t of templates) {
       if (!t.matches(doc)) continue
       matched++
@@ -125,10 +138,15 @@ export function compileMapping(def: MappingDefinition): PayloadMapping {
           message: `mapping ${def.id} yields more than ${MAX_BATCH} readings from one message`,
         }
       }
-      for (const item of items) readings.push(t.reading(doc, item))
+      for (const item of items) {
+        const r = t.reading(doc, item)
+        if (r) readings.push(r)
+        else unmeasured++
+      }
     }
     if (matched === 0) return { ok: false, message: `no template of mapping ${def.id} matches the payload` }
-    if (readings.length === 0)
+    // Samples the device itself marked as "no measurement": nothing to store, nothing wrong.
+    if (readings.length === 0 && unmeasured === 0)
       return { ok: false, message: `mapping ${def.id} found no readings in the payload` }
     return { ok: true, readings }
   }

@@ -41,6 +41,12 @@ export const fieldSchema = z.union([
     map: z.record(z.string().max(64), z.union([z.string().max(64), z.number().finite()])).optional(),
     /** Multiply a numeric value, e.g. 0.1 for a thermometer that reports tenths of a degree. */
     scale: z.number().finite().positive().optional(),
+    /**
+     * Values the device sends for "no measurement" (a pulse oximeter's 127 % or 511 /min while the
+     * finger is out). On a reading's value, systolic or diastolic the reading is skipped; on pulse or
+     * battery only that field is left out. Compared before `map` and `scale`.
+     */
+    missing: z.array(scalar).min(1).max(8).optional(),
   }),
   z.strictObject({ const: z.union([z.string().max(64), z.number().finite()]) }),
   /** Build a string from paths ($ or @) and literal text, e.g. a reading id from a serial and a counter. */

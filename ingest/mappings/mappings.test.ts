@@ -73,6 +73,59 @@ describe('shipped device mappings', () => {
     ])
   })
 
+  it('pulse oximeter: a sample the device marks as no measurement (finger out) is skipped, not rejected', () => {
+    const t = NOW - 60_000
+    const samples = [
+      { t, spo2: 127, pr: 511 }, // finger out: neither was measured
+      { t: t + 1000, spo2: 127, pr: 72 }, // pulse found before saturation
+      { t: t + 2000, spo2: 95, pr: 70 },
+    ]
+    const items = run('pulse-ox-batch', { upload: 'u9', samples })
+    expect(items.map((i) => (i.ok ? [i.reading.type, i.reading.values.value] : i))).toEqual([
+      ['spo2', 95],
+      ['heart-rate', 72],
+      ['heart-rate', 70],
+    ])
+    // A message of nothing but finger-out samples is acknowledged with nothing stored, and not
+    // reported to the device as an error; 128 % is still implausible.
+    expect(run('pulse-ox-batch', { upload: 'u10', samples: [{ t, spo2: 127, pr: 511 }] })).toEqual([])
+    expect(run('pulse-ox-batch', { upload: 'u11', samples: [{ t, spo2: 128, pr: 70 }] })[0]).toMatchObject({
+      ok: false,
+      code: 'VW_ERR_INGEST_IMPLAUSIBLE',
+    })
+  })
+
+  it('a declared "no measurement" on a cuff\'s pulse leaves out only the pulse', () => {
+    const { map } = parseMapping(
+      JSON.stringify({
+        id: 'cuff-x',
+        description: 'test',
+        templates: [
+          {
+            name: 'bp',
+            type: 'blood-pressure',
+            fields: {
+              id: '$.n',
+              systolic: { path: '$.s', missing: [0] },
+              diastolic: '$.d',
+              pulse: { path: '$.p', missing: [0, 'none'] },
+              unit: { const: 'mm[Hg]' },
+            },
+          },
+        ],
+      }),
+      'cuff-x.json',
+    )
+    const items = decode(enc({ n: 'b1', s: 130, d: 85, p: 'none' }), limits, map)
+    expect(items).toEqual([
+      expect.objectContaining({
+        ok: true,
+        reading: expect.not.objectContaining({ pulse: expect.anything() }),
+      }),
+    ])
+    expect(decode(enc({ n: 'b2', s: 0, d: 0, p: 0 }), limits, map)).toEqual([])
+  })
+
   it('scale: a measurement time in epoch seconds with a fraction makes a reading id too', () => {
     const t = (NOW - 60_000) / 1000 + 0.5
     const [item] = run('scale-lb', {
