@@ -29,8 +29,9 @@ describe('rule kinds', () => {
     expect(a.message).toContain('systolic blood pressure 170 mm[Hg] (170/101), 10 above the limit >= 160')
   })
 
-  it('sustained: alerts only after the value stayed out of range for the whole span', async () => {
-    const rules = parseRuleSet({
+  /** Heart rate above 110 /min for 10 minutes. */
+  const hrSustained = () =>
+    parseRuleSet({
       rules: [
         {
           id: 'hr-sustained',
@@ -43,6 +44,9 @@ describe('rule kinds', () => {
         },
       ],
     })
+
+  it('sustained: alerts only after the value stayed out of range for the whole span', async () => {
+    const rules = hrSustained()
     await withPatient({}, rules)
     const hr = (v: number, at: number) => obs('p1', 'heart-rate', { value: v }, at)
     await f.feed(hr(115, T0), hr(100, T0 + 5 * MIN), hr(118, T0 + 6 * MIN), hr(120, T0 + 12 * MIN))
@@ -130,19 +134,7 @@ describe('rule kinds', () => {
   })
 
   it('sustained: a span synced newest first alerts when its oldest reading arrives, and a gap still breaks it', async () => {
-    const rules = parseRuleSet({
-      rules: [
-        {
-          id: 'hr-sustained',
-          kind: 'sustained',
-          type: 'heart-rate',
-          label: 'Heart rate',
-          unit: '/min',
-          levels: [{ severity: 'medium', any: [{ op: '>', limit: 110 }] }],
-          forMinutes: 10,
-        },
-      ],
-    })
+    const rules = hrSustained()
     const hr = (v: number, min: number) => synced(obs('p1', 'heart-rate', { value: v }, T0 + min * MIN))
     await withPatient({}, rules)
     await f.feed(hr(121, 12), hr(118, 6))
