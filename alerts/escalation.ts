@@ -3,7 +3,8 @@ import type { Logger } from '../shared/logger.ts'
 import type { AlertStore } from '../storage/ports.ts'
 import type { Lifecycle } from './lifecycle.ts'
 
-// Escalation: an open critical alert nobody acknowledged within `escalateAfterMs` is marked escalated
+// Escalation: an open critical alert nobody acknowledged within `escalateAfterMs` of becoming critical
+// (criticalSince) is marked escalated
 // (pushed to every viewer as alert-updated) and handed to the notification hook. Acknowledging stops it
 // for everyone, because only `open` alerts escalate. A failed notification is retried at the next run.
 
@@ -39,8 +40,9 @@ export interface EscalationDeps {
   notified?(alertId: string, err?: unknown): void
 }
 
+/** Open, critical, and critical for `afterMs` (an alert raised to critical counts from then). */
 const due = (a: Alert, t: number, afterMs: number) =>
-  a.status === 'open' && a.severity === 'critical' && t - Date.parse(a.openedAt) >= afterMs
+  a.status === 'open' && a.severity === 'critical' && t - Date.parse(a.criticalSince ?? a.openedAt) >= afterMs
 
 async function notify(deps: EscalationDeps, a: Alert) {
   if (!deps.notifier) return

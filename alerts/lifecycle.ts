@@ -89,6 +89,7 @@ export function createLifecycle(deps: {
       ...(f.unit ? { unit: f.unit } : {}),
       ...(f.score !== undefined ? { score: f.score, breakdown: f.breakdown } : {}),
       history: [event('opened')],
+      ...(f.severity === 'critical' ? { criticalSince: t } : {}),
     }
     absent.get(patientId)?.delete(rule)
     await deps.store.insert(alert)
@@ -144,6 +145,7 @@ export function createLifecycle(deps: {
       live.severity = f.severity
       // A worse severity needs eyes again even if someone acknowledged or snoozed the milder one.
       if (live.status === 'acknowledged') live.status = 'open'
+      if (f.severity === 'critical') live.criticalSince = iso(deps.now())
       await deps.store.endSnoozes(live.id)
     }
     live.message = message

@@ -90,6 +90,8 @@ export const alertSchema = z.looseObject({
     .optional(),
   /** An open critical alert nobody acknowledged in time. */
   escalated: z.boolean().optional(),
+  /** When it last became critical and unacknowledged; escalation counts from here. */
+  criticalSince: z.string().optional(),
   history: z
     .array(z.looseObject({ at: z.string(), by: z.string(), action: z.string(), note: z.string().optional() }))
     .optional(),

@@ -44,6 +44,11 @@ export interface Alert {
   score?: number
   breakdown?: Record<string, { value: number; points: number; note?: string }>
   escalated?: boolean
+  /**
+   * When the alert last became critical and unacknowledged (opened critical, or raised to critical,
+   * which reopens an acknowledged alert): escalation counts from here, not from `openedAt`.
+   */
+  criticalSince?: string
   /** When the escalation hook (webhook) last delivered this alert. */
   escalationNotifiedAt?: string
   /** Values have been back inside the hysteresis band since this time (auto-resolve clock). */

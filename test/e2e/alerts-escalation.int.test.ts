@@ -54,6 +54,25 @@ describe('escalation', () => {
     expect(received).toHaveLength(1)
   })
 
+  it('counts from when the alert became critical, not from when it opened milder and was acknowledged', async () => {
+    await f.feed(obs('p1', 'spo2', { value: 88 }, T0))
+    const high = (await f.live('p1', 'spo2-low'))!
+    expect(high.severity).toBe('high')
+    await f.alerts.acknowledge(high.id, 'ann@example.org')
+    f.clock.ms = T0 + 20 * MIN
+    await f.feed(obs('p1', 'spo2', { value: 83 }, T0 + 20 * MIN))
+    expect(await f.live('p1', 'spo2-low')).toMatchObject({ severity: 'critical', status: 'open' })
+    f.clock.ms = T0 + 34 * MIN
+    expect(await f.alerts.escalate()).toEqual([])
+    f.clock.ms = T0 + 35 * MIN
+    const [a] = await f.alerts.escalate()
+    expect(a).toMatchObject({
+      id: high.id,
+      escalated: true,
+      criticalSince: new Date(T0 + 20 * MIN).toISOString(),
+    })
+  })
+
   it('acknowledging stops escalation for everyone', async () => {
     await f.feed(obs('p1', 'spo2', { value: 82 }, T0), obs('p2', 'spo2', { value: 80 }, T0))
     const a = (await f.live('p1', 'spo2-low'))!
