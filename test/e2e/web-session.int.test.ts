@@ -43,6 +43,12 @@ describeWeb('web UI sessions', () => {
     await h.enrollPatient('p1', { name: 'Ada Lovelace' })
     const password = await h.addUser('coord@example.org', 'coordinator', ['p1'])
     const { page } = await openPage(browser, 'about:blank')
+    // The status poll (/readyz every 10 s) must not count as activity: with the session cookie each poll
+    // renewed the server's session, which then never idled out while the page was open.
+    const readyzCookies: Promise<string | undefined>[] = []
+    page.on('request', (r) => {
+      if (new URL(r.url()).pathname === '/readyz') readyzCookies.push(r.allHeaders().then((x) => x.cookie))
+    })
     await page.clock.install()
     await page.goto(h.httpUrl)
     await signIn(page, 'coord@example.org', password)
@@ -68,6 +74,8 @@ describeWeb('web UI sessions', () => {
       .toBe('You were signed out after a period of inactivity.')
     expect(await page.locator('.wl-row[data-patient="p1"]').count()).toBe(0)
     expect((await page.request.get(`${h.httpUrl}/api/session`)).status()).toBe(401)
+    expect(readyzCookies.length).toBeGreaterThan(3)
+    expect(await Promise.all(readyzCookies)).toEqual(readyzCookies.map(() => undefined))
   })
 
   it('makes a user with a one-time password choose a new one before seeing patients', async ({

@@ -34,7 +34,9 @@ export function startSystemStatus(el: HTMLElement) {
   async function poll() {
     let checks: Record<string, Check>
     try {
-      const res = await fetch('/readyz', { credentials: 'same-origin' })
+      // Without the session cookie: /readyz is public, and a request with it would renew the session,
+      // which then never idled out while this page was open.
+      const res = await fetch('/readyz', { credentials: 'omit' })
       checks = ((await res.json()) as { checks?: Record<string, Check> }).checks ?? {}
     } catch {
       return // server unreachable: the live indicator says so
