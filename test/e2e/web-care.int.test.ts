@@ -79,6 +79,54 @@ describeWeb('web UI: what a coordinator must not miss', () => {
     await team(['p2'])
     await page.locator('.wl-row[data-patient="p1"]').waitFor({ state: 'detached' })
     expect(await page.locator('.wl-row[data-patient]').count()).toBe(1)
+    // On the patient's own page when the patient leaves the team: the page says so and shows nothing of
+    // the patient any more (it used to stay until the next click).
+    await page.evaluate(() => {
+      location.hash = '#/patients/p2'
+    })
+    await expect.poll(() => text(page, '#patient-title'), WAIT).toBe('Grace Hopper')
+    await team(['p1'])
+    await expect
+      .poll(() => text(page, 'main'), WAIT)
+      .toContain('This patient is no longer in your care team.')
+    expect(await text(page, 'main')).not.toContain('Grace Hopper')
+  })
+
+  it('a resolve dialog: says when the patient left the team, keeps the note, and closes when the session ends', async ({
+    browser,
+    h,
+  }) => {
+    const { password, publish } = await coordinatorWithDevice(h, 'hr-1', ['p1'])
+    await publish(reading('h-1', 'heart-rate', { value: 150 }))
+    const admin = await h.login('admin@example.org', await h.addUser('admin@example.org', 'admin'))
+    const { page } = await openPage(browser, h.httpUrl)
+    await signIn(page, 'coord@example.org', password)
+    const item = page.locator('li.alert.sev-high', { hasText: 'hr-high' })
+    await item.getByRole('button', { name: 'Resolve…' }).click()
+    await page.locator('#resolve-note').fill('Called her; rate normal on recheck.')
+    const users = (await (await fetch(`${h.httpUrl}/api/users`, { headers: { cookie: admin } })).json()).users
+    const id = users.find((u: { email: string }) => u.email === 'coord@example.org').id
+    const put = await fetch(`${h.httpUrl}/api/users/${id}/patients`, {
+      method: 'PUT',
+      headers: { cookie: admin, 'content-type': 'application/json' },
+      body: JSON.stringify({ patients: [] }),
+    })
+    expect(put.status).toBe(200)
+    await page.getByRole('button', { name: 'Resolve alert' }).click()
+    // It said "alert <uuid> not found ... try again", which could never work.
+    await expect
+      .poll(() => text(page, 'dialog .error'), WAIT)
+      .toBe('Ada Lovelace is no longer in your care team: nothing was changed.')
+    expect(await page.locator('#resolve-note').inputValue()).toBe('Called her; rate normal on recheck.')
+    // The session ends elsewhere (another tab signs out): the dialog, which names the patient, goes with
+    // the rest of the page instead of staying over the sign-in form.
+    const cookie = (await page.context().cookies()).map((c) => `${c.name}=${c.value}`).join('; ')
+    expect((await fetch(`${h.httpUrl}/api/session`, { method: 'DELETE', headers: { cookie } })).status).toBe(
+      204,
+    )
+    await page.getByLabel('Email').waitFor()
+    expect(await page.locator('dialog').count()).toBe(0)
+    expect(await text(page, 'body')).not.toContain('Ada Lovelace')
   })
 
   it('says so when acknowledging fails, and leaves the alert as it was', async ({ browser, h }) => {
@@ -169,6 +217,11 @@ describeWeb('web UI: what a coordinator must not miss', () => {
       await signIn(page, 'coord@example.org', password)
       await page.locator('.wl-row[data-patient="p1"]').waitFor()
       await expect.poll(() => text(page, '#live'), WAIT).toContain('Live')
+      // On the patient's page, which loads its own data: it must show what arrived meanwhile too.
+      await page.evaluate(() => {
+        location.hash = '#/patients/p1'
+      })
+      await expect.poll(() => text(page, '#latest-title'), WAIT).toBe('Latest')
       up = false
       for (const s of open) s.destroy()
       await expect.poll(() => text(page, '#live'), WAIT).not.toMatch(/^● Live/)
@@ -178,6 +231,7 @@ describeWeb('web UI: what a coordinator must not miss', () => {
       await expect
         .poll(() => text(page, '#announce'), { timeout: 30_000, interval: 200 })
         .toMatch(/Critical alert for Ada Lovelace/)
+      await expect.poll(() => text(page, 'dd[data-type="spo2"]'), WAIT).toMatch(/^80 %/)
     } finally {
       for (const s of open) s.destroy()
       await new Promise((r) => relay.close(r))

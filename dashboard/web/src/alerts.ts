@@ -57,9 +57,16 @@ export function createAlertFeed(root: HTMLElement, store: Store, prefs: Prefs) {
       const who = store.patients.get(a.patientId)?.name ?? a.patientId
       // Someone else resolved it meanwhile: nothing to try again (the feed shows it resolved shortly).
       const resolved = e instanceof ApiError && e.code === 'VW_ERR_ALERT_RESOLVED'
+      const verb = path === 'ack' ? 'acknowledge' : path
+      // Not found: the patient left this viewer's care team meanwhile (the API answers 404, as for an
+      // alert that does not exist). Trying again cannot work, and the feed updates shortly.
+      if (e instanceof ApiError && e.status === 404) {
+        failure.textContent = `Could not ${verb} the alert for ${who}: ${who} is no longer in your care team. Nothing was changed.`
+        throw new Error(`${who} is no longer in your care team: nothing was changed.`)
+      }
       failure.textContent = resolved
         ? `The alert for ${who} was resolved meanwhile: ${(e as Error).message}.`
-        : `Could not ${path === 'ack' ? 'acknowledge' : path} the alert for ${who}: ${(e as Error).message}. It is unchanged; try again.`
+        : `Could not ${verb} the alert for ${who}: ${(e as Error).message}. It is unchanged; try again.`
       throw e
     }
   }

@@ -5,6 +5,13 @@ import { h } from './dom.ts'
 // while the dialog was open, to its new copy: dom.ts keepFocus). Never window.prompt/confirm.
 
 let seq = 0
+/** How to cancel each dialog that is open. */
+const openNow = new Set<() => void>()
+
+/** Cancel every open dialog (signing out: nothing of the session may stay on screen). */
+export function closeDialogs() {
+  for (const cancel of [...openNow]) cancel()
+}
 
 export function openDialog(opts: {
   title: string
@@ -39,12 +46,15 @@ export function openDialog(opts: {
     const finish = (ok: boolean) => {
       if (done) return
       done = true
+      openNow.delete(dismiss)
       dlg.close()
       dlg.remove()
       giveBack()
       resolve(ok)
     }
-    cancel.addEventListener('click', () => finish(false))
+    const dismiss = () => finish(false)
+    openNow.add(dismiss)
+    cancel.addEventListener('click', dismiss)
     dlg.addEventListener('cancel', (ev) => {
       ev.preventDefault()
       finish(false)

@@ -3,6 +3,7 @@
 
 import { ApiError, api } from './api.ts'
 import { createCriticalBanner } from './banner.ts'
+import { closeDialogs } from './dialog.ts'
 import { clear, h } from './dom.ts'
 import { startIdleWatch } from './idle.ts'
 import { connectLive } from './live.ts'
@@ -105,6 +106,7 @@ async function showApp(session: Session) {
       buffer = undefined
     }
     lastMessageAt = new Date()
+    view?.reloaded?.()
     schedule(true)
   }
 
@@ -163,6 +165,8 @@ async function showApp(session: Session) {
     view?.close()
     view = undefined
     window.removeEventListener('hashchange', route)
+    // An open dialog (a resolution note) names a patient: it must not stay over the sign-in page.
+    closeDialogs()
   }
   async function signOut(message: string) {
     teardown?.()

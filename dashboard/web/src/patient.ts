@@ -29,12 +29,25 @@ export function mountPatient(ctx: Ctx, id: string): View {
       () => ctx.main,
     )
 
+  let shown = false
   async function load() {
     let d: Detail
     try {
       d = await api<Detail>('GET', `/api/patients/${encodeURIComponent(id)}`)
     } catch (e) {
-      const text = e instanceof ApiError && e.status === 404 ? 'Patient not found.' : (e as Error).message
+      if (closed) return
+      // Not found after it was on screen: taken out of the viewer's care team (or removed) meanwhile.
+      const gone = e instanceof ApiError && e.status === 404
+      const text = gone
+        ? shown
+          ? 'This patient is no longer in your care team.'
+          : 'Patient not found.'
+        : (e as Error).message
+      if (gone) {
+        shown = false
+        for (const c of charts) c.destroy()
+        charts = []
+      }
       redraw(
         h(
           'p',
@@ -88,6 +101,7 @@ export function mountPatient(ctx: Ctx, id: string): View {
         ]
       : []
     charts = made
+    shown = true
     redraw(
       h('p', {}, h('a', { href: '#/', 'data-focus-key': 'back' }, '← Worklist')),
       h('h2', { id: 'patient-title' }, d.name),
@@ -155,6 +169,9 @@ export function mountPatient(ctx: Ctx, id: string): View {
   })
   void load()
   return {
+    // Reconnected, or the care team changed: what arrived meanwhile, or whether this patient is still
+    // the viewer's to see, shows only after a reload.
+    reloaded: () => void load(),
     render() {
       // A unit preference change re-draws at once; data changes arrive through the subscription above.
       const sig = `${ctx.prefs.glucose}|${ctx.prefs.temperature}`

@@ -19,6 +19,11 @@ export interface Ctx {
 
 export interface View {
   render(changed: { patients: boolean; alerts: boolean }): void
+  /**
+   * The worklist and alerts were loaded again (after a reconnection, or the care team changed): what
+   * the view fetched itself may be stale, or no longer the viewer's to see.
+   */
+  reloaded?(): void
   close(): void
 }
 
