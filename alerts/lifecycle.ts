@@ -24,6 +24,8 @@ export interface Finding {
   breakdown?: Alert['breakdown']
   /** Scored and scheduled rules: persist and push only when severity, score or message change. */
   quiet?: boolean
+  /** Scheduled rules: what the alert is about, for the rule's next check (Alert.about). */
+  about?: string[]
 }
 
 const HISTORY_MAX = 100
@@ -90,6 +92,7 @@ export function createLifecycle(deps: {
       ...(f.score !== undefined ? { score: f.score, breakdown: f.breakdown } : {}),
       history: [event('opened')],
       ...(f.severity === 'critical' ? { criticalSince: t } : {}),
+      ...(f.about ? { about: f.about } : {}),
     }
     absent.get(patientId)?.delete(rule)
     await deps.store.insert(alert)
@@ -129,6 +132,7 @@ export function createLifecycle(deps: {
     if (f.quiet && !changed && message === live.message && !wasRecovering) return live
     live.count += 1
     delete live.recoveringSince
+    if (f.about) live.about = f.about
     if (f.observationId)
       live.observationIds = [...live.observationIds, f.observationId].slice(-OBSERVATIONS_MAX)
     if (Date.parse(f.seenAt) >= Date.parse(live.lastSeenAt)) live.lastSeenAt = f.seenAt

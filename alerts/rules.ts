@@ -88,6 +88,11 @@ export const deviceOfflineRuleSchema = z.object({
   severity: severitySchema.default('low'),
   offlineHours: positive.default(24),
   batteryPct: z.number().min(0).max(100).default(15),
+  /**
+   * A low battery stays low until it is above batteryPct + batteryMargin: a reading that wavers around
+   * the limit (15 %, 16 %, 15 %) does not open and close an alert each time.
+   */
+  batteryMargin: z.number().min(0).max(100).default(5),
 })
 
 export const ruleSchema = z.discriminatedUnion('kind', [

@@ -70,6 +70,9 @@ export function createScheduledChecks(deps: ScheduledDeps) {
     return silentTypes(entries, nowMs, p.createdMs, p.monitoringSinceMs)
   }
 
+  /** The key of a device's low battery in a device-offline alert's `about`. */
+  const LOW_BATTERY = ':battery-low'
+
   async function settle(patientId: string, ruleId: string, note: string) {
     const live = await deps.lifecycle.live(patientId, ruleId)
     if (live) await deps.lifecycle.resolve(live, 'system', note, 'auto-resolved')
@@ -93,13 +96,18 @@ export function createScheduledChecks(deps: ScheduledDeps) {
   }
 
   async function offline(rule: DeviceOfflineRule, p: Patient, devices: Device[], nowMs: number) {
-    const problems = deviceProblems(rule, devices, nowMs, p.monitoringSinceMs)
+    const live = await deps.lifecycle.live(p.id, rule.id)
+    const lowAlready = new Set(
+      (live?.about ?? []).filter((k) => k.endsWith(LOW_BATTERY)).map((k) => k.slice(0, -LOW_BATTERY.length)),
+    )
+    const problems = deviceProblems(rule, devices, nowMs, p.monitoringSinceMs, lowAlready)
     if (problems.length === 0) return settle(p.id, rule.id, 'devices back online')
     await deps.lifecycle.raise(p.id, rule.id, {
       severity: rule.severity,
       message: () => deviceMessage(rule, problems),
       seenAt: new Date(nowMs).toISOString(),
       quiet: true,
+      about: problems.flatMap((d) => (d.battery !== undefined ? [`${d.deviceId}${LOW_BATTERY}`] : [])),
     })
   }
 

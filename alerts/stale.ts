@@ -91,13 +91,16 @@ export function deviceProblems(
   devices: Device[],
   nowMs: number,
   sinceMs = 0,
+  /** Devices the live alert already reports a low battery for: low until above the margin. */
+  lowAlready: ReadonlySet<string> = new Set(),
 ): DeviceProblem[] {
   const out: DeviceProblem[] = []
   for (const d of devices) {
     if (d.revokedMs !== undefined) continue
     const seen = Math.max(d.lastSeenMs ?? d.createdMs, sinceMs)
     const offline = nowMs - seen >= rule.offlineHours * 60 * MIN
-    const low = d.battery !== undefined && d.battery <= rule.batteryPct
+    const limit = rule.batteryPct + (lowAlready.has(d.id) ? rule.batteryMargin : 0)
+    const low = d.battery !== undefined && d.battery <= limit
     if (offline || low)
       out.push({
         deviceId: d.id,
@@ -118,7 +121,12 @@ export function deviceMessage(rule: DeviceOfflineRule, problems: DeviceProblem[]
             ? `never seen since enrollment at ${new Date(p.enrolledMs!).toISOString()} (limit ${rule.offlineHours} h)`
             : `not seen since ${new Date(p.lastSeenMs).toISOString()} (limit ${rule.offlineHours} h)`,
         )
-      if (p.battery !== undefined) parts.push(`battery ${p.battery} % (limit ${rule.batteryPct} %)`)
+      if (p.battery !== undefined)
+        parts.push(
+          p.battery > rule.batteryPct
+            ? `battery ${p.battery} % (limit ${rule.batteryPct} %; low until above ${rule.batteryPct + rule.batteryMargin} %)`
+            : `battery ${p.battery} % (limit ${rule.batteryPct} %)`,
+        )
       return `${rule.label} ${p.deviceId} ${parts.join(', ')}`
     })
     .join('; ')

@@ -49,6 +49,12 @@ export interface Alert {
    * which reopens an acknowledged alert): escalation counts from here, not from `openedAt`.
    */
   criticalSince?: string
+  /**
+   * Scheduled rules: what the alert is about, as keys its rule reads at the next check (device-offline:
+   * `<device>:battery-low` for each device whose battery it reports low, which stays low until above
+   * the rule's margin).
+   */
+  about?: string[]
   /** When the escalation hook (webhook) last delivered this alert. */
   escalationNotifiedAt?: string
   /** Values have been back inside the hysteresis band since this time (auto-resolve clock). */
