@@ -92,6 +92,36 @@ describeWeb('web UI: what a coordinator must not miss', () => {
     expect(await text(page, 'main')).not.toContain('Grace Hopper')
   })
 
+  it("shows the times in the server's notes in the viewer's zone, like the rest of the page", async ({
+    browser,
+    h,
+  }) => {
+    const { password, publish } = await coordinatorWithDevice(h, 'hr-1', ['p1'])
+    await publish(reading('h-1', 'heart-rate', { value: 150 }))
+    const context = await browser.newContext({ timezoneId: 'America/New_York' })
+    try {
+      const page = await context.newPage()
+      await page.goto(h.httpUrl)
+      await signIn(page, 'coord@example.org', password)
+      await page.locator('li.alert.sev-high', { hasText: 'hr-high' }).waitFor()
+      const { alerts } = await (await page.request.get(`${h.httpUrl}/api/alerts?status=open`)).json()
+      const snooze = await page.request.post(`${h.httpUrl}/api/alerts/${alerts[0].id}/snooze`, {
+        data: { minutes: 30 },
+      })
+      expect(snooze.status()).toBe(200)
+      await page.evaluate(() => {
+        location.hash = '#/patients/p1'
+      })
+      const last = 'table.history tbody tr td:last-child'
+      await expect.poll(() => text(page, last), WAIT).toMatch(/^snoozed by coord@example\.org: “until /)
+      // It read "until 2026-12-03T18:42:28.648Z" beside times in EST.
+      expect(await text(page, last)).toMatch(/E[SD]T”$/)
+      expect(await text(page, last)).not.toMatch(/\d{2}:\d{2}:\d{2}\.\d{3}Z/)
+    } finally {
+      await context.close()
+    }
+  })
+
   it('a resolve dialog: says when the patient left the team, keeps the note, and closes when the session ends', async ({
     browser,
     h,

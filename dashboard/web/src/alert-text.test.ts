@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { alertText } from './alert-text.ts'
+import { alertText, localTimes } from './alert-text.ts'
 import type { Prefs } from './prefs.ts'
 
 // The server's alert texts in the viewer's units and time (alert-text.ts). The texts are the ones
@@ -65,5 +65,14 @@ describe('alert texts in the viewer units', () => {
     ],
   ])('%s', (_name, message, p, expected) => {
     expect(alertText(message, p)).toBe(expected)
+  })
+})
+
+describe('localTimes', () => {
+  it('puts every time of a server text in local time and leaves the rest as written', () => {
+    expect(localTimes(`until ${at}; resolved by a@b.org at ${at}`)).toBe(
+      `until ${local}; resolved by a@b.org at ${local}`,
+    )
+    expect(localTimes('Called her at 10:30, fine.')).toBe('Called her at 10:30, fine.')
   })
 })

@@ -35,5 +35,16 @@ export function alertText(message: string, prefs: Prefs): string {
   return text
     .replace(CEL, (_, v: string) => `${shown('body-temperature', v)} ${temperature}`)
     .replace(/mm\[Hg\]/g, 'mmHg')
-    .replace(ISO, (iso) => new Date(Date.parse(iso)).toLocaleString(undefined, { timeZoneName: 'short' }))
+    .replace(ISO, localIso)
+}
+
+const localIso = (iso: string) =>
+  new Date(Date.parse(iso)).toLocaleString(undefined, { timeZoneName: 'short' })
+
+/**
+ * Every time in a server's text (a history note "until 2026-12-03T18:42:28.648Z", an error "resolved
+ * by ... at ...") in the viewer's local time with its zone, like the rest of the screen.
+ */
+export function localTimes(text: string): string {
+  return text.replace(ISO, localIso)
 }

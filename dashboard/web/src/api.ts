@@ -1,3 +1,5 @@
+import { localTimes } from './alert-text.ts'
+
 export class ApiError extends Error {
   readonly status: number
   readonly code?: string
@@ -17,6 +19,8 @@ export async function api<T = unknown>(method: string, url: string, body?: unkno
   })
   if (res.status === 204) return undefined as T
   const data = await res.json().catch(() => ({}))
-  if (!res.ok) throw new ApiError(res.status, data?.error?.message ?? res.statusText, data?.error?.code)
+  // Times in the server's message in the viewer's zone, as everywhere else on the screen.
+  if (!res.ok)
+    throw new ApiError(res.status, localTimes(data?.error?.message ?? res.statusText), data?.error?.code)
   return data as T
 }

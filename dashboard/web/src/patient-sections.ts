@@ -1,4 +1,4 @@
-import { alertText } from './alert-text.ts'
+import { alertText, localTimes } from './alert-text.ts'
 import { h } from './dom.ts'
 import { formatReading, LABELS, localTime, SEVERITY_ICON } from './format.ts'
 import type { Prefs } from './prefs.ts'
@@ -116,7 +116,11 @@ export function historyTable(alerts: AlertItem[], prefs: Prefs): HTMLElement {
           h('td', {}, a.rule),
           h('td', {}, alertText(a.message, prefs)),
           h('td', {}, a.status),
-          h('td', {}, last ? `${last.action} by ${last.by}${last.note ? `: “${last.note}”` : ''}` : ''),
+          h(
+            'td',
+            {},
+            last ? `${last.action} by ${last.by}${last.note ? `: “${localTimes(last.note)}”` : ''}` : '',
+          ),
         )
       }),
     ),
