@@ -75,6 +75,10 @@ export async function connectDevice(o: ConnectionOptions): Promise<DeviceConnect
   })
   await client.subscribeAsync(`${TOPIC_PREFIX}${o.deviceId}/errors`, { qos: 1 })
   let inflight = 0
+  // Publishes waiting for their PUBACK. A forced end (the server gone, mqtt.js reconnecting) drops them
+  // without calling back; end() fails them instead, so the caller keeps them to send again and no
+  // reading just disappears from the counts.
+  const pending = new Set<(err?: Error) => void>()
   return {
     deviceId: o.deviceId,
     get inflight() {
@@ -87,7 +91,8 @@ export async function connectDevice(o: ConnectionOptions): Promise<DeviceConnect
       const started = performance.now()
       inflight++
       o.stats.counters.sent++
-      client.publish(topic, payload, { qos: 1 }, (err) => {
+      const settle = (err?: Error) => {
+        if (!pending.delete(settle)) return
         inflight--
         if (err) {
           o.stats.counters.publishErrors++
@@ -97,7 +102,9 @@ export async function connectDevice(o: ConnectionOptions): Promise<DeviceConnect
         o.stats.counters.acked++
         o.stats.latency.record(performance.now() - started)
         done?.()
-      })
+      }
+      pending.add(settle)
+      client.publish(topic, payload, { qos: 1 }, settle)
     },
     drop() {
       client.stream?.destroy()
@@ -114,6 +121,7 @@ export async function connectDevice(o: ConnectionOptions): Promise<DeviceConnect
       })
       await Promise.race([client.endAsync(false).catch(() => client.end(true)), forced])
       clearTimeout(timer)
+      for (const settle of [...pending]) settle(new Error('the connection ended before its PUBACK'))
     },
   }
 }
