@@ -133,7 +133,7 @@ async function devicesPerGb(o: E2eOptions) {
   const dataDir = tmp('memory')
   const server = await startServer(dataDir, BENCH_ENV)
   try {
-    const plan = planFleet({ devices: o.idleDevices, profile: 'healthy', seed: 7, prefix: 'idle' })
+    const plan = planFleet({ devices: o.idleDevices, profile: 'healthy', prefix: 'idle' })
     const secrets = await enrollFleet(plan, location(dataDir))
     const ca = fs.readFileSync(server.caCert, 'utf8')
     const stats = createStats()
@@ -169,7 +169,7 @@ export async function runE2e(o: E2eOptions, log: (line: string) => void = () => 
   const dataDir = tmp('e2e')
   const server = await startServer(dataDir, BENCH_ENV)
   try {
-    const plan = planFleet({ devices: o.devices, profile: 'healthy', seed: 1, prefix: 'bench' })
+    const plan = planFleet({ devices: o.devices, profile: 'healthy', prefix: 'bench' })
     const secrets = await enrollFleet(plan, location(dataDir))
     log(`vitalwire: ${o.devices} devices, window ${o.window}, ${o.durationS}s at max rate`)
     const serverCpu0 = cpuSecondsOf(server.pid)

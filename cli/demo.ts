@@ -5,6 +5,7 @@ import { type Command, InvalidArgumentError } from 'commander'
 import { COMPONENTS } from '../shared/components.ts'
 import { VitalwireError } from '../shared/errors.ts'
 import type { ScenarioKind } from '../simulators/scenarios.ts'
+import { candidates } from '../simulators/targets.ts'
 import { count, positive, requireShowable, seed } from './simulate.ts'
 import { runServer } from './start.ts'
 import { configFromEnv } from './vitalwire.ts'
@@ -93,11 +94,19 @@ function everyArg(v: string): number {
 async function runDemo(o: DemoOptions) {
   // Before anything starts: a fleet too small for the demo's scenarios is an argument error.
   const { planFleet } = await import('../simulators/fleet.ts')
-  const plan = planFleet({ devices: o.devices, profile: 'mixed', seed: o.seed, prefix: DEMO_PREFIX })
-  requireShowable(plan, [...new Set([...FIRST_SCENARIOS.map((s) => s.kind), ...CLINICAL])], {
-    before: `--devices ${o.devices} is too few for the demo: `,
-    advice: 'use 10 or more (default 15)',
-  })
+  const demoFleet = (devices: number) => planFleet({ devices, profile: 'mixed', prefix: DEMO_PREFIX })
+  const plan = demoFleet(o.devices)
+  const shown = [...new Set([...FIRST_SCENARIOS.map((s) => s.kind), ...CLINICAL])]
+  const showsAll = (n: number) => shown.every((kind) => candidates(demoFleet(n), kind).length > 0)
+  if (!showsAll(o.devices)) {
+    // The smallest fleet that shows every scenario, so the advice is never a number that fails too.
+    let least = o.devices + 1
+    while (least < 1000 && !showsAll(least)) least++
+    requireShowable(plan, shown, {
+      before: `--devices ${o.devices} is too few for the demo: `,
+      advice: `use ${least} or more (default 15)`,
+    })
+  }
   const { temporary } = await demoDataDir()
   // Loaded on use, so `vitalwire --help` and the provisioning commands start fast. (Never ./start.ts or
   // ./vitalwire.ts here: the entry module is still in its top-level await, and the import would deadlock.)

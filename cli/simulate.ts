@@ -7,7 +7,7 @@ import type { FleetPlan } from '../simulators/fleet.ts'
 import { PROFILES, type ProfileChoice } from '../simulators/profiles.ts'
 import { isScenarioKind, SCENARIOS, type ScenarioKind } from '../simulators/scenarios.ts'
 import { statusLine } from '../simulators/stats.ts'
-import { candidates, parseScenarioList } from '../simulators/targets.ts'
+import { candidates, parseScenarioList, whatShows } from '../simulators/targets.ts'
 import { configFromEnv } from './vitalwire.ts'
 
 // `vitalwire simulate`: a fleet of simulated devices, each a real MQTT-over-TLS client with its own
@@ -59,7 +59,7 @@ export function requireShowable(
   const devices = [...new Set(plan.devices.map((d) => d.kind))].join(', ')
   throw new VitalwireError(
     'VW_ERR_CLI_ARGUMENT',
-    `${words.before ?? ''}no simulated patient can show ${missing}: none of the ${plan.devices.length} devices (${devices}) measures what it changes; ${words.advice}`,
+    `${words.before ?? ''}no simulated patient can show ${missing}: it needs ${whatShows(missing)}, and the fleet's ${plan.devices.length} devices are ${devices}; ${words.advice}`,
   )
 }
 
@@ -150,7 +150,6 @@ async function runSimulateCommand(o: SimulateOptions) {
   const plan = planFleet({
     devices: o.devices,
     profile: o.profile,
-    seed: o.seed,
     vendorFormats: o.vendorFormats,
   })
   requireShowable(
@@ -220,7 +219,9 @@ async function runSimulateCommand(o: SimulateOptions) {
       const kind = line.trim()
       if (!isScenarioKind(kind)) return log(`unknown scenario ${JSON.stringify(kind)}`)
       if (unshowable(plan, [kind]))
-        return log(`no simulated patient can show ${kind} (no device measures it); the simulation goes on`)
+        return log(
+          `no simulated patient can show ${kind} (it needs ${whatShows(kind)}); the simulation goes on`,
+        )
       const s = sim.inject(kind)
       log(`injected ${kind} for ${s.patientId}`)
     })

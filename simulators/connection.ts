@@ -62,8 +62,17 @@ export async function connectDevice(o: ConnectionOptions): Promise<DeviceConnect
     throw e
   }
   o.stats.counters.connects++
-  client.on('connect', () => o.stats.counters.connects++)
-  client.on('close', () => o.stats.counters.disconnects++)
+  // A connection that was up and went down; mqtt.js also emits 'close' for every reconnection attempt
+  // that failed, which counted 126 disconnects for 6 devices when the server went away.
+  let up = true
+  client.on('connect', () => {
+    up = true
+    o.stats.counters.connects++
+  })
+  client.on('close', () => {
+    if (up) o.stats.counters.disconnects++
+    up = false
+  })
   client.on('error', () => {})
   client.on('message', (_t, payload) => {
     try {

@@ -28,6 +28,9 @@ export function parseFaults(text: string): FaultOptions {
     // duplicates and malformed are the share of readings affected: a probability.
     if ((name === 'duplicates' || name === 'malformed') && n !== undefined && n > 1)
       throw new Error(`fault ${name}: a share of the readings from 0 to 1 (e.g. 0.05), not ${raw}`)
+    // Seconds: 0 would do nothing at all (no offline period, no storm), silently.
+    if ((name === 'offline' || name === 'reconnect-storm') && n !== undefined && !(n > 0))
+      throw new Error(`fault ${name}=${raw}: at least some seconds (e.g. ${name}=${DEFAULTS[name]})`)
     if (name === 'offline') out.offlineS = n ?? DEFAULTS.offline
     else if (name === 'duplicates') out.duplicates = n ?? DEFAULTS.duplicates
     else if (name === 'skew') out.skew = true

@@ -21,8 +21,10 @@ import { intensity, SCENARIO_DEFINITIONS, type ScheduledScenario } from './scena
 import { VENDOR_FORMAT } from './vendor.ts'
 
 // A fleet plan: simulated patients with their profiles and baselines, and the devices bound to them.
-// Ids depend only on the prefix, profile and index, so an enrolled fleet can be reused across runs;
-// values depend on the seed.
+// Ids depend only on the prefix, profile and index, so an enrolled fleet can be reused across runs. A
+// patient's baseline and a device's traits depend only on those ids too: the same patient is the same
+// person whatever the seed (a weight that jumped 10 kg between two runs with different seeds raised a
+// weight-gain alert). The seed drives what varies from run to run: noise, timing, faults.
 
 export interface SimPatient {
   id: string
@@ -51,12 +53,12 @@ export interface FleetPlan {
 export function planFleet(o: {
   devices: number
   profile: ProfileChoice
-  seed: number
   prefix?: string
   /** Devices of a kind with a shipped vendor mapping send that vendor's format. */
   vendorFormats?: boolean
 }): FleetPlan {
-  const root = createRng(o.seed)
+  // Not the seed: see above.
+  const root = createRng(0)
   const patients: SimPatient[] = []
   const devices: SimDevice[] = []
   for (let i = 0; devices.length < o.devices; i++) {
@@ -97,6 +99,8 @@ export interface DeviceModel {
   patient: SimPatient
   /** Simulated time of the next measurement. */
   nextDueMs: number
+  /** The next measurement is a symptomatic spot check (a scenario's), not the device's routine. */
+  nextIsCheck: boolean
   /** Measure now and schedule the next one. */
   take(simMs: number): Sample
   /** True while a device scenario (gone silent, battery dead) keeps it from sending. */
@@ -136,6 +140,7 @@ export function createDeviceModel(
     device,
     patient,
     nextDueMs: startSimMs,
+    nextIsCheck: false,
     take(simMs) {
       const v = vitalsAt(patient.baseline, simMs, patient.scenarios)
       const measurements = kind.measure(v, rng, device.traits.usUnits)
@@ -145,7 +150,9 @@ export function createDeviceModel(
         if (s.kind === 'battery-drain' && k > 0) battery = Math.round(battery + (2 - battery) * k)
       }
       if (simMs >= scheduled) scheduled = nextScheduledMs(device.kind, simMs, rng)
-      model.nextDueMs = Math.min(scheduled, symptomDue(simMs))
+      const check = symptomDue(simMs)
+      model.nextDueMs = Math.min(scheduled, check)
+      model.nextIsCheck = check < scheduled
       return { simMs, measurements, batteryPct: battery }
     },
     silent(simMs) {
@@ -157,7 +164,8 @@ export function createDeviceModel(
       })
     },
     reschedule(simMs) {
-      model.nextDueMs = Math.min(model.nextDueMs, symptomDue(simMs))
+      const check = symptomDue(simMs)
+      if (check < model.nextDueMs) Object.assign(model, { nextDueMs: check, nextIsCheck: true })
     },
   }
   return model

@@ -42,12 +42,15 @@ interface DeviceState {
   buffer: CanonicalReading[]
   /** Messages whose publish failed: sent again, unchanged (same reading ids), once connected. */
   retry: { payload: string; readings: number; onAck?: () => void }[]
-  lastSentMs: number
+  /** Simulated time of the last measurement (sent, or skipped while silent). */
+  lastSentSimMs: number
   /** A vendor device's own message and record counter (vendor.ts). */
   vendorSeq: number
 }
 
 const MIN_REAL_INTERVAL_MS = 1000
+/** A device this late (real ms, a few ticks) still measures at the instant it was due. */
+const CATCH_UP_REAL_MS = 250
 const REPLAY_BATCH = 50
 
 export async function startSimulation(o: SimulationOptions) {
@@ -75,7 +78,7 @@ export async function startSimulation(o: SimulationOptions) {
         : Number.POSITIVE_INFINITY,
       buffer: [],
       retry: [],
-      lastSentMs: Number.NEGATIVE_INFINITY,
+      lastSentSimMs: Number.NEGATIVE_INFINITY,
       vendorSeq: 0,
     }
   })
@@ -160,8 +163,8 @@ export async function startSimulation(o: SimulationOptions) {
     for (const m of messages(d, readings)) publish(d, m.payload, m.readings, onAck)
   }
 
-  function sample(d: DeviceState, all: boolean): CanonicalReading[] {
-    const s = d.model.take(simNow())
+  function sample(d: DeviceState, all: boolean, atSimMs = simNow()): CanonicalReading[] {
+    const s = d.model.take(atSimMs)
     // A vendor device sends what it measured together (an oximeter's SpO2 with its pulse rate).
     const whole = all || d.model.device.format !== 'generic'
     const measurements = whole ? s.measurements : [s.measurements[d.seq % s.measurements.length]]
@@ -206,18 +209,28 @@ export async function startSimulation(o: SimulationOptions) {
     }
   }
 
+  // Routine measurements at most once a real second per device, counted in simulated time so that the
+  // instants (and so the values) depend on the seed only; a patient's symptomatic checks during an episode
+  // always (at high compression an episode is shorter than that second).
+  const minGapSimMs = MIN_REAL_INTERVAL_MS * timeScale
   function cadenceTick() {
     faultTick()
     const now = simNow()
     for (const d of states) {
-      if (d.model.nextDueMs > now || elapsed() - d.lastSentMs < MIN_REAL_INTERVAL_MS) continue
-      if (d.model.silent(now)) {
-        d.model.take(now)
+      const m = d.model
+      const due = m.nextIsCheck ? m.nextDueMs : Math.max(m.nextDueMs, d.lastSentSimMs + minGapSimMs)
+      if (due > now) continue
+      // Measured at the instant it was due, whatever the timing of this tick; only a run that cannot
+      // keep up (a busy machine) measures now, skipping what it missed.
+      const at = now - due <= CATCH_UP_REAL_MS * timeScale ? due : now
+      d.lastSentSimMs = at
+      if (m.silent(at)) {
+        // One count per measurement it would have sent.
+        m.take(at)
         stats.counters.silentSkipped++
         continue
       }
-      d.lastSentMs = elapsed()
-      send(d, sample(d, true))
+      send(d, sample(d, true, at))
     }
   }
 

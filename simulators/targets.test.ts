@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { parseFaults } from './faults.ts'
 import { planFleet } from './fleet.ts'
 import { parseDuration } from './scenarios.ts'
-import { parseScenarioList, target } from './targets.ts'
+import { candidates, parseScenarioList, target } from './targets.ts'
 
 describe('option parsing', () => {
   it.each([
@@ -32,11 +32,14 @@ describe('option parsing', () => {
     expect(() => parseFaults('gremlins')).toThrow(/unknown fault/)
     expect(() => parseFaults('duplicates=lots')).toThrow(/not a number/)
     expect(() => parseFaults('duplicates=2')).toThrow(/from 0 to 1/)
+    // 0 seconds used to pass and do nothing.
+    expect(() => parseFaults('offline=0')).toThrow(/at least some seconds/)
+    expect(() => parseFaults('reconnect-storm=0')).toThrow(/at least some seconds/)
   })
 })
 
 describe('scenario targets', () => {
-  const plan = planFleet({ devices: 40, profile: 'mixed', seed: 1 })
+  const plan = planFleet({ devices: 40, profile: 'mixed' })
   it.each([
     ['desaturation', 'copd'],
     ['hypertensive-crisis', 'hypertension'],
@@ -48,7 +51,7 @@ describe('scenario targets', () => {
   })
 
   it('gives a fever only to a patient with a thermometer, even when others have no episode yet', () => {
-    const fleet = planFleet({ devices: 15, profile: 'mixed', seed: 1 })
+    const fleet = planFleet({ devices: 15, profile: 'mixed' })
     const thermometerOwners = new Set(
       fleet.devices.filter((d) => d.kind === 'thermometer').map((d) => d.patientId),
     )
@@ -60,6 +63,26 @@ describe('scenario targets', () => {
     const hf = plan.patients.filter((p) => p.profile === 'heart-failure')
     expect(hf.length).toBeGreaterThan(0)
     for (const p of hf) expect(p.flags).toEqual({ heartFailure: true })
+  })
+
+  it('spreads repeated injections over the patients not in an episode yet, the best suited first', () => {
+    // As inject() does: each scenario joins its patient's list before the next is targeted.
+    const fleet = planFleet({ devices: 20, profile: 'mixed', prefix: 'demo' })
+    const got = [0, 1, 2, 3].map((nth) => {
+      const s = target(fleet, 'hypertensive-crisis', nth, 0)
+      fleet.patients.find((p) => p.id === s.patientId)!.scenarios.push(s)
+      return s.patientId
+    })
+    // It went ht-0002, hf-0004, ht-0002, hf-0004: the second hypertension patient never got one.
+    expect(new Set(got).size).toBe(4)
+    const profiles = got.map((id) => fleet.patients.find((p) => p.id === id)!.profile)
+    const hypertensive = fleet.patients.filter((p) => p.profile === 'hypertension').length
+    expect(profiles.slice(0, hypertensive)).toEqual(Array(hypertensive).fill('hypertension'))
+  })
+
+  it('gives a weight gain only to a patient the weight-gain rule applies to (heart failure)', () => {
+    const fleet = planFleet({ devices: 12, profile: 'healthy' })
+    expect(candidates(fleet, 'weight-gain')).toEqual([])
   })
 
   it('gives device scenarios a device of that patient', () => {

@@ -131,6 +131,16 @@ describe('vitalwire CLI', { timeout: 120_000 }, () => {
     ],
     // Before any server starts (it used to start, fail with a stack trace and keep running).
     [['demo', '--devices', '3'], /too few for the demo/],
+    // The advice is the real minimum (it said "use 10 or more" to --devices 10, which fails too).
+    [
+      ['demo', '--devices', '10'],
+      /too few for the demo: .*hypoglycemia: it needs a glucometer.*use 12 or more/,
+    ],
+    [
+      ['simulate', '--devices', '4', '--profile', 'healthy', '--scenario', 'weight-gain'],
+      /no simulated patient can show weight-gain: it needs a scale, on a patient flagged heartFailure/,
+    ],
+    [['simulate', '--devices', '2', '--faults', 'offline=0'], /offline=0: at least/],
     [['demo', '--every', '0'], /--every must be at least 10/],
     [['no-such-command'], /unknown command/],
   ])('rejects bad arguments %j with exit code 2 and a message', async (args, message) => {
