@@ -115,6 +115,50 @@ describe('decode', () => {
     expect(nulls.ok && nulls.reading.dropped).toBeUndefined()
   })
 
+  it('keeps a blood pressure whose pulse or battery is not a number ("88", "87%"), without that part', () => {
+    // Both used to cost the whole reading (a schema rejection), here a hypertensive crisis.
+    const [bp] = decode(
+      enc({ id: 'c', type: 'blood-pressure', systolic: 190, diastolic: 125, pulse: '88', battery: '87%' }),
+      limits,
+    )
+    expect(bp).toMatchObject({ ok: true, reading: { values: { systolic: 190, diastolic: 125 } } })
+    if (!bp.ok) return
+    expect(bp.reading.pulse).toBeUndefined()
+    expect(bp.reading.battery).toBeUndefined()
+    expect(bp.reading.dropped).toEqual([
+      {
+        code: 'VW_ERR_INGEST_SCHEMA',
+        message: 'battery "87%" is not a number (0-100); the reading is stored without it',
+      },
+      {
+        code: 'VW_ERR_INGEST_SCHEMA',
+        message: 'pulse "88" is not a number (a pulse rate in /min); the blood pressure is stored without it',
+      },
+    ])
+  })
+
+  it('refuses a reading with a list of readings beside it, instead of keeping the list and dropping it', () => {
+    const items = decode(
+      enc({
+        id: 'b-6',
+        type: 'heart-rate',
+        value: 75,
+        readings: [{ id: 'b-7', type: 'heart-rate', value: 76 }],
+      }),
+      limits,
+    )
+    expect(items).toEqual([
+      {
+        ok: false,
+        readingId: 'b-6',
+        code: 'VW_ERR_INGEST_SCHEMA',
+        message: expect.stringMatching(
+          /^a batch is \{ "readings": \[\.\.\.\] \} and nothing else; found id, type, value beside it/,
+        ),
+      },
+    ])
+  })
+
   it('keeps an SpO2 reading that carries a pulse, and says the pulse was not stored (it is read only with a blood pressure)', () => {
     const [item] = decode(enc({ id: 'a', type: 'spo2', value: 96, unit: '%', pulse: 72 }), limits)
     expect(item).toMatchObject({ ok: true, reading: { values: { value: 96 } } })

@@ -71,6 +71,17 @@ export function decode(payload: Uint8Array, limits: NormalizeLimits, mapping?: P
     if (!mapped.ok) return [{ ok: false, code: 'VW_ERR_INGEST_MAPPING', message: mapped.message }]
     items = mapped.readings
   } else if (parsed.doc && typeof parsed.doc === 'object' && 'readings' in parsed.doc) {
+    // A reading's fields beside the list would be dropped without a word: say so instead.
+    const beside = Object.keys(parsed.doc).filter((k) => k !== 'readings')
+    if (beside.length)
+      return [
+        {
+          ok: false,
+          readingId: readingIdOf(parsed.doc),
+          code: 'VW_ERR_INGEST_SCHEMA',
+          message: `a batch is { "readings": [...] } and nothing else; found ${beside.slice(0, 5).join(', ')} beside it: send that reading as one of the readings`,
+        },
+      ]
     const batch = batchSchema.safeParse(parsed.doc)
     if (!batch.success) return [{ ok: false, code: 'VW_ERR_INGEST_SCHEMA', message: zodMessage(batch.error) }]
     items = batch.data.readings

@@ -152,6 +152,8 @@ export function parseTimestamp(
 }
 
 /** Refuse an optional part of a reading that is itself kept. */
+const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v)
+
 function drop(out: Normalized, message: string, code: ErrorCode = 'VW_ERR_INGEST_IMPLAUSIBLE') {
   out.dropped = [...(out.dropped ?? []), { code, message }]
 }
@@ -168,9 +170,16 @@ export function normalize(reading: Reading, limits: NormalizeLimits): NormalizeR
     values: {},
     flags: time.flags,
   }
-  if (reading.battery !== undefined && reading.battery !== null) {
-    if (reading.battery >= 0 && reading.battery <= 100) out.battery = reading.battery
-    else drop(out, `battery ${reading.battery} % is outside 0-100 %; the reading is stored without it`)
+  const battery = reading.battery
+  if (battery !== undefined && battery !== null) {
+    if (!isFiniteNumber(battery))
+      drop(
+        out,
+        `battery ${JSON.stringify(battery).slice(0, 40)} is not a number (0-100); the reading is stored without it`,
+        'VW_ERR_INGEST_SCHEMA',
+      )
+    else if (battery >= 0 && battery <= 100) out.battery = battery
+    else drop(out, `battery ${battery} % is outside 0-100 %; the reading is stored without it`)
   }
   if (reading.type === 'blood-pressure') {
     const parts: Record<string, number> = {}
@@ -188,14 +197,21 @@ export function normalize(reading: Reading, limits: NormalizeLimits): NormalizeR
       )
     }
     out.values = parts
-    if (reading.pulse !== undefined && reading.pulse !== null) {
+    const pulse = reading.pulse
+    if (pulse !== undefined && pulse !== null) {
       const hr = vital('heart-rate')
-      if (outside(reading.pulse, hr.plausible))
+      if (!isFiniteNumber(pulse))
         drop(
           out,
-          `pulse ${reading.pulse} /min is outside the plausible range ${hr.plausible.min}-${hr.plausible.max} /min; the blood pressure is stored without it`,
+          `pulse ${JSON.stringify(pulse).slice(0, 40)} is not a number (a pulse rate in /min); the blood pressure is stored without it`,
+          'VW_ERR_INGEST_SCHEMA',
         )
-      else out.pulse = roundTo(reading.pulse, 0)
+      else if (outside(pulse, hr.plausible))
+        drop(
+          out,
+          `pulse ${pulse} /min is outside the plausible range ${hr.plausible.min}-${hr.plausible.max} /min; the blood pressure is stored without it`,
+        )
+      else out.pulse = roundTo(pulse, 0)
     }
     return { ok: true, reading: out }
   }

@@ -35,8 +35,9 @@ const base = {
     )
     .optional(),
   unit: z.string().min(1).max(32).optional(),
-  // Range-checked in normalize: a bad battery level loses the level, never the vital sign (null: none).
-  battery: finite.nullable().optional(),
+  // Checked in normalize: a bad battery level ("87%", 140) loses the level, never the vital sign
+  // (null: none).
+  battery: z.unknown().optional(),
 }
 
 type SingleValueType = Exclude<VitalType, 'blood-pressure'>
@@ -47,8 +48,9 @@ export const bloodPressureSchema = z.object({
   type: z.literal('blood-pressure'),
   systolic: finite,
   diastolic: finite,
-  // Checked in normalize: an implausible pulse is refused on its own, the blood pressure is kept.
-  pulse: finite.nullable().optional(),
+  // Checked in normalize: a pulse that is implausible or not a number ("88") is refused on its own, and
+  // the blood pressure is kept.
+  pulse: z.unknown().optional(),
 })
 
 export const singleValueSchema = z.object({

@@ -25,19 +25,29 @@ interface Pending {
 }
 
 type Result = { fresh: StoredObservation[]; conflicts: StoredObservation[] }
-type StoredRow = { type: string; effective_ms: number; vals: string; flags: string | null }
+type StoredRow = {
+  type: string
+  effective_ms: number
+  vals: string
+  flags: string | null
+  out_of_range: string | null
+}
 
 const FROM_RECEIPT = 'time-from-receipt'
 
 /**
- * The stored row is this reading again (a replay): same type, same values, and the same instant,
- * unless the device sent no time (then each delivery is timed at its receipt, and a resend differs).
+ * The stored row is this reading again (a replay): same type, same values, the same LO/HI and flags (a
+ * glucometer's LO and HI have no value, and steps differ from a day's total only by the flag), and the
+ * same instant, unless the device sent no time (then each delivery is timed at its receipt, and a
+ * resend differs).
  */
 function sameReading(row: StoredRow, o: StoredObservation): boolean {
   const untimed = o.flags.includes(FROM_RECEIPT) || (row.flags ?? '').split(',').includes(FROM_RECEIPT)
   return (
     row.type === o.type &&
     row.vals === JSON.stringify(o.values) &&
+    (row.out_of_range ?? undefined) === (o.outOfRange ?? undefined) &&
+    (row.flags ?? '') === o.flags.join(',') &&
     (untimed || row.effective_ms === o.effectiveMs)
   )
 }
@@ -73,7 +83,9 @@ export function createSqliteJournal(
 } {
   const insert = db.prepare(INSERT_READING_SQL)
   // Only when a key is already stored: a replay of the same reading, or another reading under a reused id.
-  const stored = db.prepare('SELECT type, effective_ms, vals, flags FROM readings WHERE key = ?')
+  const stored = db.prepare(
+    'SELECT type, effective_ms, vals, flags, out_of_range FROM readings WHERE key = ?',
+  )
   const latest = db.prepare(UPSERT_LATEST_SQL)
   const outbox = db.prepare('INSERT INTO outbox (key, enqueued_ms) VALUES (?, ?)')
   const dead = db.prepare(

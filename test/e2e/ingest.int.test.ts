@@ -254,6 +254,35 @@ describe('ingest end to end', () => {
     expect(metrics).toContain('vitalwire_readings_total{outcome="rejected",code="VW_ERR_INGEST_ID_REUSED"} 1')
   })
 
+  it("takes a glucometer's HI under the id of its LO, or a day's steps under an interval count's id, for a different reading", async () => {
+    // LO and HI carry no value, and a day's total differs from an interval count only by its flag: both
+    // were acknowledged as replays and dropped without a word, and the HI never alerted.
+    const h = await start()
+    await h.enrollPatient('p1')
+    const device = await h.connectDevice('gl-1', await h.enrollDevice('gl-1', 'p1'))
+    await device.subscribeAsync('rpm/v1/devices/gl-1/errors', { qos: 1 })
+    const errors: any[] = []
+    device.on('message', (_t, m) => errors.push(JSON.parse(String(m))))
+    const ts = new Date(Date.now() - 60_000).toISOString()
+    const send = (r: object) => device.publishAsync(TOPIC('gl-1'), JSON.stringify({ ts, ...r }), { qos: 1 })
+    await send({ id: 'g-1', type: 'blood-glucose', value: 'LO', unit: 'mg/dL' })
+    await send({ id: 'g-1', type: 'blood-glucose', value: 'LO', unit: 'mg/dL' }) // a replay
+    await send({ id: 'g-1', type: 'blood-glucose', value: 'HI', unit: 'mg/dL' })
+    await send({ id: 's-1', type: 'steps', value: 4200, unit: '{steps}' })
+    await send({ id: 's-1', type: 'steps', value: 4200, unit: '/d' })
+    await eventuallyTrue(() => errors.length === 2)
+    expect(errors.map((e) => [e.readingId, e.code])).toEqual([
+      ['g-1', 'VW_ERR_INGEST_ID_REUSED'],
+      ['s-1', 'VW_ERR_INGEST_ID_REUSED'],
+    ])
+    expect(query(h, 'SELECT key, out_of_range, flags FROM readings ORDER BY key')).toEqual([
+      { key: 'gl-1:g-1', out_of_range: 'L', flags: null },
+      { key: 'gl-1:s-1', out_of_range: null, flags: null },
+    ])
+    const metrics = await (await fetch(`${h.httpUrl}/metrics`)).text()
+    expect(metrics).toContain('vitalwire_readings_total{outcome="duplicate",code=""} 1')
+  })
+
   it("refuses a reused id once for a cuff's reading and its pulse, naming the id the device sent", async () => {
     const h = await start()
     await h.enrollPatient('p1')
