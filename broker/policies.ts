@@ -13,6 +13,7 @@ import { errorsTopic, mayPublish, maySubscribe } from './topics.ts'
 export interface Session {
   patientId: string
   type: string
+  /** The device's own (shared by all its connections, one after another). */
   bucket: TokenBucket
   /** Messages over the rate are dead-lettered while this lasts; past it the device is disconnected. */
   overflow: TokenBucket
@@ -44,6 +45,23 @@ export interface PolicyContext {
 
 export function createPolicies(ctx: PolicyContext) {
   const { deps, options, now, outcomes } = ctx
+  // A device's rate limits outlive its connections: with a fresh bucket per session, reconnecting (or
+  // taking its own session over) gave a device another full burst each time. Bounded by the registry:
+  // only authenticated devices have an entry.
+  const limits = new Map<string, Pick<Session, 'bucket' | 'overflow' | 'errorBucket'>>()
+  function limitsOf(deviceId: string) {
+    let l = limits.get(deviceId)
+    if (!l) {
+      const t = now()
+      l = {
+        bucket: createTokenBucket(options.ratePerS, options.burst, t),
+        overflow: createTokenBucket(options.ratePerS, options.burst, t),
+        errorBucket: createTokenBucket(1, 10, t),
+      }
+      limits.set(deviceId, l)
+    }
+    return l
+  }
 
   async function preConnect(client: Client, packet: ConnectPacket) {
     const k = packet.keepalive ?? 0
@@ -76,13 +94,10 @@ export function createPolicies(ctx: PolicyContext) {
       throw denied(outcome.reason, outcome.code)
     }
     if (ctx.clients()[client.id]) outcomes.takeover(client.id, ip)
-    const t = now()
     ctx.sessions.set(client, {
       patientId: outcome.device.patientId,
       type: outcome.device.type,
-      bucket: createTokenBucket(options.ratePerS, options.burst, t),
-      overflow: createTokenBucket(options.ratePerS, options.burst, t),
-      errorBucket: createTokenBucket(1, 10, t),
+      ...limitsOf(client.id),
       ip,
       rateAudited: false,
       refusedFilters: 0,

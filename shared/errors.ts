@@ -39,7 +39,10 @@ export const ERRORS = {
     status: 409,
     message: 'reading id already used by this device for a different reading; kept aside, not stored',
   },
-  VW_ERR_INGEST_RATE: { status: 429, message: 'device message rate exceeded; message dropped' },
+  VW_ERR_INGEST_RATE: {
+    status: 429,
+    message: 'device message rate exceeded; message dead-lettered, not processed',
+  },
   VW_ERR_INGEST_UNKNOWN_DEVICE: { status: 403, message: 'device not enrolled or revoked' },
   VW_ERR_RULES_INVALID: { status: 400, message: 'alert rule set failed validation' },
   VW_ERR_ALERT_RESOLVED: { status: 409, message: 'the alert was already resolved; nothing changed' },

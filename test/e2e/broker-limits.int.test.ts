@@ -146,6 +146,33 @@ describe('broker limits', () => {
     expect(d1.connected).toBe(true)
   })
 
+  it('limits a device, not a connection: reconnecting gives it no new burst', async () => {
+    await start({ VITALWIRE_MQTT_RATE_PER_S: '1', VITALWIRE_MQTT_BURST: '3' })
+    const { secret } = await h!.enrollDevice('d1', 'p1')
+    // Two connections one after another, three messages each: only the first burst is stored (each
+    // connection used to get a fresh one, so a device could send at any rate by reconnecting).
+    for (const run of ['a', 'b']) {
+      const d1 = await h!.connectDevice('d1', { secret })
+      await Promise.all(
+        [0, 1, 2].map((i) =>
+          d1.publishAsync('rpm/v1/devices/d1/readings', reading(`${run}${i}`), { qos: 1 }),
+        ),
+      )
+      await d1.endAsync()
+    }
+    const db = new DatabaseSync(path.join(h!.dataDir, 'vitalwire.db'), { readOnly: true })
+    const stored = (db.prepare('SELECT count(*) AS n FROM readings').get() as { n: number }).n
+    const kept = (
+      db.prepare("SELECT count(*) AS n FROM dead_letters WHERE code = 'VW_ERR_INGEST_RATE'").get() as {
+        n: number
+      }
+    ).n
+    db.close()
+    // 1/s refills about one token per second of the test: under the 6 a fresh burst each time gives.
+    expect(stored).toBeLessThan(6)
+    expect(stored + kept).toBe(6)
+  })
+
   it('disconnects a device far over its rate without acknowledging, so the flood cannot fill the disk', async () => {
     await start({ VITALWIRE_MQTT_RATE_PER_S: '1', VITALWIRE_MQTT_BURST: '2' })
     const { secret } = await h!.enrollDevice('d1', 'p1')
