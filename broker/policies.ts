@@ -48,7 +48,7 @@ export function createPolicies(ctx: PolicyContext) {
   // A device's rate limits outlive its connections: with a fresh bucket per session, reconnecting (or
   // taking its own session over) gave a device another full burst each time. Bounded by the registry:
   // only authenticated devices have an entry.
-  const limits = new Map<string, Pick<Session, 'bucket' | 'overflow' | 'errorBucket'>>()
+  const limits = new Map<string, Pick<Session, 'bucket' | 'overflow'>>()
   function limitsOf(deviceId: string) {
     let l = limits.get(deviceId)
     if (!l) {
@@ -56,7 +56,6 @@ export function createPolicies(ctx: PolicyContext) {
       l = {
         bucket: createTokenBucket(options.ratePerS, options.burst, t),
         overflow: createTokenBucket(options.ratePerS, options.burst, t),
-        errorBucket: createTokenBucket(1, 10, t),
       }
       limits.set(deviceId, l)
     }
@@ -98,6 +97,9 @@ export function createPolicies(ctx: PolicyContext) {
       patientId: outcome.device.patientId,
       type: outcome.device.type,
       ...limitsOf(client.id),
+      // Replies on the errors topic: per connection, so a device that reconnects hears about its next
+      // messages at once (its message rate, above, is what bounds the work).
+      errorBucket: createTokenBucket(1, 10, now()),
       ip,
       rateAudited: false,
       refusedFilters: 0,
