@@ -96,11 +96,14 @@ export function alertRoutes(app: FastifyInstance, deps: DashboardDeps) {
         },
       })
       const last = alerts.at(-1)
-      // A full page of the feed may have more behind it; the cursor continues after its last alert.
-      const next =
-        changedAfter && last && alerts.length === q.limit
+      // The feed's position after this page, on every page: after its last alert, or where it was when
+      // nothing changed. A poller keeps it and asks again later; with no cursor at the end it had to go
+      // back to a time and read again alerts it had.
+      const next = !changedAfter
+        ? undefined
+        : last
           ? encodeCursor(Date.parse(last.updatedAt), last.id)
-          : undefined
+          : (q.after ?? encodeCursor(changedAfter.updatedMs, changedAfter.id))
       return { alerts: alerts.map((a) => alertView(a, snoozed.get(a.id))), ...(next ? { next } : {}) }
     },
   )
