@@ -135,8 +135,10 @@ export function requireViewer(deps: DashboardDeps, opts: { allowMustChange?: boo
   return async (req: FastifyRequest, reply: FastifyReply) => {
     const header = req.headers.authorization
     let viewer: Viewer | undefined
-    if (header?.startsWith('Bearer ')) {
-      const t = await deps.tokens.verify(header.slice(7).trim())
+    // The scheme name is case-insensitive (RFC 7235 section 2.1): "bearer" and "BEARER" too.
+    const bearer = header && /^bearer +(.+)$/i.exec(header)
+    if (bearer) {
+      const t = await deps.tokens.verify(bearer[1].trim())
       if (t && 'expiredAt' in t) {
         // Its secret matched: whoever holds it may know why it stopped working.
         auditReq(deps, req, {

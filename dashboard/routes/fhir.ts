@@ -91,7 +91,9 @@ export function fhirRoutes(
       req.log.error({ err }, 'FHIR request failed')
       return sendFhir(reply, 500, operationOutcome('exception', 'internal error'))
     }
-    if (isVitalwireError(err) && err.status === 401) reply.header('www-authenticate', 'Bearer')
+    // requireViewer may have said more (an expired token: error="invalid_token"); keep that.
+    if (isVitalwireError(err) && err.status === 401 && !reply.hasHeader('www-authenticate'))
+      reply.header('www-authenticate', 'Bearer')
     return sendFhir(reply, status, operationOutcome(ISSUE_BY_STATUS[status] ?? 'invalid', err.message))
   })
   app.setNotFoundHandler((req, reply) => {

@@ -210,6 +210,15 @@ describe('API token expiry', () => {
     expect(Math.round((Date.parse(expiresAt) - Date.now()) / 86_400_000)).toBe(7)
     const machine = { name: 'machine', token }
     expect((await call(h.httpUrl, machine, 'GET', '/api/patients')).status).toBe(200)
+    // The scheme is case-insensitive (RFC 7235): "bearer" and "BEARER" were 401s.
+    for (const scheme of ['bearer', 'BEARER'])
+      expect(
+        (
+          await fetch(`${h.httpUrl}/fhir/r4/Observation?_count=0`, {
+            headers: { authorization: `${scheme} ${token}` },
+          })
+        ).status,
+      ).toBe(200)
     const ws = new WebSocket(`${h.httpUrl.replace(/^http/, 'ws')}/ws`, {
       headers: { authorization: `Bearer ${token}` },
     })
@@ -224,6 +233,11 @@ describe('API token expiry', () => {
     expect(refused.status).toBe(401)
     expect(refused.body.error.message).toContain(`API token ${id} expired at`)
     expect(refused.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"')
+    // FHIR says so too (its error handler replaced it with a bare "Bearer").
+    const fhir = await fetch(`${h.httpUrl}/fhir/r4/Observation`, {
+      headers: { authorization: `Bearer ${token}` },
+    })
+    expect([fhir.status, fhir.headers.get('www-authenticate')]).toEqual([401, 'Bearer error="invalid_token"'])
     expect(await closed).toBe(4401)
     // Someone without the secret learns nothing: the same id with another secret is a plain 401.
     const forged = await call(
