@@ -97,6 +97,31 @@ describe('parseObservationSearch', () => {
       Date.UTC(2026, 1, 3, 3, 5, 7),
     ])
     expect(dateRange('yesterday')).toBeUndefined()
+    // Fractions too: .2 is a tenth of a second wide (it was 1 ms, so 11:00:00.250 was not "at .2").
+    const s = Date.UTC(2026, 11, 3, 11)
+    expect(dateRange('2026-12-03T11:00:00.2Z')).toEqual([s + 200, s + 300])
+    expect(dateRange('2026-12-03T11:00:00.25Z')).toEqual([s + 250, s + 260])
+    expect(dateRange('2026-12-03T11:00:00.250Z')).toEqual([s + 250, s + 251])
+    expect(dateRange('2026-12-03T11:00:00.2505Z')).toEqual([s + 250, s + 251])
+  })
+
+  it('reads token searches as FHIR does: system|, |code and a bare code', () => {
+    // `system|`: any code of that system (it found nothing).
+    expect(ok({ code: 'http://loinc.org|' }).query).toMatchObject({
+      types: expect.arrayContaining(['spo2', 'steps']),
+    })
+    expect(ok({ code: 'http://loinc.org|' }).query.steps).toBeUndefined()
+    expect(ok({ code: 'http://snomed.info/sct|' }).query.types).toEqual([])
+    const cat = (c: string) => ok({ category: c }).query.types
+    expect(cat('http://terminology.hl7.org/CodeSystem/observation-category|')).toEqual(
+      cat('vital-signs,laboratory,activity'),
+    )
+    expect(cat('vital-signs')).toContain('heart-rate')
+    expect(cat('http://terminology.hl7.org/CodeSystem/observation-category|vital-signs')).toEqual(
+      cat('vital-signs'),
+    )
+    // `|x`: no system; every category here has one (it matched the vital signs).
+    expect(cat('|vital-signs')).toEqual([])
   })
 
   it('refuses impossible dates instead of rolling them over into another day', () => {

@@ -1,4 +1,4 @@
-import { CATALOG, DAILY_STEPS, LOINC, OBSERVATION_CATEGORY, type VitalType } from '../shared/catalog.ts'
+import { CATALOG, DAILY_STEPS, LOINC, OBSERVATION_CATEGORY, VITAL_TYPES, type VitalType } from '../shared/catalog.ts'
 import type { ReadingQuery, StepCounts } from '../storage/ports.ts'
 
 // Pure: FHIR R4 Observation search parameters -> a readings query. Unknown or malformed parameters are
@@ -71,7 +71,8 @@ export function dateRange(value: string): [number, number] | undefined {
     const iso = `${y}-${mo}-${d}T${h}:${mi}:${s ?? '00'}${frac ?? ''}${tz ?? 'Z'}`
     const start = Date.parse(iso)
     if (Number.isNaN(start)) return undefined
-    const width = s === undefined ? 60_000 : frac ? 1 : 1000
+    // A value covers its precision: `…:00.2` is 200-300 ms, `…:00.25` 250-260 ms (at least 1 ms).
+    const width = s === undefined ? 60_000 : frac ? Math.max(1, 1000 / 10 ** (frac.length - 1)) : 1000
     return [start, start + width]
   }
   // Dates without a time are taken in UTC (documented in CapabilityStatement).
@@ -85,6 +86,8 @@ function typesForCode(token: string): { types: VitalType[]; steps: StepCounts[] 
   const [system, code] = token.includes('|') ? token.split('|', 2) : [undefined, token]
   // `|code` is a code with no system (FHIR token search): every code here is LOINC, so none.
   if (system !== undefined && system !== LOINC) return { types: [], steps: [] }
+  // `system|` is any code of that system: everything here.
+  if (system !== undefined && code === '') return { types: [...VITAL_TYPES], steps: ['daily', 'interval'] }
   const types: VitalType[] = []
   for (const def of CATALOG.values()) if (def.codings.some((c) => c.code === code)) types.push(def.type)
   // BP components: a search for systolic or diastolic finds the BP panel that carries them.
@@ -145,10 +148,16 @@ export function parseObservationSearch(query: Record<string, unknown>, base?: st
   if (steps.length === 0) q.types = q.types?.filter((t) => t !== 'steps')
   else if (steps.length === 1 && q.types?.includes('steps')) q.steps = steps[0]
   for (const c of asList(query.category)) {
-    const wanted = c.split(',').map((t) => (t.includes('|') ? t.split('|', 2) : [OBSERVATION_CATEGORY, t]))
+    // Token search as for code: `x` any system, `system|x`, `|x` no system (none here: every category is
+    // in the observation-category system), `system|` any category of that system.
+    const wanted = c.split(',').map((t) => (t.includes('|') ? t.split('|', 2) : [undefined, t]))
     const types = [...CATALOG.values()]
       .filter((d) =>
-        wanted.some(([sys, code]) => (sys === '' || sys === OBSERVATION_CATEGORY) && code === d.category),
+        wanted.some(
+          ([sys, code]) =>
+            (sys === undefined || sys === OBSERVATION_CATEGORY) &&
+            (code === d.category || (sys !== undefined && code === '')),
+        ),
       )
       .map((d) => d.type)
     q.types = q.types ? q.types.filter((t) => types.includes(t)) : types
