@@ -1,5 +1,5 @@
 import type { Alert } from '../shared/alert.ts'
-import { vital } from '../shared/catalog.ts'
+import { ucumOf } from '../shared/catalog.ts'
 import type { StoredObservation } from '../shared/fhir.ts'
 import type { Device, Patient } from '../storage/ports.ts'
 
@@ -13,7 +13,8 @@ export function readingView(o: StoredObservation) {
     effectiveMs: o.effectiveMs,
     deviceId: o.deviceId,
     values: o.values,
-    unit: vital(o.type).ucum,
+    // A day's total of steps is in /d, as FHIR has it (it said {steps}).
+    unit: ucumOf(o),
     interpretation: o.outOfRange,
     flags: o.flags,
   }

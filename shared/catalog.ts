@@ -261,3 +261,12 @@ export const UNIT_REQUIRED: ReadonlySet<VitalType> = new Set([
   'body-height',
   'blood-glucose',
 ])
+
+/** A stored reading that is a day's total of steps (sent in `/d`). */
+export const isDailySteps = (o: { type: VitalType; flags: readonly string[] }) =>
+  o.type === 'steps' && o.flags.includes(DAILY_TOTAL)
+
+/** The UCUM unit a stored reading is in: its type's, or `/d` for a day's total of steps. */
+export function ucumOf(o: { type: VitalType; flags: readonly string[] }): string {
+  return isDailySteps(o) ? DAILY_STEPS.ucum : vital(o.type).ucum
+}

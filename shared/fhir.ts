@@ -3,6 +3,7 @@ import {
   BP_COMPONENTS,
   DAILY_STEPS,
   DAILY_TOTAL,
+  isDailySteps,
   OBSERVATION_CATEGORY,
   UCUM,
   type VitalType,
@@ -205,7 +206,7 @@ export function observationResource(o: StoredObservation): Observation {
   } else {
     obs.valueQuantity = quantity(o.type, o.values.value)
   }
-  if (o.type === 'steps' && o.flags.includes(DAILY_TOTAL)) {
+  if (isDailySteps(o)) {
     // A day's total: 41950-7 in /d (HL7 Physical Activity IG), not an interval count.
     obs.code = { coding: [{ ...DAILY_STEPS.coding }], text: DAILY_STEPS.coding.display }
     obs.valueQuantity = {

@@ -224,6 +224,14 @@ describe('FHIR R4 API', () => {
     })
     expect((await search('55423-8', 2)).next).toBe(true)
     expect((await search('55423-8,41950-7')).total).toBe(4)
+    // The REST API gives the day's total its own unit as well (it said {steps}).
+    const rest = await call(h.httpUrl, admin, 'GET', '/api/patients/p2/readings?type=steps')
+    expect(rest.body.readings.map((r: any) => [r.values.value, r.unit])).toEqual([
+      [1200, '{steps}'],
+      [800, '{steps}'],
+      [2000, '/d'],
+      [900, '{steps}'],
+    ])
   })
 
   it('reads Observation, Patient and Device, and keeps other teams out of search and read', async () => {
