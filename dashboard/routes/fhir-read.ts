@@ -65,6 +65,18 @@ export function fhirReadRoutes(app: FastifyInstance, deps: DashboardDeps) {
   for (const [type, lookup] of Object.entries(reads)) {
     app.get(`/${type}/:id`, { preHandler: auth }, async (req: FastifyRequest, reply) => {
       const { id } = req.params as { id: string }
+      // As in search, a parameter we do not apply is an error, not silently ignored (`_elements=id`
+      // would otherwise send the whole resource to a client that asked for less).
+      const unknown = Object.keys(req.query as Record<string, unknown>).filter((k) => k !== '_format')
+      if (unknown.length)
+        return sendFhir(
+          reply,
+          400,
+          operationOutcome(
+            'not-supported',
+            `parameter ${unknown.join(', ')} is not supported on a read (supported: _format)`,
+          ),
+        )
       // Patient/{id}: check the care team before touching storage.
       const found = type === 'Patient' && !maySee(req.viewer!, id) ? undefined : await lookup(id)
       const action = `fhir.${type}.read`

@@ -271,6 +271,17 @@ describe('FHIR R4 API', () => {
     expect(anon.body.resourceType).toBe('OperationOutcome')
     const unknown = await call(h.httpUrl, t, 'GET', '/fhir/r4/Encounter/1')
     expect(unknown.body.issue[0].code).toBe('not-supported')
+    // Reads too (they sent the whole resource whatever was asked); _format=json is still fine.
+    for (const q of ['foo=1', '_elements=id', '_summary=true']) {
+      const r = await call(h.httpUrl, t, 'GET', `/fhir/r4/Patient/p1?${q}`)
+      expect([r.status, r.body.resourceType, r.body.issue?.[0].code], q).toEqual([
+        400,
+        'OperationOutcome',
+        'not-supported',
+      ])
+      expectValid(r.body)
+    }
+    expect((await call(h.httpUrl, t, 'GET', '/fhir/r4/Patient/p1?_format=json')).status).toBe(200)
   })
 
   it('never answers a total below the readings it returns, and counts afresh with _total=accurate', async () => {
