@@ -1,4 +1,11 @@
-import { CATALOG, DAILY_STEPS, LOINC, OBSERVATION_CATEGORY, VITAL_TYPES, type VitalType } from '../shared/catalog.ts'
+import {
+  CATALOG,
+  DAILY_STEPS,
+  LOINC,
+  OBSERVATION_CATEGORY,
+  VITAL_TYPES,
+  type VitalType,
+} from '../shared/catalog.ts'
 import type { ReadingQuery, StepCounts } from '../storage/ports.ts'
 
 // Pure: FHIR R4 Observation search parameters -> a readings query. Unknown or malformed parameters are

@@ -39,6 +39,11 @@ export function deviceView(d: Device) {
   }
 }
 
+/**
+ * An alert as the API and the WebSocket send it. `recoveringSince` is the auto-resolve clock's own state:
+ * it changes without a change of `updatedAt`, so a change feed could never report it; it stays inside.
+ */
 export function alertView(a: Alert, snoozedUntilMs?: number) {
-  return snoozedUntilMs ? { ...a, snoozedUntil: new Date(snoozedUntilMs).toISOString() } : a
+  const { recoveringSince: _internal, ...shown } = a
+  return snoozedUntilMs ? { ...shown, snoozedUntil: new Date(snoozedUntilMs).toISOString() } : shown
 }

@@ -7,6 +7,7 @@ import { observationResource, type StoredObservation } from '../shared/fhir.ts'
 import { auditReq, maySee, requireViewer, type Viewer, viewerFor } from './auth.ts'
 import type { DashboardDeps } from './deps.ts'
 import { foreignOrigin } from './origin.ts'
+import { alertView } from './views.ts'
 
 // The push hub: each dashboard socket gets only messages about patients its viewer may see.
 
@@ -66,7 +67,7 @@ export function websocketRoutes(app: FastifyInstance, deps: DashboardDeps) {
       )
   }
   const onAlert = (type: 'alert' | 'alert-updated') => (a: Alert) =>
-    broadcast(a.patientId, () => JSON.stringify({ type, alert: a }))
+    broadcast(a.patientId, () => JSON.stringify({ type, alert: alertView(a) }))
   const onNew = onAlert('alert')
   const onUpdated = onAlert('alert-updated')
   const onStatus = (s: DeviceStatus) =>

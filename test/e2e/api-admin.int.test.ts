@@ -291,7 +291,14 @@ describe('alert change feed', () => {
     await insertAlerts(
       ...at.map((ms, i) =>
         alertFixture(
-          { id: `feed-${i}`, patientId: 'p13', rule: `r${i}`, severity: 'low' },
+          // The auto-resolve clock is internal state: it must not leave the server.
+          {
+            id: `feed-${i}`,
+            patientId: 'p13',
+            rule: `r${i}`,
+            severity: 'low',
+            recoveringSince: new Date(t0).toISOString(),
+          },
           new Date(t0 + ms).toISOString(),
         ),
       ),
@@ -308,6 +315,8 @@ describe('alert change feed', () => {
       page = await call(h.httpUrl, admin, 'GET', `/api/alerts?patient=p13&limit=2&after=${page.body.next}`)
     }
     expect(seen).toEqual(['feed-1', 'feed-2', 'feed-3', 'feed-4'])
+    const all = (await call(h.httpUrl, admin, 'GET', '/api/alerts?patient=p13')).body.alerts
+    expect(all.filter((a: any) => 'recoveringSince' in a)).toEqual([])
     const cursor = page.body.next
     // Nothing changed since: an empty page, and the same position again.
     const still = await call(h.httpUrl, admin, 'GET', `/api/alerts?patient=p13&limit=2&after=${cursor}`)
