@@ -1,3 +1,7 @@
+import { CATALOG } from '../../shared/catalog.ts'
+
+const BASE_OBSERVATION = 'http://hl7.org/fhir/StructureDefinition/Observation'
+
 // The CapabilityStatement served at /fhir/r4/metadata.
 export function capabilityStatement(base: string) {
   return {
@@ -16,7 +20,12 @@ export function capabilityStatement(base: string) {
         resource: [
           {
             type: 'Observation',
-            profile: 'http://hl7.org/fhir/StructureDefinition/vitalsigns',
+            // The base profile for all of them: glucose (laboratory) and steps (activity) are not vital
+            // signs. Each vital sign follows its own vital-signs profile (in meta.profile).
+            profile: BASE_OBSERVATION,
+            supportedProfile: [...new Set([...CATALOG.values()].map((d) => d.profile))].filter(
+              (p) => p !== BASE_OBSERVATION,
+            ),
             interaction: [{ code: 'read' }, { code: 'search-type' }],
             searchParam: [
               { name: 'patient', type: 'reference' },

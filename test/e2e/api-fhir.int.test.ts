@@ -99,6 +99,11 @@ describe('FHIR R4 API', () => {
   it('serves a CapabilityStatement that the client reads and that validates', async () => {
     const cs = await client.capabilityStatement()
     expect(cs.fhirVersion).toBe('4.0.1')
+    // Glucose and steps are not vital signs: the base profile is Observation's, the vital-signs ones are
+    // supported (it claimed vitalsigns for every Observation).
+    const observation = cs.rest[0].resource.find((r: any) => r.type === 'Observation')
+    expect(observation.profile).toBe('http://hl7.org/fhir/StructureDefinition/Observation')
+    expect(observation.supportedProfile).toContain('http://hl7.org/fhir/StructureDefinition/bp')
     expectValid(cs)
   })
 
