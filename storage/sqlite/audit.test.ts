@@ -89,6 +89,26 @@ describe('audit log: durability on a file', () => {
     return { db, file, anchor }
   }
 
+  it('a truncated log stays detected when new entries are written after it', async () => {
+    const { db, file, anchor } = open()
+    const log = createSqliteAuditLog(db)
+    for (let i = 0; i < 5; i++) log.append(entry)
+    log.flush()
+    expect(anchor()).toBe(5)
+    // Someone who can write only the database deletes the last three entries...
+    const other = new DatabaseSync(file)
+    other.exec('DELETE FROM audit WHERE seq > 2')
+    other.close()
+    expect(log.verify()).toMatchObject({ ok: false, reason: expect.stringMatching(/log truncated/) })
+    // ...and anonymous failed logins append four more, reusing positions 3 to 6. The anchor used to move
+    // on to 6 and the log to verify as intact.
+    for (let i = 0; i < 4; i++) log.append(entry)
+    log.flush()
+    expect(anchor()).toBe(5)
+    expect(log.verify()).toMatchObject({ ok: false, firstBadSeq: 5 })
+    db.close()
+  })
+
   it('commits a batch after its window, syncs it off the event loop, then anchors it', async () => {
     const { db, file, anchor } = open()
     const log = createSqliteAuditLog(db)

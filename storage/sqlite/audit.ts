@@ -97,11 +97,17 @@ function readAnchor(file: string | undefined): Anchor | undefined {
   }
 }
 
-function writeAnchor(file: string | undefined, a: Anchor) {
+/**
+ * Move the anchor to `a`. `hashAt` reads the log's entry at a position: the anchor moves only from an
+ * entry that is still there unchanged. After a truncation, new entries reuse the deleted positions (a
+ * rowid), and moving past them would hide the gap for good: the anchor stays, and verify keeps failing.
+ */
+function writeAnchor(file: string | undefined, a: Anchor, hashAt: (seq: number) => string | undefined) {
   if (!file) return
   // Never move the anchor backwards (the CLI and the server both append and both anchor).
   const current = readAnchor(file)
   if (current && current.seq >= a.seq) return
+  if (current && hashAt(current.seq) !== current.hash) return
   const tmp = `${file}.${process.pid}.tmp`
   fs.writeFileSync(tmp, `${JSON.stringify(a)}\n`, { mode: 0o600 })
   fs.renameSync(tmp, file)
@@ -124,6 +130,8 @@ function datasyncNow(file: string) {
 
 export function createSqliteAuditLog(db: Db, now: () => number = Date.now) {
   const anchorFile = anchorPath(db)
+  const hashOf = db.prepare('SELECT hash FROM audit WHERE seq = ?')
+  const hashAt = (seq: number) => (hashOf.get(seq) as { hash: string } | undefined)?.hash
   let queue: (Omit<Row, 'seq' | 'hash' | 'prev_hash' | 'detail'> & Described)[] = []
   // A caller that audits the same detail again and again (the worklist: 1,000 patient ids) passes it
   // frozen, with everything in it, and it is serialized once.
@@ -177,7 +185,7 @@ export function createSqliteAuditLog(db: Db, now: () => number = Date.now) {
         // flush() (close, list, verify) may meanwhile have synced and anchored this head or a newer one.
         // The anchor itself is one small file written at once, so it never races with flush()'s.
         if (!anchored || anchored.seq < a.seq) {
-          writeAnchor(anchorFile, a)
+          writeAnchor(anchorFile, a, hashAt)
           anchored = a
         }
       }
@@ -256,7 +264,7 @@ export function createSqliteAuditLog(db: Db, now: () => number = Date.now) {
   }
   function anchorNow(a: Anchor) {
     unsynced = undefined
-    writeAnchor(anchorFile, a)
+    writeAnchor(anchorFile, a, hashAt)
     if (!anchored || anchored.seq < a.seq) anchored = a
   }
   const flush = () => commit(true)
