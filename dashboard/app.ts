@@ -154,7 +154,16 @@ export async function buildApp(
       maxAge: deps.sessionIdleMs,
     },
   })
-  await app.register(fastifyWebsocket, { options: { maxPayload: 16 * 1024 } })
+  await app.register(fastifyWebsocket, {
+    options: { maxPayload: 16 * 1024 },
+    // Sockets close with 1001 "going away" on shutdown, as docs/api.md says; the plugin's own preClose
+    // closed them with no code (1005) before ws.ts's onClose hook could say why.
+    preClose(done) {
+      for (const client of this.websocketServer.clients) client.close(1001, 'server shutting down')
+      this.websocketServer.close()
+      done()
+    },
+  })
   await registerDocs(app, deps.secure)
 
   app.setErrorHandler((err: FastifyError, req, reply) => {

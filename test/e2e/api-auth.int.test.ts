@@ -110,6 +110,18 @@ describe('authentication', () => {
     expect(await closed).toBe(4401)
   })
 
+  it('closes its WebSockets with 1001 (going away) when the server shuts down, as documented', async () => {
+    h = await startHarness({ only: ['dashboard'] })
+    const password = await h.addUser('c@example.org', 'coordinator')
+    const cookie = await h.login('c@example.org', password)
+    const ws = new WebSocket(`${h.httpUrl.replace(/^http/, 'ws')}/ws`, { headers: { cookie } })
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject))
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)))
+    await h.close()
+    // It was 1005 (no code): the plugin closed the sockets before the server could say why.
+    expect(await closed).toBe(1001)
+  })
+
   it("opens the WebSocket only for the dashboard's own origin", async () => {
     h = await startHarness({ only: ['dashboard'] })
     await h.enrollPatient('p1')
