@@ -90,12 +90,16 @@ export async function startVitalwire(
   const events = new EventBus()
   const metrics = createMetrics()
   const closers: (() => Promise<void> | void)[] = []
+  // What takes readings in (the broker): stopped before everything else, whenever it was started. In
+  // reverse start order alone the alerts closed first, and readings the broker still acknowledged were
+  // evaluated only at the next start.
+  const inputClosers: (() => Promise<void> | void)[] = []
   let closed = false
-  // Reverse order: stop taking input first, finish in-flight work, then close storage.
+  // Stop taking input first, then the rest in reverse order (finishing in-flight work), then storage.
   const closeAll = async () => {
     if (closed) return
     closed = true
-    for (const c of closers.reverse()) {
+    for (const c of [...inputClosers, ...closers.reverse()]) {
       try {
         await c()
       } catch (err) {
@@ -206,7 +210,7 @@ export async function startVitalwire(
           log.error({ err }, 'registry change handling failed')
         }
       })
-      closers.push(() => b.close())
+      inputClosers.push(() => b.close())
       const ports = await listening(
         'the MQTT broker',
         { host: 'VITALWIRE_MQTT_HOST', port: 'VITALWIRE_MQTT_PORT (and VITALWIRE_MQTT_PLAIN_PORT)' },

@@ -1,3 +1,5 @@
+import path from 'node:path'
+import { DatabaseSync } from 'node:sqlite'
 import type { MqttClient } from 'mqtt'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Alert } from '../../shared/alert.ts'
@@ -81,6 +83,36 @@ describe('alerts end to end', () => {
       by: 'coord@example.org',
       note: 'calling the patient',
     })
+  })
+
+  it('evaluates every reading it acknowledged before it stops: the broker stops first', async () => {
+    // Devices keep sending while the server shuts down. The alerts used to stop before the broker,
+    // which went on acknowledging readings that were evaluated only at the next start.
+    let stop = false
+    const pump = async () => {
+      while (!stop)
+        await send(device, 'w-1', { type: 'heart-rate', value: 70, unit: 'bpm' }).catch(() => {
+          stop = true
+        })
+    }
+    const pumps = Array.from({ length: 8 }, pump)
+    await new Promise((r) => setTimeout(r, 300))
+    await h.running.close()
+    stop = true
+    device.end(true)
+    await Promise.allSettled(pumps)
+    const db = new DatabaseSync(path.join(h.dataDir, 'vitalwire.db'), { readOnly: true })
+    try {
+      const stored = db.prepare('SELECT max(rowid) AS seq, count(*) AS n FROM readings').get() as {
+        seq: number
+        n: number
+      }
+      const progress = db.prepare('SELECT evaluated_seq AS seq FROM alert_progress').get() as { seq: number }
+      expect(stored.n).toBeGreaterThan(20)
+      expect(progress.seq).toBe(stored.seq)
+    } finally {
+      db.close()
+    }
   })
 
   it("never pushes another patient's alerts to a coordinator", async () => {
