@@ -2,7 +2,14 @@ import fs from 'node:fs'
 import os from 'node:os'
 import { type Command, InvalidArgumentError, Option } from 'commander'
 import { prepareDataDir } from '../shared/components.ts'
-import { addUser, birthDateProblem, PATIENT_ID_PATTERN } from '../shared/provisioning.ts'
+import { VitalwireError } from '../shared/errors.ts'
+import {
+  addUser,
+  birthDateProblem,
+  PATIENT_ID_PATTERN,
+  resetPassword,
+  setUserDisabled,
+} from '../shared/provisioning.ts'
 import { openEmbeddedStorage } from '../storage/sqlite/index.ts'
 import { configFromEnv, parseList } from './vitalwire.ts'
 
@@ -198,6 +205,62 @@ export function adminCommands(program: Command) {
           o,
           { users: list },
           list.map((u) => `${u.email}\t${u.role}\t${u.patients.join(',')}`).join('\n') || '(no users)',
+        )
+      }),
+    )
+  userCommands(users)
+}
+
+/**
+ * `users disable|enable|reset-password --email`: an account that must stop (someone who left, a
+ * compromised account) or a lost password. The running server sees the change within a second.
+ */
+function userCommands(users: Command) {
+  const byEmail = async (s: ReturnType<typeof openEmbeddedStorage>, email: string) => {
+    const u = await s.registry.getUserByEmail(email)
+    if (!u) throw new VitalwireError('VW_ERR_NOT_FOUND', `no user ${email}`)
+    return u
+  }
+  for (const [verb, disabled] of [
+    ['disable', true],
+    ['enable', false],
+  ] as const) {
+    users
+      .command(verb)
+      .description(
+        disabled
+          ? 'disable a user: no sign-in, and their sessions, tokens and WebSockets stop'
+          : 'enable a disabled user again',
+      )
+      .requiredOption('--email <email>', 'login email')
+      .option('--json', 'print one JSON object')
+      .action(async (o: { email: string } & Out) =>
+        withStorage(async (s) => {
+          const u = await setUserDisabled(s.registry, (await byEmail(s, o.email)).id, disabled)
+          s.audit.append({ actor: cliActor(), action: `user.${verb}`, outcome: 'ok', target: u.email })
+          print(o, { email: u.email, disabled }, `user ${u.email} ${disabled ? 'disabled' : 'enabled'}`)
+        }),
+      )
+  }
+  users
+    .command('reset-password')
+    .description('give a user a new one-time password (printed once); their sessions end')
+    .requiredOption('--email <email>', 'login email')
+    .option('--json', 'print one JSON object')
+    .action(async (o: { email: string } & Out) =>
+      withStorage(async (s) => {
+        const reset = await resetPassword(s.registry, (await byEmail(s, o.email)).id)
+        s.audit.append({
+          actor: cliActor(),
+          action: 'user.password-reset',
+          outcome: 'ok',
+          target: reset.email,
+        })
+        print(
+          o,
+          reset,
+          `new one-time password for ${reset.email} (shown once): ${reset.password}\n` +
+            'the next sign-in asks for a new password before anything else',
         )
       }),
     )

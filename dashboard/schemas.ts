@@ -155,6 +155,8 @@ export const userSchema = z.object({
   patients: z.array(z.string()),
   mustChangePassword: z.boolean(),
   locked: z.boolean(),
+  /** Disabled by an admin: no sign-in, no session, no token works. */
+  disabled: z.boolean(),
 })
 export const newUserSchema = z
   .object({

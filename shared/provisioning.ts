@@ -184,6 +184,33 @@ function checkExternalCertificate(c: { pem: string; trustedCa: string }, id: str
   return cert
 }
 
+/**
+ * A new one-time password for a user who lost theirs (or whose account may be compromised): every
+ * session opened with the old one ends, a lock from failed logins is lifted, and the first sign-in asks
+ * for a new password, as for a new user. The password is returned once.
+ */
+export async function resetPassword(registry: Registry, userId: number) {
+  const user = await registry.getUser(userId)
+  if (!user) throw new VitalwireError('VW_ERR_NOT_FOUND', `user ${userId} not found`)
+  const password = generatePassword()
+  await registry.setPassword(user.id, await hashSecret(password), true)
+  await registry.recordLogin(user.id, true, 0, 0)
+  return { email: user.email, password }
+}
+
+/** Disable or enable a user; a disabled user's sessions, tokens and WebSockets stop at once. */
+export async function setUserDisabled(
+  registry: Registry,
+  userId: number,
+  disabled: boolean,
+  nowMs = Date.now(),
+) {
+  const user = await registry.getUser(userId)
+  if (!user) throw new VitalwireError('VW_ERR_NOT_FOUND', `user ${userId} not found`)
+  await registry.setUserDisabled(user.id, disabled ? nowMs : undefined)
+  return user
+}
+
 export async function addUser(
   registry: Registry,
   opts: {

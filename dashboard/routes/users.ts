@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { VitalwireError } from '../../shared/errors.ts'
-import { addUser } from '../../shared/provisioning.ts'
+import { addUser, resetPassword, setUserDisabled } from '../../shared/provisioning.ts'
 import type { Role } from '../../storage/ports.ts'
 import { auditReq, requireRole, requireViewer } from '../auth.ts'
 import type { DashboardDeps } from '../deps.ts'
@@ -23,8 +23,10 @@ export function userRoutes(app: FastifyInstance, deps: DashboardDeps) {
       patients: await deps.registry.careTeamOf(u.id),
       mustChangePassword: u.mustChangePassword,
       locked: u.lockedUntilMs !== undefined && u.lockedUntilMs > Date.now(),
+      disabled: u.disabledMs !== undefined,
     }
   }
+  const idParam = { type: 'object', properties: { id: { type: 'integer', minimum: 1 } } } as const
 
   app.get(
     '/api/users',
@@ -73,6 +75,58 @@ export function userRoutes(app: FastifyInstance, deps: DashboardDeps) {
       })
       reply.code(201).header('cache-control', 'no-store')
       return created
+    },
+  )
+
+  // Disable or enable an account (someone who left, a compromised account): their sessions, tokens and
+  // WebSockets stop at once. Not one's own: an admin who locks themselves out needs the CLI.
+  for (const [verb, disabled] of [
+    ['disable', true],
+    ['enable', false],
+  ] as const) {
+    app.post(
+      `/api/users/:id/${verb}`,
+      {
+        preHandler: admin,
+        schema: {
+          tags,
+          summary: `${verb} a user${disabled ? ': their sessions, tokens and WebSockets stop at once' : ''}`,
+          params: idParam,
+          response: { 200: user, ...errors(400, 401, 403, 404, 409) },
+        },
+      },
+      async (req) => {
+        const { id } = req.params as { id: number }
+        if (disabled && id === req.viewer!.userId)
+          throw new VitalwireError('VW_ERR_CONFLICT', 'you cannot disable your own account')
+        const u = await setUserDisabled(deps.registry, id, disabled)
+        auditReq(deps, req, { action: `user.${verb}`, outcome: 'ok', target: u.email })
+        return view(id)
+      },
+    )
+  }
+
+  app.post(
+    '/api/users/:id/password',
+    {
+      preHandler: admin,
+      schema: {
+        tags,
+        summary:
+          'reset a password: a new one-time password, in this response only; the old one and its sessions stop working',
+        params: idParam,
+        response: {
+          201: { type: 'object', properties: { email: { type: 'string' }, password: { type: 'string' } } },
+          ...errors(400, 401, 403, 404),
+        },
+      },
+    },
+    async (req, reply) => {
+      const { id } = req.params as { id: number }
+      const reset = await resetPassword(deps.registry, id)
+      auditReq(deps, req, { action: 'user.password-reset', outcome: 'ok', target: reset.email })
+      reply.code(201).header('cache-control', 'no-store')
+      return reset
     },
   )
 

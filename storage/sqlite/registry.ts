@@ -295,6 +295,11 @@ export function createSqliteRegistry(db: Db, cipher: FieldCipher, now: () => num
          WHERE id = :id`,
       ).run({ t, lockAfter, until: t + lockMs, id: userId })
     },
+    /** Disable (at `disabledMs`) or enable (undefined) a user; their sessions and tokens stop at once. */
+    async setUserDisabled(userId: number, disabledMs: number | undefined): Promise<void> {
+      db.prepare('UPDATE users SET disabled_ms = ? WHERE id = ?').run(disabledMs ?? null, userId)
+      emit('user-changed', String(userId))
+    },
     async setPassword(userId: number, passwordHash: string, mustChange: boolean): Promise<void> {
       db.prepare('UPDATE users SET password_hash = ?, must_change_password = ? WHERE id = ?').run(
         passwordHash,

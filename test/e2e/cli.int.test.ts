@@ -179,6 +179,37 @@ describe('vitalwire CLI', { timeout: 120_000 }, () => {
     },
   )
 
+  it('disables, enables and resets the password of a user (users disable|enable|reset-password)', async () => {
+    await runCli(['users', 'add', '--email', 'n@example.org', '--role', 'clinician'], env)
+    const row = () => {
+      const db = new DatabaseSync(path.join(dataDir, 'vitalwire.db'), { readOnly: true })
+      try {
+        return db
+          .prepare("SELECT disabled_ms, password_hash FROM users WHERE email = 'n@example.org'")
+          .get() as any
+      } finally {
+        db.close()
+      }
+    }
+    const before = row()
+    expect(
+      JSON.parse((await runCli(['users', 'disable', '--email', 'n@example.org', '--json'], env)).stdout),
+    ).toEqual({
+      email: 'n@example.org',
+      disabled: true,
+    })
+    expect(row().disabled_ms).toEqual(expect.any(Number))
+    expect((await runCli(['users', 'enable', '--email', 'n@example.org'], env)).stdout).toMatch(/enabled/)
+    expect(row().disabled_ms).toBeNull()
+    const reset = JSON.parse(
+      (await runCli(['users', 'reset-password', '--email', 'n@example.org', '--json'], env)).stdout,
+    )
+    expect(reset).toEqual({ email: 'n@example.org', password: expect.stringMatching(/^.{20}$/) })
+    expect(row().password_hash).not.toBe(before.password_hash)
+    const unknown = await runCli(['users', 'disable', '--email', 'nobody@example.org'], env)
+    expect([unknown.code, unknown.stderr]).toEqual([1, expect.stringContaining('no user nobody@example.org')])
+  })
+
   it('says what is missing when a device is added for an unknown patient', async () => {
     const r = await runCli(['devices', 'add', '--id', 'd1', '--patient', 'ghost'], env)
     expect(r.code).toBe(1)
