@@ -268,6 +268,17 @@ export async function startVitalwire(
     if (only.has('dashboard')) {
       const tokens = createSqliteTokenStore(storage.db)
       const sessionStore = createSqliteSessionStore(storage.db, config.http.sessionIdleMs)
+      const readiness = () => {
+        health.storage = storage.check()
+        health.registry = registryPoll.check()
+        if (only.has('alerts')) health.alerts = alerts.check()
+        if (forwarder) health.influx = forwarder.check()
+        const ready = Object.values(health).every((c) => c.ok)
+        const degraded = Object.values(health).some((c) => c.degraded)
+        return { live: true, ready, degraded, checks: health }
+      }
+      // /metrics shows each check too (vitalwire_check_up, vitalwire_check_degraded).
+      metrics.readChecksFrom(() => readiness().checks)
       const dashboard = createDashboard(
         {
           registry: storage.registry,
@@ -289,15 +300,7 @@ export async function startVitalwire(
           events,
           log,
           metrics,
-          health: () => {
-            health.storage = storage.check()
-            health.registry = registryPoll.check()
-            if (only.has('alerts')) health.alerts = alerts.check()
-            if (forwarder) health.influx = forwarder.check()
-            const ready = Object.values(health).every((c) => c.ok)
-            const degraded = Object.values(health).some((c) => c.degraded)
-            return { live: true, ready, degraded, checks: health }
-          },
+          health: readiness,
           enroll: ({ certificate, ...o }) =>
             enrollDevice(storage.registry, {
               ...o,

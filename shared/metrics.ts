@@ -2,11 +2,42 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 
 // Prometheus metrics (prom-client), one registry per running instance so tests stay isolated.
 
+type Check = { ok: boolean; degraded?: boolean }
+
 export function createMetrics() {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
+  // The /readyz checks, read at each scrape: a failed disk sync, registry changes not applied, the
+  // database log growing, InfluxDB behind... are what Prometheus alerting must see, not only /readyz.
+  let checks: () => Record<string, Check> = () => ({})
+  const eachCheck = (gauge: Gauge<'check'>, value: (c: Check) => number) => {
+    gauge.reset()
+    for (const [name, c] of Object.entries(checks())) gauge.set({ check: name }, value(c))
+  }
   return {
     registry,
+    /** Where the readiness checks come from (main.ts), for the two gauges below. */
+    readChecksFrom(fn: () => Record<string, Check>) {
+      checks = fn
+    },
+    checkUp: new Gauge({
+      name: 'vitalwire_check_up',
+      help: 'Each /readyz check: 1 when it is up, 0 when it is down (readings refused after a failed disk sync, ...).',
+      labelNames: ['check'] as const,
+      registers: [registry],
+      collect() {
+        eachCheck(this, (c) => (c.ok ? 1 : 0))
+      },
+    }),
+    checkDegraded: new Gauge({
+      name: 'vitalwire_check_degraded',
+      help: 'Each /readyz check: 1 when it is degraded (registry changes not applied, the database log growing, InfluxDB behind, alert checks failing, ...).',
+      labelNames: ['check'] as const,
+      registers: [registry],
+      collect() {
+        eachCheck(this, (c) => (c.degraded ? 1 : 0))
+      },
+    }),
     readings: new Counter({
       name: 'vitalwire_readings_total',
       help: 'Readings by outcome: accepted, duplicate, rejected (with reason code).',

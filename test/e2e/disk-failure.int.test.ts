@@ -26,6 +26,9 @@ describe('the disk fails a sync', () => {
   it('acknowledges nothing, says so in the log, and /readyz answers 503 down with the reason', async () => {
     const ready = await fetch(`${h.httpUrl}/readyz`)
     expect(ready.status).toBe(200)
+    const metric = async (line: string) =>
+      (await (await fetch(`${h.httpUrl}/metrics`)).text()).split('\n').find((l) => l.startsWith(line))
+    expect(await metric('vitalwire_check_up{check="storage"}')).toBe('vitalwire_check_up{check="storage"} 1')
 
     const device = await h.connectDevice('hr-1', await h.enrollDevice('hr-1', 'p1'))
     const closed = new Promise<void>((resolve) => device.once('close', () => resolve()))
@@ -55,6 +58,11 @@ describe('the disk fails a sync', () => {
       detail:
         'the journal could not sync the database to disk; readings are refused; check the disk, then restart Vitalwire',
     })
+    // Prometheus sees it too (it was only on /readyz).
+    expect(await metric('vitalwire_check_up{check="storage"}')).toBe('vitalwire_check_up{check="storage"} 0')
+    expect(await metric('vitalwire_check_degraded{check="storage"}')).toBe(
+      'vitalwire_check_degraded{check="storage"} 0',
+    )
     device.end(true)
   })
 })

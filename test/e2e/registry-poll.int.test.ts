@@ -35,6 +35,10 @@ describe('registry poll failure', () => {
           },
         },
       })
+      // On /metrics too, for Prometheus alerting.
+      const metrics = await (await fetch(`${h.httpUrl}/metrics`)).text()
+      expect(metrics).toContain('vitalwire_check_degraded{check="registry"} 1')
+      expect(metrics).toContain('vitalwire_check_up{check="registry"} 1')
       // Several polls later, still one error line.
       await new Promise((r) => setTimeout(r, 1000))
       expect(h.logs.filter((l) => l.msg.startsWith('registry poll failed'))).toHaveLength(1)
