@@ -104,6 +104,15 @@ export const MATRIX: Record<string, Row> = {
     body: () => ({ patients: ['pat-b'] }),
     expect: adminOnly(200),
   },
+  'POST /api/users/:id/disable': {
+    path: (c) => `/api/users/${c.spareUserId}/disable`,
+    expect: adminOnly(200),
+  },
+  'POST /api/users/:id/enable': { path: (c) => `/api/users/${c.spareUserId}/enable`, expect: adminOnly(200) },
+  'POST /api/users/:id/password': {
+    path: (c) => `/api/users/${c.spareUserId}/password`,
+    expect: adminOnly(201),
+  },
   'POST /api/tokens': {
     path: fixed('/api/tokens'),
     body: () => ({ email: 'spare@example.org', label: 'matrix' }),

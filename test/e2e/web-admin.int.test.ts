@@ -137,4 +137,43 @@ describeWeb('web UI admin', () => {
     expect((await res.json()).mustChangePassword).toBe(true)
     await screenshot(page, 'web-admin-users')
   })
+
+  it("disables and enables a user, and resets a password, and never offers to disable one's own account", async ({
+    browser,
+    h,
+  }) => {
+    const first = await h.addUser('leaver@example.org', 'coordinator', ['p1'])
+    const signInAs = (pw: string) =>
+      fetch(`${h.httpUrl}/api/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'leaver@example.org', password: pw }),
+      }).then((r) => r.status)
+    const { page } = await openPage(browser, h.httpUrl)
+    await signIn(page, 'admin@example.org', password)
+    await go(page, '#/admin/users')
+    const row = 'tr[data-user="leaver@example.org"]'
+    await page.locator(row).waitFor()
+    expect(
+      await page
+        .locator('tr[data-user="admin@example.org"]')
+        .getByRole('button', { name: /^Disable/ })
+        .count(),
+    ).toBe(0)
+
+    await page.getByRole('button', { name: 'Disable leaver@example.org' }).click()
+    await page.getByRole('button', { name: 'Disable user' }).click()
+    await expect.poll(() => text(page, row), WAIT).toContain('(DISABLED)')
+    expect(await signInAs(first)).toBe(401)
+    await page.getByRole('button', { name: 'Enable leaver@example.org' }).click()
+    await page.getByRole('button', { name: 'Enable user' }).click()
+    await expect.poll(() => text(page, row), WAIT).not.toContain('(DISABLED)')
+
+    await page.getByRole('button', { name: 'Reset the password of leaver@example.org' }).click()
+    await page.getByRole('button', { name: 'Reset password' }).click()
+    await page.locator('#once-secret').waitFor()
+    const fresh = await page.locator('#once-secret').inputValue()
+    expect(await signInAs(first)).toBe(401)
+    expect(await signInAs(fresh)).toBe(201)
+  })
 })

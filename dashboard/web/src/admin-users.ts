@@ -11,6 +11,7 @@ interface UserRow {
   email: string
   role: string
   patients: string[]
+  disabled?: boolean
 }
 
 export function mountAdminUsers(ctx: Ctx): View {
@@ -90,6 +91,54 @@ export function mountAdminUsers(ctx: Ctx): View {
     }
   }
 
+  const userPath = (u: UserRow, what: string) => `/api/users/${encodeURIComponent(String(u.id))}/${what}`
+
+  /** Someone who left, or an account that may be compromised: their sessions, tokens and screens stop. */
+  async function setDisabled(u: UserRow, disabled: boolean) {
+    const ok = await openDialog({
+      title: disabled ? `Disable ${u.email}?` : `Enable ${u.email} again?`,
+      body: [
+        h(
+          'p',
+          {},
+          disabled
+            ? 'They can no longer sign in; their open sessions, API tokens and live screens stop at once.'
+            : 'They can sign in again with their password.',
+        ),
+      ],
+      submitLabel: disabled ? 'Disable user' : 'Enable user',
+      role: 'alertdialog',
+      onSubmit: async () => {
+        await api('POST', userPath(u, disabled ? 'disable' : 'enable'))
+        return undefined
+      },
+    })
+    if (ok) {
+      status.textContent = `${u.email} ${disabled ? 'disabled' : 'enabled'}.`
+      await load()
+    }
+  }
+
+  async function resetPassword(u: UserRow) {
+    let reset: { email: string; password: string } | undefined
+    const ok = await openDialog({
+      title: `Reset the password of ${u.email}?`,
+      body: [h('p', {}, 'They get a new one-time password, shown once here; their sessions end.')],
+      submitLabel: 'Reset password',
+      role: 'alertdialog',
+      onSubmit: async () => {
+        reset = await api<{ email: string; password: string }>('POST', userPath(u, 'password'))
+        return undefined
+      },
+    })
+    if (ok && reset) {
+      status.textContent = `Password of ${reset.email} reset.`
+      secretSlot.replaceChildren(
+        onceSecret(`New one-time password for ${reset.email}`, reset.password, () => email.focus()),
+      )
+    }
+  }
+
   async function load() {
     let users: UserRow[]
     try {
@@ -106,23 +155,38 @@ export function mountAdminUsers(ctx: Ctx): View {
       status,
       users,
       (u) => String(u.id),
-      (u) => `${u.email}|${u.role}|${u.patients.join(',')}|${teamText(u)}`,
+      (u) => `${u.email}|${u.role}|${u.patients.join(',')}|${teamText(u)}|${u.disabled}`,
       (u) =>
         h(
           'tr',
-          { 'data-user': u.email },
+          { 'data-user': u.email, class: u.disabled ? 'disabled' : '' },
           h('th', { scope: 'row' }, u.email),
-          h('td', {}, u.role),
+          h('td', {}, u.disabled ? `${u.role} (DISABLED)` : u.role),
           h('td', {}, teamText(u)),
           h(
             'td',
             {},
-            u.role === 'admin'
-              ? ''
-              : button('Edit care team', () => void editTeam(u), {
-                  'aria-label': `Edit care team of ${u.email}`,
-                  'data-focus-key': `team:${u.id}`,
-                }),
+            ...(u.role === 'admin'
+              ? []
+              : [
+                  button('Edit care team', () => void editTeam(u), {
+                    'aria-label': `Edit care team of ${u.email}`,
+                    'data-focus-key': `team:${u.id}`,
+                  }),
+                ]),
+            button('Reset password', () => void resetPassword(u), {
+              'aria-label': `Reset the password of ${u.email}`,
+              'data-focus-key': `reset:${u.id}`,
+            }),
+            // Not one's own account (the server refuses it too).
+            ...(u.email === ctx.session.email
+              ? []
+              : [
+                  button(u.disabled ? 'Enable' : 'Disable', () => void setDisabled(u, !u.disabled), {
+                    'aria-label': `${u.disabled ? 'Enable' : 'Disable'} ${u.email}`,
+                    'data-focus-key': `disable:${u.id}`,
+                  }),
+                ]),
           ),
         ),
       cache,
