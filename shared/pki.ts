@@ -71,10 +71,14 @@ export function serverNames(bindHosts: string[]): string[] {
   return [...names]
 }
 
+/** A development server certificate this close to its end is issued again at start. */
+export const RENEW_BEFORE_MS = 30 * DAY_MS
+
 /**
  * Create the CA and the server certificate on first start; later starts reuse them. A server
- * certificate that lacks one of `hostnames` (the server now listens on the network) is issued again by
- * the same CA, so devices that trust the CA keep connecting.
+ * certificate that lacks one of `hostnames` (the server now listens on the network), or that expires
+ * within 30 days (it lives 825), is issued again by the same CA, so devices that trust the CA keep
+ * connecting; without that, a server left running for years would one day refuse every device.
  */
 export async function ensureDevelopmentPki(dir: string, hostnames: string[] = []): Promise<PkiPaths> {
   const p = pkiPaths(dir)
@@ -100,7 +104,12 @@ export async function ensureDevelopmentPki(dir: string, hostnames: string[] = []
     fs.rmSync(p.serverCert, { force: true })
   }
   const altNames = [...new Set(['localhost', '127.0.0.1', '::1', ...hostnames])]
-  if (!fs.existsSync(p.serverCert) || !fs.existsSync(p.serverKey) || !covers(p.serverCert, altNames)) {
+  if (
+    !fs.existsSync(p.serverCert) ||
+    !fs.existsSync(p.serverKey) ||
+    !covers(p.serverCert, altNames) ||
+    Date.parse(new NodeX509(fs.readFileSync(p.serverCert)).validTo) - Date.now() < RENEW_BEFORE_MS
+  ) {
     const { cert, key } = await issueCertificate(p, {
       commonName: 'localhost',
       usage: 'server',
