@@ -78,7 +78,8 @@ export const RENEW_BEFORE_MS = 30 * DAY_MS
  * Create the CA and the server certificate on first start; later starts reuse them. A server
  * certificate that lacks one of `hostnames` (the server now listens on the network), or that expires
  * within 30 days (it lives 825), is issued again by the same CA, so devices that trust the CA keep
- * connecting; without that, a server left running for years would one day refuse every device.
+ * connecting; without that, every device would one day be refused. A server that is never restarted keeps
+ * serving the certificate it started with (docs/broker.md).
  */
 export async function ensureDevelopmentPki(dir: string, hostnames: string[] = []): Promise<PkiPaths> {
   const p = pkiPaths(dir)

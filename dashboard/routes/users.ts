@@ -123,6 +123,12 @@ export function userRoutes(app: FastifyInstance, deps: DashboardDeps) {
     },
     async (req, reply) => {
       const { id } = req.params as { id: number }
+      // One's own: the reset would end this very session before its one-time password could be used.
+      if (id === req.viewer!.userId)
+        throw new VitalwireError(
+          'VW_ERR_CONFLICT',
+          'you cannot reset your own password here: change it with POST /api/session/password',
+        )
       const reset = await resetPassword(deps.registry, id)
       auditReq(deps, req, { action: 'user.password-reset', outcome: 'ok', target: reset.email })
       reply.code(201).header('cache-control', 'no-store')

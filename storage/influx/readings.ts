@@ -37,6 +37,8 @@ type Filter = Omit<ReadingQuery, 'sort' | 'limit' | 'after'>
 const MIN_NS = -9_223_372_036_854_775_806n
 const MAX_NS = 9_223_372_036_854_775_806n
 type Keyed = { o: StoredObservation; ns: bigint }
+/** The most points one read of the other-step-counts search takes (see search). */
+const MAX_INTERVAL_BATCH = 10_000
 
 export function encodeInfluxCursor(k: Keyed): string {
   return Buffer.from(JSON.stringify([k.ns.toString(), k.o.id])).toString('base64url')
@@ -172,14 +174,23 @@ export function createInfluxReadingStore(
     cursorAt,
     async search(q): Promise<ReadingPage> {
       if (!dropsDaily(q)) return search(q)
-      // Page through every step count, keeping the others, until a page is full or the end.
+      // Page through every step count, keeping the others, until a page is full or the end. Each read
+      // takes four times the last (up to 10,000 points): a history of day totals alone is crossed in a
+      // few dozen queries, not one per page.
       const kept: StoredObservation[] = []
       let after = q.after
+      let batch = q.limit + 1
       for (;;) {
-        const page = await search({ ...q, steps: undefined, after, limit: q.limit + 1 })
-        for (const o of page.items) if (!isDaily(o)) kept.push(o)
+        const page = await search({ ...q, steps: undefined, after, limit: batch })
+        for (const o of page.items) {
+          if (isDaily(o)) continue
+          kept.push(o)
+          // Enough: the cursor below is at the last kept one, so what follows it is read next time.
+          if (kept.length > q.limit) break
+        }
         if (kept.length > q.limit || !page.next) break
         after = page.next
+        batch = Math.min(batch * 4, MAX_INTERVAL_BATCH)
       }
       const items = kept.slice(0, q.limit)
       return { items, next: kept.length > q.limit ? cursorAt(items[items.length - 1]) : undefined }

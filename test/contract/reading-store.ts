@@ -157,6 +157,31 @@ export function describeReadingStore(name: string, makeStore: MakeStore) {
         const withHr = await keys({ ...base, types: ['steps', 'heart-rate'], steps: 'daily' }, 2)
         expect(withHr.sort()).toEqual([...daily, ...hr].map((o) => o.key).sort())
       }
+      // A long history of day totals with two other counts at its end, read one page at a time.
+      const { patient: p2, device: d2 } = ids()
+      const days = Array.from({ length: 40 }, (_, i) =>
+        observe(d2, p2, {
+          id: `day-${i}`,
+          type: 'steps',
+          value: 5000 + i,
+          unit: '/d',
+          ts: T0 - (41 - i) * 60_000,
+        }),
+      ).flat()
+      const last = [0, 1].flatMap((i) =>
+        observe(d2, p2, { id: `x-${i}`, type: 'steps', value: i, unit: '{steps}', ts: t(i) }),
+      )
+      await store.write([...days, ...last])
+      for (const sort of ['asc', 'desc'] as const) {
+        const got = await allPages(store, {
+          patientIds: [p2],
+          types: ['steps'],
+          steps: 'interval',
+          sort,
+          limit: 1,
+        })
+        expect(got.map((o) => o.key)).toEqual((sort === 'asc' ? last : [...last].reverse()).map((o) => o.key))
+      }
       expect(await store.count({ ...base, steps: 'daily' })).toBe(3)
       expect(await store.count({ ...base, steps: 'interval' })).toBe(6)
       expect(await store.count({ patientIds: [patient], steps: 'interval' })).toBe(7)

@@ -433,6 +433,7 @@ describe('disabling users and resetting passwords', () => {
     // Not one's own account (an admin locking themselves out), nor an unknown user.
     const me = users.find((u: any) => u.email === 'admin@example.org').id
     expect((await call(h2.httpUrl, admin2, 'POST', `/api/users/${me}/disable`)).status).toBe(409)
+    expect((await call(h2.httpUrl, admin2, 'POST', `/api/users/${me}/password`)).status).toBe(409)
     expect((await call(h2.httpUrl, admin2, 'POST', '/api/users/99999/disable')).status).toBe(404)
     expect((await call(h2.httpUrl, session, 'POST', `/api/users/${id}/enable`)).status).toBe(401)
     const audit = (await call(h2.httpUrl, admin2, 'GET', '/api/audit?limit=50')).body.entries

@@ -157,7 +157,7 @@ describeWeb('web UI admin', () => {
     expect(
       await page
         .locator('tr[data-user="admin@example.org"]')
-        .getByRole('button', { name: /^Disable/ })
+        .getByRole('button', { name: /^Disable|^Reset/ })
         .count(),
     ).toBe(0)
 

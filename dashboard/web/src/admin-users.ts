@@ -174,14 +174,14 @@ export function mountAdminUsers(ctx: Ctx): View {
                     'data-focus-key': `team:${u.id}`,
                   }),
                 ]),
-            button('Reset password', () => void resetPassword(u), {
-              'aria-label': `Reset the password of ${u.email}`,
-              'data-focus-key': `reset:${u.id}`,
-            }),
-            // Not one's own account (the server refuses it too).
+            // Not on one's own account (the server refuses both too): either would end this session.
             ...(u.email === ctx.session.email
               ? []
               : [
+                  button('Reset password', () => void resetPassword(u), {
+                    'aria-label': `Reset the password of ${u.email}`,
+                    'data-focus-key': `reset:${u.id}`,
+                  }),
                   button(u.disabled ? 'Enable' : 'Disable', () => void setDisabled(u, !u.disabled), {
                     'aria-label': `${u.disabled ? 'Enable' : 'Disable'} ${u.email}`,
                     'data-focus-key': `disable:${u.id}`,

@@ -30,12 +30,17 @@ export function mountPatient(ctx: Ctx, id: string): View {
     )
 
   let shown = false
+  // Loads overlap (a live reload, a reconnection, a range): only the latest may draw, or a slow earlier
+  // one put a patient who had just left the care team back on screen.
+  let latestLoad = 0
   async function load() {
+    const mine = ++latestLoad
+    const stale = () => closed || mine !== latestLoad
     let d: Detail
     try {
       d = await api<Detail>('GET', `/api/patients/${encodeURIComponent(id)}`)
     } catch (e) {
-      if (closed) return
+      if (stale()) return
       // Not found after it was on screen: taken out of the viewer's care team (or removed) meanwhile.
       const gone = e instanceof ApiError && e.status === 404
       const text = gone
@@ -71,7 +76,7 @@ export function mountPatient(ctx: Ctx, id: string): View {
         ),
       ),
     )
-    if (closed) return
+    if (stale()) return
     for (const c of charts) c.destroy()
     const width = Math.min(900, ctx.main.clientWidth - 48)
     const made = types.flatMap((t, i) => {
