@@ -126,13 +126,9 @@ export function createEngine(deps: { readings: ReadingStore; lifecycle: Lifecycl
       if (lastedMs < forMs) {
         // Maybe the start of a span whose later readings arrived first (a memory synced newest
         // first): the span as it reads through them, ending at the newest reading still breaching.
-        // The run's start before `obs` is the same for each of them: one pass, not one scan per reading
-        // (a batch of 250 samples made that millions of evaluations).
-        let runStart = obs.effectiveMs
-        for (const o of earlierDesc) {
-          if (!evaluateThreshold(rule, o, levels)) break
-          runStart = o.effectiveMs
-        }
+        // The run's start before `obs` (all of it) is the same for each of them: one pass, not one
+        // scan per reading (a batch of 250 samples made that millions of evaluations).
+        const runStart = breachRunStartMs(rule, levels, obs, earlierDesc, Number.POSITIVE_INFINITY)
         let end: { obs: StoredObservation; b: typeof b; lastedMs: number } | undefined
         for (const o of await later(obs, [rule.type], HISTORY_LIMIT)) {
           const ob = evaluateThreshold(rule, o, levels)

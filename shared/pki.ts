@@ -72,7 +72,7 @@ export function serverNames(bindHosts: string[]): string[] {
 }
 
 /** A development server certificate this close to its end is issued again at start. */
-export const RENEW_BEFORE_MS = 30 * DAY_MS
+const RENEW_BEFORE_MS = 30 * DAY_MS
 
 /**
  * Create the CA and the server certificate on first start; later starts reuse them. A server

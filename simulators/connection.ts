@@ -83,7 +83,6 @@ export async function connectDevice(o: ConnectionOptions): Promise<DeviceConnect
     }
   })
   await client.subscribeAsync(`${TOPIC_PREFIX}${o.deviceId}/errors`, { qos: 1 })
-  let inflight = 0
   // Publishes waiting for their PUBACK. A forced end (the server gone, mqtt.js reconnecting) drops them
   // without calling back; end() fails them instead, so the caller keeps them to send again and no
   // reading just disappears from the counts.
@@ -91,18 +90,16 @@ export async function connectDevice(o: ConnectionOptions): Promise<DeviceConnect
   return {
     deviceId: o.deviceId,
     get inflight() {
-      return inflight
+      return pending.size
     },
     get connected() {
       return client.connected
     },
     publish(payload, done) {
       const started = performance.now()
-      inflight++
       o.stats.counters.sent++
       const settle = (err?: Error) => {
         if (!pending.delete(settle)) return
-        inflight--
         if (err) {
           o.stats.counters.publishErrors++
           o.stats.lastError = err.message

@@ -27,6 +27,11 @@ export function userRoutes(app: FastifyInstance, deps: DashboardDeps) {
     }
   }
   const idParam = { type: 'object', properties: { id: { type: 'integer', minimum: 1 } } } as const
+  /** A new user's, or a reset's, password: in this answer only. */
+  const oneTimePassword = {
+    type: 'object',
+    properties: { email: { type: 'string' }, password: { type: 'string' } },
+  } as const
 
   app.get(
     '/api/users',
@@ -56,10 +61,7 @@ export function userRoutes(app: FastifyInstance, deps: DashboardDeps) {
         summary: 'add a user; the one-time password is in this response only',
         body: json(newUserSchema),
         response: {
-          201: {
-            type: 'object',
-            properties: { email: { type: 'string' }, password: { type: 'string' } },
-          },
+          201: oneTimePassword,
           ...errors(400, 401, 403, 404, 409),
         },
       },
@@ -116,8 +118,8 @@ export function userRoutes(app: FastifyInstance, deps: DashboardDeps) {
           'reset a password: a new one-time password, in this response only; the old one and its sessions stop working',
         params: idParam,
         response: {
-          201: { type: 'object', properties: { email: { type: 'string' }, password: { type: 'string' } } },
-          ...errors(400, 401, 403, 404),
+          201: oneTimePassword,
+          ...errors(400, 401, 403, 404, 409),
         },
       },
     },
@@ -143,7 +145,7 @@ export function userRoutes(app: FastifyInstance, deps: DashboardDeps) {
       schema: {
         tags,
         summary: "replace a user's care team",
-        params: { type: 'object', properties: { id: { type: 'integer', minimum: 1 } } },
+        params: idParam,
         body: json(careTeamSchema),
         response: { 200: user, ...errors(400, 401, 403, 404) },
       },

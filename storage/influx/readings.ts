@@ -1,4 +1,4 @@
-import { DAILY_TOTAL, VITAL_TYPES, type VitalType } from '../../shared/catalog.ts'
+import { DAILY_TOTAL, isDailySteps, VITAL_TYPES, type VitalType } from '../../shared/catalog.ts'
 import { notACursor } from '../../shared/cursor.ts'
 import { idTimeMs, type StoredObservation } from '../../shared/fhir.ts'
 import type { ReadingPage, ReadingQuery, ReadingStore } from '../ports.ts'
@@ -99,7 +99,6 @@ export function createInfluxReadingStore(
 
   /** Whether a search has to drop day totals of steps after reading them. */
   const dropsDaily = (q: Filter) => q.steps === 'interval' && (q.types ?? VITAL_TYPES).includes('steps')
-  const isDaily = (o: StoredObservation) => o.type === 'steps' && o.flags.includes(DAILY_TOTAL)
 
   const select = (from: string, where: string[], tail = '') =>
     `SELECT * FROM ${from}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}${tail}`
@@ -183,7 +182,7 @@ export function createInfluxReadingStore(
       for (;;) {
         const page = await search({ ...q, steps: undefined, after, limit: batch })
         for (const o of page.items) {
-          if (isDaily(o)) continue
+          if (isDailySteps(o)) continue
           kept.push(o)
           // Enough: the cursor below is at the last kept one, so what follows it is read next time.
           if (kept.length > q.limit) break

@@ -382,6 +382,9 @@ describe('journal: replays and reused ids', () => {
       fresh: [],
       conflicts: [],
     })
+    // Resent with a time of its own: still the same reading (only its receipt timing differs).
+    const timed = { ...untimed, flags: [], effectiveMs: untimed.effectiveMs + 7000 }
+    expect(await journal.commit({ accepted: [timed], deadLetters: [] })).toEqual({ fresh: [], conflicts: [] })
     expect((db.prepare('SELECT count(*) AS n FROM readings').get() as { n: number }).n).toBe(3)
   })
 })

@@ -42,12 +42,15 @@ const FROM_RECEIPT = 'time-from-receipt'
  * resend differs).
  */
 function sameReading(row: StoredRow, o: StoredObservation): boolean {
-  const untimed = o.flags.includes(FROM_RECEIPT) || (row.flags ?? '').split(',').includes(FROM_RECEIPT)
+  const stored = row.flags ? row.flags.split(',') : []
+  const untimed = o.flags.includes(FROM_RECEIPT) || stored.includes(FROM_RECEIPT)
+  // Flags other than the receipt timing, which the line above already allows for.
+  const said = (flags: string[]) => flags.filter((f) => f !== FROM_RECEIPT).join(',')
   return (
     row.type === o.type &&
     row.vals === JSON.stringify(o.values) &&
     (row.out_of_range ?? undefined) === (o.outOfRange ?? undefined) &&
-    (row.flags ?? '') === o.flags.join(',') &&
+    said(stored) === said(o.flags) &&
     (untimed || row.effective_ms === o.effectiveMs)
   )
 }
