@@ -32,19 +32,19 @@ export function alertText(message: string, prefs: Prefs): string {
     }
   }
   // Any other temperature (a NEWS2 breakdown's "temp 38.4 Cel +1"): the value in the viewer's unit.
-  return text
-    .replace(CEL, (_, v: string) => `${shown('body-temperature', v)} ${temperature}`)
-    .replace(/mm\[Hg\]/g, 'mmHg')
-    .replace(ISO, localIso)
+  return localTimes(
+    text
+      .replace(CEL, (_, v: string) => `${shown('body-temperature', v)} ${temperature}`)
+      .replace(/mm\[Hg\]/g, 'mmHg'),
+  )
 }
-
-const localIso = (iso: string) =>
-  new Date(Date.parse(iso)).toLocaleString(undefined, { timeZoneName: 'short' })
 
 /**
  * Every time in a server's text (a history note "until 2026-12-03T18:42:28.648Z", an error "resolved
  * by ... at ...") in the viewer's local time with its zone, like the rest of the screen.
  */
 export function localTimes(text: string): string {
-  return text.replace(ISO, localIso)
+  return text.replace(ISO, (iso) =>
+    new Date(Date.parse(iso)).toLocaleString(undefined, { timeZoneName: 'short' }),
+  )
 }
